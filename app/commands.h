@@ -1,0 +1,23 @@
+#pragma once
+// Command-line modes of aigw-sim. Each mode lives in its own cmd_*.cpp; main.cpp only dispatches.
+
+#include <string>
+#include <vector>
+
+namespace aigw::app {
+
+using Args = std::vector<std::string>;  ///< arguments after the mode name
+
+struct Command {
+    const char* name;     ///< first argument that selects it, e.g. "check"
+    const char* summary;  ///< one line for --help
+    int (*run)(const Args& args);
+};
+
+/// The modes built into this binary, in --help order.
+const std::vector<Command>& commands();
+
+/// Mode used when aigw-sim is started without a mode name.
+int runDefault(const Args& args);
+
+}  // namespace aigw::app

@@ -1,0 +1,26 @@
+// Composition root: picks the command-line mode and hands over. No logic lives here.
+#include <cstdio>
+#include <string>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+    using namespace aigw::app;
+    Args args(argv + 1, argv + argc);
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
+        std::printf("usage: aigw-sim [MODE] [OPTIONS]\n\nmodes:\n");
+        for (const auto& c : commands())
+            std::printf("  %-10s %s\n", c.name, c.summary);
+        std::printf("\nWithout a mode, aigw-sim runs its built-in default scenario.\n"
+                    "Run `aigw-sim MODE --help` for a mode's options.\n");
+        return 0;
+    }
+    if (!args.empty() && args[0].rfind("-", 0) != 0) {
+        for (const auto& c : commands())
+            if (args[0] == c.name)
+                return c.run(Args(args.begin() + 1, args.end()));
+        std::fprintf(stderr, "aigw-sim: unknown mode '%s' (see aigw-sim --help)\n", args[0].c_str());
+        return 2;
+    }
+    return runDefault(args);
+}
