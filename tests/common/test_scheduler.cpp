@@ -52,6 +52,8 @@ private slots:
             const auto x = a.next();
             QCOMPARE(x, b.next());
             differs |= (x != c.next());
+        }
+        for (int i = 0; i < 1000; ++i) {
             const double u = a.uniform01();
             QVERIFY(u >= 0.0 && u < 1.0);
             QVERIFY(a.below(7) < 7);
