@@ -1,0 +1,117 @@
+#include "http/headers.h"
+
+namespace aigw::http {
+
+namespace {
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+}  // namespace
+
+bool headerNameEquals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+Headers::Headers(std::initializer_list<Entry> entries) : m_entries(entries) {}
+
+void Headers::add(std::string name, std::string value) { m_entries.emplace_back(std::move(name), std::move(value)); }
+
+void Headers::set(std::string_view name, std::string value) {
+    bool replaced = false;
+    for (auto it = m_entries.begin(); it != m_entries.end();) {
+        if (headerNameEquals(it->first, name)) {
+            if (!replaced) {
+                it->second = std::move(value);
+                replaced = true;
+                ++it;
+            } else {
+                it = m_entries.erase(it);
+            }
+        } else {
+            ++it;
+        }
+    }
+    if (!replaced) m_entries.emplace_back(std::string(name), std::move(value));
+}
+
+int Headers::remove(std::string_view name) {
+    int removed = 0;
+    for (auto it = m_entries.begin(); it != m_entries.end();) {
+        if (headerNameEquals(it->first, name)) {
+            it = m_entries.erase(it);
+            ++removed;
+        } else {
+            ++it;
+        }
+    }
+    return removed;
+}
+
+std::optional<std::string> Headers::get(std::string_view name) const {
+    for (const auto& [n, v] : m_entries) {
+        if (headerNameEquals(n, name)) return v;
+    }
+    return std::nullopt;
+}
+
+std::string Headers::value(std::string_view name, std::string_view fallback) const {
+    for (const auto& [n, v] : m_entries) {
+        if (headerNameEquals(n, name)) return v;
+    }
+    return std::string(fallback);
+}
+
+bool Headers::has(std::string_view name) const {
+    for (const auto& e : m_entries) {
+        if (headerNameEquals(e.first, name)) return true;
+    }
+    return false;
+}
+
+std::vector<std::string> Headers::getAll(std::string_view name) const {
+    std::vector<std::string> out;
+    for (const auto& [n, v] : m_entries) {
+        if (headerNameEquals(n, name)) out.push_back(v);
+    }
+    return out;
+}
+
+const char* reasonPhrase(int status) {
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Unknown";
+    }
+}
+
+}  // namespace aigw::http
