@@ -1,0 +1,236 @@
+// Item models and chart buffers of the desktop app: model invariants (QAbstractItemModelTester),
+// in-place edits through the undo stack, the target split, and bounded chart buffers.
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTest>
+#include <QUndoStack>
+
+#include "chart_buffers.h"
+#include "ring_buffer.h"
+#include "split_math.h"
+#include "topology_model.h"
+
+using namespace aigw;
+using namespace aigw::ui;
+
+namespace {
+config::BackendRefSpec ref(const std::string& name, std::optional<std::int64_t> w, std::optional<std::int64_t> p) {
+    config::BackendRefSpec r;
+    r.name = name;
+    r.weight = w;
+    r.priority = p;
+    return r;
+}
+
+config::Config ticketConfig() {
+    config::Config c;
+    config::AIGatewayRoute virt;
+    virt.meta.name = "envoy-ai-gateway-virtualization";
+    virt.parentRefs.push_back({{}, {}, "envoy-ai-gateway-basic", {}, {}});
+    config::RouteRule r1;
+    r1.matches.push_back({{{config::HeaderMatchType::Exact, "x-ai-eg-model", "virtual-qwen-model"}}});
+    r1.backendRefs = {ref("qwen-primary", 50, {}), ref("qwen-secondary", 30, {}), ref("qwen-tertiary", 20, {})};
+    virt.rules.push_back(r1);
+    config::AIGatewayRoute fb;
+    fb.meta.name = "envoy-ai-gateway-fallback";
+    fb.parentRefs.push_back({{}, {}, "envoy-ai-gateway-basic", {}, {}});
+    config::RouteRule r2;
+    r2.matches.push_back({{{config::HeaderMatchType::Exact, "x-ai-eg-model", "qwen-with-fallback"}}});
+    r2.backendRefs = {ref("qwen-primary-fb", {}, 0), ref("qwen-secondary-fb", {}, 1)};
+    fb.rules.push_back(r2);
+    c.routes = {virt, fb};
+    return c;
+}
+}  // namespace
+
+class TestUiModels : public QObject {
+    Q_OBJECT
+private slots:
+    void ringBufferDropsOldest() {
+        RingBuffer<int> rb(3);
+        for (int i = 0; i < 5; ++i)
+            rb.push(i);
+        QCOMPARE(rb.size(), std::size_t(3));
+        QCOMPARE(rb.at(0), 2);
+        QCOMPARE(rb.back(), 4);
+        rb.dropFront(2);
+        QCOMPARE(rb.size(), std::size_t(1));
+        QCOMPARE(rb.at(0), 4);
+    }
+
+    void targetSplit_data() {
+        QTest::addColumn<QList<qlonglong>>("weights");
+        QTest::addColumn<QList<qlonglong>>("priorities");
+        QTest::addColumn<QStringList>("unhealthy");
+        QTest::addColumn<QList<double>>("shares");
+        // Ticket 1: 50/30/20 all at P0 -> 50/(50+30+20) = 0.5 ...
+        QTest::newRow("ticket1") << QList<qlonglong>{50, 30, 20} << QList<qlonglong>{0, 0, 0} << QStringList{}
+                                 << QList<double>{0.5, 0.3, 0.2};
+        // Ticket 2: P0 takes everything while healthy, P1 is standby.
+        QTest::newRow("ticket2") << QList<qlonglong>{1, 1} << QList<qlonglong>{0, 1} << QStringList{}
+                                 << QList<double>{1.0, 0.0};
+        // P0 out of rotation -> P1 active.
+        QTest::newRow("p0 ejected") << QList<qlonglong>{1, 1} << QList<qlonglong>{0, 1} << QStringList{"b0"}
+                                    << QList<double>{0.0, 1.0};
+        // weight 0 is absent: 0/(0+3) and 3/3.
+        QTest::newRow("weight zero") << QList<qlonglong>{0, 3} << QList<qlonglong>{0, 0} << QStringList{}
+                                     << QList<double>{0.0, 1.0};
+        // all unhealthy: panic, the lowest priority keeps its weights.
+        QTest::newRow("panic") << QList<qlonglong>{1, 3} << QList<qlonglong>{0, 0} << QStringList{"b0", "b1"}
+                               << QList<double>{0.25, 0.75};
+    }
+    void targetSplit() {
+        QFETCH(QList<qlonglong>, weights);
+        QFETCH(QList<qlonglong>, priorities);
+        QFETCH(QStringList, unhealthy);
+        QFETCH(QList<double>, shares);
+        config::RouteRule rule;
+        for (int i = 0; i < weights.size(); ++i)
+            rule.backendRefs.push_back(ref("b" + std::to_string(i), weights[i], priorities[i]));
+        std::set<std::string> bad;
+        for (const auto& u : unhealthy)
+            bad.insert(u.toStdString());
+        const auto split = aigw::ui::targetSplit(rule, bad);
+        QCOMPARE(split.shares.size(), std::size_t(shares.size()));
+        for (int i = 0; i < shares.size(); ++i)
+            QVERIFY2(std::abs(split.shares[i] - shares[i]) < 1e-9, qPrintable(QString::number(split.shares[i])));
+    }
+
+    void topologyModelTester() {
+        TopologyModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setConfig(ticketConfig());
+        QCOMPARE(model.rowCount(), 1);                       // one Gateway
+        QCOMPARE(model.rowCount(model.index(0, 0)), 2);      // two routes
+        const QModelIndex rule = model.index(0, 0, model.index(0, 0, model.index(0, 0)));
+        QCOMPARE(model.rowCount(rule), 3);
+        QCOMPARE(model.index(0, TopologyModel::TargetColumn, rule).data().toString(), QStringLiteral("50.0 %"));
+        QUndoStack stack;
+        model.setUndoStack(&stack);
+        QVERIFY(model.setData(model.index(0, TopologyModel::WeightColumn, rule), 20));
+        model.setConfig(ticketConfig());
+        stack.clear();
+    }
+
+    void editWeightThroughUndoStack() {
+        TopologyModel model;
+        QUndoStack stack;
+        model.setUndoStack(&stack);
+        model.setConfig(ticketConfig());
+        QSignalSpy edited(&model, &TopologyModel::backendRefEdited);
+        const QModelIndex w = model.indexFor({0, 0, 0}, TopologyModel::WeightColumn);
+        QVERIFY(model.setData(w, QStringLiteral("100")));
+        QCOMPARE(edited.count(), 1);
+        QCOMPARE(model.backendRef({0, 0, 0}).effectiveWeight(), 100);
+        // 100/(100+30+20) = 66.7 %
+        QCOMPARE(model.indexFor({0, 0, 0}, TopologyModel::TargetColumn).data().toString(), QStringLiteral("66.7 %"));
+        stack.undo();
+        QCOMPARE(model.backendRef({0, 0, 0}).effectiveWeight(), 50);
+        QCOMPARE(edited.count(), 2);
+        stack.redo();
+        QCOMPARE(model.backendRef({0, 0, 0}).effectiveWeight(), 100);
+        // Bad input is rejected with a reason, the value is unchanged.
+        QSignalSpy rejected(&model, &TopologyModel::editRejected);
+        QVERIFY(!model.setData(w, QStringLiteral("-3")));
+        QVERIFY(!model.setData(w, QStringLiteral("abc")));
+        QCOMPARE(rejected.count(), 2);
+        QCOMPARE(model.backendRef({0, 0, 0}).effectiveWeight(), 100);
+        // Empty override removes it.
+        const QModelIndex o = model.indexFor({0, 0, 1}, TopologyModel::OverrideColumn);
+        QVERIFY(model.setData(o, QStringLiteral("qwen2.5:0.5b")));
+        QCOMPARE(*model.backendRef({0, 0, 1}).modelNameOverride, std::string("qwen2.5:0.5b"));
+        QVERIFY(model.setData(o, QString()));
+        QVERIFY(!model.backendRef({0, 0, 1}).modelNameOverride.has_value());
+        // A stale undo command after a new config must not crash.
+        model.setConfig(config::Config{});
+        stack.undo();
+        stack.undo();
+    }
+
+    void standbyAndUnhealthy() {
+        TopologyModel model;
+        model.setConfig(ticketConfig());
+        QCOMPARE(model.indexFor({1, 0, 1}, TopologyModel::TargetColumn).data().toString(), QStringLiteral("standby (P1)"));
+        model.setUnhealthy({"qwen-primary-fb"});
+        QCOMPARE(model.indexFor({1, 0, 0}, TopologyModel::TargetColumn).data().toString(), QStringLiteral("out of rotation"));
+        QCOMPARE(model.indexFor({1, 0, 1}, TopologyModel::TargetColumn).data().toString(), QStringLiteral("100.0 %"));
+    }
+
+    void chartBuffersSplitAndThroughput() {
+        ChartBuffers b;
+        for (int i = 0; i < 100; ++i) {
+            RequestPoint r;
+            r.t = 10.0 + i * 0.01;
+            r.model = "virtual-qwen-model";
+            r.attempts.push_back({i % 2 ? "a" : "b", r.t, 5, true});
+            r.ok = true;
+            r.status = 200;
+            r.latencyMs = 5;
+            b.addRequest(r);
+        }
+        const auto s = b.split("virtual-qwen-model", 60, 12);
+        QCOMPARE(s.size(), std::size_t(2));
+        QCOMPARE(s[0] + s[1], std::uint64_t(100));
+        QCOMPARE(s[0], std::uint64_t(50));
+        QVERIFY(b.split("other", 60, 12).size() == 2 && b.split("other", 60, 12)[0] == 0);
+        const auto t = b.throughput(10, 12, 100);
+        QCOMPARE(t.perLane.size(), std::size_t(2));
+        double total = 0;
+        for (const auto& lane : t.perLane)
+            for (double v : lane)
+                total += v;
+        QCOMPARE(total, 100.0);
+        QVERIFY(b.csv(60, 12).find("virtual-qwen-model,a,50,0") != std::string::npos);
+    }
+
+    void failoverRecordedOnTimeline() {
+        ChartBuffers b;
+        RequestPoint r;
+        r.t = 1.0;
+        r.model = "qwen-with-fallback";
+        r.attempts.push_back({"primary", 1.0, 0.2, false});
+        r.attempts.push_back({"secondary", 1.01, 20, true});
+        r.ok = true;
+        r.latencyMs = 30;
+        b.addRequest(r);
+        b.addMarker(0.9, "primary", MarkerKind::ServerStopped, "stopped");
+        int seen = 0;
+        b.forEachRequest(0, 2, [&](const TimelineRequest& tr) {
+            ++seen;
+            QCOMPARE(int(tr.attemptCount), 2);
+            QCOMPARE(int(tr.attempts[0].lane), b.laneFor("primary"));
+            QVERIFY(!tr.attempts[0].ok);
+            QVERIFY(tr.attempts[1].ok);
+        });
+        QCOMPARE(seen, 1);
+        int markers = 0;
+        b.forEachMarker(0, 2, [&](const Marker& m) { markers += m.kind == MarkerKind::ServerStopped; });
+        QCOMPARE(markers, 1);
+    }
+
+    void chartBuffersStayBounded() {
+        ChartBuffers b;
+        // Two hours at 40 requests/s and 200 distinct backends: every store stays at its cap.
+        for (int i = 0; i < 7200 * 40; ++i) {
+            RequestPoint r;
+            r.t = i / 40.0;
+            r.model = "m" + std::to_string(i % 3);
+            r.attempts.push_back({"backend-" + std::to_string(i % 200), r.t, 1, i % 7 != 0});
+            r.ok = i % 7 != 0;
+            r.latencyMs = 1;
+            b.addRequest(r);
+            if (i % 10 == 0)
+                b.addMarker(r.t, "backend-1", MarkerKind::Fault, "fault");
+        }
+        QCOMPARE(b.requestCount(), ChartBuffers::kMaxRequests);
+        QVERIFY(b.binCount() <= ChartBuffers::kMaxBins);
+        QCOMPARE(b.markerCount(), ChartBuffers::kMaxMarkers);
+        QCOMPARE(int(b.lanes().size()), ChartBuffers::kMaxLanes);
+        // Decimation keeps the point count at the requested maximum.
+        const auto t = b.throughput(3600, b.latestTime(), 300);
+        QVERIFY(t.times.size() <= 300);
+    }
+};
+
+QTEST_MAIN(TestUiModels)
+#include "test_ui_models.moc"

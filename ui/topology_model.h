@@ -1,0 +1,100 @@
+#pragma once
+// Gateway -> AIGatewayRoute -> rule -> backendRef as a tree. Weight, priority and modelNameOverride
+// of a backendRef are editable in place; each edit is a QUndoCommand on the given stack (so Ctrl+Z
+// works) and is announced with backendRefEdited() so the bridge can apply it to the running gateway.
+// The "Target" column shows the share each backendRef should get within its rule's active priority.
+
+#include <QAbstractItemModel>
+#include <QUndoCommand>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/model.h"
+
+class QUndoStack;
+
+namespace aigw::ui {
+
+/// Indices of one backendRef inside Config::routes.
+struct RefPath {
+    int route = -1;
+    int rule = -1;
+    int ref = -1;
+    bool operator==(const RefPath&) const = default;
+};
+
+class TopologyModel : public QAbstractItemModel {
+    Q_OBJECT
+public:
+    enum Column { NameColumn, WeightColumn, PriorityColumn, OverrideColumn, TargetColumn, ColumnCount };
+    enum class NodeType { Gateway, Route, Rule, BackendRef };
+
+    explicit TopologyModel(QObject* parent = nullptr);
+
+    /// Replaces the whole tree (a new config was opened or applied).
+    void setConfig(const config::Config& config);
+    const config::Config& config() const { return m_config; }
+    /// Edits are pushed here; without a stack they apply directly.
+    void setUndoStack(QUndoStack* stack) { m_undo = stack; }
+    /// AIServiceBackends currently out of rotation (ejected, deleted); changes the Target column.
+    void setUnhealthy(const std::set<std::string>& backends);
+
+    /// Applies an edit without the undo stack (the undo command calls this).
+    void applyBackendRef(const RefPath& path, const config::BackendRefSpec& spec);
+    config::BackendRefSpec backendRef(const RefPath& path) const;
+    QModelIndex indexFor(const RefPath& path, int column) const;
+    NodeType nodeType(const QModelIndex& index) const;
+    RefPath refPath(const QModelIndex& index) const;  ///< route/rule filled for Rule nodes too
+
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
+    QModelIndex parent(const QModelIndex& child) const override;
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+signals:
+    /// A backendRef changed (edit, undo or redo). The bridge forwards it to the gateway.
+    void backendRefEdited(const aigw::ui::RefPath& path, const aigw::config::BackendRefSpec& spec);
+    /// Problems with a proposed edit (e.g. a negative weight) are reported, not applied.
+    void editRejected(const QString& reason);
+
+private:
+    struct Node {
+        NodeType type;
+        int parent;  ///< node index, -1 for top level
+        int row;     ///< row within the parent
+        RefPath path;
+        QString gateway;
+        std::vector<int> children;
+    };
+    void rebuild();
+    const Node* node(const QModelIndex& index) const;
+
+    config::Config m_config;
+    std::set<std::string> m_unhealthy;
+    std::vector<Node> m_nodes;
+    std::vector<int> m_top;
+    QUndoStack* m_undo = nullptr;
+};
+
+/// One in-place edit of a backendRef, undoable.
+class EditBackendRefCommand : public QUndoCommand {
+public:
+    EditBackendRefCommand(TopologyModel* model, RefPath path, config::BackendRefSpec before,
+                          config::BackendRefSpec after, const QString& text);
+    void undo() override;
+    void redo() override;
+
+private:
+    TopologyModel* m_model;
+    RefPath m_path;
+    config::BackendRefSpec m_before;
+    config::BackendRefSpec m_after;
+};
+
+}  // namespace aigw::ui
