@@ -40,6 +40,7 @@ public:
     void setUndoStack(QUndoStack* stack) { m_undo = stack; }
     /// AIServiceBackends currently out of rotation (ejected, deleted); changes the Target column.
     void setUnhealthy(const std::set<std::string>& backends);
+    const std::set<std::string>& unhealthy() const { return m_unhealthy; }
 
     /// Applies an edit without the undo stack (the undo command calls this).
     void applyBackendRef(const RefPath& path, const config::BackendRefSpec& spec);

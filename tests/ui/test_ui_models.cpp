@@ -6,7 +6,9 @@
 #include <QUndoStack>
 
 #include "chart_buffers.h"
+#include "request_log_model.h"
 #include "ring_buffer.h"
+#include "servers_model.h"
 #include "split_math.h"
 #include "topology_model.h"
 
@@ -229,6 +231,88 @@ private slots:
         // Decimation keeps the point count at the requested maximum.
         const auto t = b.throughput(3600, b.latestTime(), 300);
         QVERIFY(t.times.size() <= 300);
+    }
+
+    void requestLogModelBoundedAndFiltered() {
+        RequestLogModel model(100);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        RequestLogFilter filter;
+        filter.setSourceModel(&model);
+        QAbstractItemModelTester filterTester(&filter, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto makeBatch = [](int from, int n) {
+            std::vector<routing::RequestRecord> batch;
+            for (int i = from; i < from + n; ++i) {
+                routing::RequestRecord r;
+                r.id = static_cast<std::uint64_t>(i);
+                r.virtualModel = "qwen-with-fallback";
+                r.route = "default/envoy-ai-gateway-fallback";
+                r.rule = "rule/0";
+                routing::AttemptRecord a;
+                a.backend = "envoy-ai-gateway-qwen-primary-fb";
+                a.server = "qwen-primary";
+                a.upstreamModel = "qwen2.5:1.5b";
+                if (i % 4 == 0) {
+                    a.failure = routing::UpstreamFailure::ConnectFailure;
+                    r.attempts.push_back(a);
+                    a.backend = "envoy-ai-gateway-qwen-secondary-fb";
+                    a.server = "qwen-secondary";
+                    a.upstreamModel = "qwen2.5:0.5b";
+                    a.failure = routing::UpstreamFailure::None;
+                    a.status = 200;
+                } else {
+                    a.status = i % 4 == 1 ? 503 : 200;
+                    a.failure = a.status == 200 ? routing::UpstreamFailure::None : routing::UpstreamFailure::Status;
+                }
+                r.attempts.push_back(a);
+                r.finalStatus = a.status;
+                r.finalBackend = a.backend;
+                batch.push_back(r);
+            }
+            return batch;
+        };
+        model.append(makeBatch(0, 60));
+        QCOMPARE(model.rowCount(), 60);
+        model.append(makeBatch(60, 60));  // 120 > 100: the oldest 20 go
+        QCOMPARE(model.rowCount(), 100);
+        QCOMPARE(model.record(0).id, std::uint64_t(20));
+        model.append(makeBatch(120, 250));  // a batch bigger than the buffer: reset, newest kept
+        QCOMPARE(model.rowCount(), 100);
+        QCOMPARE(model.record(99).id, std::uint64_t(369));
+        QCOMPARE(attemptPath(model.record(2)), QStringLiteral("qwen-primary x connect-failure -> qwen-secondary ok"));
+        filter.setErrorsOnly(true);
+        QCOMPARE(filter.rowCount(), 25);
+        filter.setErrorsOnly(false);
+        filter.setText(QStringLiteral("connect-failure"));
+        QCOMPARE(filter.rowCount(), 25);
+        filter.setText(QString());
+        QCOMPARE(filter.rowCount(), 100);
+        QVERIFY(describeRecord(model.record(2), model).contains(QStringLiteral("qwen2.5:0.5b")));
+    }
+
+    void serversModel() {
+        ServersModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        std::vector<proxy::ServerInfo> servers(3);
+        servers[0].name = "qwen-primary";
+        servers[0].state = proxy::ServerState::Ready;
+        servers[1].name = "qwen-secondary";
+        servers[1].state = proxy::ServerState::Pulling;
+        servers[1].pullProgress = 0.42;
+        servers[2].name = "qwen-tertiary";
+        servers[2].state = proxy::ServerState::Faulted;
+        servers[2].faultSummary = "status 503";
+        servers[2].ejectedUntilMsByRule["default/r/rule/0"] = QDateTime::currentMSecsSinceEpoch() + 60000;
+        model.setServers(servers);
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.index(1, ServersModel::StateColumn).data().toString(), QStringLiteral("pulling 42%"));
+        QVERIFY(model.index(2, ServersModel::StateColumn).data().toString().contains(QStringLiteral("ejected until")));
+        servers[0].state = proxy::ServerState::Stopped;
+        model.setServers(servers);  // same rows: updated in place
+        QVERIFY(model.index(0, ServersModel::StateColumn).data().toString().startsWith(QStringLiteral("stopped")));
+        servers.pop_back();
+        model.setServers(servers);
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.rowOf(QStringLiteral("qwen-secondary")), 1);
     }
 };
 

@@ -1,0 +1,419 @@
+#include "charts.h"
+
+#include <QAreaSeries>
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineSeries>
+#include <QPainter>
+#include <QPainterPath>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+#include "chart_feed.h"
+#include "split_math.h"
+#include "topology_model.h"
+
+namespace aigw::ui {
+
+QColor laneColor(int lane) {
+    static const QColor kPalette[] = {
+        QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c), QColor(0x94, 0x67, 0xbd),
+        QColor(0x8c, 0x56, 0x4b), QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f), QColor(0xbc, 0xbd, 0x22),
+        QColor(0x17, 0xbe, 0xcf), QColor(0xd6, 0x27, 0x28),
+    };
+    return kPalette[static_cast<std::size_t>(lane) % std::size(kPalette)];
+}
+
+namespace {
+/// The virtual model a rule answers (its first Exact x-ai-eg-model header match), else empty.
+QString ruleModel(const config::RouteRule& rule) {
+    for (const auto& m : rule.matches)
+        for (const auto& h : m.headers)
+            if (h.effectiveType() == config::HeaderMatchType::Exact &&
+                QString::fromStdString(h.name).compare(QStringLiteral("x-ai-eg-model"), Qt::CaseInsensitive) == 0)
+                return QString::fromStdString(h.value);
+    return {};
+}
+}  // namespace
+
+// ---------------------------------------------------------------- SplitChart
+
+SplitChart::SplitChart(ChartFeed* feed, TopologyModel* topology, QWidget* parent)
+    : QWidget(parent), m_feed(feed), m_topology(topology) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(QStringLiteral("Traffic split for virtual model:")));
+    m_rule = new QComboBox;
+    m_rule->setObjectName(QStringLiteral("splitModel"));
+    top->addWidget(m_rule, 1);
+    layout->addLayout(top);
+
+    m_chart = new QChart;
+    m_chart->setTitle(QStringLiteral("Actual share of answers vs configured target"));
+    m_chart->setAnimationOptions(QChart::NoAnimation);
+    m_series = new QBarSeries;
+    m_actual = new QBarSet(QStringLiteral("actual %"));
+    m_target = new QBarSet(QStringLiteral("target %"));
+    m_actual->setColor(QColor(0x1f, 0x77, 0xb4));
+    m_target->setColor(QColor(0xc7, 0xc7, 0xc7));
+    m_series->append(m_actual);
+    m_series->append(m_target);
+    m_series->setLabelsVisible(true);
+    m_series->setLabelsFormat(QStringLiteral("@value"));
+    m_series->setLabelsPrecision(3);
+    m_chart->addSeries(m_series);
+    m_axisX = new QBarCategoryAxis;
+    m_axisY = new QValueAxis;
+    m_axisY->setRange(0, 100);
+    m_axisY->setLabelFormat(QStringLiteral("%d %%"));
+    m_chart->addAxis(m_axisX, Qt::AlignBottom);
+    m_chart->addAxis(m_axisY, Qt::AlignLeft);
+    m_series->attachAxis(m_axisX);
+    m_series->attachAxis(m_axisY);
+    m_chart->legend()->setAlignment(Qt::AlignRight);
+    auto* view = new QChartView(m_chart);
+    view->setRenderHint(QPainter::Antialiasing);
+    view->setMinimumHeight(180);
+    layout->addWidget(view, 1);
+
+    connect(m_feed, &ChartFeed::frame, this, &SplitChart::redraw);
+    connect(m_topology, &QAbstractItemModel::modelReset, this, &SplitChart::rebuildRules);
+    connect(m_topology, &QAbstractItemModel::dataChanged, this, &SplitChart::redraw);
+    connect(m_rule, &QComboBox::currentIndexChanged, this, &SplitChart::redraw);
+    rebuildRules();
+}
+
+void SplitChart::rebuildRules() {
+    const QString keep = m_rule->currentText();
+    QSignalBlocker block(m_rule);
+    m_rule->clear();
+    const auto& cfg = m_topology->config();
+    for (int r = 0; r < static_cast<int>(cfg.routes.size()); ++r)
+        for (int u = 0; u < static_cast<int>(cfg.routes[r].rules.size()); ++u) {
+            const QString model = ruleModel(cfg.routes[r].rules[u]);
+            if (!model.isEmpty())
+                m_rule->addItem(model, QVariant::fromValue(QPoint(r, u)));
+        }
+    const int i = m_rule->findText(keep);
+    if (i >= 0)
+        m_rule->setCurrentIndex(i);
+    redraw();
+}
+
+void SplitChart::selectModel(const QString& model) {
+    const int i = m_rule->findText(model);
+    if (i >= 0)
+        m_rule->setCurrentIndex(i);
+}
+
+QString SplitChart::selectedModel() const { return m_rule->currentText(); }
+
+void SplitChart::redraw() {
+    if (!isVisible() && !m_feed->isPaused() && m_feed->frames() % 25 != 0)
+        return;  // hidden tabs are refreshed once a second only
+    const auto& cfg = m_topology->config();
+    const QPoint ru = m_rule->currentData().toPoint();
+    if (m_rule->count() == 0 || ru.x() >= static_cast<int>(cfg.routes.size()) ||
+        ru.y() >= static_cast<int>(cfg.routes[ru.x()].rules.size())) {
+        m_actual->remove(0, m_actual->count());
+        m_target->remove(0, m_target->count());
+        return;
+    }
+    const auto& rule = cfg.routes[ru.x()].rules[ru.y()];
+    const TargetSplit target = targetSplit(rule, m_topology->unhealthy());
+    auto& buf = m_feed->buffers();
+    const auto counts = buf.split(m_rule->currentText().toStdString(), m_feed->windowSeconds(), m_feed->now());
+    std::uint64_t total = 0;
+    for (auto c : counts)
+        total += c;
+    QStringList cats;
+    QList<qreal> actual, tgt;
+    for (std::size_t i = 0; i < rule.backendRefs.size(); ++i) {
+        const auto& ref = rule.backendRefs[i];
+        cats << QStringLiteral("%1 (P%2)").arg(QString::fromStdString(ref.name)).arg(ref.effectivePriority());
+        const int lane = buf.laneFor(ref.name);
+        const double a = total && lane < static_cast<int>(counts.size()) ? 100.0 * counts[lane] / total : 0.0;
+        actual << std::round(a * 10) / 10;
+        tgt << std::round(target.shares[i] * 1000) / 10;
+    }
+    if (cats != m_categories) {
+        m_axisX->clear();
+        m_axisX->append(cats);
+        m_categories = cats;
+    }
+    m_chart->setTitle(QStringLiteral("Actual share of %1 answers in the last %2 s (n = %3) vs configured target")
+                          .arg(m_rule->currentText())
+                          .arg(m_feed->windowSeconds())
+                          .arg(total));
+    // Replace values in place: removing and re-adding sets would rebuild the bar items each frame.
+    if (m_actual->count() != actual.size()) {
+        m_actual->remove(0, m_actual->count());
+        m_target->remove(0, m_target->count());
+        m_actual->append(actual);
+        m_target->append(tgt);
+    } else {
+        for (int i = 0; i < actual.size(); ++i) {
+            m_actual->replace(i, actual[i]);
+            m_target->replace(i, tgt[i]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- ThroughputChart
+
+ThroughputChart::ThroughputChart(ChartFeed* feed, QWidget* parent) : QChartView(parent), m_feed(feed) {
+    auto* chart = new QChart;
+    chart->setTitle(QStringLiteral("Requests/s per backend (stacked) and error rate"));
+    chart->setAnimationOptions(QChart::NoAnimation);
+    m_axisX = new QValueAxis;
+    m_axisX->setTitleText(QStringLiteral("session time (s)"));
+    m_axisX->setLabelFormat(QStringLiteral("%d"));
+    m_axisY = new QValueAxis;
+    m_axisY->setTitleText(QStringLiteral("requests/s"));
+    m_axisY->setLabelFormat(QStringLiteral("%d"));
+    m_axisErr = new QValueAxis;
+    m_axisErr->setTitleText(QStringLiteral("errors %"));
+    m_axisErr->setRange(0, 100);
+    m_axisErr->setLabelFormat(QStringLiteral("%d"));
+    chart->addAxis(m_axisX, Qt::AlignBottom);
+    chart->addAxis(m_axisY, Qt::AlignLeft);
+    chart->addAxis(m_axisErr, Qt::AlignRight);
+    m_baseline = new QLineSeries(this);
+    m_errors = new QLineSeries;
+    m_errors->setName(QStringLiteral("error rate %"));
+    QPen pen(QColor(0xd6, 0x27, 0x28));
+    pen.setWidth(2);
+    pen.setStyle(Qt::DashLine);
+    m_errors->setPen(pen);
+    chart->addSeries(m_errors);
+    m_errors->attachAxis(m_axisX);
+    m_errors->attachAxis(m_axisErr);
+    chart->legend()->setAlignment(Qt::AlignRight);
+    setChart(chart);
+    setRenderHint(QPainter::Antialiasing);
+    setMinimumHeight(180);
+    connect(m_feed, &ChartFeed::frame, this, &ThroughputChart::redraw);
+}
+
+void ThroughputChart::ensureSeries(int lanes) {
+    const auto& names = m_feed->buffers().lanes();
+    while (static_cast<int>(m_areas.size()) < lanes) {
+        const int lane = static_cast<int>(m_areas.size());
+        auto* upper = new QLineSeries(this);
+        QLineSeries* lower = m_uppers.empty() ? m_baseline : m_uppers.back();
+        auto* area = new QAreaSeries(upper, lower);
+        area->setName(QString::fromStdString(names[static_cast<std::size_t>(lane)]));
+        QColor c = laneColor(lane);
+        area->setPen(QPen(c.darker(120), 1));
+        c.setAlpha(200);
+        area->setBrush(c);
+        chart()->addSeries(area);
+        area->attachAxis(m_axisX);
+        area->attachAxis(m_axisY);
+        m_uppers.push_back(upper);
+        m_areas.push_back(area);
+    }
+}
+
+void ThroughputChart::redraw() {
+    if (!isVisible() && m_feed->frames() % 25 != 0)
+        return;
+    const double now = m_feed->now();
+    const double window = m_feed->windowSeconds();
+    // At most one point per two pixels of plot width: more would be invisible and only cost time.
+    const int maxPoints = std::max(10, static_cast<int>(chart()->plotArea().width() / 2));
+    const auto t = m_feed->buffers().throughput(window, now, maxPoints);
+    ensureSeries(static_cast<int>(t.perLane.size()));
+    QList<QPointF> base, cumulative;
+    base.reserve(static_cast<qsizetype>(t.times.size()));
+    std::vector<double> sum(t.times.size(), 0.0);
+    for (double x : t.times)
+        base.append(QPointF(x, 0));
+    m_baseline->replace(base);
+    double maxY = 1;
+    for (std::size_t l = 0; l < t.perLane.size(); ++l) {
+        cumulative.clear();
+        for (std::size_t i = 0; i < t.times.size(); ++i) {
+            sum[i] += t.perLane[l][i];
+            cumulative.append(QPointF(t.times[i], sum[i]));
+            maxY = std::max(maxY, sum[i]);
+        }
+        m_uppers[l]->replace(cumulative);
+    }
+    QList<QPointF> err;
+    for (std::size_t i = 0; i < t.times.size(); ++i)
+        err.append(QPointF(t.times[i], t.errorRatePct[i]));
+    m_errors->replace(err);
+    m_axisX->setRange(now - window, now);
+    // A "nice" ceiling so the axis does not jitter every frame.
+    const double mag = std::pow(10.0, std::floor(std::log10(maxY)));
+    m_axisY->setRange(0, std::ceil(maxY * 1.1 / mag) * mag);
+}
+
+// ---------------------------------------------------------------- TimelineWidget
+
+TimelineWidget::TimelineWidget(ChartFeed* feed, QWidget* parent) : QWidget(parent), m_feed(feed) {
+    setMinimumHeight(160);
+    setAutoFillBackground(true);
+    QPalette p = palette();
+    p.setColor(QPalette::Window, Qt::white);
+    setPalette(p);
+    connect(m_feed, &ChartFeed::frame, this, [this] {
+        if (isVisible())
+            update();
+    });
+}
+
+void TimelineWidget::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing, false);
+    const auto& buf = m_feed->buffers();
+    const auto& lanes = buf.lanes();
+    const int left = 150, right = 12, top = 26, bottom = 40;
+    const QRect plot(left, top, std::max(10, width() - left - right), std::max(10, height() - top - bottom));
+    const double now = m_feed->now();
+    const double window = m_feed->windowSeconds();
+    const double from = now - window;
+    p.setPen(Qt::black);
+    QFont bold = font();
+    bold.setBold(true);
+    p.setFont(bold);
+    p.drawText(QRect(0, 2, width(), top - 4), Qt::AlignHCenter | Qt::AlignVCenter,
+               QStringLiteral("Failover timeline: attempts per backend (failed attempt -> next attempt), last %1 s")
+                   .arg(window));
+    p.setFont(font());
+    const int n = std::max<int>(1, static_cast<int>(lanes.size()));
+    const double laneH = static_cast<double>(plot.height()) / n;
+    auto laneY = [&](int lane) { return plot.top() + laneH * (lane + 0.5); };
+    auto xOf = [&](double t) { return plot.left() + (t - from) / window * plot.width(); };
+
+    // Lane backgrounds and labels.
+    for (int l = 0; l < static_cast<int>(lanes.size()); ++l) {
+        const QRectF band(plot.left(), plot.top() + laneH * l, plot.width(), laneH);
+        p.fillRect(band, l % 2 ? QColor(248, 248, 248) : QColor(238, 241, 246));
+        p.setPen(laneColor(l).darker(130));
+        p.drawText(QRectF(4, band.top(), left - 10, band.height()), Qt::AlignRight | Qt::AlignVCenter,
+                   QString::fromStdString(lanes[static_cast<std::size_t>(l)]));
+    }
+    if (lanes.empty()) {
+        p.setPen(Qt::gray);
+        p.drawText(plot, Qt::AlignCenter, QStringLiteral("No requests yet: start the load generator or send one from the Playground."));
+    }
+
+    // Bin attempts per (lane, pixel column): tens of thousands of attempts become <= lanes x width cells.
+    const int w = plot.width();
+    std::vector<std::uint32_t> okCells(static_cast<std::size_t>(n * w), 0), badCells(static_cast<std::size_t>(n * w), 0);
+    std::unordered_set<std::uint64_t> links;  // (col, fromLane, toLane, finalOk) packed
+    std::vector<std::array<int, 5>> linkList;
+    constexpr std::size_t kMaxLinks = 4000;
+    buf.forEachRequest(from - 60, now, [&](const TimelineRequest& r) {
+        const int drawn = std::min<int>(r.attemptCount, TimelineRequest::kMaxAttempts);
+        for (int i = 0; i < drawn; ++i) {
+            const auto& a = r.attempts[static_cast<std::size_t>(i)];
+            const double t = r.t + a.offsetMs / 1000.0;
+            if (t < from || t > now)
+                continue;
+            const int col = std::clamp(static_cast<int>((t - from) / window * w), 0, w - 1);
+            const int lane = std::min<int>(a.lane, n - 1);
+            (a.ok ? okCells : badCells)[static_cast<std::size_t>(lane * w + col)]++;
+            if (i + 1 < drawn && !a.ok && links.size() < kMaxLinks) {
+                const auto& b = r.attempts[static_cast<std::size_t>(i + 1)];
+                const double t2 = r.t + b.offsetMs / 1000.0;
+                const int col2 = std::clamp(static_cast<int>((t2 - from) / window * w), 0, w - 1);
+                const std::uint64_t key = (static_cast<std::uint64_t>(col) << 24) | (static_cast<std::uint64_t>(a.lane) << 16) |
+                                          (static_cast<std::uint64_t>(b.lane) << 8) | (b.ok ? 1u : 0u);
+                if (links.insert(key).second)
+                    linkList.push_back({col, std::min<int>(a.lane, n - 1), col2, std::min<int>(b.lane, n - 1), b.ok ? 1 : 0});
+            }
+        }
+    });
+    m_lastLinks = static_cast<int>(linkList.size());
+    // Failover lines first, so the dots sit on top.
+    for (const auto& l : linkList) {
+        QPen pen(l[4] ? QColor(255, 140, 0, 160) : QColor(214, 39, 40, 160));
+        pen.setWidthF(1.2);
+        p.setPen(pen);
+        p.drawLine(QPointF(plot.left() + l[0] + 0.5, laneY(l[1])), QPointF(plot.left() + l[2] + 0.5, laneY(l[3])));
+    }
+    const double dotH = std::max(4.0, std::min(14.0, laneH * 0.4));
+    for (int l = 0; l < n; ++l)
+        for (int c = 0; c < w; ++c) {
+            const auto ok = okCells[static_cast<std::size_t>(l * w + c)];
+            const auto bad = badCells[static_cast<std::size_t>(l * w + c)];
+            const double x = plot.left() + c;
+            if (ok) {
+                QColor col(44, 160, 44);
+                col.setAlpha(std::min(255, 90 + static_cast<int>(ok) * 30));
+                p.fillRect(QRectF(x, laneY(l) - dotH / 2, 1.6, dotH), col);
+            }
+            if (bad) {
+                QColor col(214, 39, 40);
+                col.setAlpha(std::min(255, 120 + static_cast<int>(bad) * 30));
+                p.fillRect(QRectF(x, laneY(l) - dotH / 2 - 3, 2.2, dotH + 6), col);
+            }
+        }
+
+    // Markers.
+    buf.forEachMarker(from, now, [&](const Marker& m) {
+        QColor c;
+        switch (m.kind) {
+        case MarkerKind::ServerStopped:
+        case MarkerKind::ServerDeleted: c = QColor(120, 0, 0); break;
+        case MarkerKind::ServerStarted: c = QColor(0, 110, 0); break;
+        case MarkerKind::Fault: c = QColor(200, 90, 0); break;
+        case MarkerKind::FaultCleared: c = QColor(0, 130, 130); break;
+        case MarkerKind::Ejected: c = QColor(140, 0, 140); break;
+        case MarkerKind::Unejected: c = QColor(60, 60, 200); break;
+        case MarkerKind::ConfigEdit: c = QColor(60, 60, 60); break;
+        }
+        const double x = xOf(m.t);
+        const double y0 = m.lane < 0 ? plot.top() : plot.top() + laneH * m.lane;
+        const double y1 = m.lane < 0 ? plot.bottom() : y0 + laneH;
+        QPen pen(c, 2, m.kind == MarkerKind::ConfigEdit ? Qt::DashLine : Qt::SolidLine);
+        p.setPen(pen);
+        p.drawLine(QPointF(x, y0), QPointF(x, y1));
+        p.drawText(QPointF(x + 3, y0 + 12), QString::fromStdString(m.text));
+    });
+
+    // Time axis.
+    p.setPen(Qt::black);
+    p.drawLine(plot.bottomLeft(), plot.bottomRight());
+    const double step = window <= 30 ? 5 : window <= 120 ? 10 : window <= 600 ? 60 : 300;
+    for (double t = std::ceil(from / step) * step; t <= now; t += step) {
+        const double x = xOf(t);
+        p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 4));
+        p.drawText(QRectF(x - 30, plot.bottom() + 4, 60, 14), Qt::AlignCenter, QString::number(t, 'f', 0));
+    }
+    // Legend.
+    int lx = plot.left();
+    const int ly = height() - 14;
+    auto legend = [&](const QColor& c, const QString& text, bool line) {
+        if (line) {
+            p.setPen(QPen(c, 2));
+            p.drawLine(lx, ly, lx + 14, ly);
+        } else {
+            p.fillRect(QRect(lx + 4, ly - 5, 4, 10), c);
+        }
+        p.setPen(Qt::black);
+        p.drawText(lx + 18, ly + 5, text);
+        lx += 28 + p.fontMetrics().horizontalAdvance(text);
+    };
+    legend(QColor(44, 160, 44), QStringLiteral("ok attempt"), false);
+    legend(QColor(214, 39, 40), QStringLiteral("failed attempt"), false);
+    legend(QColor(255, 140, 0), QStringLiteral("failover to next attempt"), true);
+    legend(QColor(120, 0, 0), QStringLiteral("stop/delete"), true);
+    legend(QColor(0, 110, 0), QStringLiteral("start"), true);
+    legend(QColor(200, 90, 0), QStringLiteral("fault"), true);
+    legend(QColor(140, 0, 140), QStringLiteral("ejected"), true);
+    legend(QColor(60, 60, 60), QStringLiteral("config edit"), true);
+}
+
+}  // namespace aigw::ui
