@@ -101,6 +101,7 @@ private:
 };
 
 class Pool;
+class ClientConnection;
 
 class HttpClient : public QObject {
     Q_OBJECT
@@ -136,6 +137,7 @@ public:
 private:
     friend class Pool;
     friend class ClientExchange;
+    friend class ClientConnection;
     Pool& poolFor(const std::string& host, quint16 port);
 
     std::map<std::string, std::unique_ptr<Pool>> m_pools;

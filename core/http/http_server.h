@@ -58,7 +58,8 @@ enum class AbortMode {
 /// Must be used on the server's thread.
 class HttpResponder {
 public:
-    HttpResponder(Connection* connection, std::uint64_t sequence, bool headRequest);
+    /// Made by the server for each request (`request` supplies HEAD, version and keep-alive).
+    HttpResponder(Connection* connection, const HttpRequest& request);
     ~HttpResponder();
     HttpResponder(const HttpResponder&) = delete;
     HttpResponder& operator=(const HttpResponder&) = delete;
@@ -98,10 +99,12 @@ private:
     Connection* m_connection;  ///< cleared by Connection when it goes away (same thread)
     std::uint64_t m_sequence;
     bool m_headRequest;
+    bool m_http10;
+    bool m_keepAlive;
     bool m_headersSent = false;
     bool m_finished = false;
     bool m_chunked = false;
-    bool m_closeDelimited = false;
+    bool m_closeAfterFinish = false;
     bool m_lost = false;
     std::function<void()> m_onDisconnect;
 };

@@ -1,0 +1,670 @@
+#include "http/http_client.h"
+
+#include <QPointer>
+#include <QTcpSocket>
+#include <QTimer>
+
+#include <deque>
+
+#include <http_parser.h>
+
+#include "common/log.h"
+
+namespace aigw::http {
+
+const char* toString(FailureKind kind) {
+    switch (kind) {
+    case FailureKind::ConnectionRefused: return "connection_refused";
+    case FailureKind::ConnectTimeout: return "connect_timeout";
+    case FailureKind::HostNotFound: return "host_not_found";
+    case FailureKind::ResetBeforeHeaders: return "reset_before_headers";
+    case FailureKind::ResetAfterHeaders: return "reset_after_headers";
+    case FailureKind::PerTryTimeout: return "per_try_timeout";
+    case FailureKind::IdleTimeout: return "idle_timeout";
+    case FailureKind::ProtocolError: return "protocol_error";
+    case FailureKind::Cancelled: return "cancelled";
+    }
+    return "unknown";
+}
+
+class ClientConnection;
+
+// One request from send() to its completion, error or cancellation.
+class ClientExchange {
+public:
+    ClientRequest request;
+    ResponseCallbacks callbacks;
+    Pool* pool = nullptr;
+    ClientConnection* connection = nullptr;
+    bool done = false;
+    bool headersDelivered = false;
+    int status = 0;
+    bool staleRetryUsed = false;  ///< already re-sent once after a reused connection died silently
+    std::unique_ptr<QTimer> tryTimer;
+    std::unique_ptr<QTimer> idleTimer;
+
+    void stopTimers() {
+        if (tryTimer) tryTimer->stop();
+        if (idleTimer) idleTimer->stop();
+    }
+};
+
+// Idle and busy connections to one host:port, plus requests waiting for a connection slot.
+class Pool {
+public:
+    Pool(HttpClient* client, std::string host, quint16 port) : m_client(client), m_host(std::move(host)), m_port(port) {}
+    ~Pool();
+
+    void submit(const std::shared_ptr<ClientExchange>& exchange);
+    void connectionIdle(ClientConnection* c);
+    void connectionGone(ClientConnection* c);
+    void cancelQueued(ClientExchange* exchange);
+    void closeIdle();
+    void addStats(HttpClient::Stats& s) const;
+
+    HttpClient* client() const { return m_client; }
+    const std::string& host() const { return m_host; }
+    quint16 port() const { return m_port; }
+
+private:
+    void pump();
+
+    HttpClient* m_client;
+    std::string m_host;
+    quint16 m_port;
+    std::vector<ClientConnection*> m_idle;
+    std::vector<ClientConnection*> m_busy;
+    std::deque<std::shared_ptr<ClientExchange>> m_queue;
+};
+
+// One TCP connection carrying at most one exchange at a time (no client-side pipelining).
+class ClientConnection : public QObject {
+public:
+    ClientConnection(Pool* pool);
+    ~ClientConnection() override;
+
+    void connectTo(int connectTimeoutMs);
+    void assign(std::shared_ptr<ClientExchange> exchange, bool reused);
+    /// Detaches from the pool and socket without callbacks; deleted later.
+    void shutdown();
+    /// The current exchange was cancelled: the connection cannot be reused.
+    void cancelCurrent();
+    bool connected() const { return m_connected; }
+
+private:
+    static int onHeadersComplete(http_parser* p);
+    static int onHeaderField(http_parser* p, const char* at, size_t len);
+    static int onHeaderValue(http_parser* p, const char* at, size_t len);
+    static int onBody(http_parser* p, const char* at, size_t len);
+    static int onMessageComplete(http_parser* p);
+    static int onMessageBegin(http_parser* p);
+    static const http_parser_settings& settings();
+
+    void sendCurrent();
+    void onConnected();
+    void onReadyRead();
+    void onSocketError(QAbstractSocket::SocketError error);
+    void onDisconnected();
+    void parse(const char* data, size_t len, bool eof);
+    void failCurrent(FailureKind kind, const std::string& message);
+    void finishCurrent(bool reusable);
+    void closeAndForget();
+
+    Pool* m_pool;
+    QTcpSocket* m_socket;
+    QTimer m_connectTimer;
+    http_parser m_parser{};
+    std::shared_ptr<ClientExchange> m_exchange;
+    bool m_connected = false;
+    bool m_dead = false;
+    bool m_reused = false;
+    bool m_bytesReceived = false;
+
+    // Parse results collected during one http_parser_execute, delivered after it returns so a
+    // callback that cancels or destroys things never runs inside the parser.
+    ResponseHead m_head;
+    std::string m_field;
+    bool m_lastWasValue = false;
+    bool m_informational = false;
+    bool m_headNew = false;
+    QByteArray m_bodyBuffer;
+    bool m_complete = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// RequestHandle
+
+void RequestHandle::cancel() {
+    auto ex = m_exchange.lock();
+    if (!ex || ex->done) return;
+    ex->done = true;
+    ex->stopTimers();
+    ex->callbacks = {};
+    if (ex->connection) {
+        ClientConnection* c = ex->connection;
+        ex->connection = nullptr;
+        c->cancelCurrent();
+    } else if (ex->pool) {
+        ex->pool->cancelQueued(ex.get());
+    }
+}
+
+bool RequestHandle::active() const {
+    auto ex = m_exchange.lock();
+    return ex && !ex->done;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pool
+
+Pool::~Pool() {
+    for (auto* c : m_idle) c->shutdown();
+    for (auto* c : m_busy) c->shutdown();
+    for (auto& ex : m_queue) {
+        ex->done = true;
+        ex->stopTimers();
+    }
+}
+
+void Pool::submit(const std::shared_ptr<ClientExchange>& exchange) {
+    exchange->pool = this;
+    m_queue.push_back(exchange);
+    pump();
+}
+
+void Pool::pump() {
+    while (!m_queue.empty()) {
+        auto ex = m_queue.front();
+        if (ex->done) {
+            m_queue.pop_front();
+            continue;
+        }
+        if (!m_idle.empty()) {
+            ClientConnection* c = m_idle.back();
+            m_idle.pop_back();
+            m_queue.pop_front();
+            m_busy.push_back(c);
+            ++m_client->m_connectionsReused;
+            c->assign(ex, true);
+            continue;
+        }
+        if (static_cast<int>(m_busy.size()) >= m_client->m_maxPerHost) return;
+        m_queue.pop_front();
+        auto* c = new ClientConnection(this);
+        m_busy.push_back(c);
+        ++m_client->m_connectionsOpened;
+        c->assign(ex, false);
+        c->connectTo(ex->request.connectTimeoutMs);
+    }
+}
+
+void Pool::connectionIdle(ClientConnection* c) {
+    std::erase(m_busy, c);
+    if (static_cast<int>(m_idle.size()) >= m_client->m_maxIdlePerHost) {
+        c->shutdown();
+    } else {
+        m_idle.push_back(c);
+    }
+    pump();
+}
+
+void Pool::connectionGone(ClientConnection* c) {
+    std::erase(m_busy, c);
+    std::erase(m_idle, c);
+    pump();
+}
+
+void Pool::cancelQueued(ClientExchange* exchange) {
+    for (auto it = m_queue.begin(); it != m_queue.end(); ++it) {
+        if (it->get() == exchange) {
+            m_queue.erase(it);
+            return;
+        }
+    }
+}
+
+void Pool::closeIdle() {
+    auto idle = std::move(m_idle);
+    m_idle.clear();
+    for (auto* c : idle) c->shutdown();
+}
+
+void Pool::addStats(HttpClient::Stats& s) const {
+    s.idleConnections += static_cast<int>(m_idle.size());
+    s.busyConnections += static_cast<int>(m_busy.size());
+    for (const auto& ex : m_queue) {
+        if (!ex->done) ++s.queuedRequests;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ClientConnection
+
+ClientConnection::ClientConnection(Pool* pool) : m_pool(pool), m_socket(new QTcpSocket(this)) {
+    http_parser_init(&m_parser, HTTP_RESPONSE);
+    m_parser.data = this;
+    m_connectTimer.setSingleShot(true);
+    connect(m_socket, &QTcpSocket::connected, this, &ClientConnection::onConnected);
+    connect(m_socket, &QTcpSocket::readyRead, this, &ClientConnection::onReadyRead);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, &ClientConnection::onSocketError);
+    connect(m_socket, &QTcpSocket::disconnected, this, &ClientConnection::onDisconnected);
+    connect(&m_connectTimer, &QTimer::timeout, this, [this] {
+        if (m_connected || m_dead) return;
+        failCurrent(FailureKind::ConnectTimeout, "no connection to " + m_pool->host() + ":" +
+                                                     std::to_string(m_pool->port()) + " within " +
+                                                     std::to_string(m_connectTimer.interval()) + " ms");
+    });
+}
+
+ClientConnection::~ClientConnection() = default;
+
+void ClientConnection::connectTo(int connectTimeoutMs) {
+    if (connectTimeoutMs > 0) m_connectTimer.start(connectTimeoutMs);
+    m_socket->connectToHost(QString::fromStdString(m_pool->host()), m_pool->port());
+}
+
+void ClientConnection::assign(std::shared_ptr<ClientExchange> exchange, bool reused) {
+    m_exchange = std::move(exchange);
+    m_exchange->connection = this;
+    m_reused = reused;
+    m_bytesReceived = false;
+    m_head = {};
+    m_bodyBuffer.clear();
+    m_complete = false;
+    m_informational = false;
+    m_headNew = false;
+    http_parser_init(&m_parser, HTTP_RESPONSE);
+    m_parser.data = this;
+    if (m_connected) sendCurrent();
+}
+
+void ClientConnection::onConnected() {
+    m_connectTimer.stop();
+    m_connected = true;
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    if (m_exchange) sendCurrent();
+}
+
+void ClientConnection::sendCurrent() {
+    ClientExchange& ex = *m_exchange;
+    const ClientRequest& r = ex.request;
+    QByteArray out;
+    out.reserve(256 + r.body.size());
+    out.append(r.method.data(), static_cast<qsizetype>(r.method.size()));
+    out += ' ';
+    out.append(r.target.data(), static_cast<qsizetype>(r.target.size()));
+    out += " HTTP/1.1\r\n";
+    if (!r.headers.has("host")) {
+        out += "host: ";
+        out += QByteArray::fromStdString(m_pool->host());
+        out += ':';
+        out += QByteArray::number(m_pool->port());
+        out += "\r\n";
+    }
+    for (const auto& [n, v] : r.headers.entries()) {
+        // Framing is ours: the body is sent whole with an exact length.
+        if (headerNameEquals(n, "content-length") || headerNameEquals(n, "transfer-encoding")) continue;
+        out.append(n.data(), static_cast<qsizetype>(n.size()));
+        out += ": ";
+        out.append(v.data(), static_cast<qsizetype>(v.size()));
+        out += "\r\n";
+    }
+    if (!r.body.isEmpty() || (r.method != "GET" && r.method != "HEAD" && r.method != "DELETE")) {
+        out += "content-length: ";
+        out += QByteArray::number(r.body.size());
+        out += "\r\n";
+    }
+    out += "\r\n";
+    out += r.body;
+    ++m_pool->client()->m_requestsSent;
+    m_socket->write(out);
+    if (ex.idleTimer) ex.idleTimer->start(r.idleTimeoutMs);
+}
+
+const http_parser_settings& ClientConnection::settings() {
+    static const http_parser_settings s = [] {
+        http_parser_settings v{};
+        v.on_message_begin = &ClientConnection::onMessageBegin;
+        v.on_header_field = &ClientConnection::onHeaderField;
+        v.on_header_value = &ClientConnection::onHeaderValue;
+        v.on_headers_complete = &ClientConnection::onHeadersComplete;
+        v.on_body = &ClientConnection::onBody;
+        v.on_message_complete = &ClientConnection::onMessageComplete;
+        return v;
+    }();
+    return s;
+}
+
+int ClientConnection::onMessageBegin(http_parser* p) {
+    auto* c = static_cast<ClientConnection*>(p->data);
+    c->m_head = {};
+    c->m_field.clear();
+    c->m_lastWasValue = false;
+    return 0;
+}
+
+int ClientConnection::onHeaderField(http_parser* p, const char* at, size_t len) {
+    auto* c = static_cast<ClientConnection*>(p->data);
+    if (c->m_lastWasValue) {
+        c->m_field.clear();
+        c->m_lastWasValue = false;
+    }
+    c->m_field.append(at, len);
+    return 0;
+}
+
+int ClientConnection::onHeaderValue(http_parser* p, const char* at, size_t len) {
+    auto* c = static_cast<ClientConnection*>(p->data);
+    if (!c->m_lastWasValue) {
+        c->m_head.headers.add(c->m_field, std::string(at, len));
+        c->m_lastWasValue = true;
+    } else {
+        auto& entries = const_cast<std::vector<Headers::Entry>&>(c->m_head.headers.entries());
+        entries.back().second.append(at, len);
+    }
+    return 0;
+}
+
+int ClientConnection::onHeadersComplete(http_parser* p) {
+    auto* c = static_cast<ClientConnection*>(p->data);
+    c->m_head.status = p->status_code;
+    c->m_head.httpMajor = p->http_major;
+    c->m_head.httpMinor = p->http_minor;
+    // 1xx (e.g. 100 Continue) heads precede the real one and are not delivered.
+    c->m_informational = p->status_code >= 100 && p->status_code < 200 && p->status_code != 101;
+    if (!c->m_informational) c->m_headNew = true;
+    const bool head = c->m_exchange && c->m_exchange->request.method == "HEAD";
+    return head ? 1 : 0;  // 1 = no body follows
+}
+
+int ClientConnection::onBody(http_parser* p, const char* at, size_t len) {
+    static_cast<ClientConnection*>(p->data)->m_bodyBuffer.append(at, static_cast<qsizetype>(len));
+    return 0;
+}
+
+int ClientConnection::onMessageComplete(http_parser* p) {
+    auto* c = static_cast<ClientConnection*>(p->data);
+    if (c->m_informational) {
+        c->m_informational = false;
+        return 0;
+    }
+    c->m_complete = true;
+    http_parser_pause(p, 1);  // anything after the response is not ours to parse
+    return 0;
+}
+
+void ClientConnection::onReadyRead() {
+    if (m_dead) return;
+    const QByteArray data = m_socket->readAll();
+    if (data.isEmpty()) return;
+    if (!m_exchange) {
+        // Bytes on an idle keep-alive connection: the server is confused; do not reuse it.
+        closeAndForget();
+        return;
+    }
+    parse(data.constData(), static_cast<size_t>(data.size()), false);
+}
+
+void ClientConnection::parse(const char* data, size_t len, bool eof) {
+    if (len > 0) {
+        m_bytesReceived = true;
+        if (m_exchange->idleTimer && m_exchange->idleTimer->isActive()) m_exchange->idleTimer->start();
+    }
+    const size_t parsed = http_parser_execute(&m_parser, &settings(), eof ? nullptr : data, eof ? 0 : len);
+    const auto err = HTTP_PARSER_ERRNO(&m_parser);
+    const bool extraBytes = !eof && parsed < len;
+    const bool parseError = err != HPE_OK && err != HPE_PAUSED;
+
+    // Deliver in order: head, body, completion. Each step re-checks that nobody cancelled.
+    std::shared_ptr<ClientExchange> ex = m_exchange;
+    QPointer<ClientConnection> self(this);
+    if (m_headNew && !ex->done) {
+        m_headNew = false;
+        ex->headersDelivered = true;
+        ex->status = m_head.status;
+        if (ex->callbacks.onHeaders) ex->callbacks.onHeaders(m_head);
+        if (!self || m_dead || ex->done) return;
+    }
+    if (!m_bodyBuffer.isEmpty() && !ex->done) {
+        const QByteArray body = std::move(m_bodyBuffer);
+        m_bodyBuffer.clear();
+        if (ex->callbacks.onData) ex->callbacks.onData(body);
+        if (!self || m_dead || ex->done) return;
+    }
+    if (m_complete) {
+        const bool reusable = !eof && !extraBytes && http_should_keep_alive(&m_parser) && !parseError;
+        finishCurrent(reusable);
+        return;
+    }
+    if (parseError && eof) {
+        // The stream ended inside a head or body: that is a reset, not a malformed response.
+        failCurrent(ex->headersDelivered ? FailureKind::ResetAfterHeaders : FailureKind::ResetBeforeHeaders,
+                    ex->headersDelivered ? "upstream closed the connection mid-body"
+                                         : "upstream closed the connection before response headers");
+        return;
+    }
+    if (parseError) {
+        failCurrent(ex->headersDelivered ? FailureKind::ResetAfterHeaders : FailureKind::ProtocolError,
+                    std::string("invalid HTTP response: ") + http_errno_description(err));
+        return;
+    }
+    if (eof) {
+        failCurrent(ex->headersDelivered ? FailureKind::ResetAfterHeaders : FailureKind::ResetBeforeHeaders,
+                    ex->headersDelivered ? "upstream closed the connection mid-body"
+                                         : "upstream closed the connection before response headers");
+    }
+}
+
+void ClientConnection::onSocketError(QAbstractSocket::SocketError error) {
+    if (m_dead) return;
+    if (!m_exchange) {
+        closeAndForget();  // an idle pooled connection died: just drop it
+        return;
+    }
+    if (!m_connected) {
+        const std::string detail = m_pool->host() + ":" + std::to_string(m_pool->port()) + ": " +
+                                   m_socket->errorString().toStdString();
+        switch (error) {
+        case QAbstractSocket::HostNotFoundError:
+            failCurrent(FailureKind::HostNotFound, "host not found: " + detail);
+            return;
+        case QAbstractSocket::SocketTimeoutError:
+            failCurrent(FailureKind::ConnectTimeout, "connect timeout: " + detail);
+            return;
+        default:
+            failCurrent(FailureKind::ConnectionRefused, "connect failed: " + detail);
+            return;
+        }
+    }
+    // Connected: drain what arrived, then tell the parser the stream ended. A close-delimited body
+    // completes here; anything else unfinished is a reset before or after the head.
+    const QByteArray rest = m_socket->readAll();
+    if (!rest.isEmpty()) {
+        QPointer<ClientConnection> self(this);
+        parse(rest.constData(), static_cast<size_t>(rest.size()), false);
+        if (!self || m_dead || !m_exchange) return;
+    }
+    if (m_reused && !m_bytesReceived && !m_exchange->staleRetryUsed) {
+        // The server closed this keep-alive connection just as we reused it (the race every HTTP
+        // client has); nothing was processed, so send once more on a fresh connection.
+        auto ex = m_exchange;
+        ex->staleRetryUsed = true;
+        ex->connection = nullptr;
+        m_exchange.reset();
+        Pool* pool = m_pool;
+        closeAndForget();
+        pool->submit(ex);
+        return;
+    }
+    parse(nullptr, 0, true);
+    if (m_exchange && !m_exchange->done) {
+        failCurrent(m_exchange->headersDelivered ? FailureKind::ResetAfterHeaders : FailureKind::ResetBeforeHeaders,
+                    m_socket->errorString().toStdString());
+    }
+}
+
+void ClientConnection::onDisconnected() {
+    if (m_dead) return;
+    // Qt reports an orderly close as RemoteHostClosedError first; route both through one place.
+    onSocketError(QAbstractSocket::RemoteHostClosedError);
+}
+
+void ClientConnection::failCurrent(FailureKind kind, const std::string& message) {
+    auto ex = std::move(m_exchange);
+    m_exchange.reset();
+    closeAndForget();
+    if (!ex || ex->done) return;
+    ex->done = true;
+    ex->connection = nullptr;
+    ex->stopTimers();
+    ClientError e{kind, message, ex->headersDelivered, ex->status};
+    auto cb = std::move(ex->callbacks.onError);
+    ex->callbacks = {};
+    if (cb) cb(e);
+}
+
+void ClientConnection::finishCurrent(bool reusable) {
+    auto ex = std::move(m_exchange);
+    m_exchange.reset();
+    ex->connection = nullptr;
+    ex->stopTimers();
+    if (reusable) {
+        http_parser_pause(&m_parser, 0);
+        m_pool->connectionIdle(this);  // may hand us the next queued request
+    } else {
+        closeAndForget();
+    }
+    if (ex->done) return;
+    ex->done = true;
+    auto cb = std::move(ex->callbacks.onComplete);
+    ex->callbacks = {};
+    if (cb) cb();
+}
+
+void ClientConnection::cancelCurrent() {
+    m_exchange.reset();
+    closeAndForget();
+}
+
+void ClientConnection::closeAndForget() {
+    if (m_dead) return;
+    Pool* pool = m_pool;
+    shutdown();
+    pool->connectionGone(this);
+}
+
+void ClientConnection::shutdown() {
+    if (m_dead) return;
+    m_dead = true;
+    m_connectTimer.stop();
+    m_socket->disconnect(this);
+    m_socket->abort();
+    if (m_exchange) {
+        m_exchange->connection = nullptr;
+        m_exchange.reset();
+    }
+    deleteLater();
+}
+
+// ---------------------------------------------------------------------------------------------
+// HttpClient
+
+namespace {
+// A timer ended the attempt: detach it from its connection (which cannot be reused mid-response)
+// or from the queue, then report.
+void failExchange(const std::shared_ptr<ClientExchange>& e, FailureKind kind, const std::string& message) {
+    if (e->done) return;
+    e->done = true;
+    e->stopTimers();
+    if (e->connection) {
+        ClientConnection* c = e->connection;
+        e->connection = nullptr;
+        c->cancelCurrent();
+    } else if (e->pool) {
+        e->pool->cancelQueued(e.get());
+    }
+    ClientError err{kind, message, e->headersDelivered, e->status};
+    auto cb = std::move(e->callbacks.onError);
+    e->callbacks = {};
+    if (cb) cb(err);
+}
+}  // namespace
+
+HttpClient::HttpClient(QObject* parent) : QObject(parent) {}
+
+HttpClient::~HttpClient() { m_pools.clear(); }
+
+Pool& HttpClient::poolFor(const std::string& host, quint16 port) {
+    std::string key = host + ":" + std::to_string(port);
+    auto it = m_pools.find(key);
+    if (it == m_pools.end()) it = m_pools.emplace(key, std::make_unique<Pool>(this, host, port)).first;
+    return *it->second;
+}
+
+RequestHandle HttpClient::send(ClientRequest request, ResponseCallbacks callbacks) {
+    auto ex = std::make_shared<ClientExchange>();
+    ex->request = std::move(request);
+    ex->callbacks = std::move(callbacks);
+    std::weak_ptr<ClientExchange> weak = ex;
+    if (ex->request.tryTimeoutMs > 0) {
+        ex->tryTimer = std::make_unique<QTimer>();
+        ex->tryTimer->setSingleShot(true);
+        connect(ex->tryTimer.get(), &QTimer::timeout, this, [weak] {
+            if (auto e = weak.lock()) {
+                failExchange(e, FailureKind::PerTryTimeout,
+                             "upstream attempt exceeded " + std::to_string(e->request.tryTimeoutMs) + " ms");
+            }
+        });
+        ex->tryTimer->start(ex->request.tryTimeoutMs);
+    }
+    if (ex->request.idleTimeoutMs > 0) {
+        // Armed when the request is written, re-armed by every byte received.
+        ex->idleTimer = std::make_unique<QTimer>();
+        ex->idleTimer->setSingleShot(true);
+        connect(ex->idleTimer.get(), &QTimer::timeout, this, [weak] {
+            if (auto e = weak.lock()) {
+                failExchange(e, FailureKind::IdleTimeout,
+                             "no bytes from upstream for " + std::to_string(e->request.idleTimeoutMs) + " ms");
+            }
+        });
+    }
+    RequestHandle handle{ex};
+    poolFor(ex->request.host, ex->request.port).submit(ex);
+    return handle;
+}
+
+RequestHandle HttpClient::fetch(ClientRequest request, std::function<void(FetchOutcome)> done) {
+    struct State {
+        FullResponse response;
+        std::function<void(FetchOutcome)> done;
+    };
+    auto state = std::make_shared<State>();
+    state->done = std::move(done);
+    ResponseCallbacks cb;
+    cb.onHeaders = [state](const ResponseHead& h) { state->response.head = h; };
+    cb.onData = [state](const QByteArray& d) { state->response.body += d; };
+    cb.onComplete = [state] {
+        if (state->done) state->done(std::move(state->response));
+    };
+    cb.onError = [state](const ClientError& e) {
+        if (state->done) state->done(e);
+    };
+    return send(std::move(request), std::move(cb));
+}
+
+void HttpClient::setMaxConnectionsPerHost(int max) { m_maxPerHost = max < 1 ? 1 : max; }
+
+void HttpClient::closeIdleConnections() {
+    for (auto& [key, pool] : m_pools) pool->closeIdle();
+}
+
+HttpClient::Stats HttpClient::stats() const {
+    Stats s;
+    s.connectionsOpened = m_connectionsOpened;
+    s.connectionsReused = m_connectionsReused;
+    s.requestsSent = m_requestsSent;
+    for (const auto& [key, pool] : m_pools) pool->addStats(s);
+    return s;
+}
+
+}  // namespace aigw::http

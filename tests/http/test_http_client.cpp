@@ -1,0 +1,479 @@
+// HttpClient against HttpServer and against raw QTcpServers that misbehave on purpose.
+#include <QtTest>
+
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTimer>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/http_client.h"
+#include "http/http_server.h"
+
+using namespace aigw::http;
+
+namespace QTest {
+template <>
+char* toString(const FailureKind& kind) {
+    return qstrdup(aigw::http::toString(kind));
+}
+}  // namespace QTest
+
+namespace {
+
+struct Recorder {
+    std::vector<std::string> events;  // "headers 200", "data <bytes>", "complete", "error <kind>"
+    std::optional<ResponseHead> head;
+    QByteArray body;
+    std::optional<ClientError> error;
+    bool completed = false;
+
+    ResponseCallbacks callbacks() {
+        return {.onHeaders =
+                    [this](const ResponseHead& h) {
+                        head = h;
+                        events.push_back("headers " + std::to_string(h.status));
+                    },
+                .onData =
+                    [this](const QByteArray& d) {
+                        body += d;
+                        events.push_back("data " + d.toStdString());
+                    },
+                .onComplete =
+                    [this] {
+                        completed = true;
+                        events.push_back("complete");
+                    },
+                .onError =
+                    [this](const ClientError& e) {
+                        error = e;
+                        events.push_back(std::string("error ") + toString(e.kind));
+                    }};
+    }
+    bool finished() const { return completed || error.has_value(); }
+};
+
+// A raw server whose behaviour per accepted socket is a lambda: lets tests send exact bytes.
+class RawServer : public QObject {
+public:
+    explicit RawServer(std::function<void(QTcpSocket*)> onRequest) : m_onRequest(std::move(onRequest)) {
+        m_server.listen(QHostAddress::LocalHost, 0);
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket* s = m_server.nextPendingConnection()) {
+                ++accepted;
+                connect(s, &QTcpSocket::readyRead, s, [this, s] {
+                    s->setProperty("buf", s->property("buf").toByteArray() + s->readAll());
+                    if (s->property("buf").toByteArray().contains("\r\n\r\n") && !s->property("done").toBool()) {
+                        s->setProperty("done", true);
+                        m_onRequest(s);
+                    }
+                });
+            }
+        });
+    }
+    quint16 port() const { return m_server.serverPort(); }
+    int accepted = 0;
+
+private:
+    QTcpServer m_server;
+    std::function<void(QTcpSocket*)> m_onRequest;
+};
+
+void resetSocket(QTcpSocket* s) {
+    const linger lg{1, 0};
+    ::setsockopt(static_cast<int>(s->socketDescriptor()), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    s->abort();
+}
+
+}  // namespace
+
+class TestHttpClient : public QObject {
+    Q_OBJECT
+private slots:
+    void keepAliveConnectionIsReused() {
+        HttpServer server([](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            res->send(200, {{"x-path", req->path}}, req->body);
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        for (int i = 0; i < 5; ++i) {
+            Recorder r;
+            client.send({.method = "POST", .port = server.port(), .target = "/p" + std::to_string(i), .body = "b" + QByteArray::number(i)},
+                        r.callbacks());
+            QTRY_VERIFY_WITH_TIMEOUT(r.finished(), 3000);
+            QVERIFY(r.completed);
+            QCOMPARE(r.head->headers.value("X-PATH"), "/p" + std::to_string(i));
+            QCOMPARE(r.body, "b" + QByteArray::number(i));
+        }
+        const auto st = client.stats();
+        QCOMPARE(st.connectionsOpened, std::uint64_t(1));
+        QCOMPARE(st.connectionsReused, std::uint64_t(4));
+        QCOMPARE(st.idleConnections, 1);
+        QCOMPARE(server.connectionsAccepted(), std::uint64_t(1));
+    }
+
+    void noConcurrencyCapBelow1024ButCapIsHonoured() {
+        std::vector<std::shared_ptr<HttpResponder>> held;
+        int target = 600;
+        HttpServer server([&](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+            held.push_back(res);
+            if (static_cast<int>(held.size()) == target) {
+                for (auto& h : held) h->send(200, {}, "x");
+                held.clear();
+            }
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        QCOMPARE(client.maxConnectionsPerHost(), 1024);
+        int done = 0;
+        for (int i = 0; i < target; ++i) {
+            client.fetch({.port = server.port()}, [&](FetchOutcome o) { done += std::holds_alternative<FullResponse>(o) ? 1 : 1000; });
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(done, target, 30000);
+        QCOMPARE(client.stats().connectionsOpened, std::uint64_t(target));
+
+        // With a cap of 2, the rest queue and reuse the two connections.
+        HttpClient capped;
+        capped.setMaxConnectionsPerHost(2);
+        target = 1;  // answer each at once
+        done = 0;
+        for (int i = 0; i < 6; ++i) {
+            capped.fetch({.port = server.port()}, [&](FetchOutcome o) { done += std::holds_alternative<FullResponse>(o) ? 1 : 1000; });
+        }
+        QCOMPARE(capped.stats().queuedRequests, 4);
+        QTRY_COMPARE_WITH_TIMEOUT(done, 6, 5000);
+        QCOMPARE(capped.stats().connectionsOpened, std::uint64_t(2));
+    }
+
+    void streamingDeliversHeadersThenChunksAsTheyArrive() {
+        std::shared_ptr<HttpResponder> stream;
+        HttpServer server([&](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+            stream = res;
+            res->startStream(200, {{"content-type", "text/event-stream"}});
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        Recorder r;
+        client.send({.port = server.port()}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.head.has_value(), 3000);
+        QCOMPARE(r.events, std::vector<std::string>{"headers 200"});
+        stream->writeChunk("one");
+        QTRY_COMPARE_WITH_TIMEOUT(r.events.size(), std::size_t(2), 3000);
+        QCOMPARE(r.events.back(), std::string("data one"));
+        stream->writeChunk("two");
+        QTRY_COMPARE_WITH_TIMEOUT(r.events.size(), std::size_t(3), 3000);
+        stream->finish();
+        QTRY_VERIFY_WITH_TIMEOUT(r.completed, 3000);
+        QCOMPARE(r.events, (std::vector<std::string>{"headers 200", "data one", "data two", "complete"}));
+    }
+
+    void bodyFramings_data() {
+        QTest::addColumn<QByteArray>("response");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<bool>("closeAfter");
+        QTest::newRow("content-length") << QByteArray("HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello") << QByteArray("hello") << false;
+        QTest::newRow("chunked") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+                                 << QByteArray("abcde") << false;
+        QTest::newRow("close-delimited") << QByteArray("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end") << QByteArray("until the end") << true;
+        QTest::newRow("http/1.0 close-delimited") << QByteArray("HTTP/1.0 200 OK\r\n\r\nold") << QByteArray("old") << true;
+        QTest::newRow("100 continue first") << QByteArray("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") << QByteArray("ok") << false;
+    }
+    void bodyFramings() {
+        QFETCH(QByteArray, response);
+        QFETCH(QByteArray, body);
+        QFETCH(bool, closeAfter);
+        RawServer raw([&](QTcpSocket* s) {
+            s->write(response);
+            if (closeAfter) s->disconnectFromHost();
+        });
+        HttpClient client;
+        std::optional<FetchOutcome> out;
+        client.fetch({.method = "POST", .port = raw.port(), .body = "x"}, [&](FetchOutcome o) { out = std::move(o); });
+        QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 3000);
+        auto* r = std::get_if<FullResponse>(&*out);
+        QVERIFY2(r, std::get_if<ClientError>(&*out) ? std::get<ClientError>(*out).message.c_str() : "");
+        QCOMPARE(r->body, body);
+        QVERIFY(r->head.status >= 200);
+        QCOMPARE(client.stats().idleConnections, closeAfter ? 0 : 1);
+    }
+
+    void refusedWhenNothingListens() {
+        quint16 port = 0;
+        {
+            QTcpServer s;
+            QVERIFY(s.listen(QHostAddress::LocalHost, 0));
+            port = s.serverPort();
+        }
+        HttpClient client;
+        Recorder r;
+        client.send({.port = port}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.finished(), 3000);
+        QVERIFY(r.error);
+        QCOMPARE(r.error->kind, FailureKind::ConnectionRefused);
+        QVERIFY(!r.error->headersReceived);
+        QCOMPARE(r.events.size(), std::size_t(1));
+    }
+
+    void resetOrCloseBeforeHeaders_data() {
+        QTest::addColumn<int>("how");
+        QTest::newRow("rst") << 0;
+        QTest::newRow("fin") << 1;
+        QTest::newRow("partial head then fin") << 2;
+    }
+    void resetOrCloseBeforeHeaders() {
+        QFETCH(int, how);
+        RawServer raw([how](QTcpSocket* s) {
+            if (how == 0) resetSocket(s);
+            else if (how == 1) s->disconnectFromHost();
+            else {
+                s->write("HTTP/1.1 200 OK\r\nContent-Le");
+                s->disconnectFromHost();
+            }
+        });
+        HttpClient client;
+        Recorder r;
+        client.send({.port = raw.port()}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.finished(), 3000);
+        QVERIFY(r.error);
+        QCOMPARE(r.error->kind, FailureKind::ResetBeforeHeaders);
+        QVERIFY(!r.head);
+    }
+
+    void closeOrResetMidBody_data() {
+        QTest::addColumn<bool>("rst");
+        QTest::addColumn<bool>("chunked");
+        QTest::newRow("fin content-length") << false << false;
+        QTest::newRow("rst content-length") << true << false;
+        QTest::newRow("fin chunked") << false << true;
+    }
+    void closeOrResetMidBody() {
+        QFETCH(bool, rst);
+        QFETCH(bool, chunked);
+        RawServer raw([=](QTcpSocket* s) {
+            s->write(chunked ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+                             : "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello");
+            s->flush();
+            QTimer::singleShot(50, s, [s, rst] {
+                if (rst) resetSocket(s);
+                else s->disconnectFromHost();
+            });
+        });
+        HttpClient client;
+        Recorder r;
+        client.send({.port = raw.port()}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.finished(), 3000);
+        QVERIFY(r.error);
+        QCOMPARE(r.error->kind, FailureKind::ResetAfterHeaders);
+        QVERIFY(r.error->headersReceived);
+        QCOMPARE(r.error->status, 200);
+        QCOMPARE(r.body, QByteArray("hello"));
+        QCOMPARE(client.stats().idleConnections, 0);
+    }
+
+    void perTryTimeoutWhenTheServerNeverAnswers() {
+        RawServer raw([](QTcpSocket*) {});
+        HttpClient client;
+        Recorder r;
+        QElapsedTimer t;
+        t.start();
+        client.send({.port = raw.port(), .tryTimeoutMs = 150}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.finished(), 3000);
+        QVERIFY(t.elapsed() >= 140);
+        QCOMPARE(r.error->kind, FailureKind::PerTryTimeout);
+        QVERIFY(!r.error->headersReceived);
+        QCOMPARE(client.stats().busyConnections, 0);
+    }
+
+    void perTryTimeoutCoversTheBody() {
+        RawServer raw([](QTcpSocket* s) { s->write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"); });
+        HttpClient client;
+        Recorder r;
+        client.send({.port = raw.port(), .tryTimeoutMs = 150}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.finished(), 3000);
+        QCOMPARE(r.error->kind, FailureKind::PerTryTimeout);
+        QVERIFY(r.error->headersReceived);
+    }
+
+    void idleTimeoutWhenBytesStopComing() {
+        // Bytes every 50 ms keep it alive; then a stall longer than the idle timeout.
+        RawServer raw([](QTcpSocket* s) {
+            s->write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            for (int i = 1; i <= 4; ++i) {
+                QTimer::singleShot(50 * i, s, [s] { s->write("1\r\nx\r\n"); });
+            }
+        });
+        HttpClient client;
+        Recorder r;
+        QElapsedTimer t;
+        t.start();
+        client.send({.port = raw.port(), .idleTimeoutMs = 120}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.finished(), 3000);
+        QCOMPARE(r.error->kind, FailureKind::IdleTimeout);
+        QVERIFY(r.error->headersReceived);
+        QCOMPARE(r.body, QByteArray("xxxx"));
+        QVERIFY(t.elapsed() >= 200 + 110);
+    }
+
+    void connectTimeoutOnABlackHole() {
+        // A listening socket whose accept queue is full silently drops new SYNs, which is what a
+        // black-holed host looks like from the client side.
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        QVERIFY(fd >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QVERIFY(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        QVERIFY(::listen(fd, 0) == 0);
+        socklen_t len = sizeof addr;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        const quint16 port = ntohs(addr.sin_port);
+        std::vector<std::unique_ptr<QTcpSocket>> fillers;
+        for (int i = 0; i < 3; ++i) {
+            fillers.push_back(std::make_unique<QTcpSocket>());
+            fillers.back()->connectToHost(QHostAddress::LocalHost, port);
+        }
+        QTest::qWait(100);
+        HttpClient client;
+        Recorder r;
+        client.send({.port = port, .connectTimeoutMs = 200}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.finished(), 3000);
+        ::close(fd);
+        QVERIFY(r.error);
+        QCOMPARE(r.error->kind, FailureKind::ConnectTimeout);
+    }
+
+    void hostNotFound() {
+        HttpClient client;
+        Recorder r;
+        client.send({.host = "no-such-host.invalid", .port = 80, .connectTimeoutMs = 8000}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.finished(), 10000);
+        QVERIFY(r.error);
+        QCOMPARE(r.error->kind, FailureKind::HostNotFound);
+    }
+
+    void cancelStopsCallbacksAndTheServerSeesTheDisconnect() {
+        bool serverSawDisconnect = false;
+        std::shared_ptr<HttpResponder> held;
+        HttpServer server([&](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+            held = res;
+            res->onClientDisconnected([&] { serverSawDisconnect = true; });
+            res->startStream(200, {});
+            res->writeChunk("first");
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        Recorder r;
+        RequestHandle h = client.send({.port = server.port()}, r.callbacks());
+        QVERIFY(h.active());
+        QTRY_VERIFY_WITH_TIMEOUT(!r.body.isEmpty(), 3000);
+        h.cancel();
+        QVERIFY(!h.active());
+        QTRY_VERIFY_WITH_TIMEOUT(serverSawDisconnect, 3000);
+        held->writeChunk("more");
+        QTest::qWait(50);
+        QCOMPARE(r.events, (std::vector<std::string>{"headers 200", "data first"}));
+        h.cancel();  // twice is harmless
+    }
+
+    void cancelFromInsideACallback() {
+        HttpServer server([](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+            res->send(200, {}, "body");
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        RequestHandle h;
+        int calls = 0;
+        h = client.send({.port = server.port()}, {.onHeaders = [&](const ResponseHead&) { ++calls; h.cancel(); },
+                                                   .onData = [&](const QByteArray&) { ++calls; },
+                                                   .onComplete = [&] { ++calls; },
+                                                   .onError = [&](const ClientError&) { ++calls; }});
+        QTest::qWait(200);
+        QCOMPARE(calls, 1);
+        // The client still works afterwards.
+        std::optional<FetchOutcome> out;
+        client.fetch({.port = server.port()}, [&](FetchOutcome o) { out = std::move(o); });
+        QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 3000);
+        QVERIFY(std::holds_alternative<FullResponse>(*out));
+    }
+
+    void destroyingTheClientInsideACallbackIsSafe() {
+        HttpServer server([](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) { res->send(200, {}, "b"); });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        auto client = std::make_unique<HttpClient>();
+        bool headers = false;
+        client->send({.port = server.port()}, {.onHeaders = [&](const ResponseHead&) {
+                                                    headers = true;
+                                                    client.reset();
+                                                }});
+        QTRY_VERIFY_WITH_TIMEOUT(headers, 3000);
+        QVERIFY(!client);
+        QTest::qWait(20);
+    }
+
+    void serverClosingAnIdleConnectionIsNotAnError() {
+        HttpServer server([](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) { res->send(200, {}, "ok"); },
+                          ServerOptions{.idleConnectionTimeoutMs = 50});
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        for (int i = 0; i < 2; ++i) {
+            std::optional<FetchOutcome> out;
+            client.fetch({.port = server.port()}, [&](FetchOutcome o) { out = std::move(o); });
+            QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 3000);
+            QVERIFY(std::holds_alternative<FullResponse>(*out));
+            QTest::qWait(150);  // the server closes the idle connection meanwhile
+        }
+        QCOMPARE(client.stats().connectionsOpened, std::uint64_t(2));
+    }
+
+    void staleReusedConnectionIsRetriedOnceOnAFreshOne() {
+        // The server answers the first request with keep-alive, then silently closes the connection
+        // when the next request arrives on it (the keep-alive race), and answers fresh connections.
+        RawServer* rawPtr = nullptr;
+        RawServer raw([&](QTcpSocket* s) {
+            if (s->property("served").toBool()) return;
+            s->setProperty("served", true);
+            s->write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            connect(s, &QTcpSocket::readyRead, s, [s] { s->disconnectFromHost(); });
+        });
+        rawPtr = &raw;
+        HttpClient client;
+        for (int i = 0; i < 2; ++i) {
+            std::optional<FetchOutcome> out;
+            client.fetch({.port = raw.port()}, [&](FetchOutcome o) { out = std::move(o); });
+            QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 3000);
+            QVERIFY(std::holds_alternative<FullResponse>(*out));
+        }
+        QCOMPARE(rawPtr->accepted, 2);
+        QCOMPARE(client.stats().connectionsReused, std::uint64_t(1));
+    }
+
+    void requestHeadersAndBodyArriveIntact() {
+        std::shared_ptr<HttpRequest> seen;
+        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            seen = req;
+            res->send(204, {}, {});
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        std::optional<FetchOutcome> out;
+        const QByteArray body(100000, 'z');
+        client.fetch({.method = "POST", .port = server.port(), .target = "/v1/chat/completions?a=b",
+                      .headers = {{"Content-Type", "application/json"}, {"x-multi", "1"}, {"x-multi", "2"},
+                                  {"content-length", "3"}},
+                      .body = body},
+                     [&](FetchOutcome o) { out = std::move(o); });
+        QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 3000);
+        QCOMPARE(std::get<FullResponse>(*out).head.status, 204);
+        QCOMPARE(seen->path, std::string("/v1/chat/completions"));
+        QCOMPARE(seen->query, std::string("a=b"));
+        QCOMPARE(seen->headers.value("content-type"), std::string("application/json"));
+        QCOMPARE(seen->headers.getAll("X-Multi"), (std::vector<std::string>{"1", "2"}));
+        QCOMPARE(seen->headers.value("host"), "127.0.0.1:" + std::to_string(server.port()));
+        QCOMPARE(seen->body.size(), body.size());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttpClient)
+#include "test_http_client.moc"

@@ -1,0 +1,442 @@
+// HttpServer against raw sockets (to control exact bytes) and against HttpClient.
+#include <QtTest>
+
+#include <QTcpSocket>
+#include <QTimer>
+
+#include "http/http_client.h"
+#include "http/http_server.h"
+
+using namespace aigw::http;
+
+namespace QTest {
+template <>
+char* toString(const FailureKind& kind) {
+    return qstrdup(aigw::http::toString(kind));
+}
+}  // namespace QTest
+
+namespace {
+
+// Reads from `s` until `pred(buffer)` holds or the timeout passes.
+template <typename Pred>
+QByteArray readUntil(QTcpSocket& s, Pred pred, int timeoutMs = 5000) {
+    QByteArray buf;
+    QElapsedTimer t;
+    t.start();
+    while (!pred(buf) && t.elapsed() < timeoutMs) {
+        if (s.bytesAvailable() == 0) QTest::qWait(5);
+        buf += s.readAll();
+        if (s.state() != QAbstractSocket::ConnectedState && s.bytesAvailable() == 0 && !pred(buf)) {
+            QTest::qWait(5);
+            buf += s.readAll();
+            break;
+        }
+    }
+    return buf;
+}
+
+QByteArray readUntilClosed(QTcpSocket& s, int timeoutMs = 5000) {
+    QByteArray buf;
+    QElapsedTimer t;
+    t.start();
+    while (s.state() == QAbstractSocket::ConnectedState && t.elapsed() < timeoutMs) {
+        QTest::qWait(5);
+        buf += s.readAll();
+    }
+    buf += s.readAll();
+    return buf;
+}
+
+bool connectTo(QTcpSocket& s, quint16 port) {
+    s.connectToHost(QHostAddress::LocalHost, port);
+    return s.waitForConnected(3000);
+}
+
+// Echo handler: "<method> <path>?<query> <body>" with a header echo.
+Handler echoHandler() {
+    return [](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+        QByteArray body = QByteArray::fromStdString(req->method + " " + req->path + "?" + req->query + " ") + req->body;
+        res->send(200, {{"content-type", "text/plain"}, {"x-seq", std::to_string(req->sequence)},
+                        {"x-ua", req->headers.value("USER-AGENT")}},
+                  body);
+    };
+}
+
+int count(const QByteArray& hay, const QByteArray& needle) {
+    int n = 0;
+    for (qsizetype i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + 1)) ++n;
+    return n;
+}
+
+}  // namespace
+
+class TestHttpServer : public QObject {
+    Q_OBJECT
+private slots:
+    void listensOnPortZeroAndReportsUrl() {
+        HttpServer server(echoHandler());
+        auto port = server.listen("127.0.0.1", 0);
+        QVERIFY(port.ok());
+        QVERIFY(port.value() != 0);
+        QCOMPARE(server.port(), port.value());
+        QCOMPARE(server.url(), QString("http://127.0.0.1:%1").arg(port.value()));
+    }
+
+    void listenErrorsAreValues() {
+        HttpServer a(echoHandler());
+        auto port = a.listen("127.0.0.1", 0);
+        QVERIFY(port.ok());
+        HttpServer b(echoHandler());
+        auto taken = b.listen("127.0.0.1", port.value());
+        QVERIFY(!taken.ok());
+        QVERIFY2(taken.error().message.find("cannot listen on 127.0.0.1:") == 0, taken.error().message.c_str());
+        auto bad = b.listen("not an address", 0);
+        QVERIFY(!bad.ok());
+        QVERIFY(bad.error().message.find("not an IP address") != std::string::npos);
+    }
+
+    void keepAliveServesSequentialRequestsOnOneConnection() {
+        HttpServer server(echoHandler());
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        for (int i = 1; i <= 3; ++i) {
+            s.write("GET /a/b?x=" + QByteArray::number(i) + " HTTP/1.1\r\nHost: t\r\nUser-Agent: ua" +
+                    QByteArray::number(i) + "\r\n\r\n");
+            const QByteArray expected = "GET /a/b?x=" + QByteArray::number(i) + " ";
+            const QByteArray r = readUntil(s, [&](const QByteArray& b) { return b.endsWith(expected); });
+            QVERIFY2(r.startsWith("HTTP/1.1 200 OK\r\n"), r.constData());
+            QVERIFY(r.contains("x-seq: " + QByteArray::number(i)));
+            QVERIFY(r.contains("x-ua: ua" + QByteArray::number(i)));
+            QVERIFY(r.endsWith("GET /a/b?x=" + QByteArray::number(i) + " "));
+        }
+        QCOMPARE(server.connectionsAccepted(), std::uint64_t(1));
+        QCOMPARE(s.state(), QAbstractSocket::ConnectedState);
+    }
+
+    void pipelinedRequestsAnswerInOrderEvenWhenTheFirstIsSlow() {
+        HttpServer server([](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            const QByteArray body = QByteArray::fromStdString(req->path);
+            if (req->path == "/slow") {
+                QTimer::singleShot(100, [res, body] { res->send(200, {}, body); });
+            } else {
+                res->send(200, {}, body);
+            }
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        s.write("GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast1 HTTP/1.1\r\nHost: t\r\n\r\n"
+                "POST /fast2 HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+        const QByteArray r = readUntil(s, [](const QByteArray& b) { return b.endsWith("/fast2"); });
+        const qsizetype a = r.indexOf("\r\n\r\n/slow");
+        const qsizetype b = r.indexOf("\r\n\r\n/fast1");
+        const qsizetype c = r.indexOf("\r\n\r\n/fast2");
+        QVERIFY2(a > 0 && b > a && c > b, r.constData());
+        QCOMPARE(count(r, "HTTP/1.1 200 OK"), 3);
+    }
+
+    void chunkedRequestBodyIsDechunked() {
+        QByteArray received;
+        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            received = req->body;
+            res->send(200, {}, "ok");
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        s.write("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+        s.flush();
+        QTest::qWait(30);
+        s.write("6\r\n world\r\n0\r\n\r\n");
+        const QByteArray r = readUntil(s, [](const QByteArray& b) { return b.endsWith("ok"); });
+        QVERIFY(r.startsWith("HTTP/1.1 200"));
+        QCOMPARE(received, QByteArray("hello world"));
+    }
+
+    void streamedResponseUsesChunkedEncodingAndArrivesPiecewise() {
+        HttpServer server([](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+            res->startStream(200, {{"content-type", "text/event-stream"}});
+            res->writeChunk("data: 1\n\n");
+            QTimer::singleShot(150, [res] {
+                res->writeChunk("data: 2\n\n");
+                res->finish();
+            });
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        QElapsedTimer t;
+        t.start();
+        s.write("GET /s HTTP/1.1\r\nHost: t\r\n\r\n");
+        const QByteArray first = readUntil(s, [](const QByteArray& b) { return b.contains("data: 1"); });
+        QVERIFY(t.elapsed() < 120);  // the first chunk did not wait for the second
+        QVERIFY(first.contains("transfer-encoding: chunked\r\n"));
+        QVERIFY(first.endsWith("9\r\ndata: 1\n\n\r\n"));
+        const QByteArray rest = readUntil(s, [](const QByteArray& b) { return b.endsWith("0\r\n\r\n"); });
+        QCOMPARE(rest, QByteArray("9\r\ndata: 2\n\n\r\n0\r\n\r\n"));
+        // Still usable afterwards.
+        s.write("GET /again HTTP/1.1\r\nHost: t\r\n\r\n");
+        QVERIFY(readUntil(s, [](const QByteArray& b) { return b.contains("data: 1"); }).startsWith("HTTP/1.1 200"));
+    }
+
+    void http10StreamIsCloseDelimitedAndHeadHasNoBody() {
+        HttpServer server([](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            if (req->method == "HEAD") {
+                res->send(200, {}, "body-not-sent");
+                return;
+            }
+            res->startStream(200, {});
+            res->writeChunk("abc");
+            res->finish();
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        {
+            QTcpSocket s;
+            QVERIFY(connectTo(s, server.port()));
+            s.write("GET / HTTP/1.0\r\n\r\n");
+            const QByteArray r = readUntilClosed(s);
+            QVERIFY2(r.contains("connection: close\r\n"), r.constData());
+            QVERIFY(!r.contains("chunked"));
+            QVERIFY(r.endsWith("\r\n\r\nabc"));
+        }
+        {
+            QTcpSocket s;
+            QVERIFY(connectTo(s, server.port()));
+            s.write("HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+            const QByteArray r = readUntilClosed(s);
+            QVERIFY(r.contains("content-length: 13\r\n"));
+            QVERIFY(r.endsWith("\r\n\r\n"));
+        }
+    }
+
+    void connectionCloseRequestClosesAfterResponse() {
+        HttpServer server(echoHandler());
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        s.write("GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        const QByteArray r = readUntilClosed(s);
+        QVERIFY(r.contains("connection: close\r\n"));
+        QCOMPARE(s.state(), QAbstractSocket::UnconnectedState);
+    }
+
+    void oversizedBodyGets413ByLengthAndByChunks() {
+        int handled = 0;
+        HttpServer server(
+            [&](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+                ++handled;
+                res->send(200, {}, "ok");
+            },
+            ServerOptions{.maxBodyBytes = 10});
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        {
+            QTcpSocket s;
+            QVERIFY(connectTo(s, server.port()));
+            s.write("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n");
+            const QByteArray r = readUntilClosed(s);
+            QVERIFY2(r.startsWith("HTTP/1.1 413 Payload Too Large\r\n"), r.constData());
+        }
+        {
+            QTcpSocket s;
+            QVERIFY(connectTo(s, server.port()));
+            s.write("POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n");
+            const QByteArray r = readUntilClosed(s);
+            QVERIFY2(r.startsWith("HTTP/1.1 413"), r.constData());
+        }
+        {
+            QTcpSocket s;  // exactly at the limit is fine
+            QVERIFY(connectTo(s, server.port()));
+            s.write("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789");
+            QVERIFY(readUntil(s, [](const QByteArray& b) { return b.endsWith("ok"); }).startsWith("HTTP/1.1 200"));
+        }
+        QCOMPARE(handled, 1);
+        // The hook decides the 413 body (the proxy sends Envoy's text).
+        std::string seenPath;
+        server.setPayloadTooLargeHandler([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            seenPath = req->path;
+            res->send(413, {{"content-type", "text/plain"}}, "custom too large");
+        });
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        s.write("POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 999\r\nExpect: 100-continue\r\n\r\n");
+        const QByteArray r = readUntilClosed(s);
+        QVERIFY2(r.startsWith("HTTP/1.1 413") && r.endsWith("custom too large"), r.constData());
+        QVERIFY(!r.contains("100 Continue"));
+        QCOMPARE(seenPath, std::string("/big"));
+    }
+
+    void expectContinueGets100() {
+        HttpServer server(echoHandler());
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        s.write("POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+        QCOMPARE(readUntil(s, [](const QByteArray& b) { return b.endsWith("\r\n\r\n"); }),
+                 QByteArray("HTTP/1.1 100 Continue\r\n\r\n"));
+        s.write("body");
+        QVERIFY(readUntil(s, [](const QByteArray& b) { return b.endsWith("body"); }).startsWith("HTTP/1.1 200"));
+    }
+
+    void garbageGets400AndClose_data() {
+        QTest::addColumn<QByteArray>("input");
+        QTest::newRow("not http") << QByteArray("hello there\r\n\r\n");
+        QTest::newRow("bad version") << QByteArray("GET / HTTP/9x\r\n\r\n");
+        QTest::newRow("bad header") << QByteArray("GET / HTTP/1.1\r\nHo st\r\n\r\n");
+        QTest::newRow("bad chunk size") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+        QTest::newRow("binary") << QByteArray("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+    }
+    void garbageGets400AndClose() {
+        QFETCH(QByteArray, input);
+        int handled = 0;
+        HttpServer server([&](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+            ++handled;
+            res->send(200, {}, "ok");
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        s.write(input);
+        const QByteArray r = readUntilClosed(s);
+        QVERIFY2(r.startsWith("HTTP/1.1 400 Bad Request\r\n"), r.constData());
+        QCOMPARE(handled, 0);
+        QTRY_COMPARE_WITH_TIMEOUT(server.connectionCount(), 0, 3000);
+    }
+
+    void clientDisconnectIsReportedAndLaterCallsAreNoOps() {
+        std::shared_ptr<HttpResponder> held;
+        bool disconnected = false;
+        HttpServer server([&](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+            held = res;
+            res->onClientDisconnected([&] { disconnected = true; });
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        {
+            QTcpSocket s;
+            QVERIFY(connectTo(s, server.port()));
+            s.write("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");
+            QTRY_VERIFY_WITH_TIMEOUT(held != nullptr, 3000);
+            QCOMPARE(server.activeRequests(), 1);
+            s.close();
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(disconnected, 3000);
+        QCOMPARE(server.activeRequests(), 0);
+        QVERIFY(!held->isOpen());
+        QVERIFY(!held->send(200, {}, "late"));
+        QVERIFY(!held->startStream(200, {}));
+        QVERIFY(!held->writeChunk("x"));
+        QVERIFY(!held->finish());
+        held->abort();
+        // Registering after the fact calls back at once.
+        bool late = false;
+        held->onClientDisconnected([&] { late = true; });
+        QVERIFY(late);
+    }
+
+    void responderOutlivesServer() {
+        std::shared_ptr<HttpResponder> held;
+        auto server = std::make_unique<HttpServer>(
+            [&](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) { held = res; });
+        QVERIFY(server->listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server->port()));
+        s.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(held != nullptr, 3000);
+        server.reset();
+        QVERIFY(!held->send(200, {}, "x"));
+        held.reset();
+    }
+
+    void droppedResponderGets500NotAHang() {
+        HttpServer server([](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder>) {});
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        s.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        QVERIFY(readUntilClosed(s).startsWith("HTTP/1.1 500"));
+    }
+
+    void abortMidStreamIsAnErrorForTheClient_data() {
+        QTest::addColumn<int>("mode");
+        QTest::newRow("close") << int(AbortMode::Close);
+        QTest::newRow("reset") << int(AbortMode::Reset);
+    }
+    void abortMidStreamIsAnErrorForTheClient() {
+        QFETCH(int, mode);
+        HttpServer server([mode](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+            res->startStream(200, {{"content-type", "text/event-stream"}});
+            res->writeChunk("data: partial\n\n");
+            QTimer::singleShot(50, [res, mode] { res->abort(AbortMode(mode)); });
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        QByteArray body;
+        std::optional<ClientError> error;
+        bool completed = false;
+        client.send({.method = "GET", .port = server.port(), .target = "/"},
+                    {.onData = [&](const QByteArray& d) { body += d; },
+                     .onComplete = [&] { completed = true; },
+                     .onError = [&](const ClientError& e) { error = e; }});
+        QTRY_VERIFY_WITH_TIMEOUT(error.has_value(), 3000);
+        QCOMPARE(error->kind, FailureKind::ResetAfterHeaders);
+        QVERIFY(error->headersReceived);
+        QCOMPARE(error->status, 200);
+        QVERIFY(!completed);
+        if (AbortMode(mode) == AbortMode::Close) QCOMPARE(body, QByteArray("data: partial\n\n"));
+    }
+
+    void manyConcurrentConnections() {
+        std::vector<std::shared_ptr<HttpResponder>> waiting;
+        const int n = 300;
+        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            res->onClientDisconnected([] {});
+            waiting.push_back(res);
+            if (static_cast<int>(waiting.size()) == n) {
+                // Answer only once all are in flight at the same time.
+                for (auto& r : waiting) r->send(200, {}, "done");
+            }
+            (void)req;
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        int ok = 0;
+        int failed = 0;
+        for (int i = 0; i < n; ++i) {
+            client.fetch({.port = server.port(), .target = "/" + std::to_string(i)}, [&](FetchOutcome o) {
+                if (auto* r = std::get_if<FullResponse>(&o); r && r->body == "done") ++ok;
+                else ++failed;
+            });
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(ok + failed, n, 20000);
+        QCOMPARE(ok, n);
+        QCOMPARE(server.connectionsAccepted(), std::uint64_t(n));
+    }
+
+    void stopListeningKeepsOpenConnectionsServing() {
+        HttpServer server(echoHandler());
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        QTRY_COMPARE_WITH_TIMEOUT(server.connectionCount(), 1, 3000);
+        server.stopListening();
+        QVERIFY(!server.isListening());
+        s.write("GET /still HTTP/1.1\r\nHost: t\r\n\r\n");
+        QVERIFY(readUntil(s, [](const QByteArray& b) { return b.endsWith("GET /still? "); }).startsWith("HTTP/1.1 200"));
+        server.close();
+        QTRY_COMPARE_WITH_TIMEOUT(s.state(), QAbstractSocket::UnconnectedState, 3000);
+    }
+
+    void idleConnectionTimeoutClosesBetweenRequests() {
+        HttpServer server(echoHandler(), ServerOptions{.idleConnectionTimeoutMs = 100});
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        s.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        QVERIFY(readUntil(s, [](const QByteArray& b) { return b.endsWith("GET /? "); }).startsWith("HTTP/1.1 200"));
+        QTRY_COMPARE_WITH_TIMEOUT(s.state(), QAbstractSocket::UnconnectedState, 3000);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttpServer)
+#include "test_http_server.moc"
