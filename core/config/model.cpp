@@ -4,6 +4,128 @@
 
 namespace aigw::config {
 
+const char* kindName(Kind kind) {
+    switch (kind) {
+    case Kind::GatewayClass: return "GatewayClass";
+    case Kind::Gateway: return "Gateway";
+    case Kind::EnvoyProxy: return "EnvoyProxy";
+    case Kind::ClientTrafficPolicy: return "ClientTrafficPolicy";
+    case Kind::AIGatewayRoute: return "AIGatewayRoute";
+    case Kind::AIServiceBackend: return "AIServiceBackend";
+    case Kind::Backend: return "Backend";
+    case Kind::BackendTrafficPolicy: return "BackendTrafficPolicy";
+    case Kind::InferenceService: return "InferenceService";
+    case Kind::Other: break;
+    }
+    return "Other";
+}
+
+std::optional<Duration> parseDuration(const std::string& text) {
+    // Gateway API: ^([0-9]{1,5}(h|m|s|ms)){1,4}$, hand-matched so each part is summed as it is read.
+    if (text.empty())
+        return std::nullopt;
+    std::size_t i = 0;
+    int parts = 0;
+    Duration total{0};
+    while (i < text.size()) {
+        std::size_t digits = 0;
+        std::int64_t n = 0;
+        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+            n = n * 10 + (text[i] - '0');
+            ++i;
+            ++digits;
+        }
+        if (digits == 0 || digits > 5 || i >= text.size())
+            return std::nullopt;
+        if (text.compare(i, 2, "ms") == 0) {
+            total += ms(n);
+            i += 2;
+        } else if (text[i] == 'h') {
+            total += secs(n * 3600);
+            ++i;
+        } else if (text[i] == 'm') {
+            total += secs(n * 60);
+            ++i;
+        } else if (text[i] == 's') {
+            total += secs(n);
+            ++i;
+        } else {
+            return std::nullopt;
+        }
+        if (++parts > 4)
+            return std::nullopt;
+    }
+    return total;
+}
+
+std::string formatDuration(Duration d) {
+    auto total = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    if (total <= 0)
+        return "0s";
+    const std::int64_t h = total / 3'600'000;
+    total %= 3'600'000;
+    const std::int64_t m = total / 60'000;
+    total %= 60'000;
+    const std::int64_t s = total / 1000;
+    const std::int64_t msPart = total % 1000;
+    std::string out;
+    if (h)
+        out += std::to_string(h) + "h";
+    if (m)
+        out += std::to_string(m) + "m";
+    if (msPart) {
+        // "1s500ms" would be valid too, but milliseconds alone read better below a minute.
+        if (s && !h && !m)
+            return std::to_string(s * 1000 + msPart) + "ms";
+        if (s)
+            out += std::to_string(s) + "s";
+        out += std::to_string(msPart) + "ms";
+    } else if (s) {
+        out += std::to_string(s) + "s";
+    }
+    return out;
+}
+
+SourceLocation Document::locate(const std::string& path) const {
+    std::string p = path;
+    while (true) {
+        auto it = locations.find(p);
+        if (it != locations.end()) {
+            SourceLocation loc = it->second;
+            loc.path = path;
+            return loc;
+        }
+        if (p.empty())
+            break;
+        // Drop the last segment: "a.b[2]" -> "a.b", "a.b" -> "a", "a" -> "".
+        const auto cut = p.find_last_of(".[");
+        p = cut == std::string::npos ? std::string() : p.substr(0, cut);
+    }
+    SourceLocation loc = where;
+    loc.path = path;
+    return loc;
+}
+
+const Document* Config::documentFor(Kind kind, std::size_t index) const {
+    std::size_t seen = 0;
+    for (const auto& d : documents) {
+        if (d.kind != kind)
+            continue;
+        if (seen == index)
+            return &d;
+        ++seen;
+    }
+    return nullptr;
+}
+
+SourceLocation Config::locate(Kind kind, std::size_t index, const std::string& path) const {
+    if (const Document* d = documentFor(kind, index))
+        return d->locate(path);
+    SourceLocation loc;
+    loc.path = path;
+    return loc;
+}
+
 std::vector<std::string> RetryPolicy::effectiveTriggers() const {
     if (hasRetryOn)
         return triggers;

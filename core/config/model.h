@@ -35,6 +35,15 @@ enum class Kind {
     Other,
 };
 
+/// "AIGatewayRoute", ... ("Other" for Kind::Other).
+const char* kindName(Kind kind);
+
+/// Gateway API duration (`^([0-9]{1,5}(h|m|s|ms)){1,4}$`, e.g. 100ms, 10s, 1m, 1h30m).
+/// Empty when `text` does not match the pattern.
+std::optional<Duration> parseDuration(const std::string& text);
+/// The shortest Gateway API form of `d` ("1h30m", "100ms", "0s"); sub-millisecond parts are dropped.
+std::string formatDuration(Duration d);
+
 struct ObjectMeta {
     std::string name;
     std::string ns;  ///< metadata.namespace; empty means "default" (effectiveNamespace())
@@ -224,6 +233,13 @@ struct Document {
     ObjectMeta meta;
     SourceLocation where;  ///< file and line of the document start
     YAML::Node raw;        ///< the document as read (kept for unmodelled fields)
+    /// Where each YAML path of `raw` was read ("spec.rules[0].backendRefs[1].weight" -> line/col).
+    /// Filled by the loader; validation and the doctor use it to point at the user's text.
+    std::map<std::string, SourceLocation> locations;
+
+    /// Location of `path`, or of its nearest recorded ancestor (a missing field points at its
+    /// parent), with `path` itself as the YAML path.
+    SourceLocation locate(const std::string& path) const;
 };
 
 /// The whole configuration: typed objects plus every document in input order.
@@ -236,6 +252,12 @@ struct Config {
     std::vector<BackendTrafficPolicy> trafficPolicies;
     std::vector<ClientTrafficPolicy> clientPolicies;
     std::vector<InferenceService> inferenceServices;
+
+    /// The document behind the `index`-th typed object of `kind` (the i-th route is the i-th
+    /// AIGatewayRoute document). Null for objects added after loading (no document yet).
+    const Document* documentFor(Kind kind, std::size_t index) const;
+    /// Location of `path` inside that document; file-less if there is no document.
+    SourceLocation locate(Kind kind, std::size_t index, const std::string& path) const;
 
     const AIServiceBackend* findServiceBackend(const std::string& name, const std::string& ns) const;
     const Backend* findBackend(const std::string& name, const std::string& ns) const;

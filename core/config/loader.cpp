@@ -1,0 +1,638 @@
+#include "config/loader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/log.h"
+#include "config/validate.h"
+
+namespace aigw::config {
+namespace {
+
+std::string join(const std::string& parent, const std::string& key) {
+    return parent.empty() ? key : parent + "." + key;
+}
+
+std::string index(const std::string& parent, std::size_t i) {
+    return parent + "[" + std::to_string(i) + "]";
+}
+
+SourceLocation fromMark(const std::string& file, const YAML::Mark& mark) {
+    SourceLocation loc;
+    loc.file = file;
+    if (!mark.is_null()) {
+        loc.line = mark.line + 1;
+        loc.column = mark.column + 1;
+    }
+    return loc;
+}
+
+/// Records where every path of the document is. A scalar points at its value; a block map or list
+/// under a key points at the key, which is the line a reader looks for.
+void recordLocations(const YAML::Node& node, const std::string& path, const SourceLocation& here,
+                     const std::string& file, std::map<std::string, SourceLocation>& out) {
+    out.emplace(path, here);
+    if (node.IsMap()) {
+        for (const auto& kv : node) {
+            if (!kv.first.IsScalar())
+                continue;
+            const std::string child = join(path, kv.first.Scalar());
+            SourceLocation loc = fromMark(file, kv.second.Mark());
+            if (!kv.second.IsScalar() || loc.line == 0)
+                loc = fromMark(file, kv.first.Mark());
+            recordLocations(kv.second, child, loc, file, out);
+        }
+    } else if (node.IsSequence()) {
+        std::size_t i = 0;
+        for (const auto& item : node) {
+            SourceLocation loc = fromMark(file, item.Mark());
+            if (loc.line == 0)
+                loc = here;
+            recordLocations(item, index(path, i), loc, file, out);
+            ++i;
+        }
+    }
+}
+
+/// Reads typed values out of one document, reporting type errors at the document's locations.
+class DocReader {
+public:
+    DocReader(const Document& doc, std::vector<Error>& errors) : m_doc(doc), m_errors(errors) {}
+
+    void error(const std::string& path, const std::string& message) {
+        m_errors.push_back(Error{m_doc.locate(path), message});
+    }
+
+    /// `map[key]` when `map` is a mapping that has it; an invalid (undefined) node otherwise.
+    static YAML::Node child(const YAML::Node& map, const std::string& key) {
+        if (!map.IsMap())
+            return YAML::Node(YAML::NodeType::Undefined);
+        for (const auto& kv : map)
+            if (kv.first.IsScalar() && kv.first.Scalar() == key)
+                return kv.second;
+        return YAML::Node(YAML::NodeType::Undefined);
+    }
+
+    static bool present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+
+    bool expectMap(const YAML::Node& n, const std::string& path) {
+        if (n.IsMap())
+            return true;
+        error(path, "must be a mapping");
+        return false;
+    }
+
+    bool expectSeq(const YAML::Node& n, const std::string& path) {
+        if (n.IsSequence())
+            return true;
+        error(path, "must be a list");
+        return false;
+    }
+
+    std::optional<std::string> str(const YAML::Node& map, const std::string& key, const std::string& parent) {
+        const YAML::Node n = child(map, key);
+        if (!present(n))
+            return std::nullopt;
+        if (!n.IsScalar()) {
+            error(join(parent, key), "must be a string");
+            return std::nullopt;
+        }
+        return n.Scalar();
+    }
+
+    std::optional<std::int64_t> integer(const YAML::Node& n, const std::string& path) {
+        if (!present(n))
+            return std::nullopt;
+        std::int64_t v = 0;
+        // A quoted "50" is a string to Kubernetes, which rejects it for an integer field.
+        if (!n.IsScalar() || n.Tag() == "!" || !YAML::convert<std::int64_t>::decode(n, v)) {
+            error(path, "must be an integer");
+            return std::nullopt;
+        }
+        return v;
+    }
+
+    std::optional<std::int64_t> integer(const YAML::Node& map, const std::string& key, const std::string& parent) {
+        return integer(child(map, key), join(parent, key));
+    }
+
+    std::optional<bool> boolean(const YAML::Node& map, const std::string& key, const std::string& parent) {
+        const YAML::Node n = child(map, key);
+        if (!present(n))
+            return std::nullopt;
+        bool v = false;
+        if (!n.IsScalar() || n.Tag() == "!" || !YAML::convert<bool>::decode(n, v)) {
+            error(join(parent, key), "must be true or false");
+            return std::nullopt;
+        }
+        return v;
+    }
+
+    std::optional<Duration> duration(const YAML::Node& map, const std::string& key, const std::string& parent) {
+        const YAML::Node n = child(map, key);
+        if (!present(n))
+            return std::nullopt;
+        std::optional<Duration> d;
+        if (n.IsScalar())
+            d = parseDuration(n.Scalar());
+        if (!d)
+            error(join(parent, key), "must be a duration matching ^([0-9]{1,5}(h|m|s|ms)){1,4}$ (e.g. 100ms, 10s, 1m, 1h30m)");
+        return d;
+    }
+
+    std::map<std::string, std::string> stringMap(const YAML::Node& map, const std::string& key,
+                                                 const std::string& parent) {
+        std::map<std::string, std::string> out;
+        const YAML::Node n = child(map, key);
+        if (!present(n))
+            return out;
+        const std::string path = join(parent, key);
+        if (!expectMap(n, path))
+            return out;
+        for (const auto& kv : n) {
+            if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
+                error(path, "must map strings to strings");
+                continue;
+            }
+            out[kv.first.Scalar()] = kv.second.Scalar();
+        }
+        return out;
+    }
+
+    ObjectRef ref(const YAML::Node& n, const std::string& path) {
+        ObjectRef r;
+        if (!expectMap(n, path))
+            return r;
+        r.group = str(n, "group", path);
+        r.kind = str(n, "kind", path);
+        r.name = str(n, "name", path).value_or("");
+        r.ns = str(n, "namespace", path);
+        r.sectionName = str(n, "sectionName", path);
+        return r;
+    }
+
+    std::vector<ObjectRef> refs(const YAML::Node& map, const std::string& key, const std::string& parent) {
+        std::vector<ObjectRef> out;
+        const YAML::Node n = child(map, key);
+        const std::string path = join(parent, key);
+        if (!present(n) || !expectSeq(n, path))
+            return out;
+        for (std::size_t i = 0; i < n.size(); ++i)
+            out.push_back(ref(n[i], index(path, i)));
+        return out;
+    }
+
+private:
+    const Document& m_doc;
+    std::vector<Error>& m_errors;
+};
+
+ObjectMeta readMeta(DocReader& r, const YAML::Node& root) {
+    ObjectMeta m;
+    const YAML::Node meta = DocReader::child(root, "metadata");
+    if (!DocReader::present(meta)) {
+        r.error("metadata", "is required");
+        return m;
+    }
+    if (!r.expectMap(meta, "metadata"))
+        return m;
+    m.name = r.str(meta, "name", "metadata").value_or("");
+    if (m.name.empty())
+        r.error("metadata.name", "is required");
+    m.ns = r.str(meta, "namespace", "metadata").value_or("");
+    m.labels = r.stringMap(meta, "labels", "metadata");
+    m.annotations = r.stringMap(meta, "annotations", "metadata");
+    return m;
+}
+
+AIGatewayRoute readRoute(DocReader& r, const YAML::Node& spec, const Document& doc) {
+    AIGatewayRoute route;
+    route.meta = doc.meta;
+    route.apiVersion = doc.apiVersion;
+    route.parentRefs = r.refs(spec, "parentRefs", "spec");
+    const YAML::Node rules = DocReader::child(spec, "rules");
+    if (!DocReader::present(rules) || !r.expectSeq(rules, "spec.rules"))
+        return route;
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        const std::string rp = index("spec.rules", i);
+        const YAML::Node rn = rules[i];
+        RouteRule rule;
+        if (!r.expectMap(rn, rp)) {
+            route.rules.push_back(rule);
+            continue;
+        }
+        rule.name = r.str(rn, "name", rp);
+        rule.modelsOwnedBy = r.str(rn, "modelsOwnedBy", rp);
+        rule.streamIdleTimeout = r.duration(rn, "streamIdleTimeout", rp);
+        const YAML::Node timeouts = DocReader::child(rn, "timeouts");
+        if (DocReader::present(timeouts) && r.expectMap(timeouts, join(rp, "timeouts"))) {
+            rule.requestTimeout = r.duration(timeouts, "request", join(rp, "timeouts"));
+            rule.backendRequestTimeout = r.duration(timeouts, "backendRequest", join(rp, "timeouts"));
+        }
+        const YAML::Node matches = DocReader::child(rn, "matches");
+        if (DocReader::present(matches) && r.expectSeq(matches, join(rp, "matches"))) {
+            for (std::size_t m = 0; m < matches.size(); ++m) {
+                const std::string mp = index(join(rp, "matches"), m);
+                RouteMatch match;
+                const YAML::Node headers = DocReader::child(matches[m], "headers");
+                if (r.expectMap(matches[m], mp) && DocReader::present(headers) &&
+                    r.expectSeq(headers, join(mp, "headers"))) {
+                    for (std::size_t h = 0; h < headers.size(); ++h) {
+                        const std::string hp = index(join(mp, "headers"), h);
+                        HeaderMatch hm;
+                        if (r.expectMap(headers[h], hp)) {
+                            hm.name = r.str(headers[h], "name", hp).value_or("");
+                            hm.value = r.str(headers[h], "value", hp).value_or("");
+                            if (auto t = r.str(headers[h], "type", hp)) {
+                                if (*t == "Exact")
+                                    hm.type = HeaderMatchType::Exact;
+                                else if (*t == "RegularExpression")
+                                    hm.type = HeaderMatchType::RegularExpression;
+                                else
+                                    r.error(join(hp, "type"), "must be one of Exact, RegularExpression (got \"" + *t + "\")");
+                            }
+                        }
+                        match.headers.push_back(hm);
+                    }
+                }
+                rule.matches.push_back(match);
+            }
+        }
+        const YAML::Node refs = DocReader::child(rn, "backendRefs");
+        if (DocReader::present(refs) && r.expectSeq(refs, join(rp, "backendRefs"))) {
+            for (std::size_t b = 0; b < refs.size(); ++b) {
+                const std::string bp = index(join(rp, "backendRefs"), b);
+                BackendRefSpec ref;
+                if (r.expectMap(refs[b], bp)) {
+                    ref.name = r.str(refs[b], "name", bp).value_or("");
+                    ref.ns = r.str(refs[b], "namespace", bp);
+                    ref.modelNameOverride = r.str(refs[b], "modelNameOverride", bp);
+                    ref.weight = r.integer(refs[b], "weight", bp);
+                    ref.priority = r.integer(refs[b], "priority", bp);
+                }
+                rule.backendRefs.push_back(ref);
+            }
+        }
+        route.rules.push_back(rule);
+    }
+    return route;
+}
+
+AIServiceBackend readServiceBackend(DocReader& r, const YAML::Node& spec, const Document& doc) {
+    AIServiceBackend b;
+    b.meta = doc.meta;
+    b.apiVersion = doc.apiVersion;
+    const YAML::Node schema = DocReader::child(spec, "schema");
+    if (DocReader::present(schema) && r.expectMap(schema, "spec.schema")) {
+        b.schemaName = r.str(schema, "name", "spec.schema").value_or("");
+        b.schemaVersion = r.str(schema, "version", "spec.schema");
+        b.schemaPrefix = r.str(schema, "prefix", "spec.schema");
+    }
+    const YAML::Node ref = DocReader::child(spec, "backendRef");
+    if (DocReader::present(ref))
+        b.backendRef = r.ref(ref, "spec.backendRef");
+    return b;
+}
+
+Backend readBackend(DocReader& r, const YAML::Node& spec, const Document& doc) {
+    Backend b;
+    b.meta = doc.meta;
+    b.fallback = r.boolean(spec, "fallback", "spec");
+    const YAML::Node eps = DocReader::child(spec, "endpoints");
+    if (!DocReader::present(eps) || !r.expectSeq(eps, "spec.endpoints"))
+        return b;
+    for (std::size_t i = 0; i < eps.size(); ++i) {
+        const std::string ep = index("spec.endpoints", i);
+        Endpoint e;
+        if (!r.expectMap(eps[i], ep)) {
+            b.endpoints.push_back(e);
+            continue;
+        }
+        // The CRD allows exactly one of fqdn/ip/unix; the validator reports other shapes from raw.
+        if (const YAML::Node f = DocReader::child(eps[i], "fqdn"); DocReader::present(f)) {
+            e.type = EndpointType::Fqdn;
+            if (r.expectMap(f, join(ep, "fqdn"))) {
+                e.address = r.str(f, "hostname", join(ep, "fqdn")).value_or("");
+                e.port = static_cast<int>(r.integer(f, "port", join(ep, "fqdn")).value_or(0));
+            }
+        } else if (const YAML::Node ip = DocReader::child(eps[i], "ip"); DocReader::present(ip)) {
+            e.type = EndpointType::Ip;
+            if (r.expectMap(ip, join(ep, "ip"))) {
+                e.address = r.str(ip, "address", join(ep, "ip")).value_or("");
+                e.port = static_cast<int>(r.integer(ip, "port", join(ep, "ip")).value_or(0));
+            }
+        } else if (const YAML::Node u = DocReader::child(eps[i], "unix"); DocReader::present(u)) {
+            e.type = EndpointType::Unix;
+            if (r.expectMap(u, join(ep, "unix")))
+                e.address = r.str(u, "path", join(ep, "unix")).value_or("");
+        }
+        b.endpoints.push_back(e);
+    }
+    return b;
+}
+
+BackendTrafficPolicy readTrafficPolicy(DocReader& r, const YAML::Node& spec, const Document& doc) {
+    BackendTrafficPolicy p;
+    p.meta = doc.meta;
+    p.targetRefs = r.refs(spec, "targetRefs", "spec");
+    const YAML::Node retry = DocReader::child(spec, "retry");
+    if (retry.IsDefined() && (retry.IsNull() || r.expectMap(retry, "spec.retry"))) {
+        RetryPolicy rp;
+        rp.numRetries = r.integer(retry, "numRetries", "spec.retry");
+        rp.numAttemptsPerPriority = r.integer(retry, "numAttemptsPerPriority", "spec.retry");
+        const YAML::Node per = DocReader::child(retry, "perRetry");
+        if (DocReader::present(per) && r.expectMap(per, "spec.retry.perRetry")) {
+            rp.perTryTimeout = r.duration(per, "timeout", "spec.retry.perRetry");
+            const YAML::Node bo = DocReader::child(per, "backOff");
+            if (DocReader::present(bo) && r.expectMap(bo, "spec.retry.perRetry.backOff")) {
+                rp.backoffBase = r.duration(bo, "baseInterval", "spec.retry.perRetry.backOff");
+                rp.backoffMax = r.duration(bo, "maxInterval", "spec.retry.perRetry.backOff");
+            }
+        }
+        const YAML::Node on = DocReader::child(retry, "retryOn");
+        if (on.IsDefined() && (on.IsNull() || r.expectMap(on, "spec.retry.retryOn"))) {
+            rp.hasRetryOn = true;
+            const YAML::Node triggers = DocReader::child(on, "triggers");
+            if (DocReader::present(triggers) && r.expectSeq(triggers, "spec.retry.retryOn.triggers")) {
+                for (std::size_t i = 0; i < triggers.size(); ++i) {
+                    if (triggers[i].IsScalar())
+                        rp.triggers.push_back(triggers[i].Scalar());
+                    else
+                        r.error(index("spec.retry.retryOn.triggers", i), "must be a string");
+                }
+            }
+            const YAML::Node codes = DocReader::child(on, "httpStatusCodes");
+            if (DocReader::present(codes) && r.expectSeq(codes, "spec.retry.retryOn.httpStatusCodes")) {
+                for (std::size_t i = 0; i < codes.size(); ++i) {
+                    if (auto c = r.integer(codes[i], index("spec.retry.retryOn.httpStatusCodes", i)))
+                        rp.httpStatusCodes.push_back(static_cast<int>(*c));
+                }
+            }
+        }
+        p.retry = rp;
+    }
+    const YAML::Node hc = DocReader::child(spec, "healthCheck");
+    if (DocReader::present(hc) && r.expectMap(hc, "spec.healthCheck")) {
+        p.panicThreshold = r.integer(hc, "panicThreshold", "spec.healthCheck");
+        const YAML::Node passive = DocReader::child(hc, "passive");
+        const std::string pp = "spec.healthCheck.passive";
+        if (passive.IsDefined() && (passive.IsNull() || r.expectMap(passive, pp))) {
+            PassiveHealthCheck ph;
+            ph.splitExternalLocalOriginErrors = r.boolean(passive, "splitExternalLocalOriginErrors", pp);
+            ph.interval = r.duration(passive, "interval", pp);
+            ph.consecutiveLocalOriginFailures = r.integer(passive, "consecutiveLocalOriginFailures", pp);
+            ph.consecutiveGatewayErrors = r.integer(passive, "consecutiveGatewayErrors", pp);
+            ph.consecutive5XxErrors = r.integer(passive, "consecutive5XxErrors", pp);
+            ph.baseEjectionTime = r.duration(passive, "baseEjectionTime", pp);
+            ph.maxEjectionPercent = r.integer(passive, "maxEjectionPercent", pp);
+            ph.failurePercentageThreshold = r.integer(passive, "failurePercentageThreshold", pp);
+            ph.alwaysEjectOneEndpoint = r.boolean(passive, "alwaysEjectOneEndpoint", pp);
+            p.passive = ph;
+        }
+    }
+    return p;
+}
+
+ClientTrafficPolicy readClientPolicy(DocReader& r, const YAML::Node& spec, const Document& doc) {
+    ClientTrafficPolicy p;
+    p.meta = doc.meta;
+    p.targetRefs = r.refs(spec, "targetRefs", "spec");
+    const YAML::Node conn = DocReader::child(spec, "connection");
+    if (DocReader::present(conn) && r.expectMap(conn, "spec.connection"))
+        p.bufferLimit = r.str(conn, "bufferLimit", "spec.connection");  // int-or-string: kept as text
+    return p;
+}
+
+/// The model a KServe InferenceService serves. Ollama containers name it in `ollama pull NAME`;
+/// KServe's model servers take `--model_name` (or vLLM's `--served-model-name`) and otherwise
+/// serve under the InferenceService's own name.
+InferenceService readInferenceService(const YAML::Node& spec, const Document& doc) {
+    InferenceService s;
+    s.meta = doc.meta;
+    const YAML::Node predictor = DocReader::child(spec, "predictor");
+    std::vector<std::string> words;
+    auto collect = [&words](const YAML::Node& container) {
+        for (const char* key : {"command", "args"}) {
+            const YAML::Node list = DocReader::child(container, key);
+            if (!list.IsSequence())
+                continue;
+            for (const auto& item : list) {
+                if (!item.IsScalar())
+                    continue;
+                std::istringstream in(item.Scalar());
+                std::string w;
+                while (in >> w)
+                    words.push_back(w);
+            }
+        }
+    };
+    const YAML::Node containers = DocReader::child(predictor, "containers");
+    if (containers.IsSequence()) {
+        for (const auto& c : containers) {
+            if (s.image.empty())
+                if (const YAML::Node img = DocReader::child(c, "image"); img.IsScalar())
+                    s.image = img.Scalar();
+            collect(c);
+        }
+    }
+    const YAML::Node model = DocReader::child(predictor, "model");
+    if (model.IsMap()) {
+        collect(model);
+        if (const YAML::Node img = DocReader::child(model, "image"); s.image.empty() && img.IsScalar())
+            s.image = img.Scalar();
+    }
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        const std::string& w = words[i];
+        if (w == "pull" && i > 0 && words[i - 1] == "ollama" && i + 1 < words.size()) {
+            s.model = words[i + 1];
+            break;
+        }
+        for (const std::string flag : {"--model_name", "--served-model-name"}) {
+            if (w == flag && i + 1 < words.size())
+                s.model = words[i + 1];
+            else if (w.rfind(flag + "=", 0) == 0)
+                s.model = w.substr(flag.size() + 1);
+        }
+        if (!s.model.empty())
+            break;
+    }
+    if (s.model.empty() && model.IsMap())
+        s.model = s.meta.name;
+    return s;
+}
+
+struct KindInfo {
+    const char* name;
+    const char* group;
+    Kind kind;
+};
+
+constexpr KindInfo kKinds[] = {
+    {"GatewayClass", "gateway.networking.k8s.io", Kind::GatewayClass},
+    {"Gateway", "gateway.networking.k8s.io", Kind::Gateway},
+    {"EnvoyProxy", "gateway.envoyproxy.io", Kind::EnvoyProxy},
+    {"ClientTrafficPolicy", "gateway.envoyproxy.io", Kind::ClientTrafficPolicy},
+    {"AIGatewayRoute", "aigateway.envoyproxy.io", Kind::AIGatewayRoute},
+    {"AIServiceBackend", "aigateway.envoyproxy.io", Kind::AIServiceBackend},
+    {"Backend", "gateway.envoyproxy.io", Kind::Backend},
+    {"BackendTrafficPolicy", "gateway.envoyproxy.io", Kind::BackendTrafficPolicy},
+    {"InferenceService", "serving.kserve.io", Kind::InferenceService},
+};
+
+/// Builds one Document (and its typed object) from a parsed YAML document.
+void addDocument(const YAML::Node& root, const std::string& file, std::size_t docIndexInFile, Config& config,
+                 std::vector<Error>& errors) {
+    if (root.IsNull() || !root.IsDefined())
+        return;  // an empty document (a stray `---` or a comment-only section)
+    Document doc;
+    doc.raw = root;
+    doc.where = fromMark(file, root.Mark());
+    if (doc.where.line == 0)
+        doc.where.line = 1;
+    recordLocations(root, "", doc.where, file, doc.locations);
+    DocReader r(doc, errors);
+    if (!root.IsMap()) {
+        r.error("", "document " + std::to_string(docIndexInFile + 1) + " is not a mapping (expected apiVersion, kind, metadata, spec)");
+        return;
+    }
+    doc.apiVersion = r.str(root, "apiVersion", "").value_or("");
+    doc.kindName = r.str(root, "kind", "").value_or("");
+    if (doc.apiVersion.empty())
+        r.error("apiVersion", "is required");
+    if (doc.kindName.empty())
+        r.error("kind", "is required");
+    doc.meta = readMeta(r, root);
+
+    const std::string group = doc.apiVersion.substr(0, doc.apiVersion.find('/'));
+    for (const auto& k : kKinds)
+        if (doc.kindName == k.name && group == k.group)
+            doc.kind = k.kind;
+
+    if (doc.kind == Kind::AIGatewayRoute || doc.kind == Kind::AIServiceBackend) {
+        const std::string version = doc.apiVersion.substr(doc.apiVersion.find('/') + 1);
+        if (version != "v1alpha1" && version != "v1beta1")
+            r.error("apiVersion", "aigateway.envoyproxy.io serves v1alpha1 and v1beta1, not \"" + version + "\"");
+    }
+
+    const YAML::Node spec = DocReader::child(root, "spec");
+    const bool specNeeded = doc.kind == Kind::AIGatewayRoute || doc.kind == Kind::AIServiceBackend ||
+                            doc.kind == Kind::Backend || doc.kind == Kind::BackendTrafficPolicy ||
+                            doc.kind == Kind::ClientTrafficPolicy || doc.kind == Kind::InferenceService;
+    // A missing or malformed spec is reported; the typed object is still added (empty) so that the
+    // i-th typed object stays the i-th document of its kind.
+    if (specNeeded && !DocReader::present(spec))
+        r.error("spec", "is required");
+    else if (specNeeded)
+        r.expectMap(spec, "spec");
+    switch (doc.kind) {
+    case Kind::AIGatewayRoute: config.routes.push_back(readRoute(r, spec, doc)); break;
+    case Kind::AIServiceBackend: config.serviceBackends.push_back(readServiceBackend(r, spec, doc)); break;
+    case Kind::Backend: config.backends.push_back(readBackend(r, spec, doc)); break;
+    case Kind::BackendTrafficPolicy: config.trafficPolicies.push_back(readTrafficPolicy(r, spec, doc)); break;
+    case Kind::ClientTrafficPolicy: config.clientPolicies.push_back(readClientPolicy(r, spec, doc)); break;
+    case Kind::InferenceService: config.inferenceServices.push_back(readInferenceService(spec, doc)); break;
+    default: break;
+    }
+    config.documents.push_back(std::move(doc));
+}
+
+/// yaml-cpp parses flow collections recursively; a few thousand `[` would exhaust the stack.
+/// Returns the location of the first opener past the limit (real manifests nest a dozen levels).
+std::optional<SourceLocation> tooDeep(const Source& source) {
+    constexpr int kMaxDepth = 256;
+    int depth = 0;
+    int line = 1;
+    int column = 0;
+    for (char c : source.text) {
+        ++column;
+        if (c == '\n') {
+            ++line;
+            column = 0;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxDepth) {
+                SourceLocation loc;
+                loc.file = source.fileName;
+                loc.line = line;
+                loc.column = column;
+                return loc;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return std::nullopt;
+}
+
+void loadOne(const Source& source, Config& config, std::vector<Error>& errors) {
+    if (auto loc = tooDeep(source)) {
+        errors.push_back(Error{*loc, "malformed YAML: flow collections nested too deeply"});
+        return;
+    }
+    std::vector<YAML::Node> docs;
+    try {
+        docs = YAML::LoadAll(source.text);
+    } catch (const YAML::Exception& e) {
+        SourceLocation loc = fromMark(source.fileName, e.mark);
+        errors.push_back(Error{loc, "malformed YAML: " + e.msg});
+        return;
+    }
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+        try {
+            addDocument(docs[i], source.fileName, i, config, errors);
+        } catch (const YAML::Exception& e) {
+            // Defensive: the readers check node types first, so this means a yaml-cpp corner case.
+            errors.push_back(Error{fromMark(source.fileName, e.mark), "cannot read document: " + e.msg});
+        }
+    }
+}
+
+}  // namespace
+
+LoadResult loadSources(const std::vector<Source>& sources) {
+    LoadResult result;
+    for (const auto& s : sources)
+        loadOne(s, result.config, result.errors);
+    for (auto& e : validate(result.config))
+        result.errors.push_back(std::move(e));
+    return result;
+}
+
+LoadResult loadString(const std::string& yaml, const std::string& fileName) {
+    return loadSources({Source{fileName, yaml}});
+}
+
+LoadResult loadFiles(const std::vector<std::string>& paths) {
+    std::vector<Source> sources;
+    LoadResult unreadable;
+    for (const auto& p : paths) {
+        std::error_code ec;
+        std::ifstream in;
+        if (std::filesystem::is_regular_file(p, ec))
+            in.open(p, std::ios::binary);
+        if (!in.is_open() || !in) {
+            SourceLocation loc;
+            loc.file = p;
+            unreadable.errors.push_back(Error{loc, "cannot read file"});
+            continue;
+        }
+        std::ostringstream buf;
+        buf << in.rdbuf();
+        sources.push_back(Source{p, buf.str()});
+    }
+    LoadResult result = loadSources(sources);
+    result.errors.insert(result.errors.begin(), unreadable.errors.begin(), unreadable.errors.end());
+    aigw::log::get("config")->debug("loaded {} documents from {} files, {} errors", result.config.documents.size(),
+                                    paths.size(), result.errors.size());
+    return result;
+}
+
+std::vector<const Document*> unsimulatedDocuments(const Config& config) {
+    std::vector<const Document*> out;
+    for (const auto& d : config.documents)
+        if (d.kind == Kind::Other)
+            out.push_back(&d);
+    return out;
+}
+
+}  // namespace aigw::config
