@@ -1,0 +1,172 @@
+#pragma once
+// The one implementation of Engine/Request. Internal to the routing layer (tests include it to
+// reach the snapshot structures); drivers use engine.h.
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "routing/engine.h"
+#include "routing/matching.h"
+#include "routing/outlier.h"
+#include "routing/priority.h"
+#include "routing/retry.h"
+
+namespace aigw::routing {
+
+/// One host of a cluster: one endpoint of the Backend behind one backendRef.
+struct HostSpec {
+    std::string key;
+    std::string backend;  ///< AIServiceBackend
+    std::string server;
+    std::string schema;
+    std::string address;
+    int port = 0;
+    int priority = 0;
+    std::int64_t weight = 1;
+    std::optional<std::string> modelOverride;
+    std::size_t locality = 0;
+};
+
+/// One backendRef with weight > 0: a locality of the rule's cluster.
+struct LocalitySpec {
+    int priority = 0;
+    std::int64_t weight = 1;
+    std::vector<std::size_t> hosts;  ///< indices into ClusterSpec::hosts
+};
+
+/// One rule: Envoy cluster httproute/<ns>/<route>/rule/<i>, plus the route-level settings.
+struct ClusterSpec {
+    std::string name;
+    std::string route;  ///< "<ns>/<name>"
+    std::string rule;   ///< rule name or "rule/<i>"
+    std::vector<HostSpec> hosts;
+    std::vector<LocalitySpec> localities;
+    int numPriorities = 1;
+    std::optional<RetryConfig> retry;
+    std::optional<OutlierConfig> outlier;
+    std::uint32_t panicThreshold = 50;
+    Duration requestTimeout = secs(60);
+    std::optional<Duration> streamIdleTimeout;
+};
+
+/// An immutable compiled config. Requests keep the one they started with.
+struct Snapshot {
+    std::shared_ptr<const config::Config> config;
+    RouteTable table;
+    std::vector<ClusterSpec> clusters;
+    std::vector<std::vector<int>> clusterOf;  ///< [route][rule] -> index into clusters
+    std::vector<Error> problems;
+    static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config);
+};
+
+/// The BackendTrafficPolicy that applies to a route: one targeting its HTTPRoute (same name and
+/// namespace) wins over one targeting a parent Gateway; first in input order. Null when none.
+const config::BackendTrafficPolicy* policyFor(const config::Config& config, const config::AIGatewayRoute& route);
+
+class EngineImpl;
+
+class RequestImpl final : public Request {
+public:
+    RequestImpl(EngineImpl& engine, std::shared_ptr<const Snapshot> snap, const MatchEntry* match,
+                std::string model, std::uint64_t id, TimePoint now);
+    Decision nextAttempt(TimePoint now) override;
+    Decision onAttemptResult(const AttemptOutcome& outcome, TimePoint now) override;
+    void cancel(TimePoint now) override;
+    bool done() const override { return m_done; }
+    const RequestRecord& record() const override { return m_record; }
+
+private:
+    friend class EngineImpl;
+    Decision finish(Response response, Duration wait, TimePoint now, RetryStatus why);
+    Decision localReply(int status, const std::string& text, Duration wait, TimePoint now, RetryStatus why);
+
+    EngineImpl& m_engine;
+    std::shared_ptr<const Snapshot> m_snap;
+    const ClusterSpec* m_cluster = nullptr;  // in m_snap: route-level settings
+    RetryState m_retry;
+    TimePoint m_deadline{};
+    RequestRecord m_record;
+    bool m_done = false;
+    bool m_inAttempt = false;
+    Decision m_final;
+    AttemptTarget m_current;
+    Duration m_pendingBackoff{};
+    // previous_priorities and previous_hosts state
+    std::vector<int> m_attemptedPriorities;
+    std::vector<std::string> m_attemptedHosts;
+    std::vector<bool> m_excluded;
+    std::optional<PriorityLoad> m_adjustedLoad;
+};
+
+class EngineImpl final : public Engine {
+public:
+    EngineImpl(std::shared_ptr<const config::Config> config, Clock& clock, Random& random, Scheduler& scheduler,
+               RecordSink* sink);
+    ~EngineImpl() override;
+
+    void setConfig(std::shared_ptr<const config::Config> config) override;
+    std::shared_ptr<const config::Config> config() const override { return m_snap->config; }
+    const std::vector<Error>& problems() const override { return m_snap->problems; }
+    RouteResult route(const std::string& model, const Headers& headers) const override;
+    std::unique_ptr<Request> start(const std::string& model, const Headers& headers, TimePoint now) override;
+    bool setEndpointRemoved(const std::string& server, bool removed, TimePoint now) override;
+    const EngineCounters& counters() const override { return m_counters; }
+    std::vector<HostStatus> hosts() const override;
+    std::vector<ClusterStatus> clusters() const override;
+    std::vector<std::string> models() const override { return m_snap->table.models(); }
+    std::vector<std::string> servers() const override;
+
+private:
+    friend class RequestImpl;
+
+    struct HostRuntime {
+        HostMonitor monitor;
+        bool removed = false;
+        std::string server;
+        std::string cluster;
+    };
+    struct ClusterRuntime {
+        const ClusterSpec* spec = nullptr;  // in m_snap
+        std::vector<HostRuntime*> hosts;    // parallel to spec->hosts
+        TimePoint epoch{};                  // outlier interval ticks are epoch + k x interval
+        TimerId timer = 0;
+        bool timerArmed = false;
+        bool dirty = true;
+        std::vector<PriorityCounts> counts;
+        PriorityState state;
+        std::vector<std::vector<std::size_t>> localitiesAt;  // per priority: locality indices
+        std::vector<std::optional<EdfScheduler>> edf;        // per priority
+    };
+
+    /// A picked host (index into spec->hosts), or nullopt.
+    std::optional<std::size_t> pickHost(ClusterRuntime& c, RequestImpl& r);
+    std::optional<std::size_t> pickHostOnce(ClusterRuntime& c, RequestImpl& r);
+    const PriorityLoad& priorityLoadFor(ClusterRuntime& c, RequestImpl& r);
+    void refresh(ClusterRuntime& c);
+    ClusterRuntime* clusterRuntime(const std::string& name);
+    void reportOutcome(const std::string& clusterName, const std::string& hostKey, const AttemptOutcome& o,
+                       UpstreamFailure failure, TimePoint now);
+    void onEjectionThreshold(ClusterRuntime& c, std::size_t hostIndex, EjectionType type, TimePoint now);
+    void armSweep(ClusterRuntime& c, TimePoint now);
+    void onSweep(const std::string& clusterName);
+    void emit(const RequestRecord& r);
+    void emitHost(HostEvent::Type type, const ClusterRuntime& c, std::size_t hostIndex, TimePoint at,
+                  std::string reason, TimePoint until = {}, int ejections = 0);
+    void recountGauges();
+
+    Clock& m_clock;
+    Random& m_random;
+    Scheduler& m_scheduler;
+    RecordSink* m_sink;
+    std::shared_ptr<const Snapshot> m_snap;
+    std::unordered_map<std::string, HostRuntime> m_hosts;        // by host key
+    std::unordered_map<std::string, ClusterRuntime> m_clusters;  // by cluster name
+    std::unordered_set<std::string> m_removedServers;
+    EngineCounters m_counters;
+    std::uint64_t m_nextId = 1;
+};
+
+}  // namespace aigw::routing
