@@ -52,6 +52,7 @@ struct HostEvent;
 namespace aigw::proxy {
 
 class DataPlane;
+struct SharedState;
 
 /// How a model server is provided. Chosen per Backend by the `aigw-sim/mode` annotation
 /// (config::SimSettings), else Mock with the model of the InferenceService whose predictor hostname
@@ -131,6 +132,8 @@ public:
         QString listenHost = QStringLiteral("127.0.0.1");
         quint16 proxyPort = 8080;  ///< 0 picks a free port (see ready())
         quint16 adminPort = 9901;  ///< 0 picks a free port
+        /// Admin listener address; empty = listenHost. Non-loopback also needs allowRemote.
+        QString adminHost;
         /// Binding a non-loopback listenHost is refused unless this is true (`--allow-remote`).
         bool allowRemote = false;
         /// Simulator-only response headers `x-aigw-backend` and `x-aigw-attempts`.
@@ -220,6 +223,7 @@ private:
     friend class DataPlane;
     std::unique_ptr<QThread> m_thread;
     DataPlane* m_plane = nullptr;  ///< lives on m_thread; deleted there when the thread finishes
+    std::shared_ptr<SharedState> m_shared;  ///< what the reads copy from (mutex-guarded)
 };
 
 }  // namespace aigw::proxy

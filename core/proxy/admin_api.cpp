@@ -1,0 +1,314 @@
+// The admin API (JSON on its own port, like Envoy's admin listener). Runs on the data-plane thread.
+//
+//   GET    /ready                         {"state":"LIVE"}
+//   GET    /servers                       [{name, state, url, models, mode, ...}]
+//   GET    /servers/{name}/log            captured child output (text)
+//   POST   /servers/{name}/stop|start|delete|reapply
+//   POST   /servers/{name}/fault          body: the mock fault profile (JSON)
+//   DELETE /servers/{name}/fault
+//   POST   /backend_refs                  {"route","rule","ref","weight"?,"priority"?,"modelNameOverride"?}
+//   POST   /config                        YAML body; 400 with the errors when it does not load
+//   GET    /config_dump                   the active config as YAML
+//   GET    /requests?limit=N              recent request records (newest last)
+//   GET    /hosts                         routing engine host states
+//   GET    /stats                         engine counters (JSON)
+//   GET    /stats/prometheus              Prometheus text format
+
+#include <QDateTime>
+#include <QUrlQuery>
+
+#include <nlohmann/json.hpp>
+
+#include "config/exporter.h"
+#include "config/loader.h"
+#include "proxy/data_plane.h"
+
+namespace aigw::proxy {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+double msOf(Duration d) { return toMs(d); }
+
+Json recordJson(const routing::RequestRecord& r, TimePoint epoch) {
+    Json j;
+    j["id"] = r.id;
+    j["startMs"] = msOf(r.start - epoch);
+    j["route"] = r.route;
+    j["rule"] = r.rule;
+    j["model"] = r.virtualModel;
+    j["status"] = r.finalStatus;
+    j["backend"] = r.finalBackend;
+    j["latencyMs"] = msOf(r.latency);
+    j["localReply"] = r.localReply;
+    if (!r.error.empty())
+        j["error"] = r.error;
+    Json attempts = Json::array();
+    for (const auto& a : r.attempts) {
+        Json x;
+        x["backend"] = a.backend;
+        x["server"] = a.server;
+        x["priority"] = a.priority;
+        x["upstreamModel"] = a.upstreamModel;
+        x["failure"] = routing::toString(a.failure);
+        x["status"] = a.status;
+        x["durationMs"] = msOf(a.duration);
+        x["backoffMs"] = msOf(a.backoffBefore);
+        attempts.push_back(std::move(x));
+    }
+    j["attempts"] = std::move(attempts);
+    return j;
+}
+
+Json serverJson(const ServerInfo& s) {
+    Json j;
+    j["name"] = s.name.toStdString();
+    j["state"] = toString(s.state);
+    j["mode"] = toString(s.mode);
+    j["url"] = s.url.toStdString();
+    j["port"] = s.port;
+    j["hostname"] = s.hostname.toStdString();
+    Json models = Json::array();
+    for (const auto& m : s.models)
+        models.push_back(m.toStdString());
+    j["models"] = std::move(models);
+    Json backends = Json::array();
+    for (const auto& b : s.backends)
+        backends.push_back(b.toStdString());
+    j["backends"] = std::move(backends);
+    if (s.state == ServerState::Pulling)
+        j["pullProgress"] = s.pullProgress;
+    if (!s.faultSummary.isEmpty())
+        j["fault"] = Json::parse(s.faultSummary.toStdString(), nullptr, false);
+    if (!s.error.isEmpty())
+        j["error"] = s.error.toStdString();
+    j["pid"] = s.pid;
+    Json ejected = Json::object();
+    for (const auto& [rule, until] : s.ejectedUntilMsByRule)
+        ejected[rule.toStdString()] = until;
+    j["ejectedUntilMs"] = std::move(ejected);
+    return j;
+}
+
+void sendJson(const std::shared_ptr<http::HttpResponder>& rs, int status, const Json& j) {
+    rs->send(status, {{"content-type", "application/json"}}, QByteArray::fromStdString(j.dump(2) + "\n"));
+}
+
+void sendError(const std::shared_ptr<http::HttpResponder>& rs, int status, const std::string& message) {
+    Json j;
+    j["error"] = message;
+    sendJson(rs, status, j);
+}
+
+}  // namespace
+
+void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_ptr<http::HttpResponder> rs) {
+    const std::string& path = rq->path;
+    const std::string& method = rq->method;
+    if (!m_running)
+        return sendError(rs, 503, "the gateway is not running");
+
+    if (path == "/ready" && method == "GET") {
+        Json j;
+        j["state"] = m_stopping ? "DRAINING" : "LIVE";
+        return sendJson(rs, 200, j);
+    }
+    if (path == "/servers" && method == "GET") {
+        Json arr = Json::array();
+        for (const auto& s : m_supervisor->infos())
+            arr.push_back(serverJson(s));
+        return sendJson(rs, 200, arr);
+    }
+    if (path.rfind("/servers/", 0) == 0) {
+        const std::string rest = path.substr(9);
+        const auto slash = rest.find('/');
+        if (slash == std::string::npos)
+            return sendError(rs, 404, "expected /servers/{name}/{stop|start|delete|reapply|fault|log}");
+        const QString name = QString::fromStdString(rest.substr(0, slash));
+        const std::string verb = rest.substr(slash + 1);
+        if (!m_supervisor->has(name))
+            return sendError(rs, 404, "no server named '" + name.toStdString() + "'");
+        if (verb == "log" && method == "GET") {
+            {
+            rs->send(200, {{"content-type", "text/plain"}}, m_supervisor->log(name).join('\n').toUtf8() + "\n");
+            return;
+        }
+        }
+        if ((verb == "stop" || verb == "start" || verb == "delete" || verb == "reapply") && method == "POST") {
+            auto r = serverCommand(name, QString::fromStdString(verb));
+            if (!r.ok())
+                return sendError(rs, 409, r.error().message);
+            for (const auto& s : m_supervisor->infos())
+                if (s.name == name)
+                    return sendJson(rs, 200, serverJson(s));
+        }
+        if (verb == "fault" && (method == "POST" || method == "PUT" || method == "DELETE")) {
+            nlohmann::json profile;
+            if (method != "DELETE") {
+                profile = nlohmann::json::parse(rq->body.constData(), rq->body.constData() + rq->body.size(), nullptr, false);
+                if (profile.is_discarded() || !profile.is_object())
+                    return sendError(rs, 400, "fault profile must be a JSON object");
+            }
+            std::weak_ptr<http::HttpResponder> weak = rs;
+            m_supervisor->setFault(name, profile, [this, weak, name](Result<bool> r) {
+                auto out = weak.lock();
+                if (!out)
+                    return;
+                if (!r.ok()) {
+                    pushEvent(ServiceEvent{ServiceEvent::Kind::Error, name, ServerState::Failed,
+                                           QString::fromStdString(r.error().message), QDateTime::currentMSecsSinceEpoch()});
+                    return sendError(out, 409, r.error().message);
+                }
+                for (const auto& s : m_supervisor->infos())
+                    if (s.name == name)
+                        return sendJson(out, 200, serverJson(s));
+            });
+            return;
+        }
+        return sendError(rs, 405, "unsupported " + method + " " + path);
+    }
+    if (path == "/backend_refs" && (method == "POST" || method == "PATCH")) {
+        const auto j = nlohmann::json::parse(rq->body.constData(), rq->body.constData() + rq->body.size(), nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("route") || !j["route"].is_string() || !j.contains("rule") ||
+            !j["rule"].is_number_integer() || !j.contains("ref") || !j["ref"].is_number_integer())
+            return sendError(rs, 400, R"(expected {"route":"name","rule":0,"ref":0,"weight"?:N,"priority"?:N,"modelNameOverride"?:"m"})");
+        std::optional<std::int64_t> weight, priority;
+        std::optional<QString> override;
+        if (j.contains("weight")) {
+            if (!j["weight"].is_number_integer())
+                return sendError(rs, 400, "weight must be an integer");
+            weight = j["weight"].get<std::int64_t>();
+        }
+        if (j.contains("priority")) {
+            if (!j["priority"].is_number_integer())
+                return sendError(rs, 400, "priority must be an integer");
+            priority = j["priority"].get<std::int64_t>();
+        }
+        if (j.contains("modelNameOverride")) {
+            if (j["modelNameOverride"].is_null())
+                override = QString();
+            else if (j["modelNameOverride"].is_string())
+                override = QString::fromStdString(j["modelNameOverride"].get<std::string>());
+            else
+                return sendError(rs, 400, "modelNameOverride must be a string or null");
+        }
+        auto r = editBackendRef(QString::fromStdString(j["route"].get<std::string>()), j["rule"].get<int>(),
+                                j["ref"].get<int>(), weight, priority, override);
+        if (!r.ok())
+            return sendError(rs, 400, r.error().message);
+        Json ok;
+        ok["applied"] = true;
+        return sendJson(rs, 200, ok);
+    }
+    if (path == "/config" && (method == "POST" || method == "PUT")) {
+        auto loaded = config::loadString(rq->body.toStdString(), "<admin POST /config>");
+        if (!loaded.ok()) {
+            Json j;
+            Json errs = Json::array();
+            for (const auto& e : loaded.errors)
+                errs.push_back(e.toString());
+            j["error"] = "config rejected";
+            j["errors"] = std::move(errs);
+            QStringList lines;
+            for (const auto& e : loaded.errors)
+                lines << QString::fromStdString(e.toString());
+            pushEvent(ServiceEvent{ServiceEvent::Kind::ConfigRejected, {}, ServerState::Ready, lines.join('\n'),
+                                   QDateTime::currentMSecsSinceEpoch()});
+            return sendJson(rs, 400, j);
+        }
+        applyConfig(std::make_shared<const config::Config>(std::move(loaded.config)));
+        Json j;
+        j["applied"] = true;
+        j["routes"] = m_engine->config()->routes.size();
+        return sendJson(rs, 200, j);
+    }
+    if (path == "/config_dump" && method == "GET") {
+        const auto yaml = config::exportYaml(*m_engine->config(), config::ExportOptions{});
+        {
+            rs->send(200, {{"content-type", "application/yaml"}}, QByteArray::fromStdString(yaml));
+            return;
+        }
+    }
+    if (path == "/requests" && method == "GET") {
+        int limit = 100;
+        const QUrlQuery q(QString::fromStdString(rq->query));
+        if (q.hasQueryItem(QStringLiteral("limit"))) {
+            bool ok = false;
+            limit = q.queryItemValue(QStringLiteral("limit")).toInt(&ok);
+            if (!ok || limit < 0)
+                return sendError(rs, 400, "limit must be a non-negative integer");
+        }
+        Json arr = Json::array();
+        const auto n = std::min<std::size_t>(static_cast<std::size_t>(limit), m_recent.size());
+        const TimePoint epoch{};
+        for (auto it = m_recent.end() - static_cast<std::ptrdiff_t>(n); it != m_recent.end(); ++it)
+            arr.push_back(recordJson(*it, epoch));
+        return sendJson(rs, 200, arr);
+    }
+    if (path == "/hosts" && method == "GET") {
+        Json arr = Json::array();
+        const auto now = m_clock.now();
+        for (const auto& h : m_engine->hosts()) {
+            Json x;
+            x["cluster"] = h.cluster;
+            x["route"] = h.route;
+            x["rule"] = h.rule;
+            x["backend"] = h.backend;
+            x["server"] = h.server;
+            x["address"] = h.address;
+            x["port"] = h.port;
+            x["priority"] = h.priority;
+            x["weight"] = h.weight;
+            x["upstreamModel"] = h.upstreamModel;
+            x["removed"] = h.removed;
+            x["ejected"] = h.ejected;
+            if (h.ejected)
+                x["ejectedForMs"] = std::max(0.0, msOf(h.ejectedUntil - now));
+            x["ejections"] = h.ejections;
+            x["consecutive5xx"] = h.consecutive5xx;
+            arr.push_back(std::move(x));
+        }
+        return sendJson(rs, 200, arr);
+    }
+    if (path == "/stats" && method == "GET") {
+        const auto& c = m_engine->counters();
+        Json j;
+#define AIGW_COUNTER(name) j[#name] = c.name
+        AIGW_COUNTER(rq_total);
+        AIGW_COUNTER(rq_no_route);
+        AIGW_COUNTER(rq_completed);
+        AIGW_COUNTER(rq_success);
+        AIGW_COUNTER(rq_error);
+        AIGW_COUNTER(rq_cancelled);
+        AIGW_COUNTER(rq_timeout);
+        AIGW_COUNTER(rq_per_try_timeout);
+        AIGW_COUNTER(upstream_rq_attempts);
+        AIGW_COUNTER(upstream_cx_connect_fail);
+        AIGW_COUNTER(upstream_rq_reset);
+        AIGW_COUNTER(upstream_rq_status_error);
+        AIGW_COUNTER(upstream_rq_retry);
+        AIGW_COUNTER(upstream_rq_retry_success);
+        AIGW_COUNTER(upstream_rq_retry_limit_exceeded);
+        AIGW_COUNTER(no_healthy_upstream);
+        AIGW_COUNTER(outlier_ejections_enforced_total);
+        AIGW_COUNTER(outlier_ejections_overflow);
+        AIGW_COUNTER(outlier_ejections_active);
+        AIGW_COUNTER(endpoints_removed);
+#undef AIGW_COUNTER
+        return sendJson(rs, 200, j);
+    }
+    if (path == "/stats/prometheus" && method == "GET") {
+        std::string text = m_metrics->render();
+        const auto& c = m_engine->counters();
+        text += "# HELP envoy_cluster_upstream_rq_retry Retries spent (all routes).\n# TYPE envoy_cluster_upstream_rq_retry counter\n";
+        text += "envoy_cluster_upstream_rq_retry " + std::to_string(c.upstream_rq_retry) + "\n";
+        text += "# HELP envoy_cluster_outlier_detection_ejections_active Hosts ejected now.\n"
+                "# TYPE envoy_cluster_outlier_detection_ejections_active gauge\n";
+        text += "envoy_cluster_outlier_detection_ejections_active " + std::to_string(c.outlier_ejections_active) + "\n";
+        rs->send(200, {{"content-type", "text/plain; version=0.0.4"}}, QByteArray::fromStdString(text));
+        return;
+    }
+    sendError(rs, 404, "unknown admin endpoint " + method + " " + path);
+}
+
+}  // namespace aigw::proxy

@@ -1,0 +1,385 @@
+#include "proxy/data_plane.h"
+
+#include <QDateTime>
+#include <QHostAddress>
+#include <QTimer>
+
+#include "common/log.h"
+
+namespace aigw::proxy {
+namespace {
+
+qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+bool isLoopback(const QString& host) {
+    if (host == QStringLiteral("localhost"))
+        return true;
+    const QHostAddress a(host);
+    return !a.isNull() && a.isLoopback();
+}
+
+template <typename T>
+void pushBounded(std::vector<T>& v, const T& item, int limit, std::uint64_t& dropped) {
+    if (static_cast<int>(v.size()) >= limit) {
+        // Drop the oldest half at once: amortised O(1) per record, and the UI keeps the newest.
+        const auto n = v.size() / 2;
+        v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
+        dropped += n;
+    }
+    v.push_back(item);
+}
+
+}  // namespace
+
+DataPlane::DataPlane(GatewayService* service, std::shared_ptr<SharedState> shared)
+    : m_service(service), m_shared(std::move(shared)) {}
+
+DataPlane::~DataPlane() { teardown(); }
+
+std::int64_t DataPlane::bufferLimitOf(const config::Config& config) const {
+    // ClientTrafficPolicy.connection.bufferLimit; EG's default 32 KiB when no policy sets it.
+    for (const auto& p : config.clientPolicies)
+        if (p.bufferLimit)
+            return p.effectiveBufferLimitBytes();
+    return 32768;
+}
+
+void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayService::Options options) {
+    if (m_running)
+        teardown();
+    m_options = options;
+    auto fail = [this](const QString& why) {
+        log::get("proxy")->error("{}", why.toStdString());
+        teardown();
+        emit m_service->failed(why);
+    };
+    const QString adminHost = options.adminHost.isEmpty() ? options.listenHost : options.adminHost;
+    for (const auto& host : {options.listenHost, adminHost})
+        if (!options.allowRemote && !isLoopback(host))
+            return fail(QStringLiteral("refusing to listen on non-loopback address %1 without --allow-remote").arg(host));
+    {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->bufferLimit = std::max(100, options.recordBufferLimit);
+        m_shared->config = config;
+    }
+
+    const auto seed = SeededRandom::osSeed();
+    log::get("proxy")->info("data plane starting (random seed {})", seed);
+    m_random = std::make_unique<SeededRandom>(seed);
+    m_scheduler = std::make_unique<QtScheduler>();
+    m_client = std::make_unique<http::HttpClient>();
+    m_client->setMaxConnectionsPerHost(1024);
+    m_supervisor = std::make_unique<Supervisor>(Supervisor::Options{options.mockBackendPath, options.startServers},
+                                                m_client.get());
+    connect(m_supervisor.get(), &Supervisor::changed, this, &DataPlane::schedulePublish);
+    connect(m_supervisor.get(), &Supervisor::event, this, &DataPlane::pushEvent);
+    connect(m_supervisor.get(), &Supervisor::logLine, this, [this](const QString& name, const QString& line) {
+        std::lock_guard lock(m_shared->mutex);
+        auto& q = m_shared->logs[name];
+        q.push_back(line);
+        while (q.size() > 2000)
+            q.pop_front();
+    });
+    m_engine = routing::makeEngine(config, m_clock, *m_random, *m_scheduler, this);
+    for (const auto& p : m_engine->problems())
+        log::get("proxy")->warn("config: {}", p.toString());
+    m_metrics = std::make_unique<Metrics>();
+    m_handler = std::make_unique<ProxyHandler>(*m_engine, *m_client, *m_supervisor, *m_scheduler, m_clock, *m_metrics,
+                                               ProxyHandler::Options{options.debugHeaders});
+    m_handler->setSampleSink([this](const RequestSample& s) {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->samples.push_back(s);
+        while (!m_shared->samples.empty() && m_shared->samples.front().atMs < s.atMs - 10000)
+            m_shared->samples.pop_front();
+        ++m_shared->total;
+        if (s.status >= 500)
+            ++m_shared->errors;
+        m_shared->inFlight = m_handler->inFlight();
+    });
+
+    http::ServerOptions proxyOpts;
+    proxyOpts.maxBodyBytes = bufferLimitOf(*config);
+    auto* handler = m_handler.get();
+    m_proxy = std::make_unique<http::HttpServer>(
+        [handler](std::shared_ptr<http::HttpRequest> rq, std::shared_ptr<http::HttpResponder> rs) {
+            handler->handle(std::move(rq), std::move(rs));
+        },
+        proxyOpts);
+    m_proxy->setPayloadTooLargeHandler([handler](std::shared_ptr<http::HttpRequest> rq, std::shared_ptr<http::HttpResponder> rs) {
+        handler->handleTooLarge(std::move(rq), std::move(rs));
+    });
+    auto proxyPort = m_proxy->listen(options.listenHost, options.proxyPort);
+    if (!proxyPort.ok())
+        return fail(QStringLiteral("proxy: %1").arg(QString::fromStdString(proxyPort.error().message)));
+
+    http::ServerOptions adminOpts;
+    adminOpts.maxBodyBytes = 64 * 1024 * 1024;
+    m_admin = std::make_unique<http::HttpServer>(
+        [this](std::shared_ptr<http::HttpRequest> rq, std::shared_ptr<http::HttpResponder> rs) {
+            handleAdmin(std::move(rq), std::move(rs));
+        },
+        adminOpts);
+    auto adminPort = m_admin->listen(adminHost, options.adminPort);
+    if (!adminPort.ok())
+        return fail(QStringLiteral("admin: %1").arg(QString::fromStdString(adminPort.error().message)));
+
+    m_supervisor->apply(planServers(*config, [&config](const config::Backend& b) {
+        return routing::serverNameFor(*config, b);
+    }));
+    m_running = true;
+    m_stopping = false;
+    const QString proxyUrl = m_proxy->url();
+    const QString adminUrl = m_admin->url();
+    {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->running = true;
+        m_shared->proxyUrl = proxyUrl;
+        m_shared->adminUrl = adminUrl;
+    }
+    publishServers();
+    log::get("proxy")->info("proxy listening on {}, admin on {}", proxyUrl.toStdString(), adminUrl.toStdString());
+    emit m_service->ready(proxyUrl, adminUrl);
+}
+
+void DataPlane::stop() {
+    if (!m_running) {
+        emit m_service->stopped();
+        return;
+    }
+    if (m_stopping)
+        return;
+    m_stopping = true;
+    m_proxy->stopListening();
+    // Drain: in-flight requests finish on their own (their request timeout bounds them); poll.
+    auto* poll = new QTimer(this);
+    poll->setInterval(20);
+    const qint64 deadline = nowMs() + 65000;
+    connect(poll, &QTimer::timeout, this, [this, poll, deadline] {
+        if (m_handler && m_handler->inFlight() > 0 && nowMs() < deadline)
+            return;
+        poll->deleteLater();
+        teardown();
+        emit m_service->stopped();
+    });
+    poll->start();
+}
+
+void DataPlane::shutdownNow() { teardown(); }
+
+void DataPlane::teardown() {
+    if (m_proxy)
+        m_proxy->close();
+    if (m_admin)
+        m_admin->close();
+    if (m_supervisor)
+        m_supervisor->stopAll();
+    m_proxy.reset();
+    m_admin.reset();
+    m_handler.reset();
+    m_engine.reset();
+    m_supervisor.reset();
+    m_client.reset();
+    m_scheduler.reset();
+    m_metrics.reset();
+    m_running = false;
+    m_stopping = false;
+    std::lock_guard lock(m_shared->mutex);
+    m_shared->running = false;
+    m_shared->proxyUrl.clear();
+    m_shared->adminUrl.clear();
+    for (auto& s : m_shared->servers)
+        if (s.mode != ServerMode::External)
+            s.state = ServerState::Stopped, s.pid = 0;
+}
+
+void DataPlane::schedulePublish() {
+    if (m_publishPending)
+        return;
+    m_publishPending = true;
+    // Coalesce bursts (a pull reports progress many times a second) into one UI update.
+    QTimer::singleShot(20, this, [this] {
+        m_publishPending = false;
+        publishServers();
+    });
+}
+
+void DataPlane::publishServers() {
+    if (!m_supervisor)
+        return;
+    auto infos = m_supervisor->infos();
+    if (m_engine) {
+        const auto steadyNow = m_clock.now();
+        const qint64 sysNow = nowMs();
+        for (const auto& h : m_engine->hosts()) {
+            if (!h.ejected)
+                continue;
+            for (auto& i : infos)
+                if (i.name.toStdString() == h.server) {
+                    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(h.ejectedUntil - steadyNow).count();
+                    i.ejectedUntilMsByRule[QString::fromStdString(h.route + "/" + h.rule)] = sysNow + std::max<qint64>(0, left);
+                }
+        }
+    }
+    {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->servers = std::move(infos);
+    }
+    emit m_service->serversChanged();
+}
+
+void DataPlane::pushEvent(const ServiceEvent& e) {
+    {
+        std::lock_guard lock(m_shared->mutex);
+        pushBounded(m_shared->events, e, m_shared->bufferLimit, m_shared->dropped);
+    }
+    recordsAdded();
+}
+
+void DataPlane::recordsAdded() {
+    if (m_recordsSignalPending)
+        return;
+    m_recordsSignalPending = true;
+    QTimer::singleShot(50, this, [this] {
+        m_recordsSignalPending = false;
+        emit m_service->recordsAvailable();
+    });
+}
+
+void DataPlane::onRequest(const routing::RequestRecord& record) {
+    m_recent.push_back(record);
+    if (m_recent.size() > 1000)
+        m_recent.pop_front();
+    {
+        std::lock_guard lock(m_shared->mutex);
+        pushBounded(m_shared->requests, record, m_shared->bufferLimit, m_shared->dropped);
+    }
+    recordsAdded();
+}
+
+void DataPlane::onHostEvent(const routing::HostEvent& event) {
+    if (event.type == routing::HostEvent::Type::Ejected && m_metrics)
+        m_metrics->recordEjection(event.route, event.backend);
+    {
+        std::lock_guard lock(m_shared->mutex);
+        pushBounded(m_shared->hostEvents, event, m_shared->bufferLimit, m_shared->dropped);
+    }
+    recordsAdded();
+    schedulePublish();
+}
+
+Result<bool> DataPlane::serverCommand(const QString& name, const QString& verb) {
+    if (!m_running)
+        return Error{{}, "the gateway is not running"};
+    Result<bool> r = Error{{}, "unknown command " + verb.toStdString()};
+    if (verb == QLatin1String("stop")) {
+        r = m_supervisor->stopServer(name);
+    } else if (verb == QLatin1String("start") || verb == QLatin1String("reapply")) {
+        const bool wasDeleted = [&] {
+            for (const auto& i : m_supervisor->infos())
+                if (i.name == name)
+                    return i.state == ServerState::Deleted;
+            return false;
+        }();
+        r = verb == QLatin1String("start") ? m_supervisor->startServer(name) : m_supervisor->reapplyServer(name);
+        if (r.ok() && wasDeleted)
+            m_engine->setEndpointRemoved(name.toStdString(), false, m_clock.now());
+    } else if (verb == QLatin1String("delete")) {
+        r = m_supervisor->deleteServer(name);
+        if (r.ok())
+            m_engine->setEndpointRemoved(name.toStdString(), true, m_clock.now());
+    }
+    if (!r.ok())
+        pushEvent(ServiceEvent{ServiceEvent::Kind::Error, name, ServerState::Failed, QString::fromStdString(r.error().message), nowMs()});
+    return r;
+}
+
+void DataPlane::stopServer(const QString& name) { serverCommand(name, QStringLiteral("stop")); }
+void DataPlane::startServer(const QString& name) { serverCommand(name, QStringLiteral("start")); }
+void DataPlane::deleteServer(const QString& name) { serverCommand(name, QStringLiteral("delete")); }
+void DataPlane::reapplyServer(const QString& name) { serverCommand(name, QStringLiteral("reapply")); }
+
+void DataPlane::setFault(const QString& name, const nlohmann::json& profile) {
+    if (!m_running)
+        return;
+    m_supervisor->setFault(name, profile, [this, name](Result<bool> r) {
+        if (!r.ok())
+            pushEvent(ServiceEvent{ServiceEvent::Kind::Error, name, ServerState::Failed, QString::fromStdString(r.error().message), nowMs()});
+    });
+}
+
+void DataPlane::clearFault(const QString& name) { setFault(name, nlohmann::json()); }
+
+Result<bool> DataPlane::editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
+                                       std::optional<std::int64_t> priority, std::optional<QString> modelNameOverride) {
+    if (!m_running)
+        return Error{{}, "the gateway is not running"};
+    auto next = std::make_shared<config::Config>(*m_engine->config());
+    const std::string want = route.toStdString();
+    config::AIGatewayRoute* found = nullptr;
+    for (auto& r : next->routes)
+        if (r.meta.name == want || r.meta.effectiveNamespace() + "/" + r.meta.name == want)
+            found = &r;
+    if (!found)
+        return Error{{}, "no AIGatewayRoute named '" + want + "'"};
+    if (ruleIndex < 0 || ruleIndex >= static_cast<int>(found->rules.size()))
+        return Error{{}, "route '" + want + "' has no rule " + std::to_string(ruleIndex)};
+    auto& rule = found->rules[static_cast<std::size_t>(ruleIndex)];
+    if (refIndex < 0 || refIndex >= static_cast<int>(rule.backendRefs.size()))
+        return Error{{}, "rule " + std::to_string(ruleIndex) + " has no backendRef " + std::to_string(refIndex)};
+    if (weight && *weight < 0)
+        return Error{{}, "weight must be >= 0"};
+    if (priority && *priority < 0)
+        return Error{{}, "priority must be >= 0"};
+    auto& ref = rule.backendRefs[static_cast<std::size_t>(refIndex)];
+    QStringList changes;
+    if (weight) {
+        ref.weight = *weight;
+        changes << QStringLiteral("weight=%1").arg(*weight);
+    }
+    if (priority) {
+        ref.priority = *priority;
+        changes << QStringLiteral("priority=%1").arg(*priority);
+    }
+    if (modelNameOverride) {
+        if (modelNameOverride->isEmpty())
+            ref.modelNameOverride.reset();
+        else
+            ref.modelNameOverride = modelNameOverride->toStdString();
+        changes << QStringLiteral("modelNameOverride=%1").arg(*modelNameOverride);
+    }
+    std::shared_ptr<const config::Config> snapshot = next;
+    m_engine->setConfig(snapshot);
+    {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->config = snapshot;
+    }
+    pushEvent(ServiceEvent{ServiceEvent::Kind::BackendRefEdited,
+                           QStringLiteral("%1/%2/%3").arg(route).arg(ruleIndex).arg(refIndex), ServerState::Ready,
+                           changes.join(' '), nowMs()});
+    emit m_service->configChanged();
+    return true;
+}
+
+void DataPlane::applyConfig(std::shared_ptr<const config::Config> config) {
+    if (!m_running) {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->config = config;
+        return;
+    }
+    // In-flight requests hold their own snapshot (routing::Request keeps it alive).
+    m_engine->setConfig(config);
+    m_proxy->setMaxBodyBytes(bufferLimitOf(*config));
+    m_supervisor->apply(planServers(*config, [&config](const config::Backend& b) {
+        return routing::serverNameFor(*config, b);
+    }));
+    {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->config = config;
+    }
+    pushEvent(ServiceEvent{ServiceEvent::Kind::ConfigApplied, {}, ServerState::Ready,
+                           QStringLiteral("%1 routes, %2 backends").arg(config->routes.size()).arg(config->backends.size()),
+                           nowMs()});
+    emit m_service->configChanged();
+}
+
+}  // namespace aigw::proxy

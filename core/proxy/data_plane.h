@@ -1,0 +1,103 @@
+#pragma once
+// The data-plane worker behind GatewayService: lives on the service's QThread and owns everything
+// that touches sockets or child processes. Private to the proxy library.
+
+#include <QObject>
+#include <QString>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "config/model.h"
+#include "http/http_client.h"
+#include "http/http_server.h"
+#include "proxy/gateway_service.h"
+#include "proxy/metrics.h"
+#include "proxy/proxy_handler.h"
+#include "proxy/qt_scheduler.h"
+#include "proxy/supervisor.h"
+#include "routing/engine.h"
+#include "routing/records.h"
+
+namespace aigw::proxy {
+
+/// What GatewayService reads without touching the data-plane thread (all under `mutex`).
+struct SharedState {
+    mutable std::mutex mutex;
+    bool running = false;
+    QString proxyUrl, adminUrl;
+    std::vector<ServerInfo> servers;
+    std::shared_ptr<const config::Config> config;
+    std::map<QString, std::deque<QString>> logs;
+    std::vector<routing::RequestRecord> requests;
+    std::vector<routing::HostEvent> hostEvents;
+    std::vector<ServiceEvent> events;
+    std::uint64_t dropped = 0;
+    std::deque<RequestSample> samples;  ///< last 10 s
+    std::uint64_t total = 0, errors = 0;
+    int inFlight = 0;
+    int bufferLimit = 20000;
+};
+
+class DataPlane : public QObject, public routing::RecordSink {
+    Q_OBJECT
+public:
+    DataPlane(GatewayService* service, std::shared_ptr<SharedState> shared);
+    ~DataPlane() override;
+
+    void start(std::shared_ptr<const config::Config> config, GatewayService::Options options);
+    /// Graceful: stop accepting, wait for in-flight requests (bounded), stop children, emit stopped.
+    void stop();
+    /// Immediate: cut everything (used by the destructor path).
+    void shutdownNow();
+
+    void stopServer(const QString& name);
+    void startServer(const QString& name);
+    void deleteServer(const QString& name);
+    void reapplyServer(const QString& name);
+    void setFault(const QString& name, const nlohmann::json& profile);
+    void clearFault(const QString& name);
+    Result<bool> editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
+                                std::optional<std::int64_t> priority, std::optional<QString> modelNameOverride);
+    void applyConfig(std::shared_ptr<const config::Config> config);
+
+    // routing::RecordSink (data-plane thread)
+    void onRequest(const routing::RequestRecord& record) override;
+    void onHostEvent(const routing::HostEvent& event) override;
+
+private:
+    void handleAdmin(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder);
+    void teardown();
+    void publishServers();
+    void schedulePublish();
+    void pushEvent(const ServiceEvent& e);
+    void recordsAdded();
+    Result<bool> serverCommand(const QString& name, const QString& verb);
+    std::int64_t bufferLimitOf(const config::Config& config) const;
+
+    GatewayService* m_service;
+    std::shared_ptr<SharedState> m_shared;
+    GatewayService::Options m_options;
+    bool m_running = false;
+    bool m_stopping = false;
+
+    SteadyClock m_clock;
+    std::unique_ptr<SeededRandom> m_random;
+    std::unique_ptr<QtScheduler> m_scheduler;
+    std::unique_ptr<http::HttpClient> m_client;
+    std::unique_ptr<Supervisor> m_supervisor;
+    std::unique_ptr<routing::Engine> m_engine;
+    std::unique_ptr<Metrics> m_metrics;
+    std::unique_ptr<ProxyHandler> m_handler;
+    std::unique_ptr<http::HttpServer> m_proxy;
+    std::unique_ptr<http::HttpServer> m_admin;
+    std::deque<routing::RequestRecord> m_recent;  ///< last 1,000 for GET /requests
+    bool m_publishPending = false;
+    bool m_recordsSignalPending = false;
+};
+
+}  // namespace aigw::proxy

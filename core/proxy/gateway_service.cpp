@@ -1,0 +1,191 @@
+#include "proxy/gateway_service.h"
+
+#include <QThread>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "proxy/data_plane.h"
+
+namespace aigw::proxy {
+
+const char* toString(ServerMode mode) {
+    switch (mode) {
+    case ServerMode::Mock: return "mock";
+    case ServerMode::Ollama: return "ollama";
+    case ServerMode::External: return "external";
+    }
+    return "mock";
+}
+
+const char* toString(ServerState state) {
+    switch (state) {
+    case ServerState::Starting: return "starting";
+    case ServerState::Pulling: return "pulling";
+    case ServerState::Ready: return "ready";
+    case ServerState::Stopped: return "stopped";
+    case ServerState::Deleted: return "deleted";
+    case ServerState::Faulted: return "faulted";
+    case ServerState::Failed: return "failed";
+    }
+    return "failed";
+}
+
+GatewayService::GatewayService(QObject* parent)
+    : QObject(parent), m_thread(std::make_unique<QThread>()), m_shared(std::make_shared<SharedState>()) {
+    m_thread->setObjectName(QStringLiteral("aigw-data-plane"));
+    m_plane = new DataPlane(this, m_shared);
+    m_plane->moveToThread(m_thread.get());
+    connect(m_thread.get(), &QThread::finished, m_plane, &QObject::deleteLater);
+    m_thread->start();
+}
+
+GatewayService::~GatewayService() {
+    // Cut everything on the data-plane thread (children killed there, where their QProcess lives),
+    // then quit and join the thread; the plane is deleted when the thread finishes.
+    QMetaObject::invokeMethod(m_plane, [p = m_plane] { p->shutdownNow(); }, Qt::BlockingQueuedConnection);
+    m_thread->quit();
+    m_thread->wait();
+}
+
+void GatewayService::start(const config::Config& config, const Options& options) {
+    auto snapshot = std::make_shared<const config::Config>(config);
+    QMetaObject::invokeMethod(m_plane, [p = m_plane, snapshot, options] { p->start(snapshot, options); }, Qt::QueuedConnection);
+}
+
+void GatewayService::stop() {
+    QMetaObject::invokeMethod(m_plane, [p = m_plane] { p->stop(); }, Qt::QueuedConnection);
+}
+
+bool GatewayService::isRunning() const {
+    const auto& s = m_shared;
+    std::lock_guard lock(s->mutex);
+    return s->running;
+}
+
+void GatewayService::stopServer(const QString& name) {
+    QMetaObject::invokeMethod(m_plane, [p = m_plane, name] { p->stopServer(name); }, Qt::QueuedConnection);
+}
+void GatewayService::startServer(const QString& name) {
+    QMetaObject::invokeMethod(m_plane, [p = m_plane, name] { p->startServer(name); }, Qt::QueuedConnection);
+}
+void GatewayService::deleteServer(const QString& name) {
+    QMetaObject::invokeMethod(m_plane, [p = m_plane, name] { p->deleteServer(name); }, Qt::QueuedConnection);
+}
+void GatewayService::reapplyServer(const QString& name) {
+    QMetaObject::invokeMethod(m_plane, [p = m_plane, name] { p->reapplyServer(name); }, Qt::QueuedConnection);
+}
+void GatewayService::setFault(const QString& name, const nlohmann::json& profile) {
+    QMetaObject::invokeMethod(m_plane, [p = m_plane, name, profile] { p->setFault(name, profile); }, Qt::QueuedConnection);
+}
+void GatewayService::clearFault(const QString& name) {
+    QMetaObject::invokeMethod(m_plane, [p = m_plane, name] { p->clearFault(name); }, Qt::QueuedConnection);
+}
+void GatewayService::editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
+                                    std::optional<std::int64_t> priority, std::optional<QString> modelNameOverride) {
+    QMetaObject::invokeMethod(
+        m_plane,
+        [p = m_plane, route, ruleIndex, refIndex, weight, priority, modelNameOverride] {
+            p->editBackendRef(route, ruleIndex, refIndex, weight, priority, modelNameOverride);
+        },
+        Qt::QueuedConnection);
+}
+void GatewayService::applyConfig(const config::Config& config) {
+    auto snapshot = std::make_shared<const config::Config>(config);
+    QMetaObject::invokeMethod(m_plane, [p = m_plane, snapshot] { p->applyConfig(snapshot); }, Qt::QueuedConnection);
+}
+
+std::vector<ServerInfo> GatewayService::servers() const {
+    const auto& s = m_shared;
+    std::lock_guard lock(s->mutex);
+    return s->servers;
+}
+
+std::shared_ptr<const config::Config> GatewayService::config() const {
+    const auto& s = m_shared;
+    std::lock_guard lock(s->mutex);
+    return s->config;
+}
+
+StatsSnapshot GatewayService::stats() const {
+    const auto& s = m_shared;
+    std::vector<double> latencies;
+    StatsSnapshot out;
+    std::int64_t first = 0, last = 0;
+    std::uint64_t errors = 0;
+    {
+        std::lock_guard lock(s->mutex);
+        latencies.reserve(s->samples.size());
+        for (const auto& x : s->samples) {
+            latencies.push_back(x.latencyMs);
+            if (x.status >= 500)
+                ++errors;
+        }
+        if (!s->samples.empty()) {
+            first = s->samples.front().atMs;
+            last = s->samples.back().atMs;
+        }
+        out.totalRequests = s->total;
+        out.totalErrors = s->errors;
+        out.inFlight = s->inFlight;
+        out.droppedRecords = s->dropped;
+    }
+    if (latencies.empty())
+        return out;
+    const double windowS = std::max(1.0, static_cast<double>(last - first) / 1000.0);
+    out.requestsPerSecond = static_cast<double>(latencies.size()) / windowS;
+    out.errorRate = static_cast<double>(errors) / static_cast<double>(latencies.size());
+    auto pct = [&latencies](double q) {
+        const auto k = static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1));
+        std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(k), latencies.end());
+        return latencies[k];
+    };
+    out.p50Ms = pct(0.50);
+    out.p99Ms = pct(0.99);
+    return out;
+}
+
+QStringList GatewayService::serverLog(const QString& name) const {
+    const auto& s = m_shared;
+    std::lock_guard lock(s->mutex);
+    QStringList out;
+    if (auto it = s->logs.find(name); it != s->logs.end())
+        for (const auto& l : it->second)
+            out << l;
+    return out;
+}
+
+QString GatewayService::proxyUrl() const {
+    const auto& s = m_shared;
+    std::lock_guard lock(s->mutex);
+    return s->proxyUrl;
+}
+
+QString GatewayService::adminUrl() const {
+    const auto& s = m_shared;
+    std::lock_guard lock(s->mutex);
+    return s->adminUrl;
+}
+
+void GatewayService::drain(std::vector<routing::RequestRecord>* requests, std::vector<routing::HostEvent>* hosts,
+                           std::vector<ServiceEvent>* events) {
+    const auto& s = m_shared;
+    std::vector<routing::RequestRecord> r;
+    std::vector<routing::HostEvent> h;
+    std::vector<ServiceEvent> e;
+    {
+        std::lock_guard lock(s->mutex);
+        r.swap(s->requests);
+        h.swap(s->hostEvents);
+        e.swap(s->events);
+    }
+    if (requests)
+        requests->insert(requests->end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
+    if (hosts)
+        hosts->insert(hosts->end(), std::make_move_iterator(h.begin()), std::make_move_iterator(h.end()));
+    if (events)
+        events->insert(events->end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
+}
+
+}  // namespace aigw::proxy

@@ -1,0 +1,172 @@
+#include "proxy/metrics.h"
+
+#include <fmt/format.h>
+
+namespace aigw::proxy {
+namespace {
+
+// Seconds; Envoy-like spread from 0.5 ms to 60 s.
+const std::vector<double> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                            0.25,   0.5,   1,      2.5,   5,    10,   30,    60};
+// The AI Gateway's OTel SDK explicit bucket boundaries for gen_ai.server.* (seconds) and tokens.
+const std::vector<double> kGenAiSecondsBounds = {0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28,
+                                                 2.56, 5.12, 10.24, 20.48, 40.96, 81.92};
+const std::vector<double> kTokenBounds = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144,
+                                          1048576, 4194304, 16777216, 67108864};
+const std::vector<double> kTpotBounds = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5,
+                                         0.75, 1.0, 2.5};
+
+std::string fmtNum(double v) {
+    if (v == static_cast<double>(static_cast<long long>(v)) && v < 1e15 && v > -1e15)
+        return std::to_string(static_cast<long long>(v));
+    return fmt::format("{}", v);
+}
+
+std::string label(const std::string& k, const std::string& v) { return k + "=\"" + promEscape(v) + "\""; }
+
+}  // namespace
+
+std::string promEscape(const std::string& v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"')
+            out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+Histogram::Histogram(std::vector<double> bounds) : m_bounds(std::move(bounds)), m_counts(m_bounds.size() + 1, 0) {}
+
+void Histogram::observe(double v) {
+    std::size_t i = 0;
+    while (i < m_bounds.size() && v > m_bounds[i])
+        ++i;
+    ++m_counts[i];
+    m_sum += v;
+    ++m_count;
+}
+
+void Histogram::render(std::string& out, const std::string& name, const std::string& labels) const {
+    const std::string sep = labels.empty() ? "" : ",";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < m_bounds.size(); ++i) {
+        cumulative += m_counts[i];
+        out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, fmtNum(m_bounds[i]), cumulative);
+    }
+    cumulative += m_counts.back();
+    out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, cumulative);
+    out += fmt::format("{}_sum{{{}}} {}\n", name, labels, fmtNum(m_sum));
+    out += fmt::format("{}_count{{{}}} {}\n", name, labels, m_count);
+}
+
+Metrics::RouteStats::RouteStats() : latency(kLatencyBounds) {}
+Metrics::BackendStats::BackendStats() : latency(kLatencyBounds) {}
+
+void Metrics::recordRequest(const RequestMetrics& r) {
+    auto& rs = m_routes[r.route];
+    ++rs.requests;
+    ++rs.statuses[r.status];
+    if (r.attempts > 1)
+        rs.retries += static_cast<std::uint64_t>(r.attempts - 1);
+    if (r.fellBack)
+        ++rs.fallbacks;
+    rs.latency.observe(r.durationSeconds);
+
+    if (r.finalBackend.empty())
+        return;  // no upstream call: the AI Gateway records no gen_ai metrics either
+    std::string base = label("gen_ai_operation_name", r.operation) + "," + label("gen_ai_provider_name", r.provider) + "," +
+                       label("gen_ai_original_model", r.originalModel) + "," + label("gen_ai_request_model", r.requestModel) +
+                       "," + label("gen_ai_response_model", r.responseModel);
+    std::string durationLabels = base + (r.success ? "" : "," + label("error_type", "_OTHER"));
+    m_genAiDuration.try_emplace(durationLabels, kGenAiSecondsBounds).first->second.observe(r.durationSeconds);
+    if (!r.success)
+        return;
+    if (r.inputTokens >= 0)
+        m_genAiTokens.try_emplace(base + "," + label("gen_ai_token_type", "input"), kTokenBounds)
+            .first->second.observe(static_cast<double>(r.inputTokens));
+    if (r.outputTokens >= 0)
+        m_genAiTokens.try_emplace(base + "," + label("gen_ai_token_type", "output"), kTokenBounds)
+            .first->second.observe(static_cast<double>(r.outputTokens));
+    if (r.stream && r.ttftSeconds >= 0) {
+        m_genAiTtft.try_emplace(base, kGenAiSecondsBounds).first->second.observe(r.ttftSeconds);
+        if (r.outputTokens > 1)
+            m_genAiTpot.try_emplace(base, kTpotBounds)
+                .first->second.observe((r.durationSeconds - r.ttftSeconds) / static_cast<double>(r.outputTokens - 1));
+    }
+}
+
+void Metrics::recordAttempt(const AttemptMetrics& a) {
+    auto& bs = m_backends[{a.route, a.backend}];
+    ++bs.attempts;
+    ++bs.outcomes[a.outcome];
+    bs.latency.observe(a.durationSeconds);
+}
+
+void Metrics::recordEjection(const std::string& route, const std::string& backend) { ++m_backends[{route, backend}].ejections; }
+
+std::string Metrics::render() const {
+    std::string out;
+    out += "# HELP aigw_route_requests_total Client requests per route.\n# TYPE aigw_route_requests_total counter\n";
+    for (const auto& [route, rs] : m_routes)
+        out += fmt::format("aigw_route_requests_total{{{}}} {}\n", label("route", route), rs.requests);
+    out += "# HELP aigw_route_responses_total Client responses per route and status code.\n"
+           "# TYPE aigw_route_responses_total counter\n";
+    for (const auto& [route, rs] : m_routes)
+        for (const auto& [code, n] : rs.statuses)
+            out += fmt::format("aigw_route_responses_total{{{},{}}} {}\n", label("route", route),
+                               label("status", std::to_string(code)), n);
+    out += "# HELP aigw_route_retries_total Retried attempts per route.\n# TYPE aigw_route_retries_total counter\n";
+    for (const auto& [route, rs] : m_routes)
+        out += fmt::format("aigw_route_retries_total{{{}}} {}\n", label("route", route), rs.retries);
+    out += "# HELP aigw_route_fallbacks_total Requests answered on a priority above 0.\n"
+           "# TYPE aigw_route_fallbacks_total counter\n";
+    for (const auto& [route, rs] : m_routes)
+        out += fmt::format("aigw_route_fallbacks_total{{{}}} {}\n", label("route", route), rs.fallbacks);
+    out += "# HELP aigw_route_request_duration_seconds Client request latency.\n"
+           "# TYPE aigw_route_request_duration_seconds histogram\n";
+    for (const auto& [route, rs] : m_routes)
+        rs.latency.render(out, "aigw_route_request_duration_seconds", label("route", route));
+
+    out += "# HELP aigw_backend_attempts_total Upstream attempts per backend.\n# TYPE aigw_backend_attempts_total counter\n";
+    for (const auto& [key, bs] : m_backends)
+        out += fmt::format("aigw_backend_attempts_total{{{},{}}} {}\n", label("route", key.first), label("backend", key.second),
+                           bs.attempts);
+    out += "# HELP aigw_backend_attempt_outcomes_total Upstream attempt outcomes per backend.\n"
+           "# TYPE aigw_backend_attempt_outcomes_total counter\n";
+    for (const auto& [key, bs] : m_backends)
+        for (const auto& [outcome, n] : bs.outcomes)
+            out += fmt::format("aigw_backend_attempt_outcomes_total{{{},{},{}}} {}\n", label("route", key.first),
+                               label("backend", key.second), label("outcome", outcome), n);
+    out += "# HELP aigw_backend_ejections_total Outlier ejections per backend.\n# TYPE aigw_backend_ejections_total counter\n";
+    for (const auto& [key, bs] : m_backends)
+        out += fmt::format("aigw_backend_ejections_total{{{},{}}} {}\n", label("route", key.first), label("backend", key.second),
+                           bs.ejections);
+    out += "# HELP aigw_backend_attempt_duration_seconds Upstream attempt latency.\n"
+           "# TYPE aigw_backend_attempt_duration_seconds histogram\n";
+    for (const auto& [key, bs] : m_backends)
+        bs.latency.render(out, "aigw_backend_attempt_duration_seconds", label("route", key.first) + "," + label("backend", key.second));
+
+    out += "# HELP gen_ai_client_token_usage Number of tokens processed.\n# TYPE gen_ai_client_token_usage histogram\n";
+    for (const auto& [labels, h] : m_genAiTokens)
+        h.render(out, "gen_ai_client_token_usage", labels);
+    out += "# HELP gen_ai_server_request_duration Generative AI server request duration such as time-to-last byte or last "
+           "output token.\n# TYPE gen_ai_server_request_duration histogram\n";
+    for (const auto& [labels, h] : m_genAiDuration)
+        h.render(out, "gen_ai_server_request_duration", labels);
+    out += "# HELP gen_ai_server_time_to_first_token Time to generate first token for successful responses.\n"
+           "# TYPE gen_ai_server_time_to_first_token histogram\n";
+    for (const auto& [labels, h] : m_genAiTtft)
+        h.render(out, "gen_ai_server_time_to_first_token", labels);
+    out += "# HELP gen_ai_server_time_per_output_token Time per output token generated after the first token for successful "
+           "responses.\n# TYPE gen_ai_server_time_per_output_token histogram\n";
+    for (const auto& [labels, h] : m_genAiTpot)
+        h.render(out, "gen_ai_server_time_per_output_token", labels);
+    return out;
+}
+
+}  // namespace aigw::proxy

@@ -1,0 +1,487 @@
+#include "proxy/proxy_handler.h"
+
+#include <QDateTime>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/scheduler.h"
+#include "http/http_client.h"
+#include "proxy/local_reply.h"
+#include "proxy/request_body.h"
+#include "proxy/supervisor.h"
+
+namespace aigw::proxy {
+
+struct ExchangeState {
+    std::shared_ptr<http::HttpRequest> request;
+    std::shared_ptr<http::HttpResponder> responder;
+    ParsedBody parsed;
+    std::unique_ptr<routing::Request> req;
+    std::string operation;
+    TimePoint start{};
+    bool done = false;
+
+    // The current attempt.
+    routing::AttemptTarget target;
+    TimePoint attemptStart{};
+    http::RequestHandle upstream;
+    TimerId attemptTimer = 0;
+    TimerId waitTimer = 0;
+    http::ResponseHead head;
+    bool gotHead = false;
+    QByteArray body;
+    bool streaming = false;  ///< response headers went to the client (a 200 stream is being forwarded)
+
+    // For the gen_ai metrics of the final attempt.
+    double ttftSeconds = -1.0;
+    std::string responseModel;
+    std::int64_t inputTokens = -1;
+    std::int64_t outputTokens = -1;
+    QByteArray sseLine;
+};
+
+namespace {
+
+bool isHopByHop(const std::string& name) {
+    static const char* const kHop[] = {"connection", "keep-alive", "transfer-encoding", "te", "trailer",
+                                       "upgrade", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+                                       "content-length", "host"};
+    for (const char* h : kHop)
+        if (http::headerNameEquals(name, h))
+            return true;
+    return false;
+}
+
+routing::UpstreamFailure classify(http::FailureKind k) {
+    using F = routing::UpstreamFailure;
+    switch (k) {
+    case http::FailureKind::ConnectionRefused: return F::ConnectFailure;
+    case http::FailureKind::ConnectTimeout: return F::ConnectTimeout;
+    case http::FailureKind::HostNotFound: return F::EndpointRemoved;
+    case http::FailureKind::ResetBeforeHeaders: return F::ResetBeforeHeaders;
+    case http::FailureKind::ResetAfterHeaders: return F::ResetAfterHeaders;
+    case http::FailureKind::PerTryTimeout: return F::PerTryTimeout;
+    case http::FailureKind::IdleTimeout: return F::StreamIdleTimeout;
+    case http::FailureKind::ProtocolError: return F::ResetBeforeHeaders;  // Envoy: protocol error resets the stream
+    case http::FailureKind::Cancelled: return F::ResetBeforeHeaders;
+    }
+    return F::ResetBeforeHeaders;
+}
+
+std::string operationFor(const std::string& path) {
+    if (path == "/v1/chat/completions")
+        return "chat";
+    if (path == "/v1/completions")
+        return "completion";
+    if (path == "/v1/embeddings")
+        return "embeddings";
+    return {};
+}
+
+int msClamp(Duration d) {
+    const auto v = std::chrono::ceil<std::chrono::milliseconds>(d).count();
+    return v <= 0 ? 1 : v > 2'000'000'000 ? 2'000'000'000 : static_cast<int>(v);
+}
+
+double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+void readUsage(const nlohmann::json& j, ExchangeState& ex) {
+    if (auto m = j.find("model"); m != j.end() && m->is_string())
+        ex.responseModel = m->get<std::string>();
+    if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
+        if (auto p = u->find("prompt_tokens"); p != u->end() && p->is_number_integer())
+            ex.inputTokens = p->get<std::int64_t>();
+        if (auto c = u->find("completion_tokens"); c != u->end() && c->is_number_integer())
+            ex.outputTokens = c->get<std::int64_t>();
+    }
+}
+
+/// Reads `usage` and `model` from SSE `data:` lines as they pass (the real gateway does the same in
+/// extractUsageFromBufferEvent); bytes are forwarded unchanged regardless.
+void scanSse(ExchangeState& ex, const QByteArray& data) {
+    ex.sseLine.append(data);
+    qsizetype nl;
+    while ((nl = ex.sseLine.indexOf('\n')) >= 0) {
+        const QByteArray line = ex.sseLine.left(nl).trimmed();
+        ex.sseLine.remove(0, nl + 1);
+        if (!line.startsWith("data:"))
+            continue;
+        const QByteArray payload = line.mid(5).trimmed();
+        if (payload == "[DONE]" || (!ex.responseModel.empty() && !payload.contains("\"usage\"")))
+            continue;
+        const auto j = nlohmann::json::parse(payload.constData(), payload.constData() + payload.size(), nullptr, false);
+        if (j.is_object())
+            readUsage(j, ex);
+    }
+    if (ex.sseLine.size() > 1 << 20)
+        ex.sseLine.clear();  // a line this long is not SSE we can read; forwarding is unaffected
+}
+
+}  // namespace
+
+ProxyHandler::ProxyHandler(routing::Engine& engine, http::HttpClient& client, Supervisor& supervisor,
+                           Scheduler& scheduler, Clock& clock, Metrics& metrics, Options options, QObject* parent)
+    : QObject(parent), m_engine(engine), m_client(client), m_supervisor(supervisor), m_scheduler(scheduler),
+      m_clock(clock), m_metrics(metrics), m_options(options) {}
+
+ProxyHandler::~ProxyHandler() = default;
+
+void ProxyHandler::handleTooLarge(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder) {
+    const auto reply = payloadTooLarge();
+    responder->send(reply.status, reply.headers, reply.body);
+    if (m_sampleSink)
+        m_sampleSink({QDateTime::currentMSecsSinceEpoch(), 0.0, reply.status});
+    (void)request;
+}
+
+void ProxyHandler::answerModels(const std::shared_ptr<http::HttpRequest>& request,
+                                const std::shared_ptr<http::HttpResponder>& responder) {
+    if (request->method != "GET" && request->method != "HEAD") {
+        const auto r = methodNotAllowed(request->method, request->path);
+        responder->send(r.status, r.headers, r.body);
+        return;
+    }
+    // internal/extproc/models_processor.go: Exact x-ai-eg-model match values, in route/rule order,
+    // not deduplicated; overrides are not listed.
+    const auto cfg = m_engine.config();
+    nlohmann::ordered_json data = nlohmann::ordered_json::array();
+    static const qint64 createdAt = QDateTime::currentSecsSinceEpoch();
+    if (cfg)
+        for (const auto& route : cfg->routes)
+            for (const auto& rule : route.rules)
+                for (const auto& m : rule.matches)
+                    for (const auto& h : m.headers)
+                        if (http::headerNameEquals(h.name, routing::kModelHeader) &&
+                            h.effectiveType() == config::HeaderMatchType::Exact) {
+                            nlohmann::ordered_json e;
+                            e["id"] = h.value;
+                            e["created"] = createdAt;
+                            e["object"] = "model";
+                            e["owned_by"] = rule.effectiveModelsOwnedBy();
+                            data.push_back(std::move(e));
+                        }
+    nlohmann::ordered_json body;
+    body["data"] = std::move(data);
+    body["object"] = "list";
+    responder->send(200, {{"content-type", "application/json"}}, QByteArray::fromStdString(body.dump()));
+}
+
+void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder) {
+    const std::string& path = request->path;
+    if (path == "/v1/models")
+        return answerModels(request, responder);
+    const std::string operation = operationFor(path);
+    if (operation.empty()) {
+        const auto r = unsupportedPath(path);
+        responder->send(r.status, r.headers, r.body);
+        return;
+    }
+    auto parsed = parseRequestBody(request->body);
+    if (!parsed.ok()) {
+        const auto r = malformedRequest(path, parsed.error().message);
+        responder->send(r.status, r.headers, r.body);
+        if (m_sampleSink)
+            m_sampleSink({QDateTime::currentMSecsSinceEpoch(), 0.0, r.status});
+        return;
+    }
+
+    auto ex = std::make_shared<ExchangeState>();
+    ex->request = std::move(request);
+    ex->responder = std::move(responder);
+    ex->parsed = std::move(parsed).value();
+    ex->operation = operation;
+    ex->start = m_clock.now();
+    routing::Headers headers;
+    headers.reserve(ex->request->headers.size());
+    for (const auto& [n, v] : ex->request->headers.entries())
+        headers.emplace_back(n, v);
+    ex->req = m_engine.start(ex->parsed.model, headers, ex->start);
+    ++m_inFlight;
+    std::weak_ptr<ExchangeState> weak = ex;
+    ex->responder->onClientDisconnected([this, weak] {
+        if (auto e = weak.lock())
+            clientGone(e);
+    });
+    if (ex->done)
+        return;  // the client was already gone
+    drive(ex, ex->req->nextAttempt(ex->start));
+}
+
+void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision d) {
+    if (ex->done)
+        return;
+    switch (d.action) {
+    case routing::Action::Attempt:
+        startAttempt(ex, d.target);
+        return;
+    case routing::Action::Backoff: {
+        std::weak_ptr<ExchangeState> weak = ex;
+        ex->waitTimer = m_scheduler.schedule(d.wait, [this, weak] {
+            auto e = weak.lock();
+            if (!e || e->done)
+                return;
+            e->waitTimer = 0;
+            drive(e, e->req->nextAttempt(m_clock.now()));
+        });
+        return;
+    }
+    case routing::Action::Respond:
+        if (d.wait > Duration::zero()) {
+            // The deadline, not the outcome, ends the request: Envoy answers 504 at the deadline.
+            std::weak_ptr<ExchangeState> weak = ex;
+            auto response = d.response;
+            ex->waitTimer = m_scheduler.schedule(d.wait, [this, weak, response] {
+                auto e = weak.lock();
+                if (!e || e->done)
+                    return;
+                e->waitTimer = 0;
+                respond(e, response);
+            });
+            return;
+        }
+        respond(ex, d.response);
+        return;
+    }
+}
+
+void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptTarget& target) {
+    ex->target = target;
+    ex->attemptStart = m_clock.now();
+    ex->gotHead = false;
+    ex->head = {};
+    ex->body.clear();
+    ex->responseModel.clear();
+    ex->inputTokens = ex->outputTokens = -1;
+    ex->ttftSeconds = -1.0;
+    ex->sseLine.clear();
+
+    // The simulator's DNS: the supervisor knows where each Backend hostname lives right now.
+    std::string host = target.address;
+    quint16 port = static_cast<quint16>(target.port);
+    const Resolution where = m_supervisor.resolve(target.address);
+    if (!where.server.isEmpty()) {
+        if (where.kind == Resolution::Kind::NotFound) {
+            attemptFinished(ex, routing::AttemptOutcome::failed(routing::UpstreamFailure::EndpointRemoved));
+            return;
+        }
+        if (where.kind == Resolution::Kind::Blocked) {
+            attemptFinished(ex, routing::AttemptOutcome::failed(routing::UpstreamFailure::ConnectFailure));
+            return;
+        }
+        host = where.host;
+        port = where.port;
+    }
+
+    const Duration budget = target.timeoutFrom(ex->attemptStart);
+    http::ClientRequest req;
+    req.method = ex->request->method;
+    req.host = host;
+    req.port = port;
+    req.target = ex->request->target;
+    for (const auto& [n, v] : ex->request->headers.entries())
+        if (!isHopByHop(n) && !http::headerNameEquals(n, routing::kModelHeader))
+            req.headers.add(n, v);
+    // Envoy's host rewrite to the Backend (urlRewrite.hostname: Backend) and the ext_proc's header.
+    req.headers.add("host", target.address + ":" + std::to_string(target.port));
+    req.headers.add(routing::kModelHeader, target.upstreamModel);
+    req.body = withModel(ex->request->body, ex->parsed, target.upstreamModel);
+    req.connectTimeoutMs = std::min(10000, msClamp(budget));  // EG's default connect timeout is 10 s
+    if (target.streamIdleTimeout)
+        req.idleTimeoutMs = msClamp(*target.streamIdleTimeout);
+
+    std::weak_ptr<ExchangeState> weak = ex;
+    ex->attemptTimer = m_scheduler.schedule(budget, [this, weak] {
+        auto e = weak.lock();
+        if (!e || e->done)
+            return;
+        e->attemptTimer = 0;
+        e->upstream.cancel();
+        routing::AttemptOutcome o = routing::AttemptOutcome::failed(routing::UpstreamFailure::PerTryTimeout);
+        if (e->streaming) {
+            // The stream already reached the client: Envoy resets it, the client sees a broken body.
+            o.headersSent = true;
+            o.status = e->head.status;
+            e->responder->abort(http::AbortMode::Close);
+        }
+        attemptFinished(e, o);
+    });
+
+    http::ResponseCallbacks cb;
+    cb.onHeaders = [this, weak](const http::ResponseHead& head) {
+        auto e = weak.lock();
+        if (!e || e->done)
+            return;
+        e->head = head;
+        e->gotHead = true;
+        // Only a 200 stream is forwarded as it arrives; anything else is buffered (and maybe retried or
+        // error-translated), as the router ext_proc does (processor_impl.go ProcessResponseHeaders).
+        if (e->parsed.stream && head.status == 200) {
+            http::Headers out;
+            for (const auto& [n, v] : head.headers.entries())
+                if (!isHopByHop(n))
+                    out.add(n, v);
+            if (m_options.debugHeaders) {
+                out.set("x-aigw-backend", e->target.backend);
+                out.set("x-aigw-attempts", std::to_string(e->target.attempt));
+            }
+            e->streaming = e->responder->startStream(head.status, std::move(out));
+        }
+    };
+    cb.onData = [this, weak](const QByteArray& data) {
+        auto e = weak.lock();
+        if (!e || e->done)
+            return;
+        if (e->streaming) {
+            if (e->ttftSeconds < 0)
+                e->ttftSeconds = seconds(m_clock.now() - e->start);
+            e->responder->writeChunk(data);
+            scanSse(*e, data);
+        } else {
+            e->body.append(data);
+        }
+    };
+    cb.onComplete = [this, weak] {
+        auto e = weak.lock();
+        if (!e || e->done)
+            return;
+        m_scheduler.cancel(e->attemptTimer);
+        e->attemptTimer = 0;
+        routing::AttemptOutcome o = routing::AttemptOutcome::httpStatus(e->head.status);
+        o.headersSent = e->streaming;
+        o.envoyRateLimited = e->head.headers.has("x-envoy-ratelimited");
+        attemptFinished(e, o);
+    };
+    cb.onError = [this, weak](const http::ClientError& err) {
+        auto e = weak.lock();
+        if (!e || e->done)
+            return;
+        m_scheduler.cancel(e->attemptTimer);
+        e->attemptTimer = 0;
+        routing::AttemptOutcome o = routing::AttemptOutcome::failed(classify(err.kind));
+        if (err.headersReceived) {
+            o.status = err.status;
+            if (o.failure == routing::UpstreamFailure::ResetBeforeHeaders)
+                o.failure = routing::UpstreamFailure::ResetAfterHeaders;
+        }
+        if (e->streaming) {
+            // A stream that breaks after headers went out ends as an error, never as a clean end.
+            o.headersSent = true;
+            e->responder->abort(http::AbortMode::Close);
+        }
+        log::get("proxy")->debug("attempt {} to {} failed: {} ({})", e->target.attempt, e->target.backend,
+                                 http::toString(err.kind), err.message);
+        attemptFinished(e, o);
+    };
+    ex->upstream = m_client.send(std::move(req), std::move(cb));
+}
+
+void ProxyHandler::attemptFinished(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptOutcome& outcome) {
+    const auto now = m_clock.now();
+    AttemptMetrics am;
+    am.route = ex->req->record().route;
+    am.backend = ex->target.backend;
+    am.server = ex->target.server;
+    am.outcome = outcome.failure == routing::UpstreamFailure::None
+                     ? std::string("success")
+                     : outcome.failure == routing::UpstreamFailure::Status ? "status_" + std::to_string(outcome.status)
+                                                                           : routing::toString(outcome.failure);
+    am.durationSeconds = seconds(now - ex->attemptStart);
+    m_metrics.recordAttempt(am);
+
+    routing::Decision d = ex->req->onAttemptResult(outcome, now);
+    if (ex->streaming) {
+        // Headers already went out: the stream either finished cleanly or was aborted above.
+        if (outcome.failure == routing::UpstreamFailure::None)
+            ex->responder->finish();
+        complete(ex, outcome.failure == routing::UpstreamFailure::None ? ex->head.status : 0);
+        return;
+    }
+    if (d.action != routing::Action::Respond) {
+        ex->upstream.cancel();
+        ex->body.clear();
+    }
+    drive(ex, std::move(d));
+}
+
+void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routing::Response& response) {
+    if (ex->done)
+        return;
+    const auto& rec = ex->req->record();
+    if (response.local || !ex->gotHead) {
+        const std::string ct = response.contentType.empty() ? "text/plain" : response.contentType;
+        sendLocal(ex, response.status, ct, QByteArray::fromStdString(response.body));
+        return;
+    }
+    // Forward the final upstream response unchanged (the router ext_proc does no body mutation for
+    // OpenAI -> OpenAI); a non-JSON error body is wrapped as OpenAIBackendError (section 3.3).
+    http::Headers out;
+    for (const auto& [n, v] : ex->head.headers.entries())
+        if (!isHopByHop(n))
+            out.add(n, v);
+    QByteArray body = std::move(ex->body);
+    wrapNonJsonError(ex->head.status, out, body);
+    if (ex->head.status == 200) {
+        const auto j = nlohmann::json::parse(body.constData(), body.constData() + body.size(), nullptr, false);
+        if (j.is_object())
+            readUsage(j, *ex);
+    }
+    if (m_options.debugHeaders) {
+        out.set("x-aigw-backend", ex->target.backend);
+        out.set("x-aigw-attempts", std::to_string(rec.attempts.size()));
+    }
+    ex->responder->send(ex->head.status, std::move(out), body);
+    complete(ex, ex->head.status);
+}
+
+void ProxyHandler::sendLocal(const std::shared_ptr<ExchangeState>& ex, int status, const std::string& contentType,
+                             QByteArray body) {
+    http::Headers out{{"content-type", contentType}};
+    if (m_options.debugHeaders && !ex->req->record().attempts.empty())
+        out.add("x-aigw-attempts", std::to_string(ex->req->record().attempts.size()));
+    ex->responder->send(status, std::move(out), body);
+    complete(ex, status);
+}
+
+void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status) {
+    if (ex->done)
+        return;
+    ex->done = true;
+    --m_inFlight;
+    m_scheduler.cancel(ex->attemptTimer);
+    m_scheduler.cancel(ex->waitTimer);
+    const auto now = m_clock.now();
+    const auto& rec = ex->req->record();
+    RequestMetrics rm;
+    rm.route = rec.route;
+    rm.operation = ex->operation;
+    rm.provider = "openai";
+    rm.originalModel = ex->parsed.model;
+    rm.requestModel = rec.attempts.empty() ? ex->parsed.model : rec.attempts.back().upstreamModel;
+    rm.responseModel = ex->responseModel.empty() ? rm.requestModel : ex->responseModel;
+    rm.finalBackend = rec.attempts.empty() ? std::string() : rec.attempts.back().backend;
+    rm.status = status == 0 ? rec.finalStatus : status;
+    rm.success = status >= 200 && status < 400;
+    rm.stream = ex->parsed.stream;
+    rm.fellBack = !rec.attempts.empty() && rec.attempts.back().priority > 0 && rm.success;
+    rm.attempts = static_cast<int>(rec.attempts.size());
+    rm.durationSeconds = seconds(now - ex->start);
+    rm.ttftSeconds = ex->ttftSeconds;
+    rm.inputTokens = ex->inputTokens;
+    rm.outputTokens = ex->outputTokens;
+    m_metrics.recordRequest(rm);
+    if (m_sampleSink)
+        m_sampleSink({QDateTime::currentMSecsSinceEpoch(), rm.durationSeconds * 1000.0, rm.status});
+}
+
+void ProxyHandler::clientGone(const std::shared_ptr<ExchangeState>& ex) {
+    if (ex->done)
+        return;
+    ex->upstream.cancel();
+    if (!ex->req->done())
+        ex->req->cancel(m_clock.now());
+    complete(ex, 499);
+}
+
+}  // namespace aigw::proxy

@@ -1,0 +1,85 @@
+#pragma once
+// The gateway's request path: what Envoy + the AI Gateway's two ext_proc filters do for one client
+// request, driven by the routing engine (routing/engine.h) and the upstream HttpClient.
+//
+//   path check (404 unsupported path) -> body limit (413) -> JSON parse (400) -> route match (404)
+//   -> attempts: resolve the Backend hostname through the supervisor, send the client's body with
+//      only `model` replaced, classify the outcome, back off and retry as the engine decides
+//   -> forward the final upstream response unchanged (non-JSON errors wrapped as the real gateway
+//      does), or the engine's local reply (503 / 504); streams are forwarded chunk by chunk.
+//
+// Lives on the data-plane thread.
+
+#include <QObject>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/http_server.h"
+#include "routing/engine.h"
+#include "proxy/metrics.h"
+
+namespace aigw {
+class Clock;
+class Scheduler;
+}  // namespace aigw
+namespace aigw::http {
+class HttpClient;
+}
+
+namespace aigw::proxy {
+
+class Supervisor;
+struct ExchangeState;
+
+/// A finished client request, for the rolling stats.
+struct RequestSample {
+    std::int64_t atMs = 0;  ///< steady clock, ms
+    double latencyMs = 0.0;
+    int status = 0;
+};
+
+class ProxyHandler : public QObject {
+    Q_OBJECT
+public:
+    struct Options {
+        bool debugHeaders = true;
+    };
+    ProxyHandler(routing::Engine& engine, http::HttpClient& client, Supervisor& supervisor, Scheduler& scheduler,
+                 Clock& clock, Metrics& metrics, Options options, QObject* parent = nullptr);
+    ~ProxyHandler() override;
+
+    /// The HttpServer handler.
+    void handle(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder);
+    /// The HttpServer payload-too-large handler (body over the ClientTrafficPolicy bufferLimit).
+    void handleTooLarge(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder);
+
+    void setDebugHeaders(bool on) { m_options.debugHeaders = on; }
+    int inFlight() const { return m_inFlight; }
+    /// Called for every finished client request (any status), on this thread.
+    void setSampleSink(std::function<void(const RequestSample&)> sink) { m_sampleSink = std::move(sink); }
+
+private:
+    void drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision d);
+    void startAttempt(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptTarget& target);
+    void attemptFinished(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptOutcome& outcome);
+    void respond(const std::shared_ptr<ExchangeState>& ex, const routing::Response& response);
+    void sendLocal(const std::shared_ptr<ExchangeState>& ex, int status, const std::string& contentType, QByteArray body);
+    void complete(const std::shared_ptr<ExchangeState>& ex, int status);
+    void clientGone(const std::shared_ptr<ExchangeState>& ex);
+    void answerModels(const std::shared_ptr<http::HttpRequest>& request, const std::shared_ptr<http::HttpResponder>& responder);
+
+    routing::Engine& m_engine;
+    http::HttpClient& m_client;
+    Supervisor& m_supervisor;
+    Scheduler& m_scheduler;
+    Clock& m_clock;
+    Metrics& m_metrics;
+    Options m_options;
+    int m_inFlight = 0;
+    std::function<void(const RequestSample&)> m_sampleSink;
+};
+
+}  // namespace aigw::proxy

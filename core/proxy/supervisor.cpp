@@ -1,0 +1,665 @@
+#include "proxy/supervisor.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QProcessEnvironment>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QUrl>
+#include <QTimer>
+
+#include <csignal>
+#include <set>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "config/model.h"
+#include "http/http_client.h"
+
+namespace aigw::proxy {
+namespace {
+
+constexpr int kLogLines = 2000;
+constexpr const char* kFaultPath = "/_aigw/fault";
+
+qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+QStringList splitList(const std::string& s) {
+    QStringList out;
+    for (const auto& part : QString::fromStdString(s).split(',', Qt::SkipEmptyParts))
+        if (auto t = part.trimmed(); !t.isEmpty())
+            out << t;
+    return out;
+}
+
+/// A free loopback port, chosen by the kernel. The child binds it a moment later; reserving it
+/// up front means the port is known (and refuses connections) before the child is up.
+quint16 freePort() {
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return probe.serverPort();
+}
+
+std::string annotation(const config::Backend& b, const char* key) {
+    auto it = b.meta.annotations.find(key);
+    return it == b.meta.annotations.end() ? std::string() : it->second;
+}
+
+/// Child side of fork: die with the parent (even on SIGKILL of the app), and close the race where
+/// the parent died before prctl ran.
+pid_t g_parentPid = 0;
+void dieWithParent() {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != g_parentPid)
+        ::_exit(1);
+}
+
+}  // namespace
+
+std::vector<ServerSpec> planServers(const config::Config& config,
+                                    const std::function<std::string(const config::Backend&)>& nameFor) {
+    std::vector<ServerSpec> out;
+    std::map<std::string, std::size_t> byHost;  // endpoint address -> index in out
+    for (const auto& b : config.backends) {
+        const std::string host = b.endpoints.empty() ? b.meta.name : b.endpoints.front().address;
+        const std::string backendId = b.meta.effectiveNamespace() + "/" + b.meta.name;
+        auto [it, inserted] = byHost.emplace(host, out.size());
+        if (inserted) {
+            ServerSpec s;
+            s.name = QString::fromStdString(nameFor(b));
+            const std::string mode = annotation(b, config::SimSettings::kMode);
+            s.mode = mode == "ollama" ? ServerMode::Ollama : mode == "external" ? ServerMode::External : ServerMode::Mock;
+            s.externalUrl = QString::fromStdString(annotation(b, config::SimSettings::kUrl));
+            s.models = splitList(annotation(b, config::SimSettings::kModels));
+            if (s.models.isEmpty())
+                if (const auto* isvc = config.findInferenceServiceByHostname(host); isvc && !isvc->model.empty())
+                    s.models << QString::fromStdString(isvc->model);
+            out.push_back(std::move(s));
+        }
+        auto& spec = out[it->second];
+        if (!spec.hostnames.contains(QString::fromStdString(host)))
+            spec.hostnames << QString::fromStdString(host);
+        spec.backends << QString::fromStdString(backendId);
+    }
+    // Servers with no model yet: serve what the routes send them (override, else the virtual name).
+    for (auto& spec : out) {
+        if (!spec.models.isEmpty())
+            continue;
+        std::set<std::string> models;
+        for (const auto& route : config.routes)
+            for (const auto& rule : route.rules)
+                for (const auto& ref : rule.backendRefs) {
+                    const auto* asb = config.findServiceBackend(ref.name, ref.ns.value_or(route.meta.effectiveNamespace()));
+                    if (!asb)
+                        continue;
+                    const auto* be = config.findBackend(asb->backendRef.name,
+                                                        asb->backendRef.ns.value_or(asb->meta.effectiveNamespace()));
+                    if (!be || !spec.backends.contains(QString::fromStdString(be->meta.effectiveNamespace() + "/" + be->meta.name)))
+                        continue;
+                    if (ref.modelNameOverride) {
+                        models.insert(*ref.modelNameOverride);
+                    } else {
+                        for (const auto& m : rule.matches)
+                            for (const auto& h : m.headers)
+                                if (h.name == "x-ai-eg-model" && h.effectiveType() == config::HeaderMatchType::Exact)
+                                    models.insert(h.value);
+                    }
+                }
+        for (const auto& m : models)
+            spec.models << QString::fromStdString(m);
+    }
+    // Two hostnames may still map to one requested name (aigw-sim/server): merge them.
+    std::vector<ServerSpec> merged;
+    for (auto& s : out) {
+        auto same = std::find_if(merged.begin(), merged.end(), [&](const ServerSpec& m) { return m.name == s.name; });
+        if (same == merged.end()) {
+            merged.push_back(std::move(s));
+            continue;
+        }
+        for (const auto& h : s.hostnames)
+            if (!same->hostnames.contains(h))
+                same->hostnames << h;
+        same->backends << s.backends;
+        for (const auto& m : s.models)
+            if (!same->models.contains(m))
+                same->models << m;
+    }
+    return merged;
+}
+
+struct Supervisor::Server {
+    ServerSpec spec;
+    ServerState state = ServerState::Stopped;
+    quint16 port = 0;
+    std::string host = "127.0.0.1";
+    QString error;
+    double pullProgress = 0.0;
+    std::optional<nlohmann::json> fault;
+    QProcess* process = nullptr;
+    bool deleted = false;
+    bool blocked = false;         ///< External mode "stopped"
+    std::uint64_t generation = 0;  ///< bumps on each spawn/kill so stale callbacks are ignored
+    QByteArray partialLine;
+};
+
+Supervisor::Supervisor(Options options, http::HttpClient* client, QObject* parent)
+    : QObject(parent), m_options(std::move(options)), m_client(client) {}
+
+Supervisor::~Supervisor() { stopAll(); }
+
+QString Supervisor::findMockBackend(const QString& explicitPath) {
+    if (!explicitPath.isEmpty())
+        return explicitPath;
+    if (QCoreApplication::instance()) {
+        const QDir dir(QCoreApplication::applicationDirPath());
+        for (const auto& rel : {QStringLiteral("aigw-mock-backend"), QStringLiteral("../mockbackends/aigw-mock-backend"),
+                                QStringLiteral("../../mockbackends/aigw-mock-backend")}) {
+            const QFileInfo fi(dir.filePath(rel));
+            if (fi.isExecutable())
+                return fi.canonicalFilePath();
+        }
+    }
+    if (const QByteArray env = qgetenv("AIGW_BUILD_DIR"); !env.isEmpty()) {
+        const QFileInfo fi(QString::fromLocal8Bit(env) + "/mockbackends/aigw-mock-backend");
+        if (fi.isExecutable())
+            return fi.canonicalFilePath();
+    }
+    return QStandardPaths::findExecutable(QStringLiteral("aigw-mock-backend"));
+}
+
+Supervisor::Server* Supervisor::find(const QString& name) {
+    for (auto& s : m_servers)
+        if (s->spec.name == name)
+            return s.get();
+    return nullptr;
+}
+
+const Supervisor::Server* Supervisor::find(const QString& name) const {
+    for (const auto& s : m_servers)
+        if (s->spec.name == name)
+            return s.get();
+    return nullptr;
+}
+
+bool Supervisor::has(const QString& name) const { return find(name) != nullptr; }
+
+void Supervisor::apply(const std::vector<ServerSpec>& specs) {
+    // Remove servers that vanished or changed shape (a changed server is restarted).
+    for (auto it = m_servers.begin(); it != m_servers.end();) {
+        auto same = std::find_if(specs.begin(), specs.end(), [&](const ServerSpec& s) { return s == (*it)->spec; });
+        if (same == specs.end()) {
+            killChild(**it);
+            {
+                std::lock_guard lock(m_mutex);
+                m_logs.erase((*it)->spec.name);
+            }
+            it = m_servers.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (const auto& spec : specs) {
+        if (find(spec.name))
+            continue;
+        auto s = std::make_unique<Server>();
+        s->spec = spec;
+        Server& ref = *s;
+        m_servers.push_back(std::move(s));
+        if (m_options.startServers)
+            spawn(ref);
+        else
+            setState(ref, ServerState::Stopped);
+    }
+    publish();
+}
+
+void Supervisor::spawn(Server& s) {
+    s.error.clear();
+    s.deleted = false;
+    s.blocked = false;
+    ++s.generation;
+    switch (s.spec.mode) {
+    case ServerMode::Mock:
+        spawnMock(s);
+        break;
+    case ServerMode::Ollama:
+        spawnOllama(s);
+        break;
+    case ServerMode::External: {
+        const QUrl url(s.spec.externalUrl);
+        if (!url.isValid() || url.host().isEmpty()) {
+            s.error = QStringLiteral("external server needs annotation %1 with an http URL, got '%2'")
+                          .arg(config::SimSettings::kUrl, s.spec.externalUrl);
+            setState(s, ServerState::Failed, s.error);
+            return;
+        }
+        s.host = url.host().toStdString();
+        s.port = static_cast<quint16>(url.port(80));
+        setState(s, s.fault ? ServerState::Faulted : ServerState::Ready);
+        break;
+    }
+    }
+}
+
+void Supervisor::spawnMock(Server& s) {
+    const QString exe = findMockBackend(m_options.mockBackendPath);
+    if (exe.isEmpty()) {
+        s.error = QStringLiteral("aigw-mock-backend not found (next to the application or on PATH)");
+        setState(s, ServerState::Failed, s.error);
+        return;
+    }
+    if (s.port == 0)
+        s.port = freePort();
+    QStringList args{QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+                     QString::number(s.port), QStringLiteral("--name"), s.spec.name,
+                     QStringLiteral("--models"), s.spec.models.join(',')};
+    if (s.fault)
+        args << QStringLiteral("--fault") << QString::fromStdString(s.fault->dump());
+    auto* p = new QProcess(this);
+    p->setProgram(exe);
+    p->setArguments(args);
+    s.process = p;
+    s.host = "127.0.0.1";
+    const auto gen = s.generation;
+    const QString name = s.spec.name;
+    p->setChildProcessModifier([] { dieWithParent(); });
+    connect(p, &QProcess::readyReadStandardOutput, this, [this, p, name, gen] {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen)
+            return;
+        srv->partialLine += p->readAllStandardOutput();
+        qsizetype nl;
+        while ((nl = srv->partialLine.indexOf('\n')) >= 0) {
+            const QString line = QString::fromUtf8(srv->partialLine.left(nl)).trimmed();
+            srv->partialLine.remove(0, nl + 1);
+            appendLog(*srv, line);
+            if (line.startsWith(QStringLiteral("READY ")) && srv->state == ServerState::Starting) {
+                const QUrl url(line.mid(6).trimmed());
+                if (url.port() > 0)
+                    srv->port = static_cast<quint16>(url.port());
+                setState(*srv, srv->fault ? ServerState::Faulted : ServerState::Ready);
+            }
+        }
+    });
+    connect(p, &QProcess::readyReadStandardError, this, [this, p, name, gen] {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen)
+            return;
+        for (const auto& line : QString::fromUtf8(p->readAllStandardError()).split('\n', Qt::SkipEmptyParts))
+            appendLog(*srv, line);
+    });
+    connect(p, &QProcess::errorOccurred, this, [this, name, gen, exe](QProcess::ProcessError err) {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen || err != QProcess::FailedToStart)
+            return;
+        srv->error = QStringLiteral("could not start %1: %2").arg(exe, srv->process ? srv->process->errorString() : QString());
+        setState(*srv, ServerState::Failed, srv->error);
+    });
+    connect(p, &QProcess::finished, this, [this, name, gen](int code, QProcess::ExitStatus st) {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen)
+            return;
+        srv->process->deleteLater();
+        srv->process = nullptr;
+        srv->error = st == QProcess::CrashExit ? QStringLiteral("server process crashed")
+                                               : QStringLiteral("server process exited with code %1").arg(code);
+        appendLog(*srv, srv->error);
+        setState(*srv, ServerState::Failed, srv->error);
+    });
+    g_parentPid = ::getpid();
+    setState(s, ServerState::Starting);
+    p->start();
+}
+
+void Supervisor::spawnOllama(Server& s) {
+    const QString exe = QStandardPaths::findExecutable(QStringLiteral("ollama"));
+    if (exe.isEmpty()) {
+        s.error = QStringLiteral("ollama is not installed (no `ollama` on PATH); install it from https://ollama.com "
+                                 "or use mode mock");
+        setState(s, ServerState::Failed, s.error);
+        return;
+    }
+    if (s.port == 0)
+        s.port = freePort();
+    s.host = "127.0.0.1";
+    auto* p = new QProcess(this);
+    p->setProgram(exe);
+    p->setArguments({QStringLiteral("serve")});
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("OLLAMA_HOST"), QStringLiteral("127.0.0.1:%1").arg(s.port));
+    p->setProcessEnvironment(env);
+    p->setProcessChannelMode(QProcess::MergedChannels);
+    p->setChildProcessModifier([] { dieWithParent(); });
+    s.process = p;
+    const auto gen = s.generation;
+    const QString name = s.spec.name;
+    connect(p, &QProcess::readyReadStandardOutput, this, [this, p, name, gen] {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen)
+            return;
+        for (const auto& line : QString::fromUtf8(p->readAllStandardOutput()).split('\n', Qt::SkipEmptyParts))
+            appendLog(*srv, line);
+    });
+    connect(p, &QProcess::finished, this, [this, name, gen](int code, QProcess::ExitStatus) {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen)
+            return;
+        srv->process->deleteLater();
+        srv->process = nullptr;
+        srv->error = QStringLiteral("ollama serve exited with code %1").arg(code);
+        setState(*srv, ServerState::Failed, srv->error);
+    });
+    g_parentPid = ::getpid();
+    setState(s, ServerState::Starting);
+    p->start();
+    waitUntilReady(s, 150);
+}
+
+void Supervisor::waitUntilReady(Server& s, int attemptsLeft) {
+    const QString name = s.spec.name;
+    const auto gen = s.generation;
+    http::ClientRequest req;
+    req.host = s.host;
+    req.port = s.port;
+    req.target = "/api/version";
+    req.connectTimeoutMs = 1000;
+    req.tryTimeoutMs = 2000;
+    m_client->fetch(req, [this, name, gen, attemptsLeft](http::FetchOutcome outcome) {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen || srv->state != ServerState::Starting)
+            return;
+        if (std::holds_alternative<http::FullResponse>(outcome) && std::get<http::FullResponse>(outcome).head.status == 200) {
+            srv->pullProgress = 0.0;
+            setState(*srv, ServerState::Pulling);
+            pullModels(*srv, 0);
+            return;
+        }
+        if (attemptsLeft <= 0) {
+            srv->error = QStringLiteral("ollama serve did not answer /api/version within 30 s");
+            killChild(*srv);
+            setState(*srv, ServerState::Failed, srv->error);
+            return;
+        }
+        QTimer::singleShot(200, this, [this, name, gen, attemptsLeft] {
+            Server* again = find(name);
+            if (again && again->generation == gen)
+                waitUntilReady(*again, attemptsLeft - 1);
+        });
+    });
+}
+
+void Supervisor::pullModels(Server& s, int index) {
+    if (index >= s.spec.models.size()) {
+        s.pullProgress = 1.0;
+        setState(s, ServerState::Ready);
+        return;
+    }
+    const QString name = s.spec.name;
+    const auto gen = s.generation;
+    http::ClientRequest req;
+    req.method = "POST";
+    req.host = s.host;
+    req.port = s.port;
+    req.target = "/api/pull";
+    req.headers.add("content-type", "application/json");
+    req.body = QByteArray::fromStdString(nlohmann::json{{"model", s.spec.models[index].toStdString()}, {"stream", true}}.dump());
+    req.connectTimeoutMs = 2000;
+    req.idleTimeoutMs = 120000;
+    auto buffer = std::make_shared<QByteArray>();
+    auto failedMsg = std::make_shared<QString>();
+    const int count = static_cast<int>(s.spec.models.size());
+    http::ResponseCallbacks cb;
+    cb.onHeaders = [failedMsg](const http::ResponseHead& head) {
+        if (head.status != 200)
+            *failedMsg = QStringLiteral("/api/pull answered %1").arg(head.status);
+    };
+    cb.onData = [this, name, gen, buffer, failedMsg, index, count](const QByteArray& data) {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen)
+            return;
+        buffer->append(data);
+        qsizetype nl;
+        while ((nl = buffer->indexOf('\n')) >= 0) {
+            const auto line = buffer->left(nl);
+            buffer->remove(0, nl + 1);
+            const auto j = nlohmann::json::parse(line.constData(), line.constData() + line.size(), nullptr, false);
+            if (j.is_discarded() || !j.is_object())
+                continue;
+            if (j.contains("error"))
+                *failedMsg = QString::fromStdString(j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump());
+            appendLog(*srv, QStringLiteral("pull %1: %2").arg(srv->spec.models[index], QString::fromUtf8(line)));
+            if (j.contains("total") && j.contains("completed") && j["total"].is_number() && j["completed"].is_number()) {
+                const double total = j["total"].get<double>();
+                const double done = j["completed"].get<double>();
+                if (total > 0) {
+                    srv->pullProgress = (index + done / total) / count;
+                    publish();
+                }
+            }
+        }
+    };
+    cb.onComplete = [this, name, gen, failedMsg, index] {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen)
+            return;
+        if (!failedMsg->isEmpty()) {
+            srv->error = QStringLiteral("pulling %1 failed: %2").arg(srv->spec.models[index], *failedMsg);
+            setState(*srv, ServerState::Failed, srv->error);
+            return;
+        }
+        pullModels(*srv, index + 1);
+    };
+    cb.onError = [this, name, gen, index](const http::ClientError& e) {
+        Server* srv = find(name);
+        if (!srv || srv->generation != gen)
+            return;
+        srv->error = QStringLiteral("pulling %1 failed: %2").arg(srv->spec.models[index], QString::fromStdString(e.message));
+        setState(*srv, ServerState::Failed, srv->error);
+    };
+    m_client->send(std::move(req), std::move(cb));
+}
+
+void Supervisor::killChild(Server& s) {
+    ++s.generation;
+    if (!s.process)
+        return;
+    QProcess* p = s.process;
+    s.process = nullptr;
+    p->disconnect(this);
+    p->terminate();
+    if (!p->waitForFinished(2000)) {
+        p->kill();
+        p->waitForFinished(2000);
+    }
+    appendLog(s, QStringLiteral("[aigw-sim] server process stopped"));
+    p->deleteLater();
+}
+
+Result<bool> Supervisor::stopServer(const QString& name) {
+    Server* s = find(name);
+    if (!s)
+        return Error{{}, "no server named '" + name.toStdString() + "'"};
+    killChild(*s);
+    if (s->spec.mode == ServerMode::External)
+        s->blocked = true;
+    setState(*s, ServerState::Stopped);
+    return true;
+}
+
+Result<bool> Supervisor::startServer(const QString& name) {
+    Server* s = find(name);
+    if (!s)
+        return Error{{}, "no server named '" + name.toStdString() + "'"};
+    if (s->process && (s->state == ServerState::Ready || s->state == ServerState::Faulted ||
+                       s->state == ServerState::Starting || s->state == ServerState::Pulling))
+        return true;
+    killChild(*s);
+    spawn(*s);
+    return true;
+}
+
+Result<bool> Supervisor::deleteServer(const QString& name) {
+    Server* s = find(name);
+    if (!s)
+        return Error{{}, "no server named '" + name.toStdString() + "'"};
+    killChild(*s);
+    s->deleted = true;
+    setState(*s, ServerState::Deleted);
+    return true;
+}
+
+Result<bool> Supervisor::reapplyServer(const QString& name) {
+    Server* s = find(name);
+    if (!s)
+        return Error{{}, "no server named '" + name.toStdString() + "'"};
+    killChild(*s);
+    spawn(*s);
+    return true;
+}
+
+void Supervisor::setFault(const QString& name, const nlohmann::json& profile, std::function<void(Result<bool>)> done) {
+    Server* s = find(name);
+    if (!s)
+        return done(Error{{}, "no server named '" + name.toStdString() + "'"});
+    if (s->spec.mode != ServerMode::Mock)
+        return done(Error{{}, "faults can only be set on mock servers; '" + name.toStdString() + "' is " + toString(s->spec.mode)});
+    const bool clearing = profile.is_null();
+    auto applyLocal = [this, name, profile, clearing] {
+        Server* srv = find(name);
+        if (!srv)
+            return;
+        if (clearing)
+            srv->fault.reset();
+        else
+            srv->fault = profile;
+        const QString summary = clearing ? QString() : QString::fromStdString(profile.dump());
+        emit event(ServiceEvent{ServiceEvent::Kind::ServerFault, name, srv->state, summary, nowMs()});
+        if (srv->state == ServerState::Ready || srv->state == ServerState::Faulted)
+            setState(*srv, clearing ? ServerState::Ready : ServerState::Faulted);
+        else
+            publish();
+    };
+    if (!s->process || (s->state != ServerState::Ready && s->state != ServerState::Faulted)) {
+        // Not running: remembered and passed at the next start.
+        applyLocal();
+        return done(true);
+    }
+    http::ClientRequest req;
+    req.method = clearing ? "DELETE" : "POST";
+    req.host = s->host;
+    req.port = s->port;
+    req.target = kFaultPath;
+    if (!clearing) {
+        req.headers.add("content-type", "application/json");
+        req.body = QByteArray::fromStdString(profile.dump());
+    }
+    req.connectTimeoutMs = 2000;
+    req.tryTimeoutMs = 5000;
+    m_client->fetch(std::move(req), [applyLocal, done, name](http::FetchOutcome outcome) {
+        if (auto* err = std::get_if<http::ClientError>(&outcome))
+            return done(Error{{}, "fault endpoint of '" + name.toStdString() + "' failed: " + err->message});
+        const auto& r = std::get<http::FullResponse>(outcome);
+        if (r.head.status / 100 != 2)
+            return done(Error{{}, "fault endpoint of '" + name.toStdString() + "' answered " + std::to_string(r.head.status) +
+                                      ": " + r.body.toStdString()});
+        applyLocal();
+        done(true);
+    });
+}
+
+void Supervisor::clearFault(const QString& name, std::function<void(Result<bool>)> done) {
+    setFault(name, nlohmann::json(), std::move(done));
+}
+
+void Supervisor::stopAll() {
+    for (auto& s : m_servers)
+        killChild(*s);
+}
+
+Resolution Supervisor::resolve(const std::string& hostname) const {
+    const QString h = QString::fromStdString(hostname);
+    for (const auto& s : m_servers) {
+        if (!s->spec.hostnames.contains(h))
+            continue;
+        Resolution r;
+        r.server = s->spec.name;
+        if (s->deleted)
+            return r;  // NotFound
+        if (s->blocked || s->port == 0) {
+            r.kind = Resolution::Kind::Blocked;
+            return r;
+        }
+        r.kind = Resolution::Kind::Address;
+        r.host = s->host;
+        r.port = s->port;
+        return r;
+    }
+    return {};
+}
+
+void Supervisor::setState(Server& s, ServerState state, const QString& message) {
+    const bool changedState = s.state != state;
+    s.state = state;
+    if (changedState) {
+        emit event(ServiceEvent{ServiceEvent::Kind::ServerStateChanged, s.spec.name, state, message, nowMs()});
+        log::get("proxy")->info("server {}: {}{}{}", s.spec.name.toStdString(), toString(state),
+                                message.isEmpty() ? "" : " - ", message.toStdString());
+    }
+    publish();
+}
+
+void Supervisor::appendLog(Server& s, const QString& line) {
+    {
+        std::lock_guard lock(m_mutex);
+        auto& q = m_logs[s.spec.name];
+        q.push_back(line);
+        while (q.size() > kLogLines)
+            q.pop_front();
+    }
+    emit logLine(s.spec.name, line);
+}
+
+void Supervisor::publish() {
+    std::vector<ServerInfo> infos;
+    for (const auto& s : m_servers) {
+        ServerInfo i;
+        i.name = s->spec.name;
+        i.mode = s->spec.mode;
+        i.port = s->port;
+        i.url = s->port ? QStringLiteral("http://%1:%2").arg(QString::fromStdString(s->host)).arg(s->port) : QString();
+        i.hostname = s->spec.hostnames.value(0);
+        i.backends = s->spec.backends;
+        i.models = s->spec.models;
+        i.state = s->state;
+        i.pullProgress = s->pullProgress;
+        i.faultSummary = s->fault ? QString::fromStdString(s->fault->dump()) : QString();
+        i.error = s->error;
+        i.pid = s->process ? s->process->processId() : 0;
+        infos.push_back(std::move(i));
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        m_published = std::move(infos);
+    }
+    emit changed();
+}
+
+std::vector<ServerInfo> Supervisor::infos() const {
+    std::lock_guard lock(m_mutex);
+    return m_published;
+}
+
+QStringList Supervisor::log(const QString& name) const {
+    std::lock_guard lock(m_mutex);
+    QStringList out;
+    if (auto it = m_logs.find(name); it != m_logs.end())
+        for (const auto& l : it->second)
+            out << l;
+    return out;
+}
+
+}  // namespace aigw::proxy
