@@ -1,0 +1,53 @@
+#pragma once
+// Command-line options of `aigw-sim simulate`, parsed into values with clear errors (exit 2).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace aigw::sim {
+
+/// What happens to a model server at a point in virtual time (`--event AT:SERVER:ACTION`).
+struct ServerEvent {
+    enum class Action {
+        Stop,     ///< refuses connections (pod gone, Service without endpoints: RST)
+        Start,    ///< accepts again (and, after `delete`, the hostname resolves again)
+        Delete,   ///< the InferenceService is deleted: the hostname no longer resolves
+        Fault,    ///< answers every request with `faultStatus`, or hangs (`hang`); 0 clears
+        Latency,  ///< time to a complete response
+    };
+    Duration at{};
+    std::string server;
+    Action action = Action::Stop;
+    int faultStatus = 0;  ///< Fault: 0 none, an HTTP status (e.g. 503, 429), or kHang
+    Duration latency{};   ///< Latency
+    std::string text;     ///< as written, for messages
+    static constexpr int kHang = -1;
+};
+
+struct SimOptions {
+    std::vector<std::string> configFiles;  ///< empty: the built-in scenario
+    std::string model;
+    std::uint64_t requests = 0;
+    double rate = 10.0;                    ///< requests per second of virtual time, evenly spaced
+    std::uint64_t seed = 1;
+    std::vector<ServerEvent> events;       ///< in the order given (applied in time order)
+    bool json = false;
+    bool help = false;
+};
+
+/// Parses the arguments after `simulate`. Errors name the offending argument.
+Result<SimOptions> parseArgs(const std::vector<std::string>& args);
+/// "AT:SERVER:ACTION", e.g. "10s:qwen-primary:stop", "1500ms:qwen-secondary:fault=503".
+Result<ServerEvent> parseEvent(const std::string& text);
+/// Gateway API duration ("10s", "1500ms", "1m30s").
+Result<Duration> parseTime(const std::string& text);
+
+/// The usage text printed by --help and after an argument error.
+const char* usage();
+
+}  // namespace aigw::sim
