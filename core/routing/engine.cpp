@@ -602,7 +602,7 @@ void EngineImpl::recountGauges() {
     m_counters.endpoints_removed = removed;
 }
 
-void EngineImpl::emit(const RequestRecord& r) {
+void EngineImpl::emitRecord(const RequestRecord& r) {
     if (m_sink)
         m_sink->onRequest(r);
 }
@@ -746,7 +746,7 @@ Decision RequestImpl::finish(Response response, Duration wait, TimePoint now, Re
         ++k.rq_error;
     }
     m_final = Decision{Action::Respond, {}, wait, std::move(response), why};
-    m_engine.emit(m_record);
+    m_engine.emitRecord(m_record);
     return m_final;
 }
 
@@ -908,7 +908,7 @@ void RequestImpl::cancel(TimePoint now) {
     m_record.finalStatus = 499;
     m_record.latency = now - m_record.start;
     m_final = Decision{Action::Respond, {}, Duration::zero(), Response{499, true, {}, {}}, RetryStatus::No};
-    m_engine.emit(m_record);
+    m_engine.emitRecord(m_record);
 }
 
 }  // namespace aigw::routing

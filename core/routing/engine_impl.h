@@ -152,7 +152,7 @@ private:
     void onEjectionThreshold(ClusterRuntime& c, std::size_t hostIndex, EjectionType type, TimePoint now);
     void armSweep(ClusterRuntime& c, TimePoint now);
     void onSweep(const std::string& clusterName);
-    void emit(const RequestRecord& r);
+    void emitRecord(const RequestRecord& r);
     void emitHost(HostEvent::Type type, const ClusterRuntime& c, std::size_t hostIndex, TimePoint at,
                   std::string reason, TimePoint until = {}, int ejections = 0);
     void recountGauges();
