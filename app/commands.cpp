@@ -6,6 +6,7 @@ namespace aigw::app {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
+        {"simulate", "run N requests through the routing core in virtual time (no sockets)", runSimulate},
     };
     return table;
 }

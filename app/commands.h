@@ -16,6 +16,8 @@ struct Command {
 
 /// The modes built into this binary, in --help order.
 const std::vector<Command>& commands();
+/// `simulate`: N requests through the routing core in virtual time (cmd_simulate.cpp).
+int runSimulate(const Args& args);
 
 /// Mode used when aigw-sim is started without a mode name.
 int runDefault(const Args& args);
