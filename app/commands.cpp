@@ -6,14 +6,15 @@ namespace aigw::app {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
-        {"simulate", "run N requests through the routing core in virtual time (no sockets)", runSimulate},
+        {"check", "validate manifests and explain what the real gateway will do", runCheck},
+        {"export", "write the manifests as kubectl-applyable YAML", runExport},
     };
     return table;
 }
 
 int runDefault(const Args& args) {
     (void)args;
-    return 0;
+    return runCheck({});
 }
 
 }  // namespace aigw::app

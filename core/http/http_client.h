@@ -36,11 +36,7 @@ enum class FailureKind {
 };
 
 /// Stable lower-case name, e.g. "connection_refused", "reset_after_headers".
-const char* failureKindName(FailureKind kind);
-/// Same as failureKindName(). Caution for tests: QtTest looks up toString() by ADL, so
-/// QCOMPARE(kindA, kindB) on FailureKind values would call this and free a string literal (crash).
-/// Compare failureKindName(a) with failureKindName(b) instead.
-inline const char* toString(FailureKind kind) { return failureKindName(kind); }
+const char* toString(FailureKind kind);
 
 struct ClientError {
     FailureKind kind = FailureKind::ProtocolError;
