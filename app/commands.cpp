@@ -8,6 +8,7 @@ const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
         {"check", "validate manifests and explain what the real gateway will do", runCheck},
         {"export", "write the manifests as kubectl-applyable YAML", runExport},
+        {"simulate", "run N requests through the routing core in virtual time (no sockets)", runSimulate},
     };
     return table;
 }

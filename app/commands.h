@@ -16,6 +16,8 @@ struct Command {
 
 /// The modes built into this binary, in --help order.
 const std::vector<Command>& commands();
+/// `simulate`: N requests through the routing core in virtual time (cmd_simulate.cpp).
+int runSimulate(const Args& args);
 
 /// `check [FILE...]`: validation errors and config doctor findings (cmd_check.cpp).
 int runCheck(const Args& args);

@@ -177,7 +177,18 @@ Result<quint16> MockServer::listen(const QString& host, quint16 port) { return m
 
 void MockServer::close() {
     m_http->close();  // responders turn into no-ops first, so dropping them below sends nothing
-    m_hung.clear();
+    m_parked.clear();
+}
+
+void MockServer::park(const std::shared_ptr<HttpResponder>& res, std::shared_ptr<void> keepAlive) {
+    HttpResponder* raw = res.get();
+    m_parked[raw] = std::move(keepAlive);
+    // Replaces the exchange's own disconnect callback, so record "client_gone" is not overwritten:
+    // the outcome (fault:hang / ok-so-far) was recorded already.
+    res->onClientDisconnected([this, raw] {
+        // Deferred: erasing now would destroy the responder inside its own callback.
+        QTimer::singleShot(0, this, [this, raw] { m_parked.erase(raw); });
+    });
 }
 
 quint16 MockServer::port() const { return m_http->port(); }
@@ -443,14 +454,7 @@ void MockServer::handleInference(const std::shared_ptr<Exchange>& ex) {
     }
     if (f.hang) {
         record(ex, 0, "fault:hang");
-        // Hold the responder so the connection stays open and unanswered; released when the client goes.
-        m_hung.insert(ex->res);
-        HttpResponder* raw = ex->res.get();
-        ex->res->onClientDisconnected([this, raw] {
-            QTimer::singleShot(0, this, [this, raw] {
-                std::erase_if(m_hung, [raw](const auto& r) { return r.get() == raw; });
-            });
-        });
+        park(ex->res, ex);  // the connection stays open and unanswered until the client gives up
         return;
     }
     int delay = f.latencyMs;
@@ -876,7 +880,11 @@ void MockServer::streamStep(const std::shared_ptr<StreamJob>& job) {
         }
         if (f.stallAfterTokens && !job->stallDone && at == std::min(*f.stallAfterTokens, job->tokens)) {
             job->stallDone = true;
-            if (f.stallMs <= 0) return;  // never resumes; the client's idle timeout has to end it
+            if (f.stallMs <= 0) {
+                record(job->ex, 200, "fault:stall");
+                park(ex.res, job);  // never resumes; the client's idle timeout has to end it
+                return;
+            }
             job->lastDueMs = job->clock.elapsed() + f.stallMs;
             QTimer::singleShot(f.stallMs, Qt::PreciseTimer, this, [this, job] { streamStep(job); });
             return;

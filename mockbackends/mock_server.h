@@ -18,7 +18,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -48,7 +47,7 @@ struct RequestRecord {
     bool stream = false;
     int status = 0;        ///< status sent; 0 when no status line went out (hang, reset)
     std::string outcome;   ///< "ok", "not_found", "bad_request", "fault:error", "fault:hang", "fault:reset",
-                           ///< "fault:cut", "client_gone"
+                           ///< "fault:cut", "fault:stall" (endless), "client_gone"
 };
 
 struct MockStats {
@@ -108,6 +107,7 @@ private:
                    QByteArray body);
     void record(const std::shared_ptr<Exchange>& ex, int status, const char* outcome);
     void markLoaded(const std::string& model);
+    void park(const std::shared_ptr<http::HttpResponder>& res, std::shared_ptr<void> keepAlive);
     int firstTokenDelay(const FaultProfile& fault) const;
     int tokenIntervalMs() const;
 
@@ -121,7 +121,9 @@ private:
     std::vector<std::string> m_models;
     std::map<std::string, std::int64_t> m_loadedAt;  ///< model -> last use (ms since epoch), for /api/ps
 
-    std::set<std::shared_ptr<http::HttpResponder>> m_hung;  ///< server thread only
+    /// Requests deliberately left unanswered (hang, endless stall), kept alive until the client goes.
+    /// Server thread only.
+    std::map<http::HttpResponder*, std::shared_ptr<void>> m_parked;
 };
 
 }  // namespace aigw::mock

@@ -12,7 +12,7 @@
 
 namespace aigw::http {
 
-const char* toString(FailureKind kind) {
+const char* failureKindName(FailureKind kind) {
     switch (kind) {
     case FailureKind::ConnectionRefused: return "connection_refused";
     case FailureKind::ConnectTimeout: return "connect_timeout";

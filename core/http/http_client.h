@@ -36,7 +36,11 @@ enum class FailureKind {
 };
 
 /// Stable lower-case name, e.g. "connection_refused", "reset_after_headers".
-const char* toString(FailureKind kind);
+const char* failureKindName(FailureKind kind);
+/// Same as failureKindName(). Caution for tests: QtTest looks up toString() by ADL, so
+/// QCOMPARE(kindA, kindB) on FailureKind values would call this and free a string literal (crash).
+/// Compare failureKindName(a) with failureKindName(b) instead.
+inline const char* toString(FailureKind kind) { return failureKindName(kind); }
 
 struct ClientError {
     FailureKind kind = FailureKind::ProtocolError;
