@@ -1,0 +1,104 @@
+#pragma once
+// Shared helpers for the config tests: data paths, file reading, model comparison.
+
+#include <QString>
+#include <QTest>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "config/exporter.h"
+#include "config/loader.h"
+
+namespace aigw::config::test {
+
+inline std::string samplePath(const std::string& name) { return std::string(AIGW_SAMPLES_DIR) + "/" + name; }
+inline std::string dataPath(const std::string& name) { return std::string(AIGW_CONFIG_TEST_DATA) + "/" + name; }
+
+inline std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+inline const std::vector<std::string>& sampleFiles() {
+    static const std::vector<std::string> files = {
+        "gateway-setup.yaml",   "primary-model.yaml",        "secondary-model.yaml",
+        "tertiary-model.yaml",  "model-virtualization.yaml", "provider-fallback.yaml",
+        "provider-fallback-corrected.yaml"};
+    return files;
+}
+
+inline std::vector<std::string> allSamplePaths() {
+    std::vector<std::string> out;
+    for (const auto& f : sampleFiles())
+        out.push_back(samplePath(f));
+    return out;
+}
+
+/// Official example sets, each loadable on its own (the fallback policy needs its base).
+inline std::vector<std::pair<const char*, std::vector<std::string>>> officialSets() {
+    return {
+        {"basic", {dataPath("official/basic.yaml")}},
+        {"provider_fallback", {dataPath("official/provider_fallback-base.yaml"), dataPath("official/provider_fallback-fallback.yaml")}},
+        {"stream_idle_timeout", {dataPath("official/stream_idle_timeout-base.yaml")}},
+        {"traffic_splitting_fallback", {dataPath("official/traffic_splitting_fallback.yaml")}},
+        {"translate_basic", {dataPath("official/translate_basic.out.yaml")}},
+    };
+}
+
+inline std::string joinErrors(const std::vector<Error>& errors) {
+    std::string out;
+    for (const auto& e : errors)
+        out += e.toString() + "\n";
+    return out;
+}
+
+/// Typed model and raw content equal (locations aside): the round-trip identity.
+inline std::string modelDifference(const Config& a, const Config& b) {
+    if (a.routes != b.routes)
+        return "routes differ";
+    if (a.serviceBackends != b.serviceBackends)
+        return "AIServiceBackends differ";
+    if (a.backends != b.backends)
+        return "Backends differ";
+    if (a.trafficPolicies != b.trafficPolicies)
+        return "BackendTrafficPolicies differ";
+    if (a.clientPolicies != b.clientPolicies)
+        return "ClientTrafficPolicies differ";
+    if (a.inferenceServices != b.inferenceServices)
+        return "InferenceServices differ";
+    if (a.documents.size() != b.documents.size())
+        return "document count " + std::to_string(a.documents.size()) + " vs " + std::to_string(b.documents.size());
+    for (std::size_t i = 0; i < a.documents.size(); ++i) {
+        const auto& x = a.documents[i];
+        const auto& y = b.documents[i];
+        if (x.kind != y.kind || x.kindName != y.kindName || x.apiVersion != y.apiVersion || !(x.meta == y.meta))
+            return "document " + std::to_string(i) + " header differs";
+        const std::string ex = emitNode(x.raw);
+        const std::string ey = emitNode(y.raw);
+        if (ex != ey)
+            return "document " + std::to_string(i) + " raw differs:\n" + ex + "---- vs ----\n" + ey;
+    }
+    return {};
+}
+
+/// Rewrites AIGatewayRoute/AIServiceBackend apiVersions (typed and raw) as an export would.
+inline void setAiVersion(Config& c, const std::string& version) {
+    const std::string full = "aigateway.envoyproxy.io/" + version;
+    for (auto& r : c.routes)
+        r.apiVersion = full;
+    for (auto& s : c.serviceBackends)
+        s.apiVersion = full;
+    for (auto& d : c.documents)
+        if (d.kind == Kind::AIGatewayRoute || d.kind == Kind::AIServiceBackend) {
+            d.apiVersion = full;
+            d.raw = YAML::Clone(d.raw);
+            d.raw["apiVersion"] = full;
+        }
+}
+
+}  // namespace aigw::config::test
