@@ -35,7 +35,8 @@ const char* usage() {
            "  --seed S      random seed (default 1); the same seed gives the same output\n"
            "  --event       AT is a duration (10s, 1500ms, 1m30s) from the start; SERVER a model server\n"
            "                (InferenceService name, e.g. qwen-primary, else the Backend name); ACTION one of\n"
-           "                stop, start, delete, fault=503, fault=429, fault=hang, fault=none, latency=MS\n"
+           "                stop (refuses new connections; in-flight responses finish), start, delete (the\n"
+           "                hostname stops resolving), fault=503, fault=429, fault=hang, fault=none, latency=MS\n"
            "  --json        one JSON object instead of tables\n";
 }
 

@@ -14,7 +14,7 @@ namespace aigw::sim {
 /// What happens to a model server at a point in virtual time (`--event AT:SERVER:ACTION`).
 struct ServerEvent {
     enum class Action {
-        Stop,     ///< refuses connections (pod gone, Service without endpoints: RST)
+        Stop,     ///< refuses new connections (RST); responses in flight complete (graceful drain)
         Start,    ///< accepts again (and, after `delete`, the hostname resolves again)
         Delete,   ///< the InferenceService is deleted: the hostname no longer resolves
         Fault,    ///< answers every request with `faultStatus`, or hangs (`hang`); 0 clears

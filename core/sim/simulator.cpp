@@ -215,8 +215,9 @@ private:
         ServerState& s = server(e.server);
         switch (e.action) {
         case ServerEvent::Action::Stop:
+            // New connections are refused; responses in flight still complete, as KServe's
+            // queue-proxy drains in-flight requests when a predictor pod terminates.
             s.up = false;
-            resetInFlight(e.server);
             break;
         case ServerEvent::Action::Start:
             s.up = true;
@@ -228,26 +229,9 @@ private:
         case ServerEvent::Action::Delete:
             s.deleted = true;
             m_engine->setEndpointRemoved(e.server, true, now());
-            resetInFlight(e.server);
             break;
         case ServerEvent::Action::Fault: s.fault = e.faultStatus; break;
         case ServerEvent::Action::Latency: s.latency = e.latency; break;
-        }
-    }
-
-    /// A server that goes away mid-response resets its open streams.
-    void resetInFlight(const std::string& name) {
-        std::vector<std::uint64_t> ids;
-        for (auto& [id, f] : m_flights)
-            if (f.attempting && f.server == name)
-                ids.push_back(id);
-        std::sort(ids.begin(), ids.end());  // unordered_map order is not part of the output
-        for (std::uint64_t id : ids) {
-            Flight& f = m_flights[id];
-            m_scheduler.cancel(f.timer);
-            f.timer = m_scheduler.schedule(Duration::zero(), [this, id] {
-                complete(id, AttemptOutcome::failed(UpstreamFailure::ResetBeforeHeaders));
-            });
         }
     }
 
