@@ -79,7 +79,7 @@ Json serverJson(const ServerInfo& s) {
     if (s.state == ServerState::Pulling)
         j["pullProgress"] = s.pullProgress;
     if (!s.faultSummary.isEmpty())
-        j["fault"] = Json::parse(s.faultSummary.toStdString(), nullptr, false);
+        j["fault"] = s.faultSummary.toStdString();
     if (!s.error.isEmpty())
         j["error"] = s.error.toStdString();
     j["pid"] = s.pid;
@@ -149,15 +149,13 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
                 if (profile.is_discarded() || !profile.is_object())
                     return sendError(rs, 400, "fault profile must be a JSON object");
             }
-            std::weak_ptr<http::HttpResponder> weak = rs;
-            m_supervisor->setFault(name, profile, [this, weak, name](Result<bool> r) {
-                auto out = weak.lock();
-                if (!out)
-                    return;
+            // The callback owns the responder until the mock server answered.
+            m_supervisor->setFault(name, profile, [this, out = rs, name](Result<bool> r) {
                 if (!r.ok()) {
                     pushEvent(ServiceEvent{ServiceEvent::Kind::Error, name, ServerState::Failed,
                                            QString::fromStdString(r.error().message), QDateTime::currentMSecsSinceEpoch()});
-                    return sendError(out, 409, r.error().message);
+                    const bool badInput = r.error().message.rfind("invalid fault profile", 0) == 0;
+                    return sendError(out, badInput ? 400 : 409, r.error().message);
                 }
                 for (const auto& s : m_supervisor->infos())
                     if (s.name == name)

@@ -69,7 +69,7 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
     m_scheduler = std::make_unique<QtScheduler>();
     m_client = std::make_unique<http::HttpClient>();
     m_client->setMaxConnectionsPerHost(1024);
-    m_supervisor = std::make_unique<Supervisor>(Supervisor::Options{options.mockBackendPath, options.startServers},
+    m_supervisor = std::make_unique<Supervisor>(Supervisor::Options{options.mockBackendPath, options.startServers, options.mockBackendArgs},
                                                 m_client.get());
     connect(m_supervisor.get(), &Supervisor::changed, this, &DataPlane::schedulePublish);
     connect(m_supervisor.get(), &Supervisor::event, this, &DataPlane::pushEvent);

@@ -142,6 +142,8 @@ public:
         bool startServers = true;
         /// Where `aigw-mock-backend` is; empty = next to the running executable, then PATH.
         QString mockBackendPath;
+        /// Extra arguments for every spawned aigw-mock-backend (e.g. {"--first-token-ms","0"}).
+        QStringList mockBackendArgs;
         /// Upper bound on each drain buffer (oldest dropped beyond it).
         int recordBufferLimit = 20000;
     };

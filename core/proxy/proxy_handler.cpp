@@ -199,6 +199,7 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
         headers.emplace_back(n, v);
     ex->req = m_engine.start(ex->parsed.model, headers, ex->start);
     ++m_inFlight;
+    m_exchanges.emplace(ex.get(), ex);
     std::weak_ptr<ExchangeState> weak = ex;
     ex->responder->onClientDisconnected([this, weak] {
         if (auto e = weak.lock())
@@ -449,6 +450,8 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
         return;
     ex->done = true;
     --m_inFlight;
+    // Released after this call chain unwinds (callers still hold `ex`).
+    m_exchanges.erase(ex.get());
     m_scheduler.cancel(ex->attemptTimer);
     m_scheduler.cancel(ex->waitTimer);
     const auto now = m_clock.now();

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "http/http_server.h"
 #include "routing/engine.h"
@@ -79,6 +80,8 @@ private:
     Metrics& m_metrics;
     Options m_options;
     int m_inFlight = 0;
+    /// Owns every in-flight exchange (callbacks and timers hold weak references to them).
+    std::unordered_map<ExchangeState*, std::shared_ptr<ExchangeState>> m_exchanges;
     std::function<void(const RequestSample&)> m_sampleSink;
 };
 

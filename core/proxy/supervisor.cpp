@@ -18,12 +18,13 @@
 #include "common/log.h"
 #include "config/model.h"
 #include "http/http_client.h"
+#include "mockbackends/fault_profile.h"
 
 namespace aigw::proxy {
 namespace {
 
 constexpr int kLogLines = 2000;
-constexpr const char* kFaultPath = "/_aigw/fault";
+constexpr const char* kFaultPath = "/_mock/fault";  // mockbackends/mock_server.h
 
 qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 
@@ -42,6 +43,11 @@ quint16 freePort() {
     if (!probe.listen(QHostAddress::LocalHost, 0))
         return 0;
     return probe.serverPort();
+}
+
+QString describeFault(const nlohmann::json& profile) {
+    auto parsed = mock::parseFaultProfile(profile);
+    return QString::fromStdString(parsed.ok() ? parsed.value().describe() : profile.dump());
 }
 
 std::string annotation(const config::Backend& b, const char* key) {
@@ -254,9 +260,11 @@ void Supervisor::spawnMock(Server& s) {
     }
     if (s.port == 0)
         s.port = freePort();
-    QStringList args{QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
-                     QString::number(s.port), QStringLiteral("--name"), s.spec.name,
-                     QStringLiteral("--models"), s.spec.models.join(',')};
+    QStringList args{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(s.port), QStringLiteral("--name"),
+                     s.spec.name, QStringLiteral("--exit-with-parent")};
+    for (const auto& m : s.spec.models)
+        args << QStringLiteral("--model") << m;
+    args << m_options.mockArgs;
     if (s.fault)
         args << QStringLiteral("--fault") << QString::fromStdString(s.fault->dump());
     auto* p = new QProcess(this);
@@ -525,6 +533,9 @@ void Supervisor::setFault(const QString& name, const nlohmann::json& profile, st
     Server* s = find(name);
     if (!s)
         return done(Error{{}, "no server named '" + name.toStdString() + "'"});
+    if (!profile.is_null())
+        if (auto parsed = mock::parseFaultProfile(profile); !parsed.ok())
+            return done(Error{{}, "invalid fault profile: " + parsed.error().message});
     if (s->spec.mode != ServerMode::Mock)
         return done(Error{{}, "faults can only be set on mock servers; '" + name.toStdString() + "' is " + toString(s->spec.mode)});
     const bool clearing = profile.is_null();
@@ -536,7 +547,7 @@ void Supervisor::setFault(const QString& name, const nlohmann::json& profile, st
             srv->fault.reset();
         else
             srv->fault = profile;
-        const QString summary = clearing ? QString() : QString::fromStdString(profile.dump());
+        const QString summary = clearing ? QString() : describeFault(profile);
         emit event(ServiceEvent{ServiceEvent::Kind::ServerFault, name, srv->state, summary, nowMs()});
         if (srv->state == ServerState::Ready || srv->state == ServerState::Faulted)
             setState(*srv, clearing ? ServerState::Ready : ServerState::Faulted);
@@ -636,7 +647,7 @@ void Supervisor::publish() {
         i.models = s->spec.models;
         i.state = s->state;
         i.pullProgress = s->pullProgress;
-        i.faultSummary = s->fault ? QString::fromStdString(s->fault->dump()) : QString();
+        i.faultSummary = s->fault ? describeFault(*s->fault) : QString();
         i.error = s->error;
         i.pid = s->process ? s->process->processId() : 0;
         infos.push_back(std::move(i));

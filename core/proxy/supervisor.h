@@ -70,6 +70,7 @@ public:
     struct Options {
         QString mockBackendPath;  ///< empty: next to the executable, then PATH
         bool startServers = true;
+        QStringList mockArgs;  ///< extra aigw-mock-backend arguments (e.g. --first-token-ms 0)
     };
     Supervisor(Options options, http::HttpClient* client, QObject* parent = nullptr);
     ~Supervisor() override;  ///< kills every child
