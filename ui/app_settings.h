@@ -1,0 +1,45 @@
+#pragma once
+// Every persisted setting of the desktop app, typed and declared once (Tiled's pattern). Backed by
+// QSettings (organization "aigw-sim", application "aigw-sim" unless the QCoreApplication says
+// otherwise); tests point it at a temporary file.
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+class QSettings;
+
+namespace aigw::ui {
+
+class AppSettings {
+public:
+    static constexpr int kMaxRecentFiles = 8;
+
+    /// Uses `path` (INI) when given, else the platform's default location.
+    explicit AppSettings(const QString& path = {});
+    ~AppSettings();
+    AppSettings(const AppSettings&) = delete;
+    AppSettings& operator=(const AppSettings&) = delete;
+
+    QByteArray windowGeometry() const;
+    void setWindowGeometry(const QByteArray& v);
+    QByteArray windowState() const;
+    void setWindowState(const QByteArray& v);
+    /// Most recent first, at most kMaxRecentFiles; each entry is one "open" (files joined by '\n').
+    QStringList recentFiles() const;
+    void addRecentFiles(const QStringList& files);
+    void clearRecentFiles();
+    int chartWindowSeconds() const;  ///< default 60
+    void setChartWindowSeconds(int s);
+    QString lastDirectory() const;
+    void setLastDirectory(const QString& dir);
+    /// v1beta1 (default) or v1alpha1 for exports.
+    QString exportApiVersion() const;
+    void setExportApiVersion(const QString& v);
+    void sync();
+
+private:
+    QSettings* m_settings;
+};
+
+}  // namespace aigw::ui

@@ -1,0 +1,139 @@
+#pragma once
+// Thin dock contents (Tiled's pattern): each wraps one view over one model plus its few actions.
+// They hold no state of their own beyond widgets; MainWindow arranges them in resetLayout().
+
+#include <QDialog>
+#include <QWidget>
+
+#include <nlohmann/json.hpp>
+
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QTableView;
+class QTreeView;
+class QUndoStack;
+class QComboBox;
+class QSpinBox;
+class QDoubleSpinBox;
+class QCheckBox;
+class QLineEdit;
+class QSlider;
+class QTimer;
+
+namespace aigw::proxy {
+class GatewayService;
+}
+namespace aigw::loadgen {
+class LoadGenerator;
+}
+
+namespace aigw::ui {
+
+class TopologyModel;
+class ServersModel;
+
+class TopologyPanel : public QWidget {
+    Q_OBJECT
+public:
+    TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* parent = nullptr);
+    QTreeView* view() const { return m_view; }
+
+private:
+    QTreeView* m_view;
+    QLabel* m_message;
+};
+
+/// The fault profiles the mock model servers understand, as their JSON.
+struct FaultPresets {
+    static nlohmann::json status503();
+    static nlohmann::json status429(int retryAfterSeconds);
+    static nlohmann::json hang();
+    static nlohmann::json slowFirstToken(int ms);
+    static nlohmann::json streamCut(int afterTokens);
+    static nlohmann::json latencyAndErrors(int latencyMs, int jitterMs, double errorRate, int status);
+};
+
+class ServersPanel : public QWidget {
+    Q_OBJECT
+public:
+    ServersPanel(ServersModel* model, proxy::GatewayService* service, QWidget* parent = nullptr);
+    QTableView* view() const { return m_view; }
+    /// The selected server's name, or empty.
+    QString selectedServer() const;
+    void selectServer(const QString& name);
+    void showLog(const QString& name);
+
+private:
+    void updateButtons();
+    ServersModel* m_model;
+    proxy::GatewayService* m_service;
+    QTableView* m_view;
+    QPushButton* m_stop;
+    QPushButton* m_start;
+    QPushButton* m_delete;
+    QPushButton* m_reapply;
+    QPushButton* m_fault;
+    QPushButton* m_log;
+};
+
+/// Latency / error-rate sliders for a custom fault profile.
+class FaultDialog : public QDialog {
+    Q_OBJECT
+public:
+    explicit FaultDialog(const QString& server, QWidget* parent = nullptr);
+    nlohmann::json profile() const;
+
+private:
+    QSlider* m_latency;
+    QSlider* m_jitter;
+    QSlider* m_errorRate;
+    QComboBox* m_status;
+};
+
+/// A live view of one server's captured output.
+class ServerLogDialog : public QDialog {
+    Q_OBJECT
+public:
+    ServerLogDialog(proxy::GatewayService* service, const QString& server, QWidget* parent = nullptr);
+
+private:
+    void refresh();
+    proxy::GatewayService* m_service;
+    QString m_server;
+    QPlainTextEdit* m_text;
+    int m_lines = -1;
+};
+
+class LoadPanel : public QWidget {
+    Q_OBJECT
+public:
+    LoadPanel(loadgen::LoadGenerator* generator, QWidget* parent = nullptr);
+    /// Where the gateway listens ("http://127.0.0.1:8080"); refreshes the model list from /v1/models.
+    void setProxyUrl(const QString& url);
+    void refreshModels();
+    void setModel(const QString& model);
+    void setRate(double perSecond);
+    void setConcurrency(int n);
+    void startLoad();
+    void stopLoad();
+    void toggle();
+    QComboBox* modelBox() const { return m_model; }
+
+private:
+    void updateStats();
+    loadgen::LoadGenerator* m_generator;
+    QString m_proxyUrl;
+    QComboBox* m_model;
+    QDoubleSpinBox* m_rate;
+    QSpinBox* m_concurrency;
+    QCheckBox* m_stream;
+    QLineEdit* m_prompt;
+    QSpinBox* m_maxTokens;
+    QPushButton* m_startStop;
+    QLabel* m_stats;
+    QLabel* m_modelsStatus;
+    QString m_wantedModel;
+};
+
+}  // namespace aigw::ui

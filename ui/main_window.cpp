@@ -1,0 +1,327 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QTreeView>
+
+#include "app_settings.h"
+#include "chart_feed.h"
+#include "charts_panel.h"
+#include "config/loader.h"
+#include "docks.h"
+#include "doctor_panel.h"
+#include "gateway_bridge.h"
+#include "loadgen/load_generator.h"
+#include "pages.h"
+#include "proxy/gateway_service.h"
+#include "request_log_model.h"
+#include "servers_model.h"
+#include "topology_model.h"
+#include "tutorial.h"
+#include "yaml_panel.h"
+
+namespace aigw::ui {
+
+MainWindow::MainWindow(proxy::GatewayService* service, AppSettings* settings, QWidget* parent)
+    : QMainWindow(parent), m_service(service), m_settings(settings) {
+    setWindowTitle(QStringLiteral("aigw-sim - Envoy AI Gateway simulator"));
+    m_topology = new TopologyModel(this);
+    m_topology->setUndoStack(&m_undo);
+    m_servers = new ServersModel(this);
+    m_log = new RequestLogModel(RequestLogModel::kDefaultCapacity, this);
+    m_feed = new ChartFeed(this);
+    m_bridge = new GatewayBridge(service, m_feed, m_log, m_servers, m_topology, this);
+    m_loadgen = std::make_unique<loadgen::LoadGenerator>();
+
+    m_tabs = new QTabWidget;
+    m_tabs->setObjectName(QStringLiteral("centralTabs"));
+    m_charts = new ChartsPanel(m_feed, m_topology);
+    m_logPage = new RequestLogPage(m_log);
+    m_playground = new PlaygroundPage(m_bridge);
+    m_topologyPanel = new TopologyPanel(m_topology, &m_undo);
+    m_serversPanel = new ServersPanel(m_servers, service);
+    m_loadPanel = new LoadPanel(m_loadgen.get());
+    m_yaml = new YamlPanel;
+    m_doctor = new DoctorPanel;
+    m_events = new QPlainTextEdit;
+    m_events->setReadOnly(true);
+    m_events->setMaximumBlockCount(1000);  // bounded, like every log here
+    m_tutorial = new TutorialPage(this);
+    m_tabs->addTab(m_charts, QStringLiteral("Charts"));
+    m_tabs->addTab(m_logPage, QStringLiteral("Request log"));
+    m_tabs->addTab(m_playground, QStringLiteral("Playground"));
+    m_tabs->addTab(m_tutorial, QStringLiteral("Guided tutorial"));
+    setCentralWidget(m_tabs);
+
+    m_topologyDock = addDock(QStringLiteral("Topology"), QStringLiteral("topologyDock"), m_topologyPanel);
+    m_serversDock = addDock(QStringLiteral("Model servers"), QStringLiteral("serversDock"), m_serversPanel);
+    m_loadDock = addDock(QStringLiteral("Load generator"), QStringLiteral("loadDock"), m_loadPanel);
+    m_yamlDock = addDock(QStringLiteral("YAML export preview"), QStringLiteral("yamlDock"), m_yaml);
+    m_doctorDock = addDock(QStringLiteral("Doctor"), QStringLiteral("doctorDock"), m_doctor);
+    m_eventsDock = addDock(QStringLiteral("Events"), QStringLiteral("eventsDock"), m_events);
+
+    m_statusUrls = new QLabel(QStringLiteral("gateway starting..."));
+    m_statusUrls->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_statusStats = new QLabel;
+    auto* copy = new QPushButton(QStringLiteral("Copy proxy URL"));
+    copy->setFlat(true);
+    connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_proxyUrl); });
+    statusBar()->addWidget(m_statusUrls);
+    statusBar()->addWidget(copy);
+    statusBar()->addPermanentWidget(m_statusStats);
+
+    buildMenus();
+    resetLayout();
+    if (!m_settings->windowGeometry().isEmpty())
+        restoreGeometry(m_settings->windowGeometry());
+    if (!m_settings->windowState().isEmpty())
+        restoreState(m_settings->windowState());
+    m_charts->setWindowSeconds(m_settings->chartWindowSeconds());
+    m_yaml->setApiVersion(m_settings->exportApiVersion());
+    connect(m_charts, &ChartsPanel::windowSecondsChanged, this, [this](int s) { m_settings->setChartWindowSeconds(s); });
+    connect(m_yaml, &YamlPanel::apiVersionChanged, this, [this](const QString& v) { m_settings->setExportApiVersion(v); });
+
+    connect(m_service, &proxy::GatewayService::ready, this, &MainWindow::onReady);
+    connect(m_service, &proxy::GatewayService::failed, this, [this](const QString& error) {
+        m_statusUrls->setText(QStringLiteral("gateway failed: %1").arg(error));
+        showError(QStringLiteral("Gateway failed"), error);
+    });
+    connect(m_bridge, &GatewayBridge::statsUpdated, this, &MainWindow::onStats);
+    connect(m_bridge, &GatewayBridge::eventLogged, m_events, &QPlainTextEdit::appendPlainText);
+    // A new tree (new file, admin POST /config) makes old undo commands meaningless.
+    connect(m_topology, &QAbstractItemModel::modelReset, &m_undo, &QUndoStack::clear);
+    auto refreshViews = [this] {
+        m_yaml->setConfig(m_topology->config());
+        m_doctor->setConfig(m_topology->config());
+    };
+    connect(m_topology, &QAbstractItemModel::modelReset, this, refreshViews);
+    connect(m_topology, &TopologyModel::backendRefEdited, this, refreshViews);
+    connect(m_doctor, &DoctorPanel::fixed, this, [this](const config::Config& cfg, const QString& what) {
+        m_service->applyConfig(cfg);
+        showConfig(cfg);
+        m_events->appendPlainText(QStringLiteral("doctor fix applied: %1").arg(what));
+    });
+}
+
+MainWindow::~MainWindow() = default;
+
+QDockWidget* MainWindow::addDock(const QString& title, const QString& objectName, QWidget* content) {
+    auto* dock = new QDockWidget(title, this);
+    dock->setObjectName(objectName);  // restoreState() matches docks by object name
+    dock->setWidget(content);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    return dock;
+}
+
+void MainWindow::resetLayout() {
+    for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock}) {
+        d->setFloating(false);
+        d->show();
+        removeDockWidget(d);
+    }
+    addDockWidget(Qt::LeftDockWidgetArea, m_topologyDock);
+    addDockWidget(Qt::LeftDockWidgetArea, m_serversDock);
+    addDockWidget(Qt::RightDockWidgetArea, m_loadDock);
+    addDockWidget(Qt::RightDockWidgetArea, m_doctorDock);
+    tabifyDockWidget(m_doctorDock, m_yamlDock);
+    tabifyDockWidget(m_doctorDock, m_eventsDock);
+    m_doctorDock->raise();
+    for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock})
+        d->show();
+    m_loadDock->raise();
+    resizeDocks({m_topologyDock, m_loadDock}, {520, 360}, Qt::Horizontal);
+    resizeDocks({m_topologyDock, m_serversDock}, {380, 260}, Qt::Vertical);
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
+    QAction* open = file->addAction(QStringLiteral("&Open YAML..."), this, [this] {
+        const QStringList files = QFileDialog::getOpenFileNames(this, QStringLiteral("Open Kubernetes YAML"), m_settings->lastDirectory(),
+                                                                QStringLiteral("YAML (*.yaml *.yml);;All files (*)"));
+        if (!files.isEmpty()) {
+            m_settings->setLastDirectory(QFileInfo(files.first()).absolutePath());
+            openFiles(files);
+        }
+    });
+    open->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(QStringLiteral("Open &recent"));
+    updateRecentMenu();
+    auto exportAs = [this](const QString& version) {
+        const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export config (%1)").arg(version),
+                                                          m_settings->lastDirectory() + QStringLiteral("/aigw-config.yaml"),
+                                                          QStringLiteral("YAML (*.yaml *.yml)"));
+        if (path.isEmpty())
+            return;
+        const QString before = m_yaml->apiVersion();
+        m_yaml->setApiVersion(version);
+        QString error;
+        if (!m_yaml->save(path, &error))
+            showError(QStringLiteral("Export"), error);
+        m_yaml->setApiVersion(before);
+    };
+    QAction* save = file->addAction(QStringLiteral("&Save config as (v1beta1)..."), this, [exportAs] { exportAs(QStringLiteral("v1beta1")); });
+    save->setShortcut(QKeySequence::Save);
+    file->addAction(QStringLiteral("Export for AI Gateway <= v0.5 (v1alpha1)..."), this, [exportAs] { exportAs(QStringLiteral("v1alpha1")); });
+    file->addSeparator();
+    file->addAction(QStringLiteral("Export charts as PNG..."), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export charts"), QStringLiteral("aigw-charts.png"),
+                                                          QStringLiteral("PNG (*.png)"));
+        QString error;
+        if (!path.isEmpty() && !m_charts->exportPng(path, &error))
+            showError(QStringLiteral("Export PNG"), error);
+    });
+    file->addAction(QStringLiteral("Export chart data as CSV..."), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export chart data"), QStringLiteral("aigw-charts.csv"),
+                                                          QStringLiteral("CSV (*.csv)"));
+        QString error;
+        if (!path.isEmpty() && !m_charts->exportCsv(path, &error))
+            showError(QStringLiteral("Export CSV"), error);
+    });
+    file->addSeparator();
+    QAction* quit = file->addAction(QStringLiteral("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(QStringLiteral("&Edit"));
+    QAction* undo = m_undo.createUndoAction(this, QStringLiteral("&Undo"));
+    undo->setShortcut(QKeySequence(QStringLiteral("Ctrl+Z")));
+    QAction* redo = m_undo.createRedoAction(this, QStringLiteral("&Redo"));
+    redo->setShortcuts({QKeySequence(QStringLiteral("Ctrl+Shift+Z")), QKeySequence(QStringLiteral("Ctrl+Y"))});
+    edit->addAction(undo);
+    edit->addAction(redo);
+
+    QMenu* run = menuBar()->addMenu(QStringLiteral("&Gateway"));
+    QAction* load = run->addAction(QStringLiteral("Start/stop &load"), m_loadPanel, &LoadPanel::toggle);
+    load->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
+    QAction* pause = run->addAction(QStringLiteral("&Pause/resume charts"), m_charts, &ChartsPanel::togglePause);
+    pause->setShortcut(QKeySequence(QStringLiteral("Ctrl+P")));
+    QAction* stopSel = run->addAction(QStringLiteral("S&top selected server"), this, [this] {
+        m_service->stopServer(m_serversPanel->selectedServer());
+    });
+    stopSel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+S")));
+    QAction* startSel = run->addAction(QStringLiteral("St&art selected server"), this, [this] {
+        m_service->startServer(m_serversPanel->selectedServer());
+    });
+    startSel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+A")));
+    QAction* copyUrl = run->addAction(QStringLiteral("&Copy proxy URL"), this, [this] { QApplication::clipboard()->setText(m_proxyUrl); });
+    copyUrl->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+C")));
+
+    m_viewMenu = menuBar()->addMenu(QStringLiteral("&View"));
+    const QList<QPair<QWidget*, QString>> pages = {{m_charts, QStringLiteral("Ctrl+1")},
+                                                   {m_logPage, QStringLiteral("Ctrl+2")},
+                                                   {m_playground, QStringLiteral("Ctrl+3")},
+                                                   {m_tutorial, QStringLiteral("Ctrl+4")}};
+    for (const auto& [page, key] : pages) {
+        QAction* a = m_viewMenu->addAction(m_tabs->tabText(m_tabs->indexOf(page)), this, [this, page] { m_tabs->setCurrentWidget(page); });
+        a->setShortcut(QKeySequence(key));
+    }
+    m_viewMenu->addSeparator();
+    for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock})
+        m_viewMenu->addAction(d->toggleViewAction());
+    m_viewMenu->addSeparator();
+    m_viewMenu->addAction(QStringLiteral("&Reset layout"), this, &MainWindow::resetLayout);
+}
+
+void MainWindow::updateRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList recent = m_settings->recentFiles();
+    for (const QString& entry : recent) {
+        const QStringList files = entry.split(QLatin1Char('\n'));
+        QStringList names;
+        for (const auto& f : files)
+            names << QFileInfo(f).fileName();
+        QAction* a = m_recentMenu->addAction(names.join(QStringLiteral(" + ")), this, [this, files] { openFiles(files); });
+        a->setToolTip(files.join(QLatin1Char('\n')));
+    }
+    if (!recent.isEmpty()) {
+        m_recentMenu->addSeparator();
+        m_recentMenu->addAction(QStringLiteral("Clear list"), this, [this] {
+            m_settings->clearRecentFiles();
+            updateRecentMenu();
+        });
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+bool MainWindow::openFiles(const QStringList& files) {
+    std::vector<std::string> paths;
+    for (const auto& f : files)
+        paths.push_back(f.toStdString());
+    const config::LoadResult result = config::loadFiles(paths);
+    if (!result.ok()) {
+        QStringList lines;
+        for (const auto& e : result.errors)
+            lines << QString::fromStdString(e.toString());
+        showError(QStringLiteral("Could not open %1").arg(files.join(QStringLiteral(", "))),
+                  QStringLiteral("The running configuration was not changed.\n\n") + lines.join(QLatin1Char('\n')));
+        return false;
+    }
+    m_service->applyConfig(result.config);
+    showConfig(result.config);
+    m_settings->addRecentFiles(files);
+    updateRecentMenu();
+    m_events->appendPlainText(QStringLiteral("opened %1").arg(files.join(QStringLiteral(", "))));
+    return true;
+}
+
+void MainWindow::showConfig(const config::Config& config) {
+    m_topology->setConfig(config);  // modelReset refreshes the YAML preview and the doctor
+}
+
+void MainWindow::showError(const QString& title, const QString& text) {
+    m_lastError = text;
+    m_events->appendPlainText(title + QStringLiteral(": ") + text);
+    if (m_interactive) {
+        QMessageBox box(QMessageBox::Warning, title, text.section(QLatin1Char('\n'), 0, 1), QMessageBox::Ok, this);
+        box.setDetailedText(text);
+        box.setInformativeText(text.section(QLatin1Char('\n'), 2).left(2000));
+        box.exec();
+    }
+}
+
+void MainWindow::onReady(const QString& proxyUrl, const QString& adminUrl) {
+    m_proxyUrl = proxyUrl;
+    m_adminUrl = adminUrl;
+    m_statusUrls->setText(QStringLiteral("proxy <b>%1</b> &nbsp; admin %2").arg(proxyUrl, adminUrl));
+    m_loadPanel->setProxyUrl(proxyUrl);
+    m_playground->setProxyUrl(proxyUrl);
+    QStringList models;
+    for (const auto& r : m_topology->config().routes)
+        for (const auto& rule : r.rules)
+            for (const auto& m : rule.matches)
+                for (const auto& h : m.headers)
+                    if (!models.contains(QString::fromStdString(h.value)))
+                        models << QString::fromStdString(h.value);
+    m_playground->setModels(models);
+}
+
+void MainWindow::onStats(const proxy::StatsSnapshot& s) {
+    m_statusStats->setText(QStringLiteral("%1 req/s &nbsp; errors %2% &nbsp; p50 %3 ms &nbsp; p99 %4 ms &nbsp; in flight %5")
+                               .arg(s.requestsPerSecond, 0, 'f', 0)
+                               .arg(s.errorRate * 100, 0, 'f', 1)
+                               .arg(s.p50Ms, 0, 'f', 1)
+                               .arg(s.p99Ms, 0, 'f', 1)
+                               .arg(s.inFlight));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    m_settings->setWindowGeometry(saveGeometry());
+    m_settings->setWindowState(saveState());
+    m_settings->sync();
+    m_loadgen->stop();
+    QMainWindow::closeEvent(event);
+}
+
+}  // namespace aigw::ui

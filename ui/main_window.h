@@ -1,0 +1,132 @@
+#pragma once
+// The main window: thin. It owns the models, creates the docks and pages, wires menus and
+// shortcuts, and arranges everything in one resetLayout(). Behaviour lives in the models, the
+// bridge and the panels.
+
+#include <QMainWindow>
+#include <QUndoStack>
+
+#include <memory>
+
+#include "config/model.h"
+
+class QDockWidget;
+class QLabel;
+class QMenu;
+class QPlainTextEdit;
+class QTabWidget;
+
+namespace aigw::proxy {
+class GatewayService;
+struct StatsSnapshot;
+}
+namespace aigw::loadgen {
+class LoadGenerator;
+}
+
+namespace aigw::ui {
+
+class AppSettings;
+class ChartFeed;
+class ChartsPanel;
+class DoctorPanel;
+class GatewayBridge;
+class LoadPanel;
+class PlaygroundPage;
+class RequestLogModel;
+class RequestLogPage;
+class ServersModel;
+class ServersPanel;
+class TopologyModel;
+class TopologyPanel;
+class TutorialPage;
+class YamlPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    /// `service` must outlive the window; `settings` too.
+    MainWindow(proxy::GatewayService* service, AppSettings* settings, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Shows `config` in the topology and the YAML preview (call once the gateway runs it).
+    void showConfig(const config::Config& config);
+    /// Opens YAML files: on errors shows them (file:line:column) in a dialog and changes nothing;
+    /// else applies the config to the running gateway. Returns whether it was applied.
+    bool openFiles(const QStringList& files);
+    void resetLayout();
+
+    // Accessors for tests, the screenshot command and the tutorial.
+    TopologyModel* topologyModel() const { return m_topology; }
+    ServersModel* serversModel() const { return m_servers; }
+    RequestLogModel* requestLogModel() const { return m_log; }
+    ChartFeed* chartFeed() const { return m_feed; }
+    GatewayBridge* bridge() const { return m_bridge; }
+    loadgen::LoadGenerator* loadGenerator() const { return m_loadgen.get(); }
+    TopologyPanel* topologyPanel() const { return m_topologyPanel; }
+    ServersPanel* serversPanel() const { return m_serversPanel; }
+    LoadPanel* loadPanel() const { return m_loadPanel; }
+    ChartsPanel* chartsPanel() const { return m_charts; }
+    RequestLogPage* requestLogPage() const { return m_logPage; }
+    PlaygroundPage* playground() const { return m_playground; }
+    TutorialPage* tutorial() const { return m_tutorial; }
+    YamlPanel* yamlPanel() const { return m_yaml; }
+    DoctorPanel* doctorPanel() const { return m_doctor; }
+    QDockWidget* doctorDock() const { return m_doctorDock; }
+    QDockWidget* yamlDock() const { return m_yamlDock; }
+    QTabWidget* tabs() const { return m_tabs; }
+    QUndoStack* undoStack() { return &m_undo; }
+    QString proxyUrl() const { return m_proxyUrl; }
+    /// The last error dialog's text (tests check it; the dialog itself is modal).
+    QString lastErrorText() const { return m_lastError; }
+    /// When false, error dialogs are not shown (only recorded), for tests.
+    void setInteractive(bool on) { m_interactive = on; }
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void updateRecentMenu();
+    void onReady(const QString& proxyUrl, const QString& adminUrl);
+    void onStats(const proxy::StatsSnapshot& s);
+    void showError(const QString& title, const QString& text);
+    QDockWidget* addDock(const QString& title, const QString& objectName, QWidget* content);
+
+    proxy::GatewayService* m_service;
+    AppSettings* m_settings;
+    QUndoStack m_undo;
+    TopologyModel* m_topology;
+    ServersModel* m_servers;
+    RequestLogModel* m_log;
+    ChartFeed* m_feed;
+    GatewayBridge* m_bridge;
+    std::unique_ptr<loadgen::LoadGenerator> m_loadgen;
+    QTabWidget* m_tabs;
+    ChartsPanel* m_charts;
+    RequestLogPage* m_logPage;
+    PlaygroundPage* m_playground;
+    TutorialPage* m_tutorial;
+    TopologyPanel* m_topologyPanel;
+    ServersPanel* m_serversPanel;
+    LoadPanel* m_loadPanel;
+    YamlPanel* m_yaml;
+    DoctorPanel* m_doctor;
+    QPlainTextEdit* m_events;
+    QDockWidget* m_topologyDock;
+    QDockWidget* m_serversDock;
+    QDockWidget* m_loadDock;
+    QDockWidget* m_yamlDock;
+    QDockWidget* m_doctorDock;
+    QDockWidget* m_eventsDock;
+    QMenu* m_recentMenu = nullptr;
+    QMenu* m_viewMenu = nullptr;
+    QLabel* m_statusUrls;
+    QLabel* m_statusStats;
+    QString m_proxyUrl;
+    QString m_adminUrl;
+    QString m_lastError;
+    bool m_interactive = true;
+};
+
+}  // namespace aigw::ui
