@@ -8,6 +8,8 @@ const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
         {"check", "validate manifests and explain what the real gateway will do", runCheck},
         {"export", "write the manifests as kubectl-applyable YAML", runExport},
+        {"gui", "the desktop app: topology, servers, load, charts, tutorial (default with a display)", runGui},
+        {"screenshots", "render the main window in each state under load to PNGs (--out DIR)", runScreenshots},
         {"simulate", "run N requests through the routing core in virtual time (no sockets)", runSimulate},
     };
     return table;

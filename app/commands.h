@@ -24,6 +24,11 @@ int runCheck(const Args& args);
 /// `export [FILE...]`: deterministic, kubectl-applyable YAML (cmd_export.cpp).
 int runExport(const Args& args);
 
+/// `gui`: the desktop app with the gateway and model servers started (cmd_gui.cpp).
+int runGui(const Args& args);
+/// `screenshots --out DIR`: drives the window through both tickets under load, one PNG per view.
+int runScreenshots(const Args& args);
+
 /// Mode used when aigw-sim is started without a mode name.
 int runDefault(const Args& args);
 

@@ -277,7 +277,7 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     p.setRenderHint(QPainter::Antialiasing, false);
     const auto& buf = m_feed->buffers();
     const auto& lanes = buf.lanes();
-    const int left = 150, right = 12, top = 26, bottom = 40;
+    const int left = 220, right = 12, top = 26, bottom = 40;
     const QRect plot(left, top, std::max(10, width() - left - right), std::max(10, height() - top - bottom));
     const double now = m_feed->now();
     const double window = m_feed->windowSeconds();
@@ -301,7 +301,7 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
         p.fillRect(band, l % 2 ? QColor(248, 248, 248) : QColor(238, 241, 246));
         p.setPen(laneColor(l).darker(130));
         p.drawText(QRectF(4, band.top(), left - 10, band.height()), Qt::AlignRight | Qt::AlignVCenter,
-                   QString::fromStdString(lanes[static_cast<std::size_t>(l)]));
+                   p.fontMetrics().elidedText(QString::fromStdString(lanes[static_cast<std::size_t>(l)]), Qt::ElideLeft, left - 12));
     }
     if (lanes.empty()) {
         p.setPen(Qt::gray);

@@ -308,7 +308,7 @@ void MainWindow::onReady(const QString& proxyUrl, const QString& adminUrl) {
 }
 
 void MainWindow::onStats(const proxy::StatsSnapshot& s) {
-    m_statusStats->setText(QStringLiteral("%1 req/s &nbsp; errors %2% &nbsp; p50 %3 ms &nbsp; p99 %4 ms &nbsp; in flight %5")
+    m_statusStats->setText(QStringLiteral("%1 req/s   errors %2%   p50 %3 ms   p99 %4 ms   in flight %5")
                                .arg(s.requestsPerSecond, 0, 'f', 0)
                                .arg(s.errorRate * 100, 0, 'f', 1)
                                .arg(s.p50Ms, 0, 'f', 1)

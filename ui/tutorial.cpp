@@ -22,8 +22,12 @@ namespace aigw::ui {
 
 config::Config withAttemptsPerPriority(config::Config config, std::optional<std::int64_t> value) {
     for (auto& p : config.trafficPolicies)
-        if (p.retry)
+        if (p.retry) {
             p.retry->numAttemptsPerPriority = value;
+            // The tutorial's policy has no passive health check; the built-in scenario's corrected
+            // policy has one. Both states shown here are retry-only, as in the tutorial.
+            p.passive.reset();
+        }
     return config;
 }
 

@@ -21,8 +21,9 @@ namespace aigw::ui {
 
 class MainWindow;
 
-/// Sets or clears `numAttemptsPerPriority` on every BackendTrafficPolicy retry: std::nullopt is the
-/// tutorial's policy as written (retries stay on priority 0), 1 is the fix.
+/// Sets or clears `numAttemptsPerPriority` on every BackendTrafficPolicy retry and drops the passive
+/// health check (the tutorial has none): std::nullopt is the tutorial's policy as written (retries
+/// stay on priority 0), 1 is the fix.
 config::Config withAttemptsPerPriority(config::Config config, std::optional<std::int64_t> value);
 
 struct TutorialStep {
