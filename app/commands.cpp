@@ -11,11 +11,14 @@ const std::vector<Command>& commands() {
         {"gui", "the desktop app: topology, servers, load, charts, tutorial (default with a display)", runGui},
         {"screenshots", "render the main window in each state under load to PNGs (--out DIR)", runScreenshots},
         {"simulate", "run N requests through the routing core in virtual time (no sockets)", runSimulate},
+        {"headless", "gateway + model servers + admin API without a window (also --headless)", runHeadless},
     };
     return table;
 }
 
 int runDefault(const Args& args) {
+    if (!args.empty() && args[0] == "--headless")
+        return runHeadless(Args(args.begin() + 1, args.end()));
     (void)args;
     return runCheck({});
 }

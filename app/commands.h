@@ -19,6 +19,9 @@ const std::vector<Command>& commands();
 /// `simulate`: N requests through the routing core in virtual time (cmd_simulate.cpp).
 int runSimulate(const Args& args);
 
+/// `--headless`: the data plane (proxy, model servers, admin API) without a window (cmd_headless.cpp).
+int runHeadless(const Args& args);
+
 /// `check [FILE...]`: validation errors and config doctor findings (cmd_check.cpp).
 int runCheck(const Args& args);
 /// `export [FILE...]`: deterministic, kubectl-applyable YAML (cmd_export.cpp).

@@ -1,0 +1,175 @@
+// `aigw-sim --headless`: the data plane without a window. Prints one READY line when both
+// listeners are bound; SIGINT/SIGTERM drain in-flight requests and stop the child servers.
+#include <QCoreApplication>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config/builtin.h"
+#include "config/loader.h"
+#include "proxy/gateway_service.h"
+
+namespace aigw::app {
+namespace {
+
+int g_signalFds[2] = {-1, -1};
+
+void onSignal(int sig) {
+    const char c = static_cast<char>(sig);
+    [[maybe_unused]] auto n = ::write(g_signalFds[1], &c, 1);
+}
+
+const char* kUsage =
+    "usage: aigw-sim --headless [--config FILE...] [--listen HOST:PORT] [--admin HOST:PORT]\n"
+    "                           [--allow-remote] [--no-debug-headers] [--no-servers]\n"
+    "\n"
+    "Runs the gateway (OpenAI-compatible proxy), its model servers and the admin API without a window.\n"
+    "  --config FILE...     YAML manifests (several files allowed); default: the built-in scenario\n"
+    "  --listen HOST:PORT   proxy address (default 127.0.0.1:8080; port 0 picks a free port)\n"
+    "  --admin HOST:PORT    admin API address (default 127.0.0.1:9901)\n"
+    "  --allow-remote       allow binding a non-loopback address\n"
+    "  --no-debug-headers   omit the simulator's x-aigw-backend / x-aigw-attempts response headers\n"
+    "  --no-servers         do not spawn model servers (start them later through the admin API)\n"
+    "When ready it prints: READY proxy=http://HOST:PORT admin=http://HOST:PORT\n";
+
+bool parseHostPort(const std::string& text, QString& host, quint16& port, std::string& error) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) {
+        error = "expected HOST:PORT, got '" + text + "'";
+        return false;
+    }
+    std::string h = text.substr(0, colon);
+    const std::string p = text.substr(colon + 1);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']')
+        h = h.substr(1, h.size() - 2);
+    if (h.empty() || p.empty() || p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5 ||
+        std::stoul(p) > 65535) {
+        error = "expected HOST:PORT with a port 0-65535, got '" + text + "'";
+        return false;
+    }
+    host = QString::fromStdString(h);
+    port = static_cast<quint16>(std::stoul(p));
+    return true;
+}
+
+}  // namespace
+
+int runHeadless(const Args& args) {
+    proxy::GatewayService::Options options;
+    std::vector<std::string> files;
+    QString adminHost = QStringLiteral("127.0.0.1");
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto needValue = [&](const char* what) -> const std::string* {
+            if (i + 1 >= args.size()) {
+                std::fprintf(stderr, "aigw-sim: %s needs %s\n", a.c_str(), what);
+                return nullptr;
+            }
+            return &args[++i];
+        };
+        std::string error;
+        if (a == "--help" || a == "-h") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        } else if (a == "--headless") {
+            continue;
+        } else if (a == "--config") {
+            const std::string* v = needValue("a file");
+            if (!v)
+                return 2;
+            files.push_back(*v);
+            while (i + 1 < args.size() && args[i + 1].rfind("-", 0) != 0)
+                files.push_back(args[++i]);
+        } else if (a == "--listen") {
+            const std::string* v = needValue("HOST:PORT");
+            if (!v || !parseHostPort(*v, options.listenHost, options.proxyPort, error)) {
+                if (!error.empty())
+                    std::fprintf(stderr, "aigw-sim: --listen: %s\n", error.c_str());
+                return 2;
+            }
+        } else if (a == "--admin") {
+            const std::string* v = needValue("HOST:PORT");
+            if (!v || !parseHostPort(*v, adminHost, options.adminPort, error)) {
+                if (!error.empty())
+                    std::fprintf(stderr, "aigw-sim: --admin: %s\n", error.c_str());
+                return 2;
+            }
+        } else if (a == "--allow-remote") {
+            options.allowRemote = true;
+        } else if (a == "--no-debug-headers") {
+            options.debugHeaders = false;
+        } else if (a == "--no-servers") {
+            options.startServers = false;
+        } else {
+            std::fprintf(stderr, "aigw-sim: unknown option '%s'\n\n%s", a.c_str(), kUsage);
+            return 2;
+        }
+    }
+    options.adminHost = adminHost;
+
+    config::LoadResult loaded;
+    if (files.empty())
+        loaded.config = config::builtinScenario();
+    else
+        loaded = config::loadFiles(files);
+    if (!loaded.ok()) {
+        for (const auto& e : loaded.errors)
+            std::fprintf(stderr, "%s\n", e.toString().c_str());
+        std::fprintf(stderr, "aigw-sim: the configuration has %zu error(s); not starting\n", loaded.errors.size());
+        return 1;
+    }
+
+    int argc = 1;
+    char name[] = "aigw-sim";
+    char* argv[] = {name, nullptr};
+    QCoreApplication app(argc, argv);
+
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalFds) != 0) {
+        std::perror("aigw-sim: socketpair");
+        return 1;
+    }
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+
+    proxy::GatewayService service;
+    int exitCode = 0;
+    QSocketNotifier notifier(g_signalFds[0], QSocketNotifier::Read);
+    bool stopping = false;
+    QObject::connect(&notifier, &QSocketNotifier::activated, &app, [&] {
+        char c = 0;
+        [[maybe_unused]] auto n = ::read(g_signalFds[0], &c, 1);
+        if (stopping) {
+            std::fprintf(stderr, "aigw-sim: second signal, exiting now\n");
+            QCoreApplication::exit(130);
+            return;
+        }
+        stopping = true;
+        std::fprintf(stderr, "aigw-sim: draining in-flight requests and stopping servers\n");
+        service.stop();
+    });
+    QObject::connect(&service, &proxy::GatewayService::ready, &app, [](const QString& proxyUrl, const QString& adminUrl) {
+        std::printf("READY proxy=%s admin=%s\n", qPrintable(proxyUrl), qPrintable(adminUrl));
+        std::fflush(stdout);
+    });
+    QObject::connect(&service, &proxy::GatewayService::failed, &app, [&](const QString& error) {
+        std::fprintf(stderr, "aigw-sim: %s\n", qPrintable(error));
+        exitCode = 1;
+        QCoreApplication::exit(1);
+    });
+    QObject::connect(&service, &proxy::GatewayService::stopped, &app, [] { QCoreApplication::exit(0); });
+
+    service.start(loaded.config, options);
+    const int rc = app.exec();
+    return exitCode ? exitCode : rc;
+}
+
+}  // namespace aigw::app
