@@ -156,12 +156,13 @@ void GatewayBridge::drainNow() {
             case proxy::ServerState::Ready: kind = MarkerKind::ServerStarted; break;
             default: mark = false; break;
             }
-            // "ready" right after start-up is not news; mark it only after a stop/delete/failure.
-            const auto prev = m_lastState.find(e.name);
-            if (kind == MarkerKind::ServerStarted &&
-                (prev == m_lastState.end() || prev->second == proxy::ServerState::Starting ||
-                 prev->second == proxy::ServerState::Pulling || prev->second == proxy::ServerState::Faulted))
-                mark = false;
+            // "ready" right after start-up is not news; mark it only after a stop/delete/failure
+            // (the server passes through "starting" on the way back, so remember it was down).
+            if (e.state == proxy::ServerState::Stopped || e.state == proxy::ServerState::Deleted ||
+                e.state == proxy::ServerState::Failed)
+                m_wasDown.insert(e.name);
+            if (kind == MarkerKind::ServerStarted && mark)
+                mark = m_wasDown.erase(e.name) > 0;
             m_lastState[e.name] = e.state;
             if (mark)
                 markerForServer(e.name, static_cast<int>(kind),

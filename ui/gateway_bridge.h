@@ -74,6 +74,7 @@ private:
     std::map<std::string, std::set<std::string>> m_outOfRotation;  ///< backend -> host keys out
     std::map<std::string, double> m_lastSkipMarker;                 ///< backend -> session time
     std::map<QString, proxy::ServerState> m_lastState;
+    std::set<QString> m_wasDown;  ///< servers seen stopped/deleted/failed since their last ready
     proxy::StatsSnapshot m_stats;
     std::uint64_t m_recordsSeen = 0;
 };
