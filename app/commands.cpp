@@ -1,16 +1,19 @@
 #include "commands.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace aigw::app {
 
 // Each mode is defined in its own cmd_*.cpp.
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
+        {"simulate", "run N requests through the routing core in virtual time (no sockets)", runSimulate},
         {"check", "validate manifests and explain what the real gateway will do", runCheck},
         {"export", "write the manifests as kubectl-applyable YAML", runExport},
         {"gui", "the desktop app: topology, servers, load, charts, tutorial (default with a display)", runGui},
         {"screenshots", "render the main window in each state under load to PNGs (--out DIR)", runScreenshots},
-        {"simulate", "run N requests through the routing core in virtual time (no sockets)", runSimulate},
         {"headless", "gateway + model servers + admin API without a window (also --headless)", runHeadless},
     };
     return table;
@@ -19,8 +22,13 @@ const std::vector<Command>& commands() {
 int runDefault(const Args& args) {
     if (!args.empty() && args[0] == "--headless")
         return runHeadless(Args(args.begin() + 1, args.end()));
-    (void)args;
-    return runCheck({});
+    // The desktop app needs a display; without one the same scenario runs headless.
+    const bool display = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY") || std::getenv("QT_QPA_PLATFORM");
+    if (display)
+        return runGui(args);
+    std::fprintf(stderr, "aigw-sim: no display (DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM are unset): "
+                         "running the gateway headless; see `aigw-sim --help`\n");
+    return runHeadless(args);
 }
 
 }  // namespace aigw::app
