@@ -124,6 +124,10 @@ int runHeadless(const Args& args) {
         return 1;
     }
 
+    // Qt's plain Unix event dispatcher: without a GUI there is nothing glib must integrate with, and
+    // it costs less per socket event on the proxy's hot path (bench/proxy_bench.sh).
+    if (qEnvironmentVariableIsEmpty("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
     int argc = 1;
     char name[] = "aigw-sim";
     char* argv[] = {name, nullptr};

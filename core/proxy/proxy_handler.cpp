@@ -98,6 +98,38 @@ void readUsage(const nlohmann::json& j, ExchangeState& ex) {
     }
 }
 
+/// `model` and `usage` of a whole OpenAI JSON response for the gen_ai metrics, without parsing the
+/// whole body (the generated text dominates it): an unescaped `"model"` / `"usage"` can only be a key.
+void readUsageFast(const QByteArray& body, ExchangeState& ex) {
+    if (const auto m = body.indexOf("\"model\""); m >= 0) {
+        const auto q1 = body.indexOf('"', body.indexOf(':', m + 7) + 1);
+        const auto q2 = q1 >= 0 ? body.indexOf('"', q1 + 1) : -1;
+        if (q1 >= 0 && q2 > q1 && q2 - q1 < 512)
+            ex.responseModel = body.mid(q1 + 1, q2 - q1 - 1).toStdString();
+    }
+    const auto u = body.lastIndexOf("\"usage\"");
+    if (u < 0)
+        return;
+    const auto open = body.indexOf('{', u);
+    if (open < 0)
+        return;
+    qsizetype close = -1;
+    int depth = 0;
+    for (qsizetype i = open; i < body.size(); ++i) {  // usage holds numbers and nested *_details objects
+        if (body[i] == '{')
+            ++depth;
+        else if (body[i] == '}' && --depth == 0) {
+            close = i;
+            break;
+        }
+    }
+    if (close < 0)
+        return;
+    const auto j = nlohmann::json::parse(body.constData() + open, body.constData() + close + 1, nullptr, false);
+    if (j.is_object())
+        readUsage(nlohmann::json{{"usage", j}}, ex);
+}
+
 /// Reads `usage` and `model` from SSE `data:` lines as they pass (the real gateway does the same in
 /// extractUsageFromBufferEvent); bytes are forwarded unchanged regardless.
 void scanSse(ExchangeState& ex, const QByteArray& data) {
@@ -124,7 +156,53 @@ void scanSse(ExchangeState& ex, const QByteArray& data) {
 ProxyHandler::ProxyHandler(routing::Engine& engine, http::HttpClient& client, Supervisor& supervisor,
                            Scheduler& scheduler, Clock& clock, Metrics& metrics, Options options, QObject* parent)
     : QObject(parent), m_engine(engine), m_client(client), m_supervisor(supervisor), m_scheduler(scheduler),
-      m_clock(clock), m_metrics(metrics), m_options(options) {}
+      m_clock(clock), m_metrics(metrics), m_options(options), m_deadlineTimer(new QTimer(this)) {
+    m_deadlineTimer->setSingleShot(true);
+    m_deadlineTimer->setTimerType(Qt::PreciseTimer);
+    connect(m_deadlineTimer, &QTimer::timeout, this, &ProxyHandler::fireDeadlines);
+}
+
+std::uint64_t ProxyHandler::armDeadline(Duration after, std::function<void()> fn) {
+    const std::uint64_t id = m_nextDeadline++;
+    const TimePoint at = m_clock.now() + std::max(after, Duration::zero());
+    const bool earliest = m_deadlineOrder.empty() || at < m_deadlineOrder.begin()->first;
+    m_deadlineOrder.emplace(at, id);
+    m_deadlines.emplace(id, std::make_pair(at, std::move(fn)));
+    if (earliest)
+        rearmDeadlineTimer();
+    return id;
+}
+
+void ProxyHandler::cancelDeadline(std::uint64_t id) {
+    auto it = m_deadlines.find(id);
+    if (it == m_deadlines.end())
+        return;
+    m_deadlineOrder.erase({it->second.first, id});
+    m_deadlines.erase(it);
+    // The timer may fire early for a cancelled deadline; fireDeadlines() then just re-arms.
+}
+
+void ProxyHandler::rearmDeadlineTimer() {
+    if (m_deadlineOrder.empty()) {
+        m_deadlineTimer->stop();
+        return;
+    }
+    const auto wait = m_deadlineOrder.begin()->first - m_clock.now();
+    const auto msecs = std::chrono::ceil<std::chrono::milliseconds>(std::max(wait, Duration::zero()));
+    m_deadlineTimer->start(msecs);
+}
+
+void ProxyHandler::fireDeadlines() {
+    const TimePoint now = m_clock.now();
+    while (!m_deadlineOrder.empty() && m_deadlineOrder.begin()->first <= now) {
+        const auto id = m_deadlineOrder.begin()->second;
+        m_deadlineOrder.erase(m_deadlineOrder.begin());
+        auto node = m_deadlines.extract(id);
+        if (!node.empty())
+            node.mapped().second();
+    }
+    rearmDeadlineTimer();
+}
 
 ProxyHandler::~ProxyHandler() = default;
 
@@ -293,7 +371,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
         req.idleTimeoutMs = msClamp(*target.streamIdleTimeout);
 
     std::weak_ptr<ExchangeState> weak = ex;
-    ex->attemptTimer = m_scheduler.schedule(budget, [this, weak] {
+    ex->attemptTimer = armDeadline(budget, [this, weak] {
         auto e = weak.lock();
         if (!e || e->done)
             return;
@@ -347,7 +425,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
         auto e = weak.lock();
         if (!e || e->done)
             return;
-        m_scheduler.cancel(e->attemptTimer);
+        cancelDeadline(e->attemptTimer);
         e->attemptTimer = 0;
         routing::AttemptOutcome o = routing::AttemptOutcome::httpStatus(e->head.status);
         o.headersSent = e->streaming;
@@ -358,7 +436,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
         auto e = weak.lock();
         if (!e || e->done)
             return;
-        m_scheduler.cancel(e->attemptTimer);
+        cancelDeadline(e->attemptTimer);
         e->attemptTimer = 0;
         routing::AttemptOutcome o = routing::AttemptOutcome::failed(classify(err.kind));
         if (err.headersReceived) {
@@ -423,11 +501,8 @@ void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routi
             out.add(n, v);
     QByteArray body = std::move(ex->body);
     wrapNonJsonError(ex->head.status, out, body);
-    if (ex->head.status == 200) {
-        const auto j = nlohmann::json::parse(body.constData(), body.constData() + body.size(), nullptr, false);
-        if (j.is_object())
-            readUsage(j, *ex);
-    }
+    if (ex->head.status == 200)
+        readUsageFast(body, *ex);
     if (m_options.debugHeaders) {
         out.set("x-aigw-backend", ex->target.backend);
         out.set("x-aigw-attempts", std::to_string(rec.attempts.size()));
@@ -452,8 +527,9 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     --m_inFlight;
     // Released after this call chain unwinds (callers still hold `ex`).
     m_exchanges.erase(ex.get());
-    m_scheduler.cancel(ex->attemptTimer);
-    m_scheduler.cancel(ex->waitTimer);
+    cancelDeadline(ex->attemptTimer);
+    if (ex->waitTimer)
+        m_scheduler.cancel(ex->waitTimer);
     const auto now = m_clock.now();
     const auto& rec = ex->req->record();
     RequestMetrics rm;
