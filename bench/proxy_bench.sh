@@ -25,20 +25,22 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-# Starts "$@" in the background, waits for a line starting with $prefix on stdout, prints that line.
+# Starts "$@" in the background (not in a subshell, so cleanup knows its pid) and waits until it
+# printed a line starting with $prefix on stdout; the line is then in $log.
 start_and_wait() {
   local prefix=$1 log=$2; shift 2
   "$@" >"$log" 2>"$log.err" &
   PIDS+=($!)
   for _ in $(seq 1 200); do
-    if grep -q "^$prefix" "$log" 2>/dev/null; then grep -m1 "^$prefix" "$log"; return 0; fi
+    grep -q "^$prefix" "$log" 2>/dev/null && return 0
     sleep 0.05
   done
   echo "proxy_bench: '$*' did not print $prefix; stderr:" >&2; cat "$log.err" >&2; exit 1
 }
 
-MOCK_URL=$(start_and_wait READY "$WORK/mock.out" "$MOCK" --listen 127.0.0.1:0 --name bench --model bench:1b \
-  --first-token-ms 0 --tokens-per-second 0 --log-level error | awk '{print $2}')
+start_and_wait READY "$WORK/mock.out" "$MOCK" --listen 127.0.0.1:0 --name bench --model bench:1b \
+  --first-token-ms 0 --tokens-per-second 0 --log-level error
+MOCK_URL=$(grep -m1 '^READY' "$WORK/mock.out" | awk '{print $2}')
 MOCK_PORT=${MOCK_URL##*:}
 
 cat >"$WORK/bench.yaml" <<YAML
@@ -73,8 +75,9 @@ spec:
     - fqdn: {hostname: bench.default.svc.cluster.local, port: 80}
 YAML
 
-GW_LINE=$(start_and_wait READY "$WORK/gw.out" "$SIM" --headless --config "$WORK/bench.yaml" \
-  --listen 127.0.0.1:0 --admin 127.0.0.1:0 --no-debug-headers)
+start_and_wait READY "$WORK/gw.out" "$SIM" --headless --config "$WORK/bench.yaml" \
+  --listen 127.0.0.1:0 --admin 127.0.0.1:0 --no-debug-headers
+GW_LINE=$(grep -m1 '^READY' "$WORK/gw.out")
 GW_URL=$(sed -E 's/.*proxy=([^ ]+).*/\1/' <<<"$GW_LINE")
 
 NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
