@@ -28,6 +28,42 @@ SourceLocation fromMark(const std::string& file, const YAML::Mark& mark) {
     return loc;
 }
 
+/// Aliases can make a document refer to itself (`a: &x [*x]`) or expand exponentially (nested
+/// aliases, "billion laughs"). Both would make every later walk over the node endless, so such a
+/// document is rejected here, before anything else walks it.
+std::string structureProblem(const YAML::Node& node, std::vector<YAML::Node>& ancestors, std::size_t& budget) {
+    constexpr std::size_t kMaxDepth = 200;
+    if (budget == 0)
+        return "document expands to too many nodes (aliases?)";
+    --budget;
+    if (!node.IsMap() && !node.IsSequence())
+        return {};
+    for (const auto& a : ancestors)
+        if (a.is(node))
+            return "an alias refers to a node that contains it (recursive structure)";
+    if (ancestors.size() >= kMaxDepth)
+        return "nested too deeply";
+    ancestors.push_back(node);
+    std::string problem;
+    if (node.IsMap()) {
+        for (const auto& kv : node) {
+            problem = structureProblem(kv.first, ancestors, budget);
+            if (problem.empty())
+                problem = structureProblem(kv.second, ancestors, budget);
+            if (!problem.empty())
+                break;
+        }
+    } else {
+        for (const auto& item : node) {
+            problem = structureProblem(item, ancestors, budget);
+            if (!problem.empty())
+                break;
+        }
+    }
+    ancestors.pop_back();
+    return problem;
+}
+
 /// Records where every path of the document is. A scalar points at its value; a block map or list
 /// under a key points at the key, which is the line a reader looks for.
 void recordLocations(const YAML::Node& node, const std::string& path, const SourceLocation& here,
@@ -490,6 +526,12 @@ void addDocument(const YAML::Node& root, const std::string& file, std::size_t do
     doc.where = fromMark(file, root.Mark());
     if (doc.where.line == 0)
         doc.where.line = 1;
+    std::vector<YAML::Node> ancestors;
+    std::size_t budget = 1'000'000;
+    if (const std::string problem = structureProblem(root, ancestors, budget); !problem.empty()) {
+        errors.push_back(Error{doc.where, "malformed YAML: " + problem});
+        return;
+    }
     recordLocations(root, "", doc.where, file, doc.locations);
     DocReader r(doc, errors);
     if (!root.IsMap()) {
