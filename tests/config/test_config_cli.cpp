@@ -1,0 +1,172 @@
+// The check and export commands, run as the built binary on the samples.
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "config/exporter.h"
+#include "config/loader.h"
+#include "config_test_util.h"
+
+using namespace aigw::config;
+using namespace aigw::config::test;
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QString out;
+    QString err;
+};
+
+Run run(const QStringList& args) {
+    QProcess p;
+    p.start(qEnvironmentVariable("AIGW_BUILD_DIR") + "/app/aigw-sim", args);
+    Run r;
+    if (!p.waitForFinished(60000))
+        return r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+QStringList samples() {
+    QStringList l;
+    for (const auto& p : allSamplePaths())
+        l << QString::fromStdString(p);
+    return l;
+}
+
+}  // namespace
+
+class TestConfigCli : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() {
+        QVERIFY2(!qEnvironmentVariable("AIGW_BUILD_DIR").isEmpty(), "run through ctest (AIGW_BUILD_DIR)");
+    }
+
+    void checkSamples() {
+        // Finding 1 on the tutorial's policy, nothing on the corrected one; no errors.
+        const Run r = run(QStringList{"check"} + samples());
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("provider-fallback.yaml:83:3: warning[retry-stays-on-priority-0]: BackendTrafficPolicy "
+                                "default/envoy-ai-gateway-fallback-policy: "),
+                 qPrintable(r.out));
+        QCOMPARE(r.out.count("warning["), 1);
+        QVERIFY(!r.out.contains("BackendTrafficPolicy default/envoy-ai-gateway-fallback-policy-corrected:"));
+        QVERIFY(r.out.contains("21 documents: 0 errors, 1 warnings, 6 infos"));
+    }
+
+    void checkTheTutorialPolicyAlone() {
+        const Run r = run({"check", QString::fromStdString(samplePath("gateway-setup.yaml")),
+                           QString::fromStdString(samplePath("provider-fallback.yaml"))});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("warning[retry-stays-on-priority-0]"));
+        QVERIFY(r.out.contains("    fix:\n") || r.out.contains("  fix:\n"));
+    }
+
+    void checkReportsErrorsAndExitsOne() {
+        QTemporaryDir dir;
+        const QString bad = dir.filePath("bad.yaml");
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("apiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend\nmetadata:\n  name: x\nspec:\n"
+                "  schema:\n    name: OpenAI\n  backendRef:\n    name: svc\n    kind: Service\n");
+        f.close();
+        const Run r = run({"check", bad});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.out.contains(bad + ":8:3: spec.backendRef: BackendRef must be a Backend resource of Envoy Gateway"), qPrintable(r.out));
+        const Run e = run({"export", bad});
+        QCOMPARE(e.code, 1);
+        QVERIFY(e.out.isEmpty());
+        QVERIFY(e.err.contains("not exported"));
+    }
+
+    void checkBuiltin() {
+        const Run c = run({"check"});
+        QCOMPARE(c.code, 0);
+        QVERIFY(c.out.contains("built-in default scenario"));
+        QVERIFY(!c.out.contains("warning["));
+        QVERIFY(c.out.contains("20 documents: 0 errors, 0 warnings, 5 infos"));
+    }
+
+    void exportBuiltinReimportsIdentically() {
+        QTemporaryDir dir;
+        const QString out = dir.filePath("out.yaml");
+        QCOMPARE(run({"export", "-o", out}).code, 0);
+        const LoadResult exported = loadFiles({out.toStdString()});
+        QVERIFY2(exported.ok(), joinErrors(exported.errors).c_str());
+        // Re-exporting the export gives the same bytes.
+        const Run again = run({"export", out});
+        QCOMPARE(again.code, 0);
+        QCOMPARE(again.out.toStdString(), readFile(out.toStdString()));
+        // And the model is the built-in one (apiVersions as exported: v1beta1).
+        const Run builtin = run({"export", "--api-version", "v1alpha1"});
+        QCOMPARE(builtin.code, 0);
+        QVERIFY(builtin.out.contains("apiVersion: aigateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute"));
+        QVERIFY(!builtin.out.contains("aigateway.envoyproxy.io/v1beta1"));
+    }
+
+    void exportSamplesRoundTrip() {
+        const Run r = run(QStringList{"export"} + samples());
+        QCOMPARE(r.code, 0);
+        LoadResult original = loadFiles(allSamplePaths());
+        setAiVersion(original.config, "v1beta1");
+        const LoadResult exported = loadString(r.out.toStdString(), "exported.yaml");
+        QVERIFY(exported.ok());
+        QCOMPARE(modelDifference(original.config, exported.config), std::string());
+    }
+
+    void stripSim() {
+        QTemporaryDir dir;
+        const QString in = dir.filePath("sim.yaml");
+        QFile f(in);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray::fromStdString(readFile(samplePath("gateway-setup.yaml"))) +
+                "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata:\n  name: b\n  annotations:\n"
+                "    aigw-sim/mode: mock\n    team: x\nspec:\n  endpoints:\n    - fqdn:\n        hostname: b.default.svc\n        port: 80\n");
+        f.close();
+        QVERIFY(run({"export", in}).out.contains("aigw-sim/mode: mock"));
+        const Run s = run({"export", in, "--strip-sim"});
+        QCOMPARE(s.code, 0);
+        QVERIFY(!s.out.contains("aigw-sim/"));
+        QVERIFY(s.out.contains("team: x"));
+    }
+
+    void badArguments_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("check unknown option") << QStringList{"check", "--nope"} << "unknown option '--nope'";
+        QTest::newRow("export bad version") << QStringList{"export", "--api-version", "v2"} << "unsupported --api-version 'v2'";
+        QTest::newRow("export version missing") << QStringList{"export", "--api-version"} << "--api-version needs a value";
+        QTest::newRow("export -o missing") << QStringList{"export", "-o"} << "-o needs a file name";
+        QTest::newRow("export unknown option") << QStringList{"export", "--pretty"} << "unknown option '--pretty'";
+    }
+    void badArguments() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        const Run r = run(args);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    }
+
+    void help() {
+        for (const char* mode : {"check", "export"}) {
+            const Run r = run({mode, "--help"});
+            QCOMPARE(r.code, 0);
+            QVERIFY(r.out.startsWith(QString("usage: aigw-sim ") + mode));
+        }
+        QVERIFY(run({"--help"}).out.contains("check"));
+    }
+
+    void unwritableOutput() {
+        const Run r = run({"export", "-o", "/nonexistent-dir/out.yaml"});
+        QCOMPARE(r.code, 1);
+        QVERIFY(r.err.contains("cannot write"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConfigCli)
+#include "test_config_cli.moc"
