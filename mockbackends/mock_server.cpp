@@ -504,6 +504,15 @@ void MockServer::sendLater(const std::shared_ptr<Exchange>& ex, int delayMs, int
     else QTimer::singleShot(delayMs, Qt::PreciseTimer, this, std::move(send));
 }
 
+void MockServer::sendNativeFinal(const std::shared_ptr<Exchange>& ex, int delayMs, std::function<QByteArray()> body) {
+    // The body is built when the timer fires, so durations in it (total_duration) are measured.
+    QTimer::singleShot(std::max(0, delayMs), Qt::PreciseTimer, this, [this, ex, body = std::move(body)] {
+        if (!ex->res->isOpen()) return;
+        record(ex, 200, "ok");
+        ex->res->send(200, headersFor("application/json; charset=utf-8"), body());
+    });
+}
+
 namespace {
 
 struct ChatInput {
@@ -764,12 +773,7 @@ void MockServer::serveNativeChat(const std::shared_ptr<Exchange>& ex) {
                      {"eval_duration", evalNs}};
     };
     if (!ex->stream) {
-        const int delay = ttft + std::max(0, n - 1) * interval;
-        QTimer::singleShot(std::max(0, delay), Qt::PreciseTimer, this, [this, ex, finalLine, text = g.text()] {
-            if (!ex->res->isOpen()) return;
-            record(ex, 200, "ok");
-            ex->res->send(200, headersFor("application/json; charset=utf-8"), dump(finalLine(text)));
-        });
+        sendNativeFinal(ex, ttft + std::max(0, n - 1) * interval, [finalLine, text = g.text()] { return dump(finalLine(text)); });
         return;
     }
     auto job = std::make_shared<StreamJob>();
@@ -822,12 +826,7 @@ void MockServer::serveNativeGenerate(const std::shared_ptr<Exchange>& ex) {
                      {"eval_duration", std::int64_t(std::max(1, n) * std::max(1, interval)) * 1000000}};
     };
     if (!ex->stream) {
-        const int delay = ttft + std::max(0, n - 1) * interval;
-        QTimer::singleShot(std::max(0, delay), Qt::PreciseTimer, this, [this, ex, finalLine, text = g.text()] {
-            if (!ex->res->isOpen()) return;
-            record(ex, 200, "ok");
-            ex->res->send(200, headersFor("application/json; charset=utf-8"), dump(finalLine(text)));
-        });
+        sendNativeFinal(ex, ttft + std::max(0, n - 1) * interval, [finalLine, text = g.text()] { return dump(finalLine(text)); });
         return;
     }
     auto job = std::make_shared<StreamJob>();

@@ -11,6 +11,7 @@
 //   GET    /_mock/stats   {"name", "models", "requests", "byModel": {model: n}, "recent": [...]}
 //   DELETE /_mock/stats   reset the counters
 
+#include <functional>
 #include <QObject>
 #include <QString>
 
@@ -105,6 +106,8 @@ private:
     void sendFaultError(const std::shared_ptr<Exchange>& ex, int status);
     void sendLater(const std::shared_ptr<Exchange>& ex, int delayMs, int status, const std::string& contentType,
                    QByteArray body);
+    /// Sends a non-streamed Ollama-native reply (/api/chat, /api/generate) after delayMs.
+    void sendNativeFinal(const std::shared_ptr<Exchange>& ex, int delayMs, std::function<QByteArray()> body);
     void record(const std::shared_ptr<Exchange>& ex, int status, const char* outcome);
     void markLoaded(const std::string& model);
     void park(const std::shared_ptr<http::HttpResponder>& res, std::shared_ptr<void> keepAlive);
