@@ -3,7 +3,9 @@
 // They hold only values (no pointers into the engine), so they can be copied to another thread
 // (the UI bridge drains them in batches) and outlive the config snapshot that produced them.
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,7 +57,22 @@ struct RequestRecord {
     Duration latency{};        ///< start to response
     std::string error;         ///< body of a gateway-generated reply (404, 503, 504...), empty otherwise
     bool localReply = false;   ///< the gateway produced the response (no upstream response forwarded)
+
+    // What went upstream and what came back, filled by the live proxy once the client's response has
+    // ended (streams included); the simulator has no bodies and leaves them empty.
+    bool stream = false;                        ///< the client asked for "stream": true
+    std::optional<Duration> timeToFirstToken;   ///< start to the first response body byte forwarded to the client
+    std::optional<int> promptTokens;            ///< the response's usage.prompt_tokens, when it reported usage
+    std::optional<int> completionTokens;        ///< usage.completion_tokens
+    std::string upstreamBody;   ///< body of the answering (else the last) attempt as sent upstream, model rewritten
+    std::string responseBody;   ///< response body the client got (the SSE text for streams)
+    bool upstreamBodyTruncated = false;  ///< upstreamBody holds only the first kRecordBodyLimit bytes
+    bool responseBodyTruncated = false;  ///< responseBody holds only the first kRecordBodyLimit bytes
 };
+
+/// How much of each body a record keeps: enough for the request log's details pane, bounded so the
+/// UI's ring buffer of records stays small.
+inline constexpr std::size_t kRecordBodyLimit = 16 * 1024;
 
 /// A host's outlier/endpoint state changed.
 struct HostEvent {
