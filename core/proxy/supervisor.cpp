@@ -356,9 +356,14 @@ void Supervisor::spawnOllama(Server& s) {
         Server* srv = find(name);
         if (!srv || srv->generation != gen)
             return;
+        // Ollama says why it quit (port in use, bad OLLAMA_HOST...) on its last line: show it.
+        for (const auto& line : QString::fromUtf8(srv->process->readAllStandardOutput()).split('\n', Qt::SkipEmptyParts))
+            appendLog(*srv, line);
         srv->process->deleteLater();
         srv->process = nullptr;
         srv->error = QStringLiteral("ollama serve exited with code %1").arg(code);
+        if (const QString last = lastLogLine(*srv); !last.isEmpty())
+            srv->error += QStringLiteral(": ") + last;
         setState(*srv, ServerState::Failed, srv->error);
     });
     g_parentPid = ::getpid();
@@ -632,6 +637,12 @@ void Supervisor::appendLog(Server& s, const QString& line) {
             q.pop_front();
     }
     emit logLine(s.spec.name, line);
+}
+
+QString Supervisor::lastLogLine(const Server& s) const {
+    std::lock_guard lock(m_mutex);
+    const auto it = m_logs.find(s.spec.name);
+    return it == m_logs.end() || it->second.empty() ? QString() : it->second.back().trimmed();
 }
 
 void Supervisor::publish() {

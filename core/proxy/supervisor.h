@@ -113,6 +113,7 @@ private:
     void waitUntilReady(Server& s, int attemptsLeft);
     void setState(Server& s, ServerState state, const QString& message = {});
     void appendLog(Server& s, const QString& line);
+    QString lastLogLine(const Server& s) const;
     void publish();
     void killChild(Server& s);
     Server* find(const QString& name);

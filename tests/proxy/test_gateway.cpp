@@ -167,15 +167,27 @@ bool TestGateway::startService(const config::Config& cfg, proxy::GatewayService:
     opts.adminPort = 0;
     if (opts.mockBackendArgs.isEmpty())
         opts.mockBackendArgs = {"--first-token-ms", "0", "--tokens-per-second", "0"};
-    QSignalSpy ready(m_service.get(), &proxy::GatewayService::ready);
-    QSignalSpy failed(m_service.get(), &proxy::GatewayService::failed);
+    // The data plane emits ready/failed on its own thread. QSignalSpy::wait() misses a signal that
+    // arrives before it starts waiting (a real flake under ctest -j), so receive them queued on
+    // this thread and poll.
+    QString proxyUrl, adminUrl, error;
+    connect(m_service.get(), &proxy::GatewayService::ready, this, [&](const QString& p, const QString& a) {
+        proxyUrl = p;
+        adminUrl = a;
+    });
+    connect(m_service.get(), &proxy::GatewayService::failed, this, [&](const QString& e) { error = e; });
     m_service->start(cfg, opts);
-    if (!ready.wait(10000) || ready.isEmpty()) {
-        qWarning() << "not ready:" << failed;
+    QElapsedTimer t;
+    t.start();
+    while (proxyUrl.isEmpty() && error.isEmpty() && t.elapsed() < 20000)
+        QTest::qWait(5);
+    disconnect(m_service.get(), nullptr, this, nullptr);
+    if (proxyUrl.isEmpty()) {
+        qWarning() << "not ready:" << error;
         return false;
     }
-    const QUrl p(ready.first().at(0).toString());
-    const QUrl a(ready.first().at(1).toString());
+    const QUrl p(proxyUrl);
+    const QUrl a(adminUrl);
     m_host = p.host();
     m_proxyPort = static_cast<quint16>(p.port());
     m_adminPort = static_cast<quint16>(a.port());
@@ -523,14 +535,16 @@ void TestGateway::debugHeadersOff() {
 
 void TestGateway::refusesRemoteWithoutFlag() {
     m_service = std::make_unique<proxy::GatewayService>();
-    QSignalSpy failed(m_service.get(), &proxy::GatewayService::failed);
+    QString error;
+    connect(m_service.get(), &proxy::GatewayService::failed, this, [&](const QString& e) { error = e; });
     proxy::GatewayService::Options opts;
     opts.listenHost = "0.0.0.0";
     opts.proxyPort = 0;
     opts.adminPort = 0;
     m_service->start(loadYaml(soloYaml()), opts);
-    QVERIFY(failed.wait(5000));
-    QVERIFY(failed.first().at(0).toString().contains("--allow-remote"));
+    QTRY_VERIFY_WITH_TIMEOUT(!error.isEmpty(), 5000);
+    disconnect(m_service.get(), nullptr, this, nullptr);
+    QVERIFY2(error.contains("--allow-remote"), qPrintable(error));
 }
 
 void TestGateway::faults_data() {
