@@ -3,6 +3,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -53,21 +54,62 @@ RequestLogPage::RequestLogPage(RequestLogModel* model, QWidget* parent) : QWidge
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(20);
-    m_view->horizontalHeader()->setStretchLastSection(true);
-    m_view->setColumnWidth(RequestLogModel::TimeColumn, 95);
-    m_view->setColumnWidth(RequestLogModel::ModelColumn, 150);
-    m_view->setColumnWidth(RequestLogModel::RuleColumn, 230);
-    m_view->setColumnWidth(RequestLogModel::PathColumn, 330);
-    m_view->setColumnWidth(RequestLogModel::BackendColumn, 240);
-    m_view->setColumnWidth(RequestLogModel::UpstreamModelColumn, 110);
-    m_view->setColumnWidth(RequestLogModel::StatusColumn, 55);
+    m_view->horizontalHeader()->setStretchLastSection(false);
+    // Long names (routes, backends) are elided in the middle, where they differ least; the full
+    // text is in the tooltip and the details pane.
+    m_view->setTextElideMode(Qt::ElideMiddle);
+    m_view->setWordWrap(false);
+    const QFontMetrics fm(m_view->font());
+    auto width = [&fm](const QString& sample) { return fm.horizontalAdvance(sample) + 16; };
+    m_view->setColumnWidth(RequestLogModel::TimeColumn, width(QStringLiteral("00:00:00.000")));
+    m_view->setColumnWidth(RequestLogModel::ModelColumn, width(QStringLiteral("qwen-with-fallback")));
+    m_view->setColumnWidth(RequestLogModel::RuleColumn, width(QStringLiteral("default/envoy-ai-gat")));
+    m_view->setColumnWidth(RequestLogModel::PathColumn, width(QStringLiteral("qwen-primary x connect-failure -> qwen-sec")));
+    m_view->setColumnWidth(RequestLogModel::BackendColumn, width(QStringLiteral("envoy-ai-gateway-qwen-s")));
+    m_view->setColumnWidth(RequestLogModel::UpstreamModelColumn, width(QStringLiteral("qwen2.5:1.5b")));
+    m_view->setColumnWidth(RequestLogModel::StatusColumn, width(QStringLiteral("Status")));
+    m_view->setColumnWidth(RequestLogModel::LatencyColumn, width(QStringLiteral("Latency ms")));
+    m_view->setColumnWidth(RequestLogModel::TtftColumn, width(QStringLiteral("TTFT ms")));
+    m_view->setColumnWidth(RequestLogModel::TokensColumn, width(QStringLiteral("Tokens in / out")));
     split->addWidget(m_view);
-    m_details = new QPlainTextEdit;
-    m_details->setReadOnly(true);
+
+    // Details: the record's summary and attempts, the body as sent upstream (model rewritten), and
+    // the response the client got, side by side.
+    auto pane = [](const QString& title, QLabel** label, QPlainTextEdit** text, bool mono) {
+        auto* box = new QWidget;
+        auto* l = new QVBoxLayout(box);
+        l->setContentsMargins(0, 0, 0, 0);
+        l->setSpacing(2);
+        *label = new QLabel(title);
+        QFont bold = (*label)->font();
+        bold.setBold(true);
+        (*label)->setFont(bold);
+        l->addWidget(*label);
+        *text = new QPlainTextEdit;
+        (*text)->setReadOnly(true);
+        (*text)->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+        if (mono)
+            (*text)->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+        l->addWidget(*text, 1);
+        return box;
+    };
+    auto* details = new QSplitter(Qt::Horizontal);
+    QLabel* summaryTitle = nullptr;
+    details->addWidget(pane(QStringLiteral("Request and attempts"), &summaryTitle, &m_details, false));
+    details->addWidget(pane(QStringLiteral("Body sent upstream"), &m_upstreamTitle, &m_upstream, true));
+    details->addWidget(pane(QStringLiteral("Response"), &m_responseTitle, &m_response, true));
+    m_details->setObjectName(QStringLiteral("requestDetails"));
+    m_upstream->setObjectName(QStringLiteral("requestUpstreamBody"));
+    m_response->setObjectName(QStringLiteral("requestResponseBody"));
     m_details->setPlaceholderText(QStringLiteral("Select a request to see its attempts."));
-    split->addWidget(m_details);
+    m_upstream->setPlaceholderText(QStringLiteral("The request body as the gateway sent it upstream (model rewritten)."));
+    m_response->setPlaceholderText(QStringLiteral("The response body the client got."));
+    details->setStretchFactor(0, 5);
+    details->setStretchFactor(1, 4);
+    details->setStretchFactor(2, 4);
+    split->addWidget(details);
     split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 1);
+    split->setStretchFactor(1, 2);
     layout->addWidget(split, 1);
     connect(m_text, &QLineEdit::textChanged, m_filter, &RequestLogFilter::setText);
     connect(m_errors, &QCheckBox::toggled, m_filter, &RequestLogFilter::setErrorsOnly);
@@ -85,13 +127,48 @@ void RequestLogPage::selectLast() {
         m_view->selectRow(m_filter->rowCount() - 1);
 }
 
+bool RequestLogPage::selectLastMatching(const QString& text) {
+    for (int row = m_filter->rowCount() - 1; row >= 0; --row)
+        if (m_filter->index(row, RequestLogModel::PathColumn).data().toString().contains(text)) {
+            m_follow->setChecked(false);  // keep the chosen row in view while new requests arrive
+            m_view->selectRow(row);
+            m_view->scrollTo(m_filter->index(row, 0), QAbstractItemView::PositionAtCenter);
+            return true;
+        }
+    return false;
+}
+
+QString RequestLogPage::detailsText() const { return m_details->toPlainText(); }
+QString RequestLogPage::upstreamBodyText() const { return m_upstream->toPlainText(); }
+QString RequestLogPage::responseBodyText() const { return m_response->toPlainText(); }
+QString RequestLogPage::upstreamBodyTitle() const { return m_upstreamTitle->text(); }
+QString RequestLogPage::responseBodyTitle() const { return m_responseTitle->text(); }
+
 void RequestLogPage::showDetails() {
     const QModelIndex idx = m_filter->mapToSource(m_view->currentIndex());
     if (!idx.isValid()) {
         m_details->clear();
+        m_upstream->clear();
+        m_response->clear();
+        m_upstreamTitle->setText(QStringLiteral("Body sent upstream"));
+        m_responseTitle->setText(QStringLiteral("Response"));
         return;
     }
-    m_details->setPlainText(describeRecord(m_model->record(idx.row()), *m_model));
+    const auto& r = m_model->record(idx.row());
+    m_details->setPlainText(describeRecord(r, *m_model));
+    const QString upstreamModel = r.attempts.empty() ? QString() : QString::fromStdString(r.attempts.back().upstreamModel);
+    m_upstreamTitle->setText(QStringLiteral("Body sent upstream%1%2")
+                                 .arg(upstreamModel.isEmpty() ? QString() : QStringLiteral(" (model: %1)").arg(upstreamModel),
+                                      r.upstreamBodyTruncated ? QStringLiteral(" \u2014 truncated") : QString()));
+    m_upstream->setPlainText(formatBody(r.upstreamBody, r.upstreamBodyTruncated));
+    const bool local = r.responseBody.empty() && !r.responseBodyTruncated && !r.error.empty();
+    m_responseTitle->setText(QStringLiteral("Response%1%2%3")
+                                 .arg(r.finalStatus ? QStringLiteral(" (HTTP %1)").arg(r.finalStatus) : QString(),
+                                      r.stream ? QStringLiteral(", SSE stream") : QString(),
+                                      r.responseBodyTruncated ? QStringLiteral(" \u2014 truncated")
+                                      : local                 ? QStringLiteral(", generated by the gateway")
+                                                              : QString()));
+    m_response->setPlainText(formatResponse(r));
 }
 
 // ---------------------------------------------------------------- PlaygroundPage

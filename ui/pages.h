@@ -27,6 +27,16 @@ public:
     QTableView* view() const { return m_view; }
     void setFilterText(const QString& text);
     void selectLast();
+    /// Selects the newest visible row whose attempt path contains `text` (e.g. "->" for a request
+    /// that failed over); false when there is none.
+    bool selectLastMatching(const QString& text);
+
+    // The details pane's three parts, as shown (tests read them).
+    QString detailsText() const;
+    QString upstreamBodyText() const;
+    QString responseBodyText() const;
+    QString upstreamBodyTitle() const;
+    QString responseBodyTitle() const;
 
 private:
     void showDetails();
@@ -37,6 +47,10 @@ private:
     QCheckBox* m_errors;
     QCheckBox* m_follow;
     QPlainTextEdit* m_details;
+    QLabel* m_upstreamTitle;
+    QPlainTextEdit* m_upstream;
+    QLabel* m_responseTitle;
+    QPlainTextEdit* m_response;
 };
 
 /// Type a prompt, pick a virtual model, watch the answer stream in, and see which backend answered

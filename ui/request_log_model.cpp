@@ -3,6 +3,8 @@
 #include <QBrush>
 #include <QColor>
 
+#include <nlohmann/json.hpp>
+
 namespace aigw::ui {
 
 namespace {
@@ -38,6 +40,44 @@ QString upstreamModels(const routing::RequestRecord& r) {
     return r.attempts.empty() ? QString() : q(r.attempts.back().upstreamModel);
 }
 }  // namespace
+
+QString formatTtft(const routing::RequestRecord& record) {
+    return record.timeToFirstToken ? QString::number(toMs(*record.timeToFirstToken), 'f', 1) : kAbsent;
+}
+
+QString formatTokens(const routing::RequestRecord& record) {
+    if (!record.promptTokens && !record.completionTokens)
+        return kAbsent;
+    auto side = [](const std::optional<int>& v) { return v ? QString::number(*v) : kAbsent; };
+    return QStringLiteral("%1 / %2").arg(side(record.promptTokens), side(record.completionTokens));
+}
+
+QString formatBody(const std::string& body, bool truncated) {
+    if (body.empty())
+        return truncated ? QStringLiteral("(truncated to nothing)") : kAbsent;
+    QString text;
+    const auto first = body.find_first_not_of(" \t\r\n");
+    if (!truncated && first != std::string::npos && (body[first] == '{' || body[first] == '[')) {
+        // ordered_json keeps the keys in the order they were sent ("model" first, as the client
+        // wrote it); QJsonDocument would sort them. A body that is not valid JSON is shown as is.
+        const auto doc = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
+        if (!doc.is_discarded())
+            text = QString::fromStdString(doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    if (text.isEmpty())
+        text = QString::fromUtf8(body.data(), static_cast<qsizetype>(body.size()));
+    if (truncated)
+        text += QStringLiteral("\n\u2026 [truncated: only the first %1 KiB were kept]").arg(routing::kRecordBodyLimit / 1024);
+    return text;
+}
+
+QString formatResponse(const routing::RequestRecord& record) {
+    if (!record.responseBody.empty() || record.responseBodyTruncated)
+        return formatBody(record.responseBody, record.responseBodyTruncated);
+    if (!record.error.empty())
+        return formatBody(record.error, false);
+    return kAbsent;
+}
 
 QString attemptPath(const routing::RequestRecord& record) {
     QStringList parts;
@@ -115,6 +155,8 @@ QVariant RequestLogModel::data(const QModelIndex& index, int role) const {
         case UpstreamModelColumn: return upstreamModels(r);
         case StatusColumn: return r.finalStatus;
         case LatencyColumn: return QString::number(toMs(r.latency), 'f', 1);
+        case TtftColumn: return formatTtft(r);
+        case TokensColumn: return formatTokens(r);
         default: return {};
         }
     }
@@ -122,13 +164,24 @@ QVariant RequestLogModel::data(const QModelIndex& index, int role) const {
         return QBrush(QColor(200, 0, 0));
     if (role == Qt::ForegroundRole && index.column() == PathColumn && r.attempts.size() > 1)
         return QBrush(QColor(190, 100, 0));
-    if (role == Qt::TextAlignmentRole && (index.column() == StatusColumn || index.column() == LatencyColumn))
+    if (role == Qt::TextAlignmentRole && (index.column() == StatusColumn || index.column() == LatencyColumn ||
+                                          index.column() == TtftColumn || index.column() == TokensColumn))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     return {};
 }
 
 QVariant RequestLogModel::headerData(int section, Qt::Orientation orientation, int role) const {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::ToolTipRole) {
+        switch (section) {
+        case TtftColumn: return QStringLiteral("Time to first token: request start to the first response byte forwarded to the client");
+        case TokensColumn: return QStringLiteral("usage.prompt_tokens / usage.completion_tokens as the response reported them");
+        case PathColumn: return QStringLiteral("Each upstream attempt: server and outcome, in order");
+        default: return {};
+        }
+    }
+    if (role != Qt::DisplayRole)
         return {};
     switch (section) {
     case TimeColumn: return QStringLiteral("Time");
@@ -139,6 +192,8 @@ QVariant RequestLogModel::headerData(int section, Qt::Orientation orientation, i
     case UpstreamModelColumn: return QStringLiteral("Upstream model");
     case StatusColumn: return QStringLiteral("Status");
     case LatencyColumn: return QStringLiteral("Latency ms");
+    case TtftColumn: return QStringLiteral("TTFT ms");
+    case TokensColumn: return QStringLiteral("Tokens in / out");
     default: return {};
     }
 }
@@ -175,11 +230,15 @@ QString describeRecord(const routing::RequestRecord& r, const RequestLogModel& m
     s += QStringLiteral("Request #%1 at %2\n").arg(r.id).arg(model.wallTime(r.start).toString(QStringLiteral("HH:mm:ss.zzz")));
     s += QStringLiteral("Virtual model: %1\n").arg(q(r.virtualModel));
     s += QStringLiteral("Route: %1  rule: %2\n").arg(r.route.empty() ? QStringLiteral("(none matched)") : q(r.route), q(r.rule));
-    s += QStringLiteral("Final: status %1 from %2 after %3 ms%4\n\n")
+    s += QStringLiteral("Final: status %1 from %2 after %3 ms%4\n")
              .arg(r.finalStatus)
              .arg(r.finalBackend.empty() ? QStringLiteral("the gateway itself (local reply)") : q(r.finalBackend))
              .arg(toMs(r.latency), 0, 'f', 1)
              .arg(r.attempts.size() > 1 ? QStringLiteral(", %1 attempts").arg(r.attempts.size()) : QString());
+    s += QStringLiteral("Streamed: %1   time to first token: %2   tokens prompt / completion: %3\n\n")
+             .arg(r.stream ? QStringLiteral("yes (SSE)") : QStringLiteral("no"))
+             .arg(r.timeToFirstToken ? QStringLiteral("%1 ms").arg(formatTtft(r)) : kAbsent)
+             .arg(formatTokens(r));
     int i = 1;
     for (const auto& a : r.attempts) {
         s += QStringLiteral("Attempt %1: backend %2 (server %3, priority %4)\n").arg(i++).arg(q(a.backend), q(a.server)).arg(a.priority);

@@ -29,6 +29,8 @@ public:
         UpstreamModelColumn,
         StatusColumn,
         LatencyColumn,
+        TtftColumn,    ///< time to first token, ms; "—" when the record has none
+        TokensColumn,  ///< "prompt / completion" from the response's usage; "—" when not reported
         ColumnCount
     };
     static constexpr std::size_t kDefaultCapacity = 20000;
@@ -68,6 +70,23 @@ private:
     QString m_text;
     bool m_errorsOnly = false;
 };
+
+/// Shown wherever a record lacks a value (no usage reported, no first byte, no body captured).
+inline const QString kAbsent = QStringLiteral("\u2014");
+
+/// "123.4" (ms), or kAbsent when the record has no time to first token.
+QString formatTtft(const routing::RequestRecord& record);
+/// "12 / 30" (prompt / completion tokens); a missing side is kAbsent; both missing: kAbsent.
+QString formatTokens(const routing::RequestRecord& record);
+
+/// A body for the details pane: JSON pretty-printed (2-space indent), anything else (SSE streams,
+/// plain-text errors, JSON cut short by the record's size limit) as it is. `truncated` appends a
+/// line saying only the first kRecordBodyLimit bytes were kept; an empty body gives kAbsent.
+QString formatBody(const std::string& body, bool truncated);
+
+/// The response body the client got, formatted as formatBody(); for a local reply without a
+/// captured body, the gateway's generated body (`error`); kAbsent when neither is known.
+QString formatResponse(const routing::RequestRecord& record);
 
 /// Multi-line, human-readable description of one record for the details pane.
 QString describeRecord(const routing::RequestRecord& record, const RequestLogModel& model);

@@ -5,7 +5,10 @@
 #include <QTest>
 #include <QUndoStack>
 
+#include <QTableView>
+
 #include "chart_buffers.h"
+#include "pages.h"
 #include "request_log_model.h"
 #include "ring_buffer.h"
 #include "servers_model.h"
@@ -287,6 +290,155 @@ private slots:
         filter.setText(QString());
         QCOMPARE(filter.rowCount(), 100);
         QVERIFY(describeRecord(model.record(2), model).contains(QStringLiteral("qwen2.5:0.5b")));
+    }
+
+    void requestLogTtftAndTokens_data() {
+        QTest::addColumn<double>("ttftMs");  // < 0: absent
+        QTest::addColumn<int>("prompt");     // < 0: absent
+        QTest::addColumn<int>("completion");
+        QTest::addColumn<QString>("ttftText");
+        QTest::addColumn<QString>("tokensText");
+        const QString dash = QStringLiteral("\u2014");
+        QTest::newRow("all known") << 123.45 << 12 << 30 << QStringLiteral("123.5") << QStringLiteral("12 / 30");
+        QTest::newRow("nothing known (simulator, before the proxy fills them)") << -1.0 << -1 << -1 << dash << dash;
+        QTest::newRow("only completion") << 0.25 << -1 << 7 << QStringLiteral("0.3") << dash + QStringLiteral(" / 7");
+        QTest::newRow("zero tokens are a value, not absent") << 5.0 << 0 << 0 << QStringLiteral("5.0") << QStringLiteral("0 / 0");
+    }
+    void requestLogTtftAndTokens() {
+        QFETCH(double, ttftMs);
+        QFETCH(int, prompt);
+        QFETCH(int, completion);
+        QFETCH(QString, ttftText);
+        QFETCH(QString, tokensText);
+        RequestLogModel model(10);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        routing::RequestRecord r;
+        r.virtualModel = "virtual-qwen-model";
+        if (ttftMs >= 0)
+            r.timeToFirstToken = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(ttftMs));
+        if (prompt >= 0)
+            r.promptTokens = prompt;
+        if (completion >= 0)
+            r.completionTokens = completion;
+        model.append({r});
+        QCOMPARE(model.headerData(RequestLogModel::TtftColumn, Qt::Horizontal).toString(), QStringLiteral("TTFT ms"));
+        QCOMPARE(model.headerData(RequestLogModel::TokensColumn, Qt::Horizontal).toString(), QStringLiteral("Tokens in / out"));
+        QCOMPARE(model.index(0, RequestLogModel::TtftColumn).data().toString(), ttftText);
+        QCOMPARE(model.index(0, RequestLogModel::TokensColumn).data().toString(), tokensText);
+        QVERIFY(describeRecord(model.record(0), model).contains(QStringLiteral("tokens prompt / completion: ") + tokensText));
+        // The filter sees the new columns too.
+        RequestLogFilter filter;
+        filter.setSourceModel(&model);
+        filter.setText(tokensText);
+        QCOMPARE(filter.rowCount(), 1);
+    }
+
+    void formatBody_data() {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<bool>("truncated");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("empty") << QByteArray() << false << QStringLiteral("\u2014");
+        // Pretty-printed, keys in the order they were sent ("model" stays first; a QJsonObject would sort).
+        QTest::newRow("json keeps key order")
+            << QByteArray("{\"model\":\"qwen2.5:0.5b\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":30}") << false
+            << QStringLiteral("{\n  \"model\": \"qwen2.5:0.5b\",\n  \"messages\": [\n    {\n      \"role\": \"user\",\n"
+                              "      \"content\": \"Hi\"\n    }\n  ],\n  \"max_tokens\": 30\n}");
+        QTest::newRow("sse stays text") << QByteArray("data: {\"choices\":[]}\n\ndata: [DONE]\n\n") << false
+                                        << QStringLiteral("data: {\"choices\":[]}\n\ndata: [DONE]\n\n");
+        QTest::newRow("not json") << QByteArray("upstream connect error or disconnect/reset before headers") << false
+                                  << QStringLiteral("upstream connect error or disconnect/reset before headers");
+        QTest::newRow("broken json as is") << QByteArray("{\"model\": ") << false << QStringLiteral("{\"model\": ");
+        QTest::newRow("truncated is marked, not parsed")
+            << QByteArray("{\"model\":\"qwen2.5:1.5b\",\"messages\":[{\"content\":\"aaaa") << true
+            << QStringLiteral("{\"model\":\"qwen2.5:1.5b\",\"messages\":[{\"content\":\"aaaa\n\u2026 [truncated: only the first 16 KiB were kept]");
+    }
+    void formatBody() {
+        QFETCH(QByteArray, body);
+        QFETCH(bool, truncated);
+        QFETCH(QString, expected);
+        QCOMPARE(aigw::ui::formatBody(body.toStdString(), truncated), expected);
+    }
+
+    void requestLogDetailsPane() {
+        RequestLogModel model(100);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        RequestLogPage page(&model);
+        page.resize(1200, 700);
+        page.show();
+        routing::RequestRecord failover;
+        failover.id = 7;
+        failover.virtualModel = "qwen-with-fallback";
+        failover.route = "default/envoy-ai-gateway-fallback";
+        failover.rule = "rule/0";
+        routing::AttemptRecord a;
+        a.backend = "envoy-ai-gateway-qwen-primary-fb";
+        a.server = "qwen-primary";
+        a.upstreamModel = "qwen2.5:1.5b";
+        a.failure = routing::UpstreamFailure::ConnectFailure;
+        failover.attempts.push_back(a);
+        a.backend = "envoy-ai-gateway-qwen-secondary-fb";
+        a.server = "qwen-secondary";
+        a.upstreamModel = "qwen2.5:0.5b";
+        a.failure = routing::UpstreamFailure::None;
+        a.status = 200;
+        failover.attempts.push_back(a);
+        failover.finalStatus = 200;
+        failover.finalBackend = a.backend;
+        failover.timeToFirstToken = std::chrono::milliseconds(42);
+        failover.promptTokens = 9;
+        failover.completionTokens = 21;
+        failover.upstreamBody = "{\"model\":\"qwen2.5:0.5b\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+        failover.responseBody = "{\"id\":\"c1\",\"model\":\"qwen2.5:0.5b\",\"choices\":[]}";
+
+        routing::RequestRecord stream;
+        stream.id = 8;
+        stream.virtualModel = "virtual-qwen-model";
+        stream.stream = true;
+        stream.finalStatus = 200;
+        stream.attempts.push_back(a);
+        stream.upstreamBody = std::string("{\"model\":\"qwen2.5:0.5b\",\"stream\":true,\"messages\":[{\"content\":\"") + "x";
+        stream.upstreamBodyTruncated = true;
+        stream.responseBody = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n";
+        stream.responseBodyTruncated = true;
+
+        routing::RequestRecord local;
+        local.id = 9;
+        local.virtualModel = "qwen-with-fallback";
+        local.finalStatus = 503;
+        local.localReply = true;
+        local.error = "{\"error\":{\"message\":\"upstream connect error\",\"type\":\"OpenAIBackendError\"}}";
+
+        routing::RequestRecord empty;  // the simulator's records, and live ones until bodies are filled
+        empty.id = 10;
+        empty.virtualModel = "virtual-qwen-model";
+        empty.finalStatus = 200;
+        model.append({failover, stream, local, empty});
+
+        QVERIFY(page.selectLastMatching(QStringLiteral("->")));
+        QVERIFY(page.detailsText().contains(QStringLiteral("Request #7")));
+        QVERIFY(page.detailsText().contains(QStringLiteral("time to first token: 42.0 ms")));
+        QVERIFY(page.detailsText().contains(QStringLiteral("tokens prompt / completion: 9 / 21")));
+        QCOMPARE(page.upstreamBodyTitle(), QStringLiteral("Body sent upstream (model: qwen2.5:0.5b)"));
+        QVERIFY2(page.upstreamBodyText().startsWith(QStringLiteral("{\n  \"model\": \"qwen2.5:0.5b\",\n")), qPrintable(page.upstreamBodyText()));
+        QCOMPARE(page.responseBodyTitle(), QStringLiteral("Response (HTTP 200)"));
+        QVERIFY(page.responseBodyText().contains(QStringLiteral("\"id\": \"c1\"")));
+
+        auto* view = page.view();
+        view->selectRow(1);
+        QCOMPARE(page.upstreamBodyTitle(), QStringLiteral("Body sent upstream (model: qwen2.5:0.5b) \u2014 truncated"));
+        QVERIFY(page.upstreamBodyText().endsWith(QStringLiteral("[truncated: only the first 16 KiB were kept]")));
+        QCOMPARE(page.responseBodyTitle(), QStringLiteral("Response (HTTP 200), SSE stream \u2014 truncated"));
+        QVERIFY(page.responseBodyText().startsWith(QStringLiteral("data: {\"choices\"")));
+
+        view->selectRow(2);
+        QCOMPARE(page.responseBodyTitle(), QStringLiteral("Response (HTTP 503), generated by the gateway"));
+        QVERIFY(page.responseBodyText().contains(QStringLiteral("\"type\": \"OpenAIBackendError\"")));
+        QCOMPARE(page.upstreamBodyText(), QStringLiteral("\u2014"));
+
+        view->selectRow(3);
+        QCOMPARE(page.upstreamBodyText(), QStringLiteral("\u2014"));
+        QCOMPARE(page.responseBodyText(), QStringLiteral("\u2014"));
+        QVERIFY(page.detailsText().contains(QStringLiteral("time to first token: \u2014")));
     }
 
     void serversModel() {
