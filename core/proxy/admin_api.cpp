@@ -9,7 +9,10 @@
 //   POST   /backend_refs                  {"route","rule","ref","weight"?,"priority"?,"modelNameOverride"?}
 //   POST   /config                        YAML body; 400 with the errors when it does not load
 //   GET    /config_dump                   the active config as YAML
-//   GET    /requests?limit=N              recent request records (newest last)
+//   GET    /requests?limit=N              recent request records (newest last), each once its response
+//                                         ended: attempts, stream, ttft_ms, prompt_tokens,
+//                                         completion_tokens, upstream_body, response_body (first 16 KiB
+//                                         each) and *_truncated
 //   GET    /hosts                         routing engine host states
 //   GET    /stats                         engine counters (JSON)
 //   GET    /stats/prometheus              Prometheus text format
@@ -57,6 +60,14 @@ Json recordJson(const routing::RequestRecord& r, TimePoint epoch) {
         attempts.push_back(std::move(x));
     }
     j["attempts"] = std::move(attempts);
+    j["stream"] = r.stream;
+    j["ttft_ms"] = r.timeToFirstToken ? Json(msOf(*r.timeToFirstToken)) : Json();
+    j["prompt_tokens"] = r.promptTokens ? Json(*r.promptTokens) : Json();
+    j["completion_tokens"] = r.completionTokens ? Json(*r.completionTokens) : Json();
+    j["upstream_body"] = r.upstreamBody;
+    j["upstream_body_truncated"] = r.upstreamBodyTruncated;
+    j["response_body"] = r.responseBody;
+    j["response_body_truncated"] = r.responseBodyTruncated;
     return j;
 }
 
@@ -91,7 +102,10 @@ Json serverJson(const ServerInfo& s) {
 }
 
 void sendJson(const std::shared_ptr<http::HttpResponder>& rs, int status, const Json& j) {
-    rs->send(status, {{"content-type", "application/json"}}, QByteArray::fromStdString(j.dump(2) + "\n"));
+    // Bodies are cut at kRecordBodyLimit bytes, possibly inside a UTF-8 sequence, and upstreams may
+    // send anything: invalid bytes become U+FFFD instead of making dump() throw.
+    rs->send(status, {{"content-type", "application/json"}},
+             QByteArray::fromStdString(j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"));
 }
 
 void sendError(const std::shared_ptr<http::HttpResponder>& rs, int status, const std::string& message) {

@@ -19,14 +19,14 @@ bool isLoopback(const QString& host) {
 }
 
 template <typename T>
-void pushBounded(std::vector<T>& v, const T& item, int limit, std::uint64_t& dropped) {
+void pushBounded(std::vector<T>& v, T item, int limit, std::uint64_t& dropped) {
     if (static_cast<int>(v.size()) >= limit) {
         // Drop the oldest half at once: amortised O(1) per record, and the UI keeps the newest.
         const auto n = v.size() / 2;
         v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
         dropped += n;
     }
-    v.push_back(item);
+    v.push_back(std::move(item));
 }
 
 }  // namespace
@@ -96,6 +96,7 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
             ++m_shared->errors;
         m_shared->inFlight = m_handler->inFlight();
     });
+    m_handler->setRecordSink([this](routing::RequestRecord&& r) { publishRecord(std::move(r)); });
 
     http::ServerOptions proxyOpts;
     proxyOpts.maxBodyBytes = bufferLimitOf(*config);
@@ -246,12 +247,20 @@ void DataPlane::recordsAdded() {
 }
 
 void DataPlane::onRequest(const routing::RequestRecord& record) {
+    // The handler passes its requests' records on once their responses ended (with bodies, time
+    // to first byte and usage); the engine emits them earlier, at Respond time.
+    if (m_handler && m_handler->drives(record.id))
+        return;
+    publishRecord(routing::RequestRecord(record));
+}
+
+void DataPlane::publishRecord(routing::RequestRecord&& record) {
     m_recent.push_back(record);
     if (m_recent.size() > 1000)
         m_recent.pop_front();
     {
         std::lock_guard lock(m_shared->mutex);
-        pushBounded(m_shared->requests, record, m_shared->bufferLimit, m_shared->dropped);
+        pushBounded(m_shared->requests, std::move(record), m_shared->bufferLimit, m_shared->dropped);
     }
     recordsAdded();
 }

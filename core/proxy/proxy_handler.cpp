@@ -2,6 +2,10 @@
 
 #include <QDateTime>
 
+#include <algorithm>
+#include <limits>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -33,6 +37,14 @@ struct ExchangeState {
     bool gotHead = false;
     QByteArray body;
     bool streaming = false;  ///< response headers went to the client (a 200 stream is being forwarded)
+
+    // For the request record: the last attempt's body as sent upstream (shares the bytes handed to
+    // the client), what the client got (first kRecordBodyLimit bytes), and when its first body byte
+    // went out.
+    QByteArray upstreamBody;
+    std::string responseBody;
+    bool responseTruncated = false;
+    std::optional<Duration> firstByte;
 
     // For the gen_ai metrics of the final attempt.
     double ttftSeconds = -1.0;
@@ -86,6 +98,21 @@ int msClamp(Duration d) {
 }
 
 double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+/// Appends to a record body, keeping at most kRecordBodyLimit bytes; `truncated` says bytes were left out.
+void appendBounded(std::string& out, bool& truncated, const char* data, qsizetype size) {
+    const auto room = routing::kRecordBodyLimit - std::min(out.size(), routing::kRecordBodyLimit);
+    const auto n = std::min(room, static_cast<std::size_t>(std::max<qsizetype>(size, 0)));
+    out.append(data, n);
+    if (n < static_cast<std::size_t>(size))
+        truncated = true;
+}
+
+std::optional<int> tokenCount(std::int64_t v) {
+    if (v < 0)
+        return std::nullopt;
+    return static_cast<int>(std::min<std::int64_t>(v, std::numeric_limits<int>::max()));
+}
 
 void readUsage(const nlohmann::json& j, ExchangeState& ex) {
     if (auto m = j.find("model"); m != j.end() && m->is_string())
@@ -275,9 +302,11 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     headers.reserve(ex->request->headers.size());
     for (const auto& [n, v] : ex->request->headers.entries())
         headers.emplace_back(n, v);
+    m_starting = true;
     ex->req = m_engine.start(ex->parsed.model, headers, ex->start);
+    m_starting = false;
     ++m_inFlight;
-    m_exchanges.emplace(ex.get(), ex);
+    m_exchanges.emplace(ex->req->record().id, ex);
     std::weak_ptr<ExchangeState> weak = ex;
     ex->responder->onClientDisconnected([this, weak] {
         if (auto e = weak.lock())
@@ -335,6 +364,9 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
     ex->inputTokens = ex->outputTokens = -1;
     ex->ttftSeconds = -1.0;
     ex->sseLine.clear();
+    // Built before resolving the host, so an attempt that never connected still records what it
+    // would have sent.
+    ex->upstreamBody = withModel(ex->request->body, ex->parsed, target.upstreamModel);
 
     // The simulator's DNS: the supervisor knows where each Backend hostname lives right now.
     std::string host = target.address;
@@ -365,7 +397,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
     // Envoy's host rewrite to the Backend (urlRewrite.hostname: Backend) and the ext_proc's header.
     req.headers.add("host", target.address + ":" + std::to_string(target.port));
     req.headers.add(routing::kModelHeader, target.upstreamModel);
-    req.body = withModel(ex->request->body, ex->parsed, target.upstreamModel);
+    req.body = ex->upstreamBody;
     req.connectTimeoutMs = std::min(10000, msClamp(budget));  // EG's default connect timeout is 10 s
     if (target.streamIdleTimeout)
         req.idleTimeoutMs = msClamp(*target.streamIdleTimeout);
@@ -413,9 +445,12 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
         if (!e || e->done)
             return;
         if (e->streaming) {
-            if (e->ttftSeconds < 0)
-                e->ttftSeconds = seconds(m_clock.now() - e->start);
+            if (!e->firstByte && !data.isEmpty()) {
+                e->firstByte = m_clock.now() - e->start;
+                e->ttftSeconds = seconds(*e->firstByte);
+            }
             e->responder->writeChunk(data);
+            appendBounded(e->responseBody, e->responseTruncated, data.constData(), data.size());
             scanSse(*e, data);
         } else {
             e->body.append(data);
@@ -508,6 +543,9 @@ void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routi
         out.set("x-aigw-attempts", std::to_string(rec.attempts.size()));
     }
     ex->responder->send(ex->head.status, std::move(out), body);
+    if (!body.isEmpty())
+        ex->firstByte = m_clock.now() - ex->start;
+    appendBounded(ex->responseBody, ex->responseTruncated, body.constData(), body.size());
     complete(ex, ex->head.status);
 }
 
@@ -517,6 +555,7 @@ void ProxyHandler::sendLocal(const std::shared_ptr<ExchangeState>& ex, int statu
     if (m_options.debugHeaders && !ex->req->record().attempts.empty())
         out.add("x-aigw-attempts", std::to_string(ex->req->record().attempts.size()));
     ex->responder->send(status, std::move(out), body);
+    appendBounded(ex->responseBody, ex->responseTruncated, body.constData(), body.size());
     complete(ex, status);
 }
 
@@ -526,7 +565,7 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     ex->done = true;
     --m_inFlight;
     // Released after this call chain unwinds (callers still hold `ex`).
-    m_exchanges.erase(ex.get());
+    m_exchanges.erase(ex->req->record().id);
     cancelDeadline(ex->attemptTimer);
     if (ex->waitTimer)
         m_scheduler.cancel(ex->waitTimer);
@@ -552,6 +591,21 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     m_metrics.recordRequest(rm);
     if (m_sampleSink)
         m_sampleSink({QDateTime::currentMSecsSinceEpoch(), rm.durationSeconds * 1000.0, rm.status});
+    if (m_recordSink && ex->req->done()) {
+        routing::RequestRecord out = rec;
+        out.stream = ex->parsed.stream;
+        out.timeToFirstToken = ex->firstByte;
+        // A stream reports usage only in the chunk include_usage asks for; without it, any count
+        // seen would be the server's own extension, not what an OpenAI client gets.
+        if (!ex->parsed.stream || ex->parsed.includeUsage) {
+            out.promptTokens = tokenCount(ex->inputTokens);
+            out.completionTokens = tokenCount(ex->outputTokens);
+        }
+        appendBounded(out.upstreamBody, out.upstreamBodyTruncated, ex->upstreamBody.constData(), ex->upstreamBody.size());
+        out.responseBody = std::move(ex->responseBody);
+        out.responseBodyTruncated = ex->responseTruncated;
+        m_recordSink(std::move(out));
+    }
 }
 
 void ProxyHandler::clientGone(const std::shared_ptr<ExchangeState>& ex) {

@@ -64,6 +64,14 @@ public:
     int inFlight() const { return m_inFlight; }
     /// Called for every finished client request (any status), on this thread.
     void setSampleSink(std::function<void(const RequestSample&)> sink) { m_sampleSink = std::move(sink); }
+    /// Receives the record of every request this handler drove, once the client's response has
+    /// ended (a stream's last chunk, a local reply, or the client going away), completed with what
+    /// only the proxy sees: bodies, time to first byte, stream flag, token usage.
+    void setRecordSink(std::function<void(routing::RequestRecord&&)> sink) { m_recordSink = std::move(sink); }
+    /// True when the record with this id belongs to a request this handler is driving (or starting).
+    /// The engine emits such records at Respond time, before a stream's body went out; the engine's
+    /// RecordSink ignores them because the handler passes them on from its record sink later.
+    bool drives(std::uint64_t recordId) const { return m_starting || m_exchanges.contains(recordId); }
 
 private:
     void drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision d);
@@ -90,9 +98,11 @@ private:
     Metrics& m_metrics;
     Options m_options;
     int m_inFlight = 0;
-    /// Owns every in-flight exchange (callbacks and timers hold weak references to them).
-    std::unordered_map<ExchangeState*, std::shared_ptr<ExchangeState>> m_exchanges;
+    /// Owns every in-flight exchange by record id (callbacks and timers hold weak references to them).
+    std::unordered_map<std::uint64_t, std::shared_ptr<ExchangeState>> m_exchanges;
+    bool m_starting = false;  ///< inside Engine::start(): a record emitted now is the new request's
     std::function<void(const RequestSample&)> m_sampleSink;
+    std::function<void(routing::RequestRecord&&)> m_recordSink;
     QTimer* m_deadlineTimer = nullptr;
     std::set<std::pair<TimePoint, std::uint64_t>> m_deadlineOrder;
     std::unordered_map<std::uint64_t, std::pair<TimePoint, std::function<void()>>> m_deadlines;
