@@ -17,6 +17,9 @@
 #include "charts_panel.h"
 #include "commands.h"
 #include "config/builtin.h"
+#include "config/doctor.h"
+#include "doctor_panel.h"
+#include "yaml_panel.h"
 #include "config/loader.h"
 #include "docks.h"
 #include "gui_session.h"
@@ -122,7 +125,6 @@ int runGui(const Args& args) {
     QApplication::setApplicationName(QStringLiteral("aigw-sim"));
     QApplication::setOrganizationName(QStringLiteral("aigw-sim"));
     ui::GuiSession session(cfg, options);
-    session.window()->resize(1600, 1000);
     session.window()->show();
     session.start();
     return QApplication::exec();
@@ -157,7 +159,7 @@ int runScreenshots(const Args& args) {
     ui::GuiSession session(config::builtinScenario(), options);
     ui::MainWindow* w = session.window();
     w->setInteractive(false);
-    w->resize(1680, 1050);
+    w->resize(1920, 1080);
     w->show();
     session.start();
     if (!session.waitReady(20000)) {
@@ -191,15 +193,7 @@ int runScreenshots(const Args& args) {
     load->stopLoad();
 
     // Ticket 2 as written: stop qwen-primary, the requests fail with 503.
-    const int fb = [&] {
-        const auto& routes = w->topologyModel()->config().routes;
-        for (int i = 0; i < static_cast<int>(routes.size()); ++i)
-            if (routes[static_cast<std::size_t>(i)].meta.name.find("fallback") != std::string::npos)
-                return i;
-        return 1;
-    }();
-    (void)fb;
-    auto asWritten = ui::withAttemptsPerPriority(w->topologyModel()->config(), std::nullopt);
+    auto asWritten = ui::withTutorialPolicy(w->topologyModel()->config());
     service->applyConfig(asWritten);
     w->showConfig(asWritten);
     charts->setWindowSeconds(30);
@@ -212,34 +206,35 @@ int runScreenshots(const Args& args) {
     w->serversPanel()->selectServer(QStringLiteral("qwen-primary"));
     ui::pump(5000);
     ok &= saveShot(w, out, QStringLiteral("03-ticket2-as-written-503.png"));
+    // The doctor's key finding on the as-written policy, with its one-click fix.
     w->doctorDock()->raise();
+    if (!w->doctorPanel()->selectFinding(config::finding_id::kRetryStaysOnPriority0)) {
+        std::fprintf(stderr, "aigw-sim: the doctor did not report %s on the as-written policy\n",
+                     config::finding_id::kRetryStaysOnPriority0);
+        ok = false;
+    }
     ui::pump(300);
     ok &= saveShot(w, out, QStringLiteral("04-doctor.png"));
-    // The fix: numAttemptsPerPriority: 1. Failed attempt -> fallback success on the timeline.
-    auto fixed = ui::withAttemptsPerPriority(asWritten, 1);
-    service->applyConfig(fixed);
-    w->showConfig(fixed);
+    // The fix, applied with the doctor's button (numAttemptsPerPriority: 1): failed attempt ->
+    // fallback success on the timeline; then qwen-primary comes back and takes the traffic again.
+    if (!w->doctorPanel()->applyCurrentFix()) {
+        std::fprintf(stderr, "aigw-sim: the doctor's fix did not apply\n");
+        ok = false;
+    }
     ui::pump(6000);
     service->startServer(QStringLiteral("qwen-primary"));
     ui::pump(5000);
     w->yamlDock()->raise();
+    w->yamlPanel()->reveal(QStringLiteral("numAttemptsPerPriority"));
     ok &= saveShot(w, out, QStringLiteral("05-ticket2-fixed-fallback-timeline.png"));
     load->stopLoad();
 
     w->requestLogPage()->setFilterText(QStringLiteral("qwen-with-fallback"));
     w->tabs()->setCurrentWidget(w->requestLogPage());
     ui::pump(300);
-    // Pick a request that failed over, so the details pane shows both attempts.
-    {
-        auto* view = w->requestLogPage()->view();
-        auto* model = view->model();
-        for (int row = model->rowCount() - 1; row >= 0; --row)
-            if (model->index(row, 3).data().toString().contains(QStringLiteral("->"))) {
-                view->selectRow(row);
-                view->scrollTo(model->index(row, 0));
-                break;
-            }
-    }
+    // A request that failed over, so the details pane shows both attempts and what went upstream.
+    if (!w->requestLogPage()->selectLastMatching(QStringLiteral("->")))
+        w->requestLogPage()->selectLast();
     ok &= saveShot(w, out, QStringLiteral("06-request-log.png"));
 
     w->playground()->setModel(QStringLiteral("qwen-with-fallback"));

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     aigw::ui::GuiSession session(aigw::config::builtinScenario(), o);
     auto* w = session.window();
     w->setInteractive(false);
-    w->resize(1680, 1050);
+    w->resize(1920, 1080);
     w->show();
     session.start();
     if (!session.waitReady(20000) || !session.waitServersReady(30000)) {
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     probe.stop();
     const auto s = w->loadGenerator()->stats();
     const quint64 frames = w->chartFeed()->frames() - framesBefore;
-    std::printf("ui_bench: %d s at %.0f req/s target, window shown (1680x1050)\n", seconds, rate);
+    std::printf("ui_bench: %d s at %.0f req/s target, window shown (1920x1080)\n", seconds, rate);
     std::printf("  requests: sent %llu, ok %llu, errors %llu (%.0f req/s achieved), p50 %.1f ms, p99 %.1f ms\n",
                 static_cast<unsigned long long>(s.sent), static_cast<unsigned long long>(s.ok),
                 static_cast<unsigned long long>(s.errors), static_cast<double>(s.ok + s.errors) / seconds, s.p50Ms, s.p99Ms);

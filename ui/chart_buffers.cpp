@@ -143,10 +143,14 @@ std::vector<std::uint64_t> ChartBuffers::split(const std::string& model, double 
     return out;
 }
 
+std::int64_t ChartBuffers::firstOpenSecond(double now) {
+    return static_cast<std::int64_t>(std::floor(now - kBinSettleSeconds));
+}
+
 ChartBuffers::Throughput ChartBuffers::throughput(double windowSec, double now, int maxPoints) const {
     Throughput t;
     const std::size_t lanes = m_lanes.size();
-    const auto nowSec = static_cast<std::int64_t>(std::floor(now));
+    const std::int64_t nowSec = firstOpenSecond(now) - 1;  // the newest complete bin
     const auto secs = static_cast<std::int64_t>(std::max(1.0, std::ceil(windowSec)));
     const std::int64_t first = nowSec - secs + 1;
     // Dense per-second arrays over the window, then average groups of `step` seconds.
@@ -171,7 +175,7 @@ ChartBuffers::Throughput ChartBuffers::throughput(double windowSec, double now, 
     for (std::int64_t s = 0; s < secs; s += step) {
         const std::int64_t e = std::min(secs, s + step);
         const double n = static_cast<double>(e - s);
-        t.times.push_back(static_cast<double>(first + s));
+        t.times.push_back(static_cast<double>(first + e));  // a rate is plotted at the end of its interval
         double a = 0, er = 0;
         for (std::int64_t k = s; k < e; ++k) {
             a += all[static_cast<std::size_t>(k)];

@@ -89,11 +89,20 @@ public:
     /// Successful final answers per lane for `model` (empty: all models) in (now - window, now].
     std::vector<std::uint64_t> split(const std::string& model, double windowSec, double now) const;
     struct Throughput {
-        std::vector<double> times;                 ///< bin start, seconds
+        std::vector<double> times;                 ///< end of each point's interval (bin or group of bins), seconds
         std::vector<std::vector<double>> perLane;  ///< requests/s per lane, same length as times
         std::vector<double> errorRatePct;          ///< errors / all, percent
     };
-    /// Per-second throughput in the window, reduced to at most `maxPoints` points by averaging.
+    /// Bins are keyed by the second a response ended. The bin of the current second is still
+    /// filling, and records of responses that ended in the last moments of a second reach the
+    /// buffers only with the bridge's next drain (every 40 ms) plus one chart frame (40 ms): a bin
+    /// counts as complete once its second has been over for kBinSettleSeconds.
+    static constexpr double kBinSettleSeconds = 0.3;
+    /// The first second whose bin may still grow at `now`; every earlier bin is complete.
+    static std::int64_t firstOpenSecond(double now);
+    /// Per-second throughput over the complete bins of the window (the bin still filling would be
+    /// drawn as a dip at the right edge, so it is left out), reduced to at most `maxPoints` points
+    /// by averaging.
     Throughput throughput(double windowSec, double now, int maxPoints) const;
     /// Calls `f` for each stored request whose start lies in [from, to].
     template <typename F>

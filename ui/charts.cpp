@@ -3,17 +3,21 @@
 #include <QAreaSeries>
 #include <QBarCategoryAxis>
 #include <QBarSeries>
+#include <QHorizontalBarSeries>
 #include <QBarSet>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineSeries>
 #include <QPainter>
 #include <QPainterPath>
+#include <QHelpEvent>
+#include <QToolTip>
 #include <QValueAxis>
 #include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_set>
 
 #include "chart_feed.h"
@@ -59,23 +63,34 @@ SplitChart::SplitChart(ChartFeed* feed, TopologyModel* topology, QWidget* parent
     m_chart = new QChart;
     m_chart->setTitle(QStringLiteral("Actual share of answers vs configured target"));
     m_chart->setAnimationOptions(QChart::NoAnimation);
-    m_series = new QBarSeries;
+    // Horizontal bars: the backend names sit on the vertical axis, where they get the width they
+    // need; under vertical bars Qt elides category labels to the bar width ("envoy-ai-gatewa...").
+    m_series = new QHorizontalBarSeries;
     m_actual = new QBarSet(QStringLiteral("actual %"));
     m_target = new QBarSet(QStringLiteral("target %"));
     m_actual->setColor(QColor(0x1f, 0x77, 0xb4));
     m_target->setColor(QColor(0xc7, 0xc7, 0xc7));
+    m_actual->setLabelColor(QColor(0x10, 0x40, 0x70));
+    m_target->setLabelColor(QColor(0x50, 0x50, 0x50));
     m_series->append(m_actual);
     m_series->append(m_target);
     m_series->setLabelsVisible(true);
-    m_series->setLabelsFormat(QStringLiteral("@value"));
+    m_series->setLabelsFormat(QStringLiteral("@value %"));
     m_series->setLabelsPrecision(3);
+    // Values right of their bars: inside, they would not fit short bars. The axis runs to 118 so a
+    // 100 % bar has room for its label; the ticks stop at 100.
+    m_series->setLabelsPosition(QAbstractBarSeries::LabelsOutsideEnd);
+    m_series->setBarWidth(0.8);
     m_chart->addSeries(m_series);
-    m_axisX = new QBarCategoryAxis;
-    m_axisY = new QValueAxis;
-    m_axisY->setRange(0, 100);
+    m_axisX = new QBarCategoryAxis;  // the backends (vertical)
+    m_axisY = new QValueAxis;        // the share (horizontal)
+    m_axisY->setRange(0, 118);
+    m_axisY->setTickType(QValueAxis::TicksDynamic);
+    m_axisY->setTickAnchor(0);
+    m_axisY->setTickInterval(20);
     m_axisY->setLabelFormat(QStringLiteral("%d %%"));
-    m_chart->addAxis(m_axisX, Qt::AlignBottom);
-    m_chart->addAxis(m_axisY, Qt::AlignLeft);
+    m_chart->addAxis(m_axisX, Qt::AlignLeft);
+    m_chart->addAxis(m_axisY, Qt::AlignBottom);
     m_series->attachAxis(m_axisX);
     m_series->attachAxis(m_axisY);
     m_chart->legend()->setAlignment(Qt::AlignRight);
@@ -136,13 +151,15 @@ void SplitChart::redraw() {
         total += c;
     QStringList cats;
     QList<qreal> actual, tgt;
-    for (std::size_t i = 0; i < rule.backendRefs.size(); ++i) {
-        const auto& ref = rule.backendRefs[i];
+    // A horizontal bar chart draws its first category at the bottom: add the backendRefs in
+    // reverse so they read top to bottom in config order, as in the Topology dock.
+    for (std::size_t k = rule.backendRefs.size(); k-- > 0;) {
+        const auto& ref = rule.backendRefs[k];
         cats << QStringLiteral("%1 (P%2)").arg(QString::fromStdString(ref.name)).arg(ref.effectivePriority());
         const int lane = buf.laneFor(ref.name);
         const double a = total && lane < static_cast<int>(counts.size()) ? 100.0 * counts[lane] / total : 0.0;
         actual << std::round(a * 10) / 10;
-        tgt << std::round(target.shares[i] * 1000) / 10;
+        tgt << std::round(target.shares[k] * 1000) / 10;
     }
     if (cats != m_categories) {
         m_axisX->clear();
@@ -253,6 +270,13 @@ void ThroughputChart::redraw() {
         err.append(QPointF(t.times[i], t.errorRatePct[i]));
     m_errors->replace(err);
     m_axisX->setRange(now - window, now);
+    // Ticks on round seconds, as on the timeline below (Qt's default splits the range in four).
+    const double step = window <= 30 ? 5 : window <= 120 ? 10 : window <= 600 ? 60 : 300;
+    if (m_axisX->tickInterval() != step) {
+        m_axisX->setTickType(QValueAxis::TicksDynamic);
+        m_axisX->setTickAnchor(0);
+        m_axisX->setTickInterval(step);
+    }
     // A "nice" ceiling so the axis does not jitter every frame.
     const double mag = std::pow(10.0, std::floor(std::log10(maxY)));
     m_axisY->setRange(0, std::ceil(maxY * 1.1 / mag) * mag);
@@ -260,8 +284,66 @@ void ThroughputChart::redraw() {
 
 // ---------------------------------------------------------------- TimelineWidget
 
+std::vector<int> stackLabels(const std::vector<LabelSpan>& spans, int rows, double gap) {
+    std::vector<int> out(spans.size(), -1);
+    std::vector<std::size_t> order(spans.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return spans[a].left < spans[b].left; });
+    std::vector<double> rowEnd(static_cast<std::size_t>(std::max(0, rows)), -std::numeric_limits<double>::infinity());
+    for (std::size_t i : order)
+        for (std::size_t r = 0; r < rowEnd.size(); ++r)
+            if (rowEnd[r] + gap <= spans[i].left) {
+                out[i] = static_cast<int>(r);
+                rowEnd[r] = spans[i].left + spans[i].width;
+                break;
+            }
+    return out;
+}
+
+namespace {
+QColor markerColor(MarkerKind kind) {
+    switch (kind) {
+    case MarkerKind::ServerStopped:
+    case MarkerKind::ServerDeleted: return {150, 0, 0};
+    case MarkerKind::ServerStarted: return {0, 120, 0};
+    case MarkerKind::Fault: return {210, 100, 0};
+    case MarkerKind::FaultCleared: return {0, 130, 130};
+    case MarkerKind::Ejected: return {140, 0, 140};
+    case MarkerKind::Unejected: return {60, 60, 200};
+    case MarkerKind::ConfigEdit: return {60, 60, 60};
+    }
+    return Qt::black;
+}
+
+struct LegendItem {
+    QColor color;
+    QString text;
+    bool line;
+    bool dashed = false;
+};
+
+const std::vector<LegendItem>& legendItems() {
+    static const std::vector<LegendItem> items = {
+        {QColor(44, 160, 44), QStringLiteral("ok attempt"), false},
+        {QColor(214, 39, 40), QStringLiteral("failed attempt"), false},
+        {QColor(255, 140, 0), QStringLiteral("failover to next attempt"), true},
+        {markerColor(MarkerKind::ServerStopped), QStringLiteral("server stopped / deleted"), true},
+        {markerColor(MarkerKind::ServerStarted), QStringLiteral("server started"), true},
+        {markerColor(MarkerKind::Fault), QStringLiteral("fault"), true},
+        {markerColor(MarkerKind::FaultCleared), QStringLiteral("fault cleared"), true},
+        {markerColor(MarkerKind::Ejected), QStringLiteral("ejected"), true},
+        {markerColor(MarkerKind::Unejected), QStringLiteral("un-ejected"), true},
+        {markerColor(MarkerKind::ConfigEdit), QStringLiteral("config edit"), true, true},
+    };
+    return items;
+}
+constexpr int kLegendSwatch = 18;  // swatch and the space after it
+constexpr int kLegendSpacing = 14;
+}  // namespace
+
 TimelineWidget::TimelineWidget(ChartFeed* feed, QWidget* parent) : QWidget(parent), m_feed(feed) {
-    setMinimumHeight(160);
+    setMinimumHeight(200);
     setAutoFillBackground(true);
     QPalette p = palette();
     p.setColor(QPalette::Window, Qt::white);
@@ -272,21 +354,80 @@ TimelineWidget::TimelineWidget(ChartFeed* feed, QWidget* parent) : QWidget(paren
     });
 }
 
+bool TimelineWidget::event(QEvent* e) {
+    if (e->type() != QEvent::ToolTip)
+        return QWidget::event(e);
+    const auto* help = static_cast<QHelpEvent*>(e);
+    const double x = help->pos().x();
+    QStringList lines;
+    for (const auto& h : m_hits)
+        if (std::abs(h.x - x) <= 5)
+            lines << h.text;
+    if (lines.isEmpty() && m_plot.contains(help->pos()) && !m_laneNames.isEmpty()) {
+        const double laneH = static_cast<double>(m_plot.height()) / m_laneNames.size();
+        const int lane = std::clamp(static_cast<int>((help->pos().y() - m_plot.top()) / laneH), 0,
+                                    static_cast<int>(m_laneNames.size()) - 1);
+        const double t = m_from + (x - m_plot.left()) / std::max(1, m_plot.width()) * m_window;
+        lines << QStringLiteral("%1 at %2 s").arg(m_laneNames[lane]).arg(t, 0, 'f', 1);
+    } else if (lines.isEmpty()) {
+        for (const auto& [rect, name] : m_laneLabels)
+            if (rect.contains(help->pos()))
+                lines << name;
+    }
+    if (lines.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(help->globalPos(), lines.join(QLatin1Char('\n')), this);
+    return true;
+}
+
 void TimelineWidget::paintEvent(QPaintEvent*) {
     QPainter p(this);
     p.setRenderHint(QPainter::Antialiasing, false);
     const auto& buf = m_feed->buffers();
     const auto& lanes = buf.lanes();
-    const int left = 220, right = 12, top = 26, bottom = 40;
+    const QFontMetrics fm = p.fontMetrics();
+    const int lineH = fm.height();
+
+    // Lane labels get the width of the longest backend name (up to 28% of the widget, elided
+    // beyond that); the legend wraps onto as many lines as the width needs.
+    int labelW = fm.horizontalAdvance(QStringLiteral("backend"));
+    for (const auto& l : lanes)
+        labelW = std::max(labelW, fm.horizontalAdvance(QString::fromStdString(l)));
+    labelW = std::min(labelW + 4, std::max(80, static_cast<int>(width() * 0.28)));
+    const int left = labelW + 14, right = 12;
+    int legendLines = 1;
+    {
+        int lx = left;
+        for (const auto& item : legendItems()) {
+            const int w = kLegendSwatch + fm.horizontalAdvance(item.text) + kLegendSpacing;
+            if (lx + w > width() - right && lx > left) {
+                ++legendLines;
+                lx = left;
+            }
+            lx += w;
+        }
+    }
+    const int titleH = lineH + 6;
+    const int labelsTop = titleH;
+    const int top = labelsTop + kMarkerLabelRows * lineH + 4;
+    const int bottom = lineH + 10 + legendLines * (lineH + 2) + 2;
     const QRect plot(left, top, std::max(10, width() - left - right), std::max(10, height() - top - bottom));
     const double now = m_feed->now();
     const double window = m_feed->windowSeconds();
     const double from = now - window;
+    m_plot = plot;
+    m_from = from;
+    m_window = window;
+    m_laneNames.clear();
+    m_laneLabels.clear();
+    m_hits.clear();
+
     p.setPen(Qt::black);
     QFont bold = font();
     bold.setBold(true);
     p.setFont(bold);
-    p.drawText(QRect(0, 2, width(), top - 4), Qt::AlignHCenter | Qt::AlignVCenter,
+    p.drawText(QRect(0, 2, width(), titleH - 2), Qt::AlignHCenter | Qt::AlignVCenter,
                QStringLiteral("Failover timeline: attempts per backend (failed attempt -> next attempt), last %1 s")
                    .arg(window));
     p.setFont(font());
@@ -299,9 +440,12 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     for (int l = 0; l < static_cast<int>(lanes.size()); ++l) {
         const QRectF band(plot.left(), plot.top() + laneH * l, plot.width(), laneH);
         p.fillRect(band, l % 2 ? QColor(248, 248, 248) : QColor(238, 241, 246));
+        const QString name = QString::fromStdString(lanes[static_cast<std::size_t>(l)]);
+        const QRectF labelRect(4, band.top(), left - 10, band.height());
         p.setPen(laneColor(l).darker(130));
-        p.drawText(QRectF(4, band.top(), left - 10, band.height()), Qt::AlignRight | Qt::AlignVCenter,
-                   p.fontMetrics().elidedText(QString::fromStdString(lanes[static_cast<std::size_t>(l)]), Qt::ElideLeft, left - 12));
+        p.drawText(labelRect, Qt::AlignRight | Qt::AlignVCenter, fm.elidedText(name, Qt::ElideMiddle, left - 10));
+        m_laneNames << name;
+        m_laneLabels.push_back({labelRect.toRect(), name});
     }
     if (lanes.empty()) {
         p.setPen(Qt::gray);
@@ -361,27 +505,66 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
             }
         }
 
-    // Markers.
+    // Markers: the line in its lane (or across all lanes), the label in a band of
+    // kMarkerLabelRows rows above the plot, staggered so labels never overlap. One event marks
+    // every lane of the server it concerns: those share one label. A label with no free row is
+    // left out; every marker's full text is in the tooltip at its line.
+    struct Drawn {
+        double x;
+        MarkerKind kind;
+        QString text;
+        QString lanes;
+    };
+    std::vector<Drawn> labels;
     buf.forEachMarker(from, now, [&](const Marker& m) {
-        QColor c;
-        switch (m.kind) {
-        case MarkerKind::ServerStopped:
-        case MarkerKind::ServerDeleted: c = QColor(120, 0, 0); break;
-        case MarkerKind::ServerStarted: c = QColor(0, 110, 0); break;
-        case MarkerKind::Fault: c = QColor(200, 90, 0); break;
-        case MarkerKind::FaultCleared: c = QColor(0, 130, 130); break;
-        case MarkerKind::Ejected: c = QColor(140, 0, 140); break;
-        case MarkerKind::Unejected: c = QColor(60, 60, 200); break;
-        case MarkerKind::ConfigEdit: c = QColor(60, 60, 60); break;
-        }
+        const QColor c = markerColor(m.kind);
         const double x = xOf(m.t);
         const double y0 = m.lane < 0 ? plot.top() : plot.top() + laneH * m.lane;
         const double y1 = m.lane < 0 ? plot.bottom() : y0 + laneH;
-        QPen pen(c, 2, m.kind == MarkerKind::ConfigEdit ? Qt::DashLine : Qt::SolidLine);
-        p.setPen(pen);
+        p.setPen(QPen(c, 2, m.kind == MarkerKind::ConfigEdit ? Qt::DashLine : Qt::SolidLine));
         p.drawLine(QPointF(x, y0), QPointF(x, y1));
-        p.drawText(QPointF(x + 3, y0 + 12), QString::fromStdString(m.text));
+        const QString text = QString::fromStdString(m.text);
+        const QString lane = m.lane >= 0 && m.lane < static_cast<int>(lanes.size())
+                                 ? QString::fromStdString(lanes[static_cast<std::size_t>(m.lane)])
+                                 : QString();
+        for (auto& d : labels)
+            if (d.kind == m.kind && d.text == text && std::abs(d.x - x) < 4) {
+                if (!lane.isEmpty())
+                    d.lanes += (d.lanes.isEmpty() ? QString() : QStringLiteral(", ")) + lane;
+                return;
+            }
+        labels.push_back({x, m.kind, text, lane});
     });
+    const int maxLabelW = std::max(80, std::min(300, plot.width() / 3));
+    std::vector<LabelSpan> spans;
+    std::vector<QString> shown;
+    for (const auto& d : labels) {
+        const QString t = fm.elidedText(d.text, Qt::ElideRight, maxLabelW);
+        const double tw = fm.horizontalAdvance(t);
+        // Right of its line, or left of it where the plot ends.
+        const double l = d.x + 3 + tw <= plot.right() ? d.x + 3 : std::max<double>(plot.left(), d.x - 3 - tw);
+        spans.push_back({l, tw});
+        shown.push_back(t);
+        m_hits.push_back({d.x, QStringLiteral("%1 s: %2%3")
+                                   .arg(from + (d.x - plot.left()) / std::max(1, plot.width()) * window, 0, 'f', 1)
+                                   .arg(d.text, d.lanes.isEmpty() ? QString() : QStringLiteral("  [%1]").arg(d.lanes))});
+    }
+    const std::vector<int> rows = stackLabels(spans, kMarkerLabelRows, 8);
+    m_hiddenLabels = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const QColor c = markerColor(labels[i].kind);
+        if (rows[i] < 0) {
+            ++m_hiddenLabels;
+            continue;
+        }
+        const double y = labelsTop + rows[i] * lineH;
+        QColor faint = c;
+        faint.setAlpha(110);
+        p.setPen(QPen(faint, 1, Qt::DotLine));
+        p.drawLine(QPointF(labels[i].x, y + lineH - 2), QPointF(labels[i].x, plot.top()));
+        p.setPen(c);
+        p.drawText(QRectF(spans[i].left, y, spans[i].width + 2, lineH), Qt::AlignLeft | Qt::AlignVCenter, shown[i]);
+    }
 
     // Time axis.
     p.setPen(Qt::black);
@@ -390,30 +573,28 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     for (double t = std::ceil(from / step) * step; t <= now; t += step) {
         const double x = xOf(t);
         p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 4));
-        p.drawText(QRectF(x - 30, plot.bottom() + 4, 60, 14), Qt::AlignCenter, QString::number(t, 'f', 0));
+        p.drawText(QRectF(x - 30, plot.bottom() + 4, 60, lineH), Qt::AlignCenter, QString::number(t, 'f', 0));
     }
-    // Legend.
-    int lx = plot.left();
-    const int ly = height() - 14;
-    auto legend = [&](const QColor& c, const QString& text, bool line) {
-        if (line) {
-            p.setPen(QPen(c, 2));
+    p.drawText(QRectF(4, plot.bottom() + 4, left - 10, lineH), Qt::AlignRight | Qt::AlignVCenter, QStringLiteral("session time (s)"));
+    // Legend, wrapped to the width.
+    int lx = left;
+    int ly = plot.bottom() + lineH + 10 + lineH / 2;
+    for (const auto& item : legendItems()) {
+        const int iw = kLegendSwatch + fm.horizontalAdvance(item.text) + kLegendSpacing;
+        if (lx + iw > width() - right && lx > left) {
+            lx = left;
+            ly += lineH + 2;
+        }
+        if (item.line) {
+            p.setPen(QPen(item.color, 2, item.dashed ? Qt::DashLine : Qt::SolidLine));
             p.drawLine(lx, ly, lx + 14, ly);
         } else {
-            p.fillRect(QRect(lx + 4, ly - 5, 4, 10), c);
+            p.fillRect(QRect(lx + 4, ly - 5, 4, 10), item.color);
         }
         p.setPen(Qt::black);
-        p.drawText(lx + 18, ly + 5, text);
-        lx += 28 + p.fontMetrics().horizontalAdvance(text);
-    };
-    legend(QColor(44, 160, 44), QStringLiteral("ok attempt"), false);
-    legend(QColor(214, 39, 40), QStringLiteral("failed attempt"), false);
-    legend(QColor(255, 140, 0), QStringLiteral("failover to next attempt"), true);
-    legend(QColor(120, 0, 0), QStringLiteral("stop/delete"), true);
-    legend(QColor(0, 110, 0), QStringLiteral("start"), true);
-    legend(QColor(200, 90, 0), QStringLiteral("fault"), true);
-    legend(QColor(140, 0, 140), QStringLiteral("ejected"), true);
-    legend(QColor(60, 60, 60), QStringLiteral("config edit"), true);
+        p.drawText(QRect(lx + kLegendSwatch, ly - lineH / 2, iw, lineH), Qt::AlignLeft | Qt::AlignVCenter, item.text);
+        lx += iw;
+    }
 }
 
 }  // namespace aigw::ui

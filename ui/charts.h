@@ -16,7 +16,7 @@
 
 #include <vector>
 
-class QBarSeries;
+class QAbstractBarSeries;
 class QBarSet;
 class QBarCategoryAxis;
 class QValueAxis;
@@ -31,6 +31,17 @@ class TopologyModel;
 
 /// Stable colour of a lane (backend) across all charts.
 QColor laneColor(int lane);
+
+/// A text label that wants to start at `left` (pixels) and is `width` wide.
+struct LabelSpan {
+    double left = 0;
+    double width = 0;
+};
+/// Places the timeline's marker labels in `rows` text rows so that none overlap: left to right,
+/// each label takes the first row whose previous label ends at least `gap` before it starts; -1
+/// when every row is taken there (the label is then only in the marker's tooltip). One row per
+/// input, in input order.
+std::vector<int> stackLabels(const std::vector<LabelSpan>& spans, int rows, double gap);
 
 class SplitChart : public QWidget {
     Q_OBJECT
@@ -48,7 +59,7 @@ private:
     TopologyModel* m_topology;
     QComboBox* m_rule;
     QChart* m_chart;
-    QBarSeries* m_series;
+    QAbstractBarSeries* m_series;
     QBarSet* m_actual;
     QBarSet* m_target;
     QBarCategoryAxis* m_axisX;
@@ -78,17 +89,34 @@ private:
 class TimelineWidget : public QWidget {
     Q_OBJECT
 public:
+    static constexpr int kMarkerLabelRows = 3;
+
     explicit TimelineWidget(ChartFeed* feed, QWidget* parent = nullptr);
-    QSize sizeHint() const override { return {800, 260}; }
+    QSize sizeHint() const override { return {800, 300}; }
     /// Requests drawn with a failover line in the last frame (tests and screenshots check it).
     int lastFailoverLinks() const { return m_lastLinks; }
+    /// Marker labels of the last frame that found no free row (their text is in the tooltip).
+    int lastHiddenLabels() const { return m_hiddenLabels; }
 
 protected:
+    bool event(QEvent* event) override;
     void paintEvent(QPaintEvent* event) override;
 
 private:
+    struct Hit {
+        double x;
+        QString text;
+    };
     ChartFeed* m_feed;
     int m_lastLinks = 0;
+    int m_hiddenLabels = 0;
+    // Geometry of the last frame, for tooltips.
+    QRect m_plot;
+    double m_from = 0;
+    double m_window = 1;
+    QStringList m_laneNames;
+    std::vector<std::pair<QRect, QString>> m_laneLabels;
+    std::vector<Hit> m_hits;
 };
 
 }  // namespace aigw::ui

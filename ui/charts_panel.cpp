@@ -13,6 +13,7 @@
 
 #include "chart_feed.h"
 #include "charts.h"
+#include "topology_model.h"
 
 namespace aigw::ui {
 
@@ -47,10 +48,22 @@ ChartsPanel::ChartsPanel(ChartFeed* feed, TopologyModel* topology, QWidget* pare
     split->addWidget(m_split);
     split->addWidget(m_throughput);
     split->addWidget(m_timeline);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 2);
-    split->setStretchFactor(2, 3);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 3);
+    split->setStretchFactor(2, 4);
+    split->setSizes({300, 300, 400});
     layout->addWidget(split, 1);
+
+    // Lanes (and colours) in config order, whatever order the first requests arrive in: the
+    // timeline then lists the backendRefs as the Topology dock does.
+    auto registerLanes = [this, topology] {
+        for (const auto& route : topology->config().routes)
+            for (const auto& rule : route.rules)
+                for (const auto& ref : rule.backendRefs)
+                    m_feed->buffers().laneFor(ref.name);
+    };
+    connect(topology, &QAbstractItemModel::modelReset, this, registerLanes);
+    registerLanes();
 
     connect(m_pause, &QToolButton::toggled, this, [this](bool on) {
         m_feed->setPaused(on);

@@ -28,6 +28,8 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include <functional>
+
 #include "loadgen/load_generator.h"
 #include "proxy/gateway_service.h"
 #include "servers_model.h"
@@ -46,7 +48,12 @@ TopologyPanel::TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* pa
     m_view->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
                             QAbstractItemView::SelectedClicked);
     m_view->setAlternatingRowColors(true);
+    m_view->setUniformRowHeights(true);
+    // Weight, priority, override and target size to their contents; the name column is sized to
+    // the backendRef names only (fitColumns), because gateway, route and rule rows span all columns.
+    m_view->header()->setStretchLastSection(false);
     m_view->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_view->header()->setSectionResizeMode(TopologyModel::NameColumn, QHeaderView::Interactive);
     layout->addWidget(m_view, 1);
     auto* row = new QHBoxLayout;
     auto* undoButton = new QPushButton(QStringLiteral("Undo"));
@@ -66,12 +73,45 @@ TopologyPanel::TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* pa
     m_message->setWordWrap(true);
     row->addWidget(m_message, 1);
     layout->addLayout(row);
-    auto expand = [this] { m_view->expandAll(); };
+    auto expand = [this] {
+        m_view->expandAll();
+        fitColumns();
+    };
     connect(model, &QAbstractItemModel::modelReset, this, expand);
     connect(model, &TopologyModel::editRejected, this, [this](const QString& reason) {
         m_message->setText(QStringLiteral("<span style='color:#b00'>%1</span>").arg(reason.toHtmlEscaped()));
     });
     expand();
+}
+
+void TopologyPanel::fitColumns() {
+    auto* model = static_cast<TopologyModel*>(m_view->model());
+    const QFontMetrics fm(m_view->font());
+    int name = fm.horizontalAdvance(model->headerData(TopologyModel::NameColumn, Qt::Horizontal).toString());
+    // Walk the tree: span the non-backendRef rows, measure the backendRef names at their depth.
+    std::function<void(const QModelIndex&, int)> walk = [&](const QModelIndex& parent, int depth) {
+        for (int row = 0; row < model->rowCount(parent); ++row) {
+            const QModelIndex i = model->index(row, 0, parent);
+            const bool ref = model->nodeType(i) == TopologyModel::NodeType::BackendRef;
+            m_view->setFirstColumnSpanned(row, parent, !ref);
+            if (ref)
+                name = std::max(name, m_view->indentation() * depth + fm.horizontalAdvance(i.data().toString()));
+            else
+                walk(i, depth + 1);
+        }
+    };
+    walk({}, 1);
+    m_view->setColumnWidth(TopologyModel::NameColumn, name + 24);
+}
+
+int TopologyPanel::preferredWidth() const {
+    int w = m_view->frameWidth() * 2 + m_view->verticalScrollBar()->sizeHint().width() + 8;
+    // Before the first layout, ResizeToContents sections still have their default size: measure.
+    const auto* view = static_cast<const QAbstractItemView*>(m_view);
+    w += m_view->columnWidth(TopologyModel::NameColumn);
+    for (int c = TopologyModel::NameColumn + 1; c < TopologyModel::ColumnCount; ++c)
+        w += std::max(view->sizeHintForColumn(c), m_view->header()->sectionSizeHint(c));
+    return w;
 }
 
 // ---------------------------------------------------------------- faults
@@ -168,6 +208,9 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_view->horizontalHeader()->setSectionResizeMode(ServersModel::StateColumn, QHeaderView::Stretch);
+    m_view->setWordWrap(false);
     m_view->verticalHeader()->hide();
     layout->addWidget(m_view, 1);
     auto* row = new QHBoxLayout;

@@ -38,8 +38,12 @@ class TopologyPanel : public QWidget {
 public:
     TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* parent = nullptr);
     QTreeView* view() const { return m_view; }
+    /// The width that shows every column without a horizontal scroll bar (the main window's
+    /// default layout gives the dock this much, within limits).
+    int preferredWidth() const;
 
 private:
+    void fitColumns();
     QTreeView* m_view;
     QLabel* m_message;
 };

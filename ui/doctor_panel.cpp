@@ -1,5 +1,7 @@
 #include "doctor_panel.h"
 
+#include <algorithm>
+
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
@@ -32,8 +34,15 @@ DoctorPanel::DoctorPanel(QWidget* parent) : QWidget(parent) {
 
 void DoctorPanel::setConfig(const config::Config& config) {
     m_config = config;
+    // Most severe first (the doctor reports in document order, where the tutorial's key finding,
+    // on the BackendTrafficPolicy, comes after every Backend's info); the order within a severity
+    // stays the doctor's.
+    const QString keepId = m_list->currentRow() >= 0 && m_list->currentRow() < static_cast<int>(m_findings.size())
+                               ? QString::fromStdString(m_findings[static_cast<std::size_t>(m_list->currentRow())].id)
+                               : QString();
     m_findings = config::diagnose(m_config);
-    const int keep = m_list->currentRow();
+    std::stable_sort(m_findings.begin(), m_findings.end(),
+                     [](const config::Finding& a, const config::Finding& b) { return a.severity < b.severity; });
     m_list->clear();
     for (const auto& f : m_findings) {
         const QString sev = QString::fromLatin1(config::severityName(f.severity));
@@ -47,9 +56,30 @@ void DoctorPanel::setConfig(const config::Config& config) {
         m_text->setHtml(QStringLiteral("<p>No findings: the config does what it seems to.</p>"));
         m_fix->setEnabled(false);
     } else {
-        m_list->setCurrentRow(std::clamp(keep, 0, static_cast<int>(m_findings.size()) - 1));
+        // Keep the finding the user was reading if it is still there; else the most severe.
+        int row = 0;
+        for (int i = 0; i < static_cast<int>(m_findings.size()); ++i)
+            if (QString::fromStdString(m_findings[static_cast<std::size_t>(i)].id) == keepId) {
+                row = i;
+                break;
+            }
+        m_list->setCurrentRow(row);
+        showFinding(row);
     }
 }
+
+bool DoctorPanel::selectFinding(const std::string& id) {
+    for (int i = 0; i < static_cast<int>(m_findings.size()); ++i)
+        if (m_findings[static_cast<std::size_t>(i)].id == id) {
+            m_list->setCurrentRow(i);
+            return true;
+        }
+    return false;
+}
+
+int DoctorPanel::currentFinding() const { return m_list->currentRow(); }
+
+bool DoctorPanel::applyCurrentFix() { return applyFix(m_list->currentRow()); }
 
 void DoctorPanel::showFinding(int row) {
     if (row < 0 || row >= static_cast<int>(m_findings.size())) {

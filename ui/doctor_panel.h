@@ -19,7 +19,13 @@ class DoctorPanel : public QWidget {
 public:
     explicit DoctorPanel(QWidget* parent = nullptr);
     void setConfig(const config::Config& config);
+    /// The findings as listed: errors, then warnings, then info.
     const std::vector<config::Finding>& findings() const { return m_findings; }
+    /// Shows the first finding with this id (config::finding_id); false when there is none.
+    bool selectFinding(const std::string& id);
+    int currentFinding() const;
+    /// What the "Apply fix" button does: applies the shown finding's fix.
+    bool applyCurrentFix();
     /// Applies finding `index`'s fix to a copy of the config; emits fixed() when it applied.
     bool applyFix(int index);
 

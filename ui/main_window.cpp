@@ -7,6 +7,9 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
+#include <QScreen>
+#include <QTimer>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -85,10 +88,12 @@ MainWindow::MainWindow(proxy::GatewayService* service, AppSettings* settings, QW
 
     buildMenus();
     resetLayout();
-    if (!m_settings->windowGeometry().isEmpty())
-        restoreGeometry(m_settings->windowGeometry());
-    if (!m_settings->windowState().isEmpty())
-        restoreState(m_settings->windowState());
+    // First run: a window that fits the screen (at most 1920x1080), laid out by resetLayout()
+    // once it is shown. Later runs: the saved geometry and dock layout, if saved by this layout
+    // version (an older saved layout would bring back docks that no longer fit).
+    if (m_settings->windowGeometry().isEmpty() || !restoreGeometry(m_settings->windowGeometry()))
+        resize(defaultSize());
+    m_layoutRestored = !m_settings->windowState().isEmpty() && restoreState(m_settings->windowState(), kLayoutVersion);
     m_charts->setWindowSeconds(m_settings->chartWindowSeconds());
     m_yaml->setApiVersion(m_settings->exportApiVersion());
     connect(m_charts, &ChartsPanel::windowSecondsChanged, this, [this](int s) { m_settings->setChartWindowSeconds(s); });
@@ -126,6 +131,22 @@ QDockWidget* MainWindow::addDock(const QString& title, const QString& objectName
     return dock;
 }
 
+QSize MainWindow::defaultSize() const {
+    QSize size(1920, 1080);
+    if (const QScreen* screen = QGuiApplication::primaryScreen())
+        size = size.boundedTo(screen->availableGeometry().size() * 0.95);
+    return size.expandedTo(QSize(1100, 700));
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    if (!m_layoutRestored && !m_layoutSized) {
+        m_layoutSized = true;
+        // Dock sizes can only be set once the window has its real size.
+        QTimer::singleShot(0, this, &MainWindow::resetLayout);
+    }
+}
+
 void MainWindow::resetLayout() {
     for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock}) {
         d->setFloating(false);
@@ -142,8 +163,16 @@ void MainWindow::resetLayout() {
     for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock})
         d->show();
     m_loadDock->raise();
-    resizeDocks({m_topologyDock, m_loadDock}, {520, 360}, Qt::Horizontal);
-    resizeDocks({m_topologyDock, m_serversDock}, {380, 260}, Qt::Vertical);
+    // Left: the topology wide enough for all its columns (weight, priority, modelNameOverride,
+    // target), up to 38% of the window; right: the load generator and doctor, narrower. The
+    // charts keep the middle, at least ~45% of the window.
+    const int w = std::max(width(), 1100);
+    const int h = std::max(height(), 700);
+    const int left = std::clamp(m_topologyPanel->preferredWidth(), 380, static_cast<int>(w * 0.38));
+    const int right = std::clamp(static_cast<int>(w * 0.2), 320, 400);
+    resizeDocks({m_topologyDock, m_loadDock}, {left, right}, Qt::Horizontal);
+    resizeDocks({m_topologyDock, m_serversDock}, {h * 45 / 100, h * 40 / 100}, Qt::Vertical);
+    resizeDocks({m_loadDock, m_doctorDock}, {h * 42 / 100, h * 45 / 100}, Qt::Vertical);
 }
 
 void MainWindow::buildMenus() {
@@ -318,7 +347,7 @@ void MainWindow::onStats(const proxy::StatsSnapshot& s) {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     m_settings->setWindowGeometry(saveGeometry());
-    m_settings->setWindowState(saveState());
+    m_settings->setWindowState(saveState(kLayoutVersion));
     m_settings->sync();
     m_loadgen->stop();
     QMainWindow::closeEvent(event);

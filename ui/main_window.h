@@ -46,6 +46,9 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     /// `service` must outlive the window; `settings` too.
+    /// Saved dock layouts of another version are ignored (the default layout applies instead).
+    static constexpr int kLayoutVersion = 2;
+
     MainWindow(proxy::GatewayService* service, AppSettings* settings, QWidget* parent = nullptr);
     ~MainWindow() override;
 
@@ -82,8 +85,12 @@ public:
     /// When false, error dialogs are not shown (only recorded), for tests.
     void setInteractive(bool on) { m_interactive = on; }
 
+    /// 1920x1080, or 95% of the screen where that is smaller.
+    QSize defaultSize() const;
+
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
     void buildMenus();
@@ -127,6 +134,8 @@ private:
     QString m_adminUrl;
     QString m_lastError;
     bool m_interactive = true;
+    bool m_layoutRestored = false;
+    bool m_layoutSized = false;
 };
 
 }  // namespace aigw::ui

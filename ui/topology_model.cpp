@@ -180,11 +180,11 @@ QVariant TopologyModel::data(const QModelIndex& index, int role) const {
         case WeightColumn:
             if (role == Qt::EditRole)
                 return static_cast<qlonglong>(ref.effectiveWeight());
-            return ref.weight ? QString::number(*ref.weight) : QStringLiteral("1 (default)");
+            return QString::number(ref.effectiveWeight());  // a default is shown in grey italics
         case PriorityColumn:
             if (role == Qt::EditRole)
                 return static_cast<qlonglong>(ref.effectivePriority());
-            return ref.priority ? QString::number(*ref.priority) : QStringLiteral("0 (default)");
+            return QString::number(ref.effectivePriority());
         case OverrideColumn: return ref.modelNameOverride ? q(*ref.modelNameOverride) : QString();
         case TargetColumn: {
             if (role == Qt::EditRole)
@@ -208,11 +208,22 @@ QVariant TopologyModel::data(const QModelIndex& index, int role) const {
         if (split.shares[n->path.ref] <= 0)
             return QBrush(Qt::gray);
     }
+    // Values the YAML leaves unset (the default applies) are grey and italic, so the narrow
+    // columns need no "(default)" text.
+    const bool isDefault = (col == WeightColumn && !ref.weight) || (col == PriorityColumn && !ref.priority);
+    if (role == Qt::FontRole && isDefault) {
+        QFont f;
+        f.setItalic(true);
+        return f;
+    }
+    if (role == Qt::ForegroundRole && isDefault)
+        return QBrush(QColor(120, 120, 120));
     if (role == Qt::ToolTipRole) {
+        const QString unset = isDefault ? QStringLiteral("Not set in the YAML: the default applies.\n") : QString();
         if (col == WeightColumn)
-            return QStringLiteral("Weight within the same priority (default 1, 0 removes the backend). Double-click to edit.");
+            return unset + QStringLiteral("Weight within the same priority (default 1, 0 removes the backend). Double-click to edit.");
         if (col == PriorityColumn)
-            return QStringLiteral("0 is tried first; higher numbers are fallbacks. Double-click to edit.");
+            return unset + QStringLiteral("0 is tried first; higher numbers are fallbacks (default 0). Double-click to edit.");
         if (col == OverrideColumn)
             return QStringLiteral("The model name sent upstream; empty keeps the client's model.");
         if (col == TargetColumn)
@@ -294,6 +305,8 @@ Qt::ItemFlags TopologyModel::flags(const QModelIndex& index) const {
 }
 
 QVariant TopologyModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation == Qt::Horizontal && role == Qt::ToolTipRole && (section == WeightColumn || section == PriorityColumn))
+        return QStringLiteral("Grey italics: not set in the YAML, the default applies");
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {

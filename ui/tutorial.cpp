@@ -1,5 +1,6 @@
 #include "tutorial.h"
 
+#include <QDockWidget>
 #include <QHBoxLayout>
 #include <QListWidget>
 #include <QPushButton>
@@ -9,6 +10,9 @@
 #include <QVBoxLayout>
 
 #include "charts.h"
+#include "config/doctor.h"
+#include "config/loader.h"
+#include "doctor_panel.h"
 #include "charts_panel.h"
 #include "docks.h"
 #include "gateway_bridge.h"
@@ -32,6 +36,38 @@ config::Config withAttemptsPerPriority(config::Config config, std::optional<std:
 }
 
 namespace {
+// provider-fallback.yaml's BackendTrafficPolicy, verbatim from the tutorial (including its
+// targetRef group, which the doctor points out). It starts on line 73 of that file.
+constexpr int kTutorialPolicyLine = 73;
+const char* kTutorialPolicy =
+    "apiVersion: gateway.envoyproxy.io/v1alpha1\n"
+    "kind: BackendTrafficPolicy\n"
+    "metadata:\n"
+    "  name: envoy-ai-gateway-fallback-policy\n"
+    "  namespace: default\n"
+    "spec:\n"
+    "  targetRefs:\n"
+    "    - group: gateway.envoyproxy.io\n"
+    "      kind: Gateway\n"
+    "      name: envoy-ai-gateway-basic\n"
+    "  retry:\n"
+    "    numRetries: 3\n"
+    "    perRetry:\n"
+    "      backOff:\n"
+    "        baseInterval: 100ms\n"
+    "        maxInterval: 10s\n"
+    "      timeout: 30s\n"
+    "    retryOn:\n"
+    "      httpStatusCodes:\n"
+    "        - 500\n"
+    "        - 502\n"
+    "        - 503\n"
+    "        - 504\n"
+    "        - 404\n"
+    "      triggers:\n"
+    "        - connect-failure\n"
+    "        - retriable-status-codes\n";
+
 const char* kFixYaml =
     "  retry:\n"
     "    numRetries: 3\n"
@@ -46,11 +82,31 @@ const char* kFixYaml =
     "      triggers: [connect-failure, retriable-status-codes]\n";
 }  // namespace
 
+config::Config withTutorialPolicy(config::Config config) {
+    // Blank lines first, so that line numbers (doctor findings) are those of provider-fallback.yaml.
+    const std::string text = std::string(kTutorialPolicyLine - 1, '\n') + kTutorialPolicy;
+    const config::LoadResult loaded = config::loadString(text, "provider-fallback.yaml");
+    // Alone, the policy names a Gateway defined in another file: that validation error is expected
+    // here; the parsed document and typed policy are what is merged.
+    const config::Document* doc = loaded.config.documentFor(config::Kind::BackendTrafficPolicy, 0);
+    if (!doc || loaded.config.trafficPolicies.size() != 1)
+        return config;  // the text is fixed: only a loader regression gets here, and changes nothing
+    std::erase_if(config.documents, [](const config::Document& d) { return d.kind == config::Kind::BackendTrafficPolicy; });
+    config.documents.push_back(*doc);
+    config.trafficPolicies = loaded.config.trafficPolicies;
+    return config;
+}
+
 TutorialPage::TutorialPage(MainWindow* window, QWidget* parent) : QWidget(parent), m_window(window) {
     auto* layout = new QHBoxLayout(this);
     auto* split = new QSplitter;
     m_list = new QListWidget;
     m_list->setObjectName(QStringLiteral("tutorialSteps"));
+    // Step titles are sentences: wrap them rather than cut them off.
+    m_list->setWordWrap(true);
+    m_list->setTextElideMode(Qt::ElideNone);
+    m_list->setSpacing(2);
+    m_list->setMinimumWidth(220);
     split->addWidget(m_list);
     auto* right = new QWidget;
     auto* rl = new QVBoxLayout(right);
@@ -67,7 +123,8 @@ TutorialPage::TutorialPage(MainWindow* window, QWidget* parent) : QWidget(parent
     rl->addLayout(buttons);
     split->addWidget(right);
     split->setStretchFactor(0, 1);
-    split->setStretchFactor(1, 3);
+    split->setStretchFactor(1, 2);
+    split->setSizes({300, 600});
     layout->addWidget(split);
     buildSteps();
     for (const auto& s : m_steps)
@@ -208,11 +265,18 @@ void TutorialPage::buildSteps() {
                        QStringLiteral("kubectl apply -f provider-fallback.yaml   # BackendTrafficPolicy retry: numRetries 3, "
                                       "retryOn [connect-failure, retriable-status-codes], no numAttemptsPerPriority"),
                        QStringLiteral("Applies the fallback route with the tutorial's BackendTrafficPolicy <b>exactly as "
-                                      "written</b> (numAttemptsPerPriority unset). Topology: qwen-primary-fb at priority 0 "
-                                      "takes 100%, qwen-secondary-fb at priority 1 is standby."),
+                                      "written</b> (on the Gateway, numAttemptsPerPriority unset). Topology: qwen-primary-fb "
+                                      "at priority 0 takes 100%, qwen-secondary-fb at priority 1 is standby. The <i>Doctor</i> "
+                                      "dock already warns: <code>retry-stays-on-priority-0</code>, with a one-click fix."),
                        QStringLiteral("Accepted without any warning: the YAML is valid. The problem only shows when the "
                                       "primary fails (step 5)."),
-                       [applyFix] { applyFix(std::nullopt); }});
+                       [w, service] {
+                           const auto cfg = withTutorialPolicy(w->topologyModel()->config());
+                           service()->applyConfig(cfg);
+                           w->showConfig(cfg);
+                           w->doctorPanel()->selectFinding(config::finding_id::kRetryStaysOnPriority0);
+                           w->doctorDock()->raise();
+                       }});
     m_steps.push_back({t2, QStringLiteral("Step 4: test normal operation"),
                        QStringLiteral("curl ... '{\"model\": \"qwen-with-fallback\", ...}' $GATEWAY_URL/v1/chat/completions"),
                        QStringLiteral("Sends the request from the Playground and starts 20 requests/s on "

@@ -26,6 +26,11 @@ class MainWindow;
 /// stay on priority 0), 1 is the fix.
 config::Config withAttemptsPerPriority(config::Config config, std::optional<std::int64_t> value);
 
+/// The tutorial's fallback policy exactly as written (provider-fallback.yaml's BackendTrafficPolicy:
+/// targets the Gateway, retries without numAttemptsPerPriority, no health check) in place of every
+/// BackendTrafficPolicy of `config`. The doctor's locations point into provider-fallback.yaml.
+config::Config withTutorialPolicy(config::Config config);
+
 struct TutorialStep {
     QString ticket;   ///< "Ticket 1" / "Ticket 2"
     QString title;    ///< the tutorial's step title

@@ -7,6 +7,8 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QScrollBar>
+#include <QTextCursor>
+#include <QTextDocument>
 #include <QVBoxLayout>
 
 #include "config/exporter.h"
@@ -55,6 +57,16 @@ void YamlPanel::refresh() {
     const int scroll = m_text->verticalScrollBar()->value();
     m_text->setPlainText(QString::fromStdString(config::exportYaml(m_config, o)));
     m_text->verticalScrollBar()->setValue(scroll);
+}
+
+bool YamlPanel::reveal(const QString& text) {
+    QTextCursor found = m_text->document()->find(text);
+    if (found.isNull())
+        return false;
+    m_text->setTextCursor(found);
+    // Put the match in the upper third, with the lines before it (its object) in view.
+    m_text->centerCursor();
+    return true;
 }
 
 bool YamlPanel::save(const QString& path, QString* error) const {

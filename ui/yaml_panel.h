@@ -22,6 +22,8 @@ public:
     QString text() const;
     /// Writes the export to `path`; false with `error` set when it cannot.
     bool save(const QString& path, QString* error) const;
+    /// Scrolls to and highlights the first occurrence of `text`; false when it is not there.
+    bool reveal(const QString& text);
 
 signals:
     void apiVersionChanged(const QString& v);

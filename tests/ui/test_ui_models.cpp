@@ -8,12 +8,17 @@
 #include <QTableView>
 
 #include "chart_buffers.h"
+#include "charts.h"
 #include "pages.h"
 #include "request_log_model.h"
 #include "ring_buffer.h"
 #include "servers_model.h"
 #include "split_math.h"
 #include "topology_model.h"
+#include "tutorial.h"
+
+#include "config/builtin.h"
+#include "config/doctor.h"
 
 using namespace aigw;
 using namespace aigw::ui;
@@ -186,6 +191,75 @@ private slots:
                 total += v;
         QCOMPARE(total, 100.0);
         QVERIFY(b.csv(60, 12).find("virtual-qwen-model,a,50,0") != std::string::npos);
+    }
+
+    void throughputLeavesOutTheBinStillFilling() {
+        ChartBuffers b;
+        // 10 requests/s ending in seconds 20..24, then 3 so far in second 25 (the one still filling).
+        auto add = [&b](double end) {
+            RequestPoint r;
+            r.t = end - 0.001;
+            r.model = "m";
+            r.attempts.push_back({"a", r.t, 1, true});
+            r.ok = true;
+            r.latencyMs = 1;
+            b.addRequest(r);
+        };
+        for (int sec = 20; sec < 25; ++sec)
+            for (int k = 0; k < 10; ++k)
+                add(sec + 0.05 + k * 0.09);
+        for (int k = 0; k < 3; ++k)
+            add(25.05 + k * 0.09);
+        // now = 25.4: second 25 is open (floor(25.4 - 0.3) = 25), the newest point is bin 24, plotted at 25.
+        auto t = b.throughput(5, 25.4, 100);
+        QCOMPARE(t.times.size(), std::size_t(5));
+        QCOMPARE(t.times.back(), 25.0);
+        for (double v : t.perLane[0])
+            QCOMPARE(v, 10.0);  // no dip: the 3 of second 25 are not drawn as a 3 requests/s point
+        // now = 25.2: second 24 ended only 0.2 s ago, its last records may still be on their way.
+        QCOMPARE(ChartBuffers::firstOpenSecond(25.2), std::int64_t(24));
+        t = b.throughput(5, 25.2, 100);
+        QCOMPARE(t.times.back(), 24.0);
+        // Grouped points average whole bins only: 5 s in 2 points -> 3 + 2 bins, both 10/s.
+        t = b.throughput(5, 25.4, 2);
+        QCOMPARE(t.times.size(), std::size_t(2));
+        QCOMPARE(t.perLane[0][0], 10.0);
+        QCOMPARE(t.perLane[0][1], 10.0);
+    }
+
+    void markerLabelsNeverOverlap_data() {
+        QTest::addColumn<QList<double>>("lefts");
+        QTest::addColumn<QList<double>>("widths");
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<QList<int>>("expected");
+        // Far apart: all on the first row.
+        QTest::newRow("apart") << QList<double>{0, 200, 400} << QList<double>{100, 100, 100} << 3 << QList<int>{0, 0, 0};
+        // A config edit and a server stop 1 s apart (the old screenshots' pile-up): stacked.
+        QTest::newRow("close") << QList<double>{100, 110, 120} << QList<double>{150, 150, 150} << 3 << QList<int>{0, 1, 2};
+        // More than the rows hold: the fourth is left to the tooltip; later ones reuse freed rows.
+        QTest::newRow("overflow") << QList<double>{100, 105, 110, 115, 300} << QList<double>{150, 150, 150, 150, 50} << 3
+                                  << QList<int>{0, 1, 2, -1, 0};
+        // Input order does not matter: placement goes left to right.
+        QTest::newRow("unsorted") << QList<double>{300, 100, 105} << QList<double>{50, 150, 150} << 2 << QList<int>{0, 0, 1};
+        // The gap (8 px) counts: ending at 100 and starting at 105 share no row.
+        QTest::newRow("gap") << QList<double>{0, 105, 108} << QList<double>{100, 10, 10} << 2 << QList<int>{0, 1, 0};
+        QTest::newRow("no rows") << QList<double>{0} << QList<double>{10} << 0 << QList<int>{-1};
+    }
+    void markerLabelsNeverOverlap() {
+        QFETCH(QList<double>, lefts);
+        QFETCH(QList<double>, widths);
+        QFETCH(int, rows);
+        QFETCH(QList<int>, expected);
+        std::vector<LabelSpan> spans;
+        for (int i = 0; i < lefts.size(); ++i)
+            spans.push_back({lefts[i], widths[i]});
+        const auto got = stackLabels(spans, rows, 8);
+        QCOMPARE(QList<int>(got.begin(), got.end()), expected);
+        // Whatever the input: no two placed labels in one row overlap.
+        for (std::size_t i = 0; i < got.size(); ++i)
+            for (std::size_t j = i + 1; j < got.size(); ++j)
+                if (got[i] >= 0 && got[i] == got[j])
+                    QVERIFY(spans[i].left + spans[i].width <= spans[j].left || spans[j].left + spans[j].width <= spans[i].left);
     }
 
     void failoverRecordedOnTimeline() {
@@ -439,6 +513,54 @@ private slots:
         QCOMPARE(page.upstreamBodyText(), QStringLiteral("\u2014"));
         QCOMPARE(page.responseBodyText(), QStringLiteral("\u2014"));
         QVERIFY(page.detailsText().contains(QStringLiteral("time to first token: \u2014")));
+    }
+
+    void tutorialPolicyAsWrittenHasTheDoctorsKeyFinding() {
+        const config::Config builtin = config::builtinScenario();
+        auto findings = [](const config::Config& c, const std::string& id) {
+            std::vector<config::Finding> out;
+            for (auto& f : config::diagnose(c))
+                if (f.id == id)
+                    out.push_back(f);
+            return out;
+        };
+        QVERIFY(findings(builtin, config::finding_id::kRetryStaysOnPriority0).empty());
+        const config::Config asWritten = withTutorialPolicy(builtin);
+        QCOMPARE(asWritten.trafficPolicies.size(), std::size_t(1));
+        QCOMPARE(asWritten.trafficPolicies[0].meta.name, std::string("envoy-ai-gateway-fallback-policy"));
+        QVERIFY(!asWritten.trafficPolicies[0].retry->numAttemptsPerPriority.has_value());
+        QVERIFY(!asWritten.trafficPolicies[0].passive.has_value());
+        // Documents and typed objects stay in step: one BackendTrafficPolicy document, the tutorial's.
+        int docs = 0;
+        for (const auto& d : asWritten.documents)
+            docs += d.kind == config::Kind::BackendTrafficPolicy;
+        QCOMPARE(docs, 1);
+        QCOMPARE(asWritten.routes, builtin.routes);
+        const auto key = findings(asWritten, config::finding_id::kRetryStaysOnPriority0);
+        QCOMPARE(key.size(), std::size_t(1));
+        QCOMPARE(key[0].severity, config::Severity::Warning);
+        // Points into the tutorial's file: spec.retry is on line 83 of provider-fallback.yaml.
+        QCOMPARE(key[0].where.file, std::string("provider-fallback.yaml"));
+        QCOMPARE(key[0].where.line, 83);
+        // The one-click fix removes it.
+        config::Config fixed = asWritten;
+        QVERIFY(config::applyFix(fixed, key[0]));
+        QVERIFY(findings(fixed, config::finding_id::kRetryStaysOnPriority0).empty());
+        QCOMPARE(*fixed.trafficPolicies[0].retry->numAttemptsPerPriority, std::int64_t(1));
+    }
+
+    void topologyShowsDefaultsWithoutText() {
+        TopologyModel model;
+        model.setConfig(ticketConfig());
+        // qwen-primary-fb: weight unset (default 1), priority 0 set explicitly.
+        const QModelIndex w = model.indexFor({1, 0, 0}, TopologyModel::WeightColumn);
+        const QModelIndex p = model.indexFor({1, 0, 0}, TopologyModel::PriorityColumn);
+        QCOMPARE(w.data().toString(), QStringLiteral("1"));
+        QVERIFY(w.data(Qt::FontRole).value<QFont>().italic());
+        QVERIFY(w.data(Qt::ToolTipRole).toString().startsWith(QStringLiteral("Not set in the YAML")));
+        QCOMPARE(p.data().toString(), QStringLiteral("0"));
+        QVERIFY(!p.data(Qt::FontRole).isValid());
+        QCOMPARE(model.indexFor({0, 0, 0}, TopologyModel::WeightColumn).data().toString(), QStringLiteral("50"));
     }
 
     void serversModel() {
