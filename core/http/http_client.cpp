@@ -9,6 +9,7 @@
 #include <http_parser.h>
 
 #include "common/log.h"
+#include "http/socket_write.h"
 
 namespace aigw::http {
 
@@ -317,7 +318,7 @@ void ClientConnection::sendCurrent() {
     out += "\r\n";
     out += r.body;
     ++m_pool->client()->m_requestsSent;
-    m_socket->write(out);
+    detail::writeNow(*m_socket, out.constData(), out.size());
     if (ex.idleTimer) ex.idleTimer->start(r.idleTimeoutMs);
 }
 

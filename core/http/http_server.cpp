@@ -10,6 +10,7 @@
 #include <http_parser.h>
 
 #include "common/log.h"
+#include "http/socket_write.h"
 
 namespace aigw::http {
 
@@ -301,7 +302,7 @@ void Connection::badRequest(const char* reason) {
 }
 
 void Connection::write(const QByteArray& bytes) {
-    if (!m_gone) m_socket->write(bytes);
+    if (!m_gone && !bytes.isEmpty()) detail::writeNow(*m_socket, bytes.constData(), bytes.size());
 }
 
 void Connection::responseComplete(HttpResponder* responder, bool close) {
@@ -391,9 +392,8 @@ HttpResponder::~HttpResponder() {
         if (!m_headersSent) {
             Connection* c = m_connection;
             m_headersSent = true;
-            Headers h{{"content-type", "text/plain"}, {"connection", "close"}};
-            writeHead(500, h, false);
-            c->write("handler dropped the request");
+            const Headers h{{"content-type", "text/plain"}, {"connection", "close"}};
+            c->write(head(500, h) + "handler dropped the request");
             m_finished = true;
             c->responseComplete(this, true);
         } else {
@@ -406,9 +406,9 @@ bool HttpResponder::isOpen() const { return m_connection != nullptr && !m_finish
 
 qint64 HttpResponder::bytesPending() const { return m_connection ? m_connection->bytesPending() : 0; }
 
-bool HttpResponder::writeHead(int status, Headers& headers, bool streaming) {
+QByteArray HttpResponder::head(int status, const Headers& headers, qsizetype reserveBody) {
     QByteArray out;
-    out.reserve(256);
+    out.reserve(256 + reserveBody);
     out += "HTTP/1.1 ";
     out += QByteArray::number(status);
     out += ' ';
@@ -421,9 +421,7 @@ bool HttpResponder::writeHead(int status, Headers& headers, bool streaming) {
         out += "\r\n";
     }
     out += "\r\n";
-    (void)streaming;  // framing headers were settled by the caller
-    m_connection->write(out);
-    return true;
+    return out;
 }
 
 bool HttpResponder::send(int status, Headers headers, const QByteArray& body) {
@@ -437,8 +435,11 @@ bool HttpResponder::send(int status, Headers headers, const QByteArray& body) {
         if (close) headers.add("connection", "close");
         else if (m_http10) headers.add("connection", "keep-alive");
     }
-    writeHead(status, headers, false);
-    if (!m_headRequest && !body.isEmpty()) c->write(body);
+    // Head and body leave in one write: one segment for a small response, not two.
+    const bool withBody = !m_headRequest && !body.isEmpty();
+    QByteArray out = head(status, headers, withBody ? body.size() : 0);
+    if (withBody) out += body;
+    c->write(out);
     m_finished = true;
     c->responseComplete(this, close);
     return true;
@@ -461,7 +462,7 @@ bool HttpResponder::startStream(int status, Headers headers) {
     } else if (m_http10 && !headers.has("connection")) {
         headers.add("connection", "keep-alive");
     }
-    writeHead(status, headers, true);
+    m_connection->write(head(status, headers));
     return true;
 }
 

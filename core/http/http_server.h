@@ -94,7 +94,8 @@ public:
 private:
     friend class Connection;
     void connectionLost();
-    bool writeHead(int status, Headers& headers, bool streaming);
+    /// The status line and header block (framing headers already settled by the caller).
+    static QByteArray head(int status, const Headers& headers, qsizetype reserveBody = 0);
 
     Connection* m_connection;  ///< cleared by Connection when it goes away (same thread)
     std::uint64_t m_sequence;
