@@ -206,8 +206,10 @@ int runScreenshots(const Args& args) {
     w->serversPanel()->selectServer(QStringLiteral("qwen-primary"));
     ui::pump(5000);
     ok &= saveShot(w, out, QStringLiteral("03-ticket2-as-written-503.png"));
-    // The doctor's key finding on the as-written policy, with its one-click fix.
+    // The doctor's key finding on the as-written policy, with its one-click fix (the dock dragged
+    // taller, as a reader would, so the whole fix shows).
     w->doctorDock()->raise();
+    w->resizeDocks({w->doctorDock(), w->serversDock(), w->loadDock()}, {700, 150, 200}, Qt::Vertical);
     if (!w->doctorPanel()->selectFinding(config::finding_id::kRetryStaysOnPriority0)) {
         std::fprintf(stderr, "aigw-sim: the doctor did not report %s on the as-written policy\n",
                      config::finding_id::kRetryStaysOnPriority0);
@@ -215,6 +217,7 @@ int runScreenshots(const Args& args) {
     }
     ui::pump(300);
     ok &= saveShot(w, out, QStringLiteral("04-doctor.png"));
+    w->resetLayout();
     // The fix, applied with the doctor's button (numAttemptsPerPriority: 1): failed attempt ->
     // fallback success on the timeline; then qwen-primary comes back and takes the traffic again.
     if (!w->doctorPanel()->applyCurrentFix()) {
@@ -228,6 +231,7 @@ int runScreenshots(const Args& args) {
     w->yamlPanel()->reveal(QStringLiteral("numAttemptsPerPriority"));
     ok &= saveShot(w, out, QStringLiteral("05-ticket2-fixed-fallback-timeline.png"));
     load->stopLoad();
+    w->topologyDock()->raise();
 
     w->requestLogPage()->setFilterText(QStringLiteral("qwen-with-fallback"));
     w->tabs()->setCurrentWidget(w->requestLogPage());

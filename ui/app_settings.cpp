@@ -9,6 +9,7 @@ namespace {
 constexpr auto kGeometry = "window/geometry";
 constexpr auto kState = "window/state";
 constexpr auto kRecent = "files/recent";
+constexpr auto kLogColumns = "requestLog/columns";
 constexpr auto kLastDir = "files/lastDirectory";
 constexpr auto kChartWindow = "charts/windowSeconds";
 constexpr auto kExportVersion = "export/apiVersion";
@@ -27,6 +28,9 @@ QByteArray AppSettings::windowGeometry() const { return m_settings->value(kGeome
 void AppSettings::setWindowGeometry(const QByteArray& v) { m_settings->setValue(kGeometry, v); }
 QByteArray AppSettings::windowState() const { return m_settings->value(kState).toByteArray(); }
 void AppSettings::setWindowState(const QByteArray& v) { m_settings->setValue(kState, v); }
+
+QByteArray AppSettings::requestLogColumns() const { return m_settings->value(kLogColumns).toByteArray(); }
+void AppSettings::setRequestLogColumns(const QByteArray& v) { m_settings->setValue(kLogColumns, v); }
 
 QStringList AppSettings::recentFiles() const { return m_settings->value(kRecent).toStringList(); }
 

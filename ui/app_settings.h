@@ -25,6 +25,9 @@ public:
     void setWindowGeometry(const QByteArray& v);
     QByteArray windowState() const;
     void setWindowState(const QByteArray& v);
+    /// The request log's column order and widths (QHeaderView::saveState).
+    QByteArray requestLogColumns() const;
+    void setRequestLogColumns(const QByteArray& v);
     /// Most recent first, at most kMaxRecentFiles; each entry is one "open" (files joined by '\n').
     QStringList recentFiles() const;
     void addRecentFiles(const QStringList& files);

@@ -41,6 +41,11 @@ int ChartBuffers::laneFor(const std::string& backend) {
     return lane;
 }
 
+int ChartBuffers::laneOf(const std::string& backend) const {
+    const auto it = m_laneIndex.find(backend);
+    return it == m_laneIndex.end() ? -1 : it->second;
+}
+
 int ChartBuffers::modelFor(const std::string& model) {
     auto it = m_modelIndex.find(model);
     if (it != m_modelIndex.end())

@@ -82,6 +82,8 @@ public:
 
     /// Lane of a backend (created on first use, stable for the session).
     int laneFor(const std::string& backend);
+    /// Lane of a backend, or -1 when it has none yet (unlike laneFor, creates nothing).
+    int laneOf(const std::string& backend) const;
     const std::vector<std::string>& lanes() const { return m_lanes; }
     const std::vector<std::string>& models() const { return m_models; }
     double latestTime() const { return m_latest; }

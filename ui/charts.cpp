@@ -144,7 +144,7 @@ void SplitChart::redraw() {
     }
     const auto& rule = cfg.routes[ru.x()].rules[ru.y()];
     const TargetSplit target = targetSplit(rule, m_topology->unhealthy());
-    auto& buf = m_feed->buffers();
+    const auto& buf = m_feed->buffers();
     const auto counts = buf.split(m_rule->currentText().toStdString(), m_feed->windowSeconds(), m_feed->now());
     std::uint64_t total = 0;
     for (auto c : counts)
@@ -156,8 +156,8 @@ void SplitChart::redraw() {
     for (std::size_t k = rule.backendRefs.size(); k-- > 0;) {
         const auto& ref = rule.backendRefs[k];
         cats << QStringLiteral("%1 (P%2)").arg(QString::fromStdString(ref.name)).arg(ref.effectivePriority());
-        const int lane = buf.laneFor(ref.name);
-        const double a = total && lane < static_cast<int>(counts.size()) ? 100.0 * counts[lane] / total : 0.0;
+        const int lane = buf.laneOf(ref.name);  // reading must not create lanes (their order is the config's)
+        const double a = total && lane >= 0 && lane < static_cast<int>(counts.size()) ? 100.0 * counts[lane] / total : 0.0;
         actual << std::round(a * 10) / 10;
         tgt << std::round(target.shares[k] * 1000) / 10;
     }

@@ -1,5 +1,9 @@
 #include "doctor_panel.h"
 
+#include <QSet>
+
+#include "config/exporter.h"
+
 #include <algorithm>
 
 #include <QHBoxLayout>
@@ -34,11 +38,13 @@ DoctorPanel::DoctorPanel(QWidget* parent) : QWidget(parent) {
 
 void DoctorPanel::setConfig(const config::Config& config) {
     m_config = config;
+    m_currentYaml = QString::fromStdString(config::exportYaml(m_config, config::ExportOptions{}));
     // Most severe first (the doctor reports in document order, where the tutorial's key finding,
     // on the BackendTrafficPolicy, comes after every Backend's info); the order within a severity
     // stays the doctor's.
     const QString keepId = m_list->currentRow() >= 0 && m_list->currentRow() < static_cast<int>(m_findings.size())
-                               ? QString::fromStdString(m_findings[static_cast<std::size_t>(m_list->currentRow())].id)
+                               ? QString::fromStdString(m_findings[static_cast<std::size_t>(m_list->currentRow())].id + " " +
+                                                        m_findings[static_cast<std::size_t>(m_list->currentRow())].subject)
                                : QString();
     m_findings = config::diagnose(m_config);
     std::stable_sort(m_findings.begin(), m_findings.end(),
@@ -56,16 +62,32 @@ void DoctorPanel::setConfig(const config::Config& config) {
         m_text->setHtml(QStringLiteral("<p>No findings: the config does what it seems to.</p>"));
         m_fix->setEnabled(false);
     } else {
-        // Keep the finding the user was reading if it is still there; else the most severe.
+        // Keep the finding the user was reading if it is still there, unless a more severe one
+        // appeared (it goes first, and is the news); else the most severe.
         int row = 0;
         for (int i = 0; i < static_cast<int>(m_findings.size()); ++i)
-            if (QString::fromStdString(m_findings[static_cast<std::size_t>(i)].id) == keepId) {
-                row = i;
+            if (QString::fromStdString(m_findings[static_cast<std::size_t>(i)].id + " " + m_findings[static_cast<std::size_t>(i)].subject) == keepId) {
+                row = m_findings.front().severity < m_findings[static_cast<std::size_t>(i)].severity ? 0 : i;
                 break;
             }
         m_list->setCurrentRow(row);
         showFinding(row);
     }
+    emit summaryChanged(summary());
+}
+
+QString DoctorPanel::summary() const {
+    int count[3] = {0, 0, 0};
+    for (const auto& f : m_findings)
+        ++count[static_cast<int>(f.severity)];
+    QStringList parts;
+    if (count[0])
+        parts << QStringLiteral("%1 error%2").arg(count[0]).arg(count[0] > 1 ? "s" : "");
+    if (count[1])
+        parts << QStringLiteral("%1 warning%2").arg(count[1]).arg(count[1] > 1 ? "s" : "");
+    if (count[2])
+        parts << QStringLiteral("%1 info").arg(count[2]);
+    return parts.isEmpty() ? QStringLiteral("no findings") : parts.join(QStringLiteral(", "));
 }
 
 bool DoctorPanel::selectFinding(const std::string& id) {
@@ -81,6 +103,20 @@ int DoctorPanel::currentFinding() const { return m_list->currentRow(); }
 
 bool DoctorPanel::applyCurrentFix() { return applyFix(m_list->currentRow()); }
 
+QString highlightChanges(const QString& fixYaml, const QString& currentYaml) {
+    QSet<QString> have;
+    for (const QString& line : currentYaml.split(QLatin1Char('\n')))
+        have.insert(line.trimmed());
+    QStringList out;
+    for (const QString& line : fixYaml.split(QLatin1Char('\n'))) {
+        const QString escaped = line.toHtmlEscaped();
+        out << (line.trimmed().isEmpty() || have.contains(line.trimmed())
+                    ? escaped
+                    : QStringLiteral("<span style='background:#c8ecc8;font-weight:bold'>%1</span>").arg(escaped));
+    }
+    return out.join(QLatin1Char('\n'));
+}
+
 void DoctorPanel::showFinding(int row) {
     if (row < 0 || row >= static_cast<int>(m_findings.size())) {
         m_fix->setEnabled(false);
@@ -91,13 +127,15 @@ void DoctorPanel::showFinding(int row) {
     const bool mechanical = config::applyFix(probe, f);
     m_fix->setEnabled(mechanical);
     m_fix->setToolTip(mechanical ? QString() : QStringLiteral("This fix needs a decision: edit the YAML as shown."));
-    m_text->setHtml(QStringLiteral("<p><b>%1</b><br><small>%2 &nbsp; [%3]</small></p><p>%4</p><p><b>Fix:</b></p><pre style='background:#f3f3f3;padding:6px'>%5</pre>")
+    m_text->setHtml(QStringLiteral("<p><b>%1</b><br><small>%2 &nbsp; [%3]</small></p><p>%4</p><p><b>Fix</b>%5:</p>"
+                                   "<pre style='background:#f3f3f3;padding:6px'>%6</pre>")
                         .arg(QString::fromStdString(f.title).toHtmlEscaped(),
                              QString::fromStdString(f.where.file + ":" + std::to_string(f.where.line) + ":" +
                                                     std::to_string(f.where.column) + " " + f.where.path)
                                  .toHtmlEscaped(),
                              QString::fromStdString(f.id), QString::fromStdString(f.explanation).toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>")),
-                             QString::fromStdString(f.fixYaml).toHtmlEscaped()));
+                             mechanical ? QStringLiteral(" (changed lines highlighted; <i>Apply fix</i> below does it)") : QString(),
+                             highlightChanges(QString::fromStdString(f.fixYaml), m_currentYaml)));
 }
 
 bool DoctorPanel::applyFix(int index) {

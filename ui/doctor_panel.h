@@ -14,6 +14,10 @@ class QTextBrowser;
 
 namespace aigw::ui {
 
+/// `fixYaml` as HTML for a <pre>, with each line that the current export (`currentYaml`) does not
+/// contain highlighted: for a corrected object, the lines the fix adds or changes.
+QString highlightChanges(const QString& fixYaml, const QString& currentYaml);
+
 class DoctorPanel : public QWidget {
     Q_OBJECT
 public:
@@ -29,12 +33,17 @@ public:
     /// Applies finding `index`'s fix to a copy of the config; emits fixed() when it applied.
     bool applyFix(int index);
 
+    /// "1 warning, 3 info", "no findings" (the dock's title shows it).
+    QString summary() const;
+
 signals:
+    void summaryChanged(const QString& summary);
     void fixed(const aigw::config::Config& config, const QString& what);
 
 private:
     void showFinding(int row);
     config::Config m_config;
+    QString m_currentYaml;  ///< export of m_config, to highlight what a fix changes
     std::vector<config::Finding> m_findings;
     QListWidget* m_list;
     QTextBrowser* m_text;

@@ -8,6 +8,8 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGuiApplication>
+#include <QHeaderView>
+#include <QTableView>
 #include <QScreen>
 #include <QTimer>
 #include <QLabel>
@@ -95,6 +97,14 @@ MainWindow::MainWindow(proxy::GatewayService* service, AppSettings* settings, QW
         resize(defaultSize());
     m_layoutRestored = !m_settings->windowState().isEmpty() && restoreState(m_settings->windowState(), kLayoutVersion);
     m_charts->setWindowSeconds(m_settings->chartWindowSeconds());
+    {
+        // A state saved with a different column count (an older version) is ignored.
+        QHeaderView* header = m_logPage->view()->horizontalHeader();
+        const QByteArray before = header->saveState();
+        if (!m_settings->requestLogColumns().isEmpty() &&
+            (!header->restoreState(m_settings->requestLogColumns()) || header->count() != RequestLogModel::ColumnCount))
+            header->restoreState(before);
+    }
     m_yaml->setApiVersion(m_settings->exportApiVersion());
     connect(m_charts, &ChartsPanel::windowSecondsChanged, this, [this](int s) { m_settings->setChartWindowSeconds(s); });
     connect(m_yaml, &YamlPanel::apiVersionChanged, this, [this](const QString& v) { m_settings->setExportApiVersion(v); });
@@ -114,6 +124,9 @@ MainWindow::MainWindow(proxy::GatewayService* service, AppSettings* settings, QW
     };
     connect(m_topology, &QAbstractItemModel::modelReset, this, refreshViews);
     connect(m_topology, &TopologyModel::backendRefEdited, this, refreshViews);
+    connect(m_doctor, &DoctorPanel::summaryChanged, this, [this](const QString& summary) {
+        m_doctorDock->setWindowTitle(QStringLiteral("Doctor: %1").arg(summary));
+    });
     connect(m_doctor, &DoctorPanel::fixed, this, [this](const config::Config& cfg, const QString& what) {
         m_service->applyConfig(cfg);
         showConfig(cfg);
@@ -148,32 +161,38 @@ void MainWindow::showEvent(QShowEvent* event) {
 }
 
 void MainWindow::resetLayout() {
-    for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock}) {
+    const auto docks = {m_topologyDock, m_doctorDock, m_yamlDock, m_eventsDock, m_serversDock, m_loadDock};
+    for (auto* d : docks) {
         d->setFloating(false);
         d->show();
         removeDockWidget(d);
     }
+    // One column on the left, the charts and pages get the rest of the width (the request log
+    // needs ~1,100 px for all its columns):
+    //   Topology | Doctor | YAML | Events   (tabs: the config and what is said about it)
+    //   Model servers
+    //   Load generator
     addDockWidget(Qt::LeftDockWidgetArea, m_topologyDock);
     addDockWidget(Qt::LeftDockWidgetArea, m_serversDock);
-    addDockWidget(Qt::RightDockWidgetArea, m_loadDock);
-    addDockWidget(Qt::RightDockWidgetArea, m_doctorDock);
-    tabifyDockWidget(m_doctorDock, m_yamlDock);
-    tabifyDockWidget(m_doctorDock, m_eventsDock);
-    m_doctorDock->raise();
-    for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock})
+    addDockWidget(Qt::LeftDockWidgetArea, m_loadDock);
+    tabifyDockWidget(m_topologyDock, m_doctorDock);
+    tabifyDockWidget(m_topologyDock, m_yamlDock);
+    tabifyDockWidget(m_topologyDock, m_eventsDock);
+    for (auto* d : docks)
         d->show();
-    m_loadDock->raise();
-    // Left: the topology wide enough for all its columns (weight, priority, modelNameOverride,
-    // target), up to 38% of the window; right: the load generator and doctor, narrower. The
-    // charts keep the middle, at least ~45% of the window.
+    m_topologyDock->raise();
+    // The column is as wide as the topology's columns (weight, priority, modelNameOverride,
+    // target), within 30-38% of the window.
     const int w = std::max(width(), 1100);
     const int h = std::max(height(), 700);
-    const int left = std::clamp(m_topologyPanel->preferredWidth(), 380, static_cast<int>(w * 0.38));
-    const int right = std::clamp(static_cast<int>(w * 0.2), 320, 400);
-    resizeDocks({m_topologyDock, m_loadDock}, {left, right}, Qt::Horizontal);
-    resizeDocks({m_topologyDock, m_serversDock}, {h * 45 / 100, h * 40 / 100}, Qt::Vertical);
-    resizeDocks({m_loadDock, m_doctorDock}, {h * 42 / 100, h * 45 / 100}, Qt::Vertical);
+    const int left = std::clamp(m_topologyPanel->preferredWidth(), std::max(400, w * 30 / 100), w * 38 / 100);
+    resizeDocks({m_topologyDock}, {left}, Qt::Horizontal);
+    resizeDocks({m_topologyDock, m_serversDock, m_loadDock}, {h * 42 / 100, h * 20 / 100, h * 38 / 100}, Qt::Vertical);
 }
+
+QDockWidget* MainWindow::loadDock() const { return m_loadDock; }
+QDockWidget* MainWindow::topologyDock() const { return m_topologyDock; }
+QDockWidget* MainWindow::eventsDock() const { return m_eventsDock; }
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
@@ -259,6 +278,18 @@ void MainWindow::buildMenus() {
     m_viewMenu->addSeparator();
     for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock})
         m_viewMenu->addAction(d->toggleViewAction());
+    // Raising a tabbed dock from the keyboard: Ctrl+Alt+1..6 shows and raises it.
+    m_viewMenu->addSeparator();
+    int key = 1;
+    for (auto* d : {m_topologyDock, m_doctorDock, m_yamlDock, m_eventsDock, m_serversDock, m_loadDock}) {
+        QAction* a = m_viewMenu->addAction(QStringLiteral("Go to %1").arg(d->windowTitle().section(QLatin1Char(':'), 0, 0)), this, [d] {
+            d->show();
+            d->raise();
+            if (d->widget())
+                d->widget()->setFocus();
+        });
+        a->setShortcut(QKeySequence(QStringLiteral("Ctrl+Alt+%1").arg(key++)));
+    }
     m_viewMenu->addSeparator();
     m_viewMenu->addAction(QStringLiteral("&Reset layout"), this, &MainWindow::resetLayout);
 }
@@ -348,6 +379,7 @@ void MainWindow::onStats(const proxy::StatsSnapshot& s) {
 void MainWindow::closeEvent(QCloseEvent* event) {
     m_settings->setWindowGeometry(saveGeometry());
     m_settings->setWindowState(saveState(kLayoutVersion));
+    m_settings->setRequestLogColumns(m_logPage->view()->horizontalHeader()->saveState());
     m_settings->sync();
     m_loadgen->stop();
     QMainWindow::closeEvent(event);

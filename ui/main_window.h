@@ -77,6 +77,10 @@ public:
     DoctorPanel* doctorPanel() const { return m_doctor; }
     QDockWidget* doctorDock() const { return m_doctorDock; }
     QDockWidget* yamlDock() const { return m_yamlDock; }
+    QDockWidget* loadDock() const;
+    QDockWidget* serversDock() const { return m_serversDock; }
+    QDockWidget* topologyDock() const;
+    QDockWidget* eventsDock() const;
     QTabWidget* tabs() const { return m_tabs; }
     QUndoStack* undoStack() { return &m_undo; }
     QString proxyUrl() const { return m_proxyUrl; }

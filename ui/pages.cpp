@@ -55,6 +55,7 @@ RequestLogPage::RequestLogPage(RequestLogModel* model, QWidget* parent) : QWidge
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(20);
     m_view->horizontalHeader()->setStretchLastSection(false);
+    m_view->horizontalHeader()->setSectionsMovable(true);  // order and widths persist (AppSettings)
     // Long names (routes, backends) are elided in the middle, where they differ least; the full
     // text is in the tooltip and the details pane.
     m_view->setTextElideMode(Qt::ElideMiddle);

@@ -8,6 +8,7 @@
 #include <QTableView>
 
 #include "chart_buffers.h"
+#include "doctor_panel.h"
 #include "charts.h"
 #include "pages.h"
 #include "request_log_model.h"
@@ -19,6 +20,7 @@
 
 #include "config/builtin.h"
 #include "config/doctor.h"
+#include "config/exporter.h"
 
 using namespace aigw;
 using namespace aigw::ui;
@@ -547,6 +549,33 @@ private slots:
         QVERIFY(config::applyFix(fixed, key[0]));
         QVERIFY(findings(fixed, config::finding_id::kRetryStaysOnPriority0).empty());
         QCOMPARE(*fixed.trafficPolicies[0].retry->numAttemptsPerPriority, std::int64_t(1));
+    }
+
+    void doctorPanelLeadsWithTheKeyFindingAndFixesIt() {
+        const config::Config asWritten = withTutorialPolicy(config::builtinScenario());
+        DoctorPanel panel;
+        QSignalSpy summary(&panel, &DoctorPanel::summaryChanged);
+        QSignalSpy fixed(&panel, &DoctorPanel::fixed);
+        panel.setConfig(asWritten);
+        QCOMPARE(summary.count(), 1);
+        // Most severe first: the warning ahead of the Backends' info findings, and shown.
+        QCOMPARE(panel.findings().front().id, std::string(config::finding_id::kRetryStaysOnPriority0));
+        QCOMPARE(panel.currentFinding(), 0);
+        for (std::size_t i = 1; i < panel.findings().size(); ++i)
+            QVERIFY(panel.findings()[i - 1].severity <= panel.findings()[i].severity);
+        QVERIFY(panel.summary().startsWith(QStringLiteral("1 warning")));
+        // The fix's changed line is the one highlighted.
+        const QString html = highlightChanges(QString::fromStdString(panel.findings().front().fixYaml),
+                                              QString::fromStdString(config::exportYaml(asWritten, {})));
+        QCOMPARE(html.count(QStringLiteral("<span")), 1);
+        QVERIFY(html.contains(QStringLiteral("font-weight:bold'>    numAttemptsPerPriority: 1</span>")));
+        QVERIFY(panel.applyCurrentFix());
+        QCOMPARE(fixed.count(), 1);
+        const auto cfg = fixed.first().first().value<config::Config>();
+        QCOMPARE(*cfg.trafficPolicies[0].retry->numAttemptsPerPriority, std::int64_t(1));
+        // Selecting by id; an unknown id changes nothing.
+        QVERIFY(!panel.selectFinding("no-such-finding"));
+        QCOMPARE(panel.currentFinding(), 0);
     }
 
     void topologyShowsDefaultsWithoutText() {
