@@ -22,11 +22,17 @@ std::string fmtNum(double v) {
     return fmt::format("{}", v);
 }
 
-std::string label(const std::string& k, const std::string& v) { return k + "=\"" + promEscape(v) + "\""; }
+std::string label(std::string_view k, std::string_view v) {
+    std::string out(k);
+    out += "=\"";
+    out += promEscape(v);
+    out += '"';
+    return out;
+}
 
 }  // namespace
 
-std::string promEscape(const std::string& v) {
+std::string promEscape(std::string_view v) {
     std::string out;
     for (char c : v) {
         if (c == '\\' || c == '"')
@@ -67,8 +73,50 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
 Metrics::RouteStats::RouteStats() : latency(kLatencyBounds) {}
 Metrics::BackendStats::BackendStats() : latency(kLatencyBounds) {}
 
+Metrics::RouteStats& Metrics::routeStats(std::string_view route) {
+    auto it = m_routes.find(route);
+    if (it == m_routes.end())
+        it = m_routes.emplace(std::string(route), RouteStats{}).first;
+    return it->second;
+}
+
+Metrics::BackendStats& Metrics::backendStats(std::string_view route, std::string_view backend) {
+    auto r = m_backends.find(route);
+    if (r == m_backends.end())
+        r = m_backends.emplace(std::string(route), std::map<std::string, BackendStats, std::less<>>{}).first;
+    auto b = r->second.find(backend);
+    if (b == r->second.end())
+        b = r->second.emplace(std::string(backend), BackendStats{}).first;
+    return b->second;
+}
+
+Metrics::GenAiSeries& Metrics::genAiSeries(const RequestMetrics& r) {
+    const GenAiKeyView key(r.operation, r.provider, r.originalModel, r.requestModel, r.responseModel);
+    auto it = m_genAiSeries.find(key);
+    if (it != m_genAiSeries.end())
+        return it->second;
+    GenAiSeries s;
+    s.base = label("gen_ai_operation_name", r.operation) + "," + label("gen_ai_provider_name", r.provider) + "," +
+             label("gen_ai_original_model", r.originalModel) + "," + label("gen_ai_request_model", r.requestModel) + "," +
+             label("gen_ai_response_model", r.responseModel);
+    GenAiKey owned{std::string(r.operation), std::string(r.provider), std::string(r.originalModel), std::string(r.requestModel),
+                   std::string(r.responseModel)};
+    return m_genAiSeries.emplace(std::move(owned), std::move(s)).first->second;
+}
+
+namespace {
+/// The histogram behind `slot`, created in `family` under `labels` the first time it is observed
+/// (a series appears in the exposition only once it has a sample, as before).
+Histogram& series(Histogram*& slot, std::map<std::string, Histogram>& family, const std::string& labels,
+                  const std::vector<double>& bounds) {
+    if (!slot)
+        slot = &family.try_emplace(labels, bounds).first->second;
+    return *slot;
+}
+}  // namespace
+
 void Metrics::recordRequest(const RequestMetrics& r) {
-    auto& rs = m_routes[r.route];
+    auto& rs = routeStats(r.route);
     ++rs.requests;
     ++rs.statuses[r.status];
     if (r.attempts > 1)
@@ -79,35 +127,38 @@ void Metrics::recordRequest(const RequestMetrics& r) {
 
     if (r.finalBackend.empty())
         return;  // no upstream call: the AI Gateway records no gen_ai metrics either
-    std::string base = label("gen_ai_operation_name", r.operation) + "," + label("gen_ai_provider_name", r.provider) + "," +
-                       label("gen_ai_original_model", r.originalModel) + "," + label("gen_ai_request_model", r.requestModel) +
-                       "," + label("gen_ai_response_model", r.responseModel);
-    std::string durationLabels = base + (r.success ? "" : "," + label("error_type", "_OTHER"));
-    m_genAiDuration.try_emplace(durationLabels, kGenAiSecondsBounds).first->second.observe(r.durationSeconds);
-    if (!r.success)
+    GenAiSeries& g = genAiSeries(r);
+    if (!r.success) {
+        series(g.durationError, m_genAiDuration, g.base + "," + label("error_type", "_OTHER"), kGenAiSecondsBounds)
+            .observe(r.durationSeconds);
         return;
+    }
+    series(g.duration, m_genAiDuration, g.base, kGenAiSecondsBounds).observe(r.durationSeconds);
     if (r.inputTokens >= 0)
-        m_genAiTokens.try_emplace(base + "," + label("gen_ai_token_type", "input"), kTokenBounds)
-            .first->second.observe(static_cast<double>(r.inputTokens));
+        series(g.inputTokens, m_genAiTokens, g.base + "," + label("gen_ai_token_type", "input"), kTokenBounds)
+            .observe(static_cast<double>(r.inputTokens));
     if (r.outputTokens >= 0)
-        m_genAiTokens.try_emplace(base + "," + label("gen_ai_token_type", "output"), kTokenBounds)
-            .first->second.observe(static_cast<double>(r.outputTokens));
+        series(g.outputTokens, m_genAiTokens, g.base + "," + label("gen_ai_token_type", "output"), kTokenBounds)
+            .observe(static_cast<double>(r.outputTokens));
     if (r.stream && r.ttftSeconds >= 0) {
-        m_genAiTtft.try_emplace(base, kGenAiSecondsBounds).first->second.observe(r.ttftSeconds);
+        series(g.ttft, m_genAiTtft, g.base, kGenAiSecondsBounds).observe(r.ttftSeconds);
         if (r.outputTokens > 1)
-            m_genAiTpot.try_emplace(base, kTpotBounds)
-                .first->second.observe((r.durationSeconds - r.ttftSeconds) / static_cast<double>(r.outputTokens - 1));
+            series(g.tpot, m_genAiTpot, g.base, kTpotBounds)
+                .observe((r.durationSeconds - r.ttftSeconds) / static_cast<double>(r.outputTokens - 1));
     }
 }
 
 void Metrics::recordAttempt(const AttemptMetrics& a) {
-    auto& bs = m_backends[{a.route, a.backend}];
+    auto& bs = backendStats(a.route, a.backend);
     ++bs.attempts;
-    ++bs.outcomes[a.outcome];
+    auto it = bs.outcomes.find(a.outcome);
+    if (it == bs.outcomes.end())
+        it = bs.outcomes.emplace(std::string(a.outcome), 0).first;
+    ++it->second;
     bs.latency.observe(a.durationSeconds);
 }
 
-void Metrics::recordEjection(const std::string& route, const std::string& backend) { ++m_backends[{route, backend}].ejections; }
+void Metrics::recordEjection(std::string_view route, std::string_view backend) { ++backendStats(route, backend).ejections; }
 
 std::string Metrics::render() const {
     std::string out;
@@ -133,23 +184,27 @@ std::string Metrics::render() const {
         rs.latency.render(out, "aigw_route_request_duration_seconds", label("route", route));
 
     out += "# HELP aigw_backend_attempts_total Upstream attempts per backend.\n# TYPE aigw_backend_attempts_total counter\n";
-    for (const auto& [key, bs] : m_backends)
-        out += fmt::format("aigw_backend_attempts_total{{{},{}}} {}\n", label("route", key.first), label("backend", key.second),
-                           bs.attempts);
+    for (const auto& [route, backends] : m_backends)
+        for (const auto& [backend, bs] : backends)
+            out += fmt::format("aigw_backend_attempts_total{{{},{}}} {}\n", label("route", route), label("backend", backend),
+                               bs.attempts);
     out += "# HELP aigw_backend_attempt_outcomes_total Upstream attempt outcomes per backend.\n"
            "# TYPE aigw_backend_attempt_outcomes_total counter\n";
-    for (const auto& [key, bs] : m_backends)
-        for (const auto& [outcome, n] : bs.outcomes)
-            out += fmt::format("aigw_backend_attempt_outcomes_total{{{},{},{}}} {}\n", label("route", key.first),
-                               label("backend", key.second), label("outcome", outcome), n);
+    for (const auto& [route, backends] : m_backends)
+        for (const auto& [backend, bs] : backends)
+            for (const auto& [outcome, n] : bs.outcomes)
+                out += fmt::format("aigw_backend_attempt_outcomes_total{{{},{},{}}} {}\n", label("route", route),
+                                   label("backend", backend), label("outcome", outcome), n);
     out += "# HELP aigw_backend_ejections_total Outlier ejections per backend.\n# TYPE aigw_backend_ejections_total counter\n";
-    for (const auto& [key, bs] : m_backends)
-        out += fmt::format("aigw_backend_ejections_total{{{},{}}} {}\n", label("route", key.first), label("backend", key.second),
-                           bs.ejections);
+    for (const auto& [route, backends] : m_backends)
+        for (const auto& [backend, bs] : backends)
+            out += fmt::format("aigw_backend_ejections_total{{{},{}}} {}\n", label("route", route), label("backend", backend),
+                               bs.ejections);
     out += "# HELP aigw_backend_attempt_duration_seconds Upstream attempt latency.\n"
            "# TYPE aigw_backend_attempt_duration_seconds histogram\n";
-    for (const auto& [key, bs] : m_backends)
-        bs.latency.render(out, "aigw_backend_attempt_duration_seconds", label("route", key.first) + "," + label("backend", key.second));
+    for (const auto& [route, backends] : m_backends)
+        for (const auto& [backend, bs] : backends)
+            bs.latency.render(out, "aigw_backend_attempt_duration_seconds", label("route", route) + "," + label("backend", backend));
 
     out += "# HELP gen_ai_client_token_usage Number of tokens processed.\n# TYPE gen_ai_client_token_usage histogram\n";
     for (const auto& [labels, h] : m_genAiTokens)

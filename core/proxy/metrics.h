@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace aigw::proxy {
@@ -31,15 +33,16 @@ private:
     std::uint64_t m_count = 0;
 };
 
-/// Everything the metrics need about one finished client request.
+/// Everything the metrics need about one finished client request. Views into the caller's data,
+/// read only during recordRequest(): a request no longer copies seven strings to be counted.
 struct RequestMetrics {
-    std::string route;         ///< "ns/name" ("" when no route matched)
-    std::string operation;     ///< "chat", "completion", "embeddings"
-    std::string provider;      ///< "openai"
-    std::string originalModel;
-    std::string requestModel;  ///< after the final attempt's override
-    std::string responseModel;
-    std::string finalBackend;  ///< AIServiceBackend "ns/name" of the final attempt ("" when none)
+    std::string_view route;         ///< "ns/name" ("" when no route matched)
+    std::string_view operation;     ///< "chat", "completion", "embeddings"
+    std::string_view provider;      ///< "openai"
+    std::string_view originalModel;
+    std::string_view requestModel;  ///< after the final attempt's override
+    std::string_view responseModel;
+    std::string_view finalBackend;  ///< AIServiceBackend "ns/name" of the final attempt ("" when none)
     int status = 0;
     bool success = false;
     bool stream = false;
@@ -51,11 +54,12 @@ struct RequestMetrics {
     std::int64_t outputTokens = -1;
 };
 
+/// One finished upstream attempt (views, read only during recordAttempt()).
 struct AttemptMetrics {
-    std::string route;
-    std::string backend;  ///< AIServiceBackend "ns/name"
-    std::string server;
-    std::string outcome;  ///< "success", "status_503", "connection_refused", ...
+    std::string_view route;
+    std::string_view backend;  ///< AIServiceBackend "ns/name"
+    std::string_view server;
+    std::string_view outcome;  ///< "success", "status_503", "connection_refused", ...
     double durationSeconds = 0.0;
 };
 
@@ -63,7 +67,7 @@ class Metrics {
 public:
     void recordRequest(const RequestMetrics& r);
     void recordAttempt(const AttemptMetrics& a);
-    void recordEjection(const std::string& route, const std::string& backend);
+    void recordEjection(std::string_view route, std::string_view backend);
     /// Prometheus text exposition format 0.0.4.
     std::string render() const;
 
@@ -77,21 +81,52 @@ private:
         RouteStats();
     };
     struct BackendStats {
-        std::map<std::string, std::uint64_t> outcomes;
+        std::map<std::string, std::uint64_t, std::less<>> outcomes;
         std::uint64_t attempts = 0;
         std::uint64_t ejections = 0;
         Histogram latency;
         BackendStats();
     };
-    std::map<std::string, RouteStats> m_routes;
-    std::map<std::pair<std::string, std::string>, BackendStats> m_backends;  ///< (route, backend)
-    std::map<std::string, Histogram> m_genAiDuration;  ///< key: rendered label set
+    /// The gen_ai histograms of one attribute set, found once and then reached without rendering
+    /// and escaping the label text again (that was most of the cost of counting a request).
+    struct GenAiSeries {
+        std::string base;  ///< rendered labels shared by every gen_ai metric of this set
+        Histogram* duration = nullptr;
+        Histogram* durationError = nullptr;
+        Histogram* inputTokens = nullptr;
+        Histogram* outputTokens = nullptr;
+        Histogram* ttft = nullptr;
+        Histogram* tpot = nullptr;
+    };
+    /// (operation, provider, original model, request model, response model)
+    using GenAiKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+    using GenAiKeyView = std::tuple<std::string_view, std::string_view, std::string_view, std::string_view, std::string_view>;
+    struct GenAiKeyLess {
+        using is_transparent = void;
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            return GenAiKeyView(std::get<0>(a), std::get<1>(a), std::get<2>(a), std::get<3>(a), std::get<4>(a)) <
+                   GenAiKeyView(std::get<0>(b), std::get<1>(b), std::get<2>(b), std::get<3>(b), std::get<4>(b));
+        }
+    };
+
+    RouteStats& routeStats(std::string_view route);
+    BackendStats& backendStats(std::string_view route, std::string_view backend);
+    GenAiSeries& genAiSeries(const RequestMetrics& r);
+
+    std::map<std::string, RouteStats, std::less<>> m_routes;
+    /// route -> backend -> stats (rendered in (route, backend) order)
+    std::map<std::string, std::map<std::string, BackendStats, std::less<>>, std::less<>> m_backends;
+    std::map<GenAiKey, GenAiSeries, GenAiKeyLess> m_genAiSeries;
+    // Keyed by the rendered label set (the exposition order); GenAiSeries points into them
+    // (std::map nodes never move).
+    std::map<std::string, Histogram> m_genAiDuration;
     std::map<std::string, Histogram> m_genAiTokens;
     std::map<std::string, Histogram> m_genAiTtft;
     std::map<std::string, Histogram> m_genAiTpot;
 };
 
 /// Escapes a Prometheus label value.
-std::string promEscape(const std::string& v);
+std::string promEscape(std::string_view v);
 
 }  // namespace aigw::proxy

@@ -49,21 +49,26 @@ struct ExchangeState {
     // For the gen_ai metrics of the final attempt.
     double ttftSeconds = -1.0;
     std::string responseModel;
-    std::int64_t inputTokens = -1;
-    std::int64_t outputTokens = -1;
+    TokenUsage usage;
     QByteArray sseLine;
 };
 
 namespace {
 
 bool isHopByHop(const std::string& name) {
-    static const char* const kHop[] = {"connection", "keep-alive", "transfer-encoding", "te", "trailer",
-                                       "upgrade", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-                                       "content-length", "host"};
-    for (const char* h : kHop)
-        if (http::headerNameEquals(name, h))
-            return true;
-    return false;
+    // Dispatch on length first: every header of every request and response passes through here.
+    switch (name.size()) {
+    case 2: return http::headerNameEquals(name, "te");
+    case 4: return http::headerNameEquals(name, "host");
+    case 7: return http::headerNameEquals(name, "trailer") || http::headerNameEquals(name, "upgrade");
+    case 10: return http::headerNameEquals(name, "connection") || http::headerNameEquals(name, "keep-alive");
+    case 14: return http::headerNameEquals(name, "content-length");
+    case 16: return http::headerNameEquals(name, "proxy-connection");
+    case 17: return http::headerNameEquals(name, "transfer-encoding");
+    case 18: return http::headerNameEquals(name, "proxy-authenticate");
+    case 19: return http::headerNameEquals(name, "proxy-authorization");
+    default: return false;
+    }
 }
 
 routing::UpstreamFailure classify(http::FailureKind k) {
@@ -114,49 +119,6 @@ std::optional<int> tokenCount(std::int64_t v) {
     return static_cast<int>(std::min<std::int64_t>(v, std::numeric_limits<int>::max()));
 }
 
-void readUsage(const nlohmann::json& j, ExchangeState& ex) {
-    if (auto m = j.find("model"); m != j.end() && m->is_string())
-        ex.responseModel = m->get<std::string>();
-    if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-        if (auto p = u->find("prompt_tokens"); p != u->end() && p->is_number_integer())
-            ex.inputTokens = p->get<std::int64_t>();
-        if (auto c = u->find("completion_tokens"); c != u->end() && c->is_number_integer())
-            ex.outputTokens = c->get<std::int64_t>();
-    }
-}
-
-/// `model` and `usage` of a whole OpenAI JSON response for the gen_ai metrics, without parsing the
-/// whole body (the generated text dominates it): an unescaped `"model"` / `"usage"` can only be a key.
-void readUsageFast(const QByteArray& body, ExchangeState& ex) {
-    if (const auto m = body.indexOf("\"model\""); m >= 0) {
-        const auto q1 = body.indexOf('"', body.indexOf(':', m + 7) + 1);
-        const auto q2 = q1 >= 0 ? body.indexOf('"', q1 + 1) : -1;
-        if (q1 >= 0 && q2 > q1 && q2 - q1 < 512)
-            ex.responseModel = body.mid(q1 + 1, q2 - q1 - 1).toStdString();
-    }
-    const auto u = body.lastIndexOf("\"usage\"");
-    if (u < 0)
-        return;
-    const auto open = body.indexOf('{', u);
-    if (open < 0)
-        return;
-    qsizetype close = -1;
-    int depth = 0;
-    for (qsizetype i = open; i < body.size(); ++i) {  // usage holds numbers and nested *_details objects
-        if (body[i] == '{')
-            ++depth;
-        else if (body[i] == '}' && --depth == 0) {
-            close = i;
-            break;
-        }
-    }
-    if (close < 0)
-        return;
-    const auto j = nlohmann::json::parse(body.constData() + open, body.constData() + close + 1, nullptr, false);
-    if (j.is_object())
-        readUsage(nlohmann::json{{"usage", j}}, ex);
-}
-
 /// Reads `usage` and `model` from SSE `data:` lines as they pass (the real gateway does the same in
 /// extractUsageFromBufferEvent); bytes are forwarded unchanged regardless.
 void scanSse(ExchangeState& ex, const QByteArray& data) {
@@ -170,9 +132,7 @@ void scanSse(ExchangeState& ex, const QByteArray& data) {
         const QByteArray payload = line.mid(5).trimmed();
         if (payload == "[DONE]" || (!ex.responseModel.empty() && !payload.contains("\"usage\"")))
             continue;
-        const auto j = nlohmann::json::parse(payload.constData(), payload.constData() + payload.size(), nullptr, false);
-        if (j.is_object())
-            readUsage(j, ex);
+        readModelAndUsage(payload.constData(), payload.size(), ex.responseModel, ex.usage);
     }
     if (ex.sseLine.size() > 1 << 20)
         ex.sseLine.clear();  // a line this long is not SSE we can read; forwarding is unaffected
@@ -298,10 +258,8 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     ex->parsed = std::move(parsed).value();
     ex->operation = operation;
     ex->start = m_clock.now();
-    routing::Headers headers;
-    headers.reserve(ex->request->headers.size());
-    for (const auto& [n, v] : ex->request->headers.entries())
-        headers.emplace_back(n, v);
+    // http::Headers keeps the same (name, value) vector the engine matches on: no copy.
+    const routing::Headers& headers = ex->request->headers.entries();
     m_starting = true;
     ex->req = m_engine.start(ex->parsed.model, headers, ex->start);
     m_starting = false;
@@ -361,7 +319,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
     ex->head = {};
     ex->body.clear();
     ex->responseModel.clear();
-    ex->inputTokens = ex->outputTokens = -1;
+    ex->usage = {};
     ex->ttftSeconds = -1.0;
     ex->sseLine.clear();
     // Built before resolving the host, so an attempt that never connected still records what it
@@ -493,14 +451,16 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
 
 void ProxyHandler::attemptFinished(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptOutcome& outcome) {
     const auto now = m_clock.now();
+    // "status_503" fits std::string's inline buffer: no allocation for the common outcomes.
+    const std::string outcomeText = outcome.failure == routing::UpstreamFailure::None ? std::string("success")
+                                    : outcome.failure == routing::UpstreamFailure::Status
+                                        ? "status_" + std::to_string(outcome.status)
+                                        : std::string(routing::toString(outcome.failure));
     AttemptMetrics am;
     am.route = ex->req->record().route;
     am.backend = ex->target.backend;
     am.server = ex->target.server;
-    am.outcome = outcome.failure == routing::UpstreamFailure::None
-                     ? std::string("success")
-                     : outcome.failure == routing::UpstreamFailure::Status ? "status_" + std::to_string(outcome.status)
-                                                                           : routing::toString(outcome.failure);
+    am.outcome = outcomeText;
     am.durationSeconds = seconds(now - ex->attemptStart);
     m_metrics.recordAttempt(am);
 
@@ -537,7 +497,7 @@ void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routi
     QByteArray body = std::move(ex->body);
     wrapNonJsonError(ex->head.status, out, body);
     if (ex->head.status == 200)
-        readUsageFast(body, *ex);
+        readModelAndUsage(body.constData(), body.size(), ex->responseModel, ex->usage);
     if (m_options.debugHeaders) {
         out.set("x-aigw-backend", ex->target.backend);
         out.set("x-aigw-attempts", std::to_string(rec.attempts.size()));
@@ -578,7 +538,7 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     rm.originalModel = ex->parsed.model;
     rm.requestModel = rec.attempts.empty() ? ex->parsed.model : rec.attempts.back().upstreamModel;
     rm.responseModel = ex->responseModel.empty() ? rm.requestModel : ex->responseModel;
-    rm.finalBackend = rec.attempts.empty() ? std::string() : rec.attempts.back().backend;
+    rm.finalBackend = rec.attempts.empty() ? std::string_view() : std::string_view(rec.attempts.back().backend);
     rm.status = status == 0 ? rec.finalStatus : status;
     rm.success = status >= 200 && status < 400;
     rm.stream = ex->parsed.stream;
@@ -586,8 +546,8 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     rm.attempts = static_cast<int>(rec.attempts.size());
     rm.durationSeconds = seconds(now - ex->start);
     rm.ttftSeconds = ex->ttftSeconds;
-    rm.inputTokens = ex->inputTokens;
-    rm.outputTokens = ex->outputTokens;
+    rm.inputTokens = ex->usage.promptTokens;
+    rm.outputTokens = ex->usage.completionTokens;
     m_metrics.recordRequest(rm);
     if (m_sampleSink)
         m_sampleSink({QDateTime::currentMSecsSinceEpoch(), rm.durationSeconds * 1000.0, rm.status});
@@ -598,8 +558,8 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
         // A stream reports usage only in the chunk include_usage asks for; without it, any count
         // seen would be the server's own extension, not what an OpenAI client gets.
         if (!ex->parsed.stream || ex->parsed.includeUsage) {
-            out.promptTokens = tokenCount(ex->inputTokens);
-            out.completionTokens = tokenCount(ex->outputTokens);
+            out.promptTokens = tokenCount(ex->usage.promptTokens);
+            out.completionTokens = tokenCount(ex->usage.completionTokens);
         }
         appendBounded(out.upstreamBody, out.upstreamBodyTruncated, ex->upstreamBody.constData(), ex->upstreamBody.size());
         out.responseBody = std::move(ex->responseBody);

@@ -1,5 +1,9 @@
 #include "proxy/request_body.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 namespace aigw::proxy {
@@ -23,10 +27,19 @@ qsizetype skipString(const QByteArray& s, qsizetype i) {
 
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+/// Whether the JSON string token s[begin, end) (quotes included) decodes to "model". Keys without
+/// escapes are compared as bytes; escaped spellings ("mod\u0065l") are decoded with nlohmann.
+bool isModelKey(const QByteArray& s, qsizetype begin, qsizetype end) {
+    const QByteArrayView token(s.constData() + begin, end - begin);
+    if (!token.contains('\\'))
+        return token == QByteArrayView("\"model\"");
+    const auto key = nlohmann::json::parse(token.begin(), token.end(), nullptr, false);
+    return key.is_string() && key.get_ref<const std::string&>() == "model";
+}
+
 /// Finds the byte span of the top-level "model" value. The body is already known to be a valid
-/// JSON object (nlohmann parsed it), so this scanner only has to track strings and nesting depth.
-/// Keys are decoded with nlohmann so that escaped spellings ("mod\u0065l") are recognised too;
-/// JSON allows duplicate keys and Go's decoder keeps the last one, so the last match wins.
+/// JSON object (the SAX pass accepted it), so this scanner only has to track strings and nesting
+/// depth. JSON allows duplicate keys and Go's decoder keeps the last one, so the last match wins.
 void locateModel(const QByteArray& s, ParsedBody& out) {
     int depth = 0;
     qsizetype i = 0;
@@ -39,11 +52,11 @@ void locateModel(const QByteArray& s, ParsedBody& out) {
                 while (j < s.size() && isSpace(s[j]))
                     ++j;
                 if (j < s.size() && s[j] == ':') {
-                    const auto key = nlohmann::json::parse(s.constData() + i, s.constData() + end, nullptr, false);
+                    const bool model = isModelKey(s, i, end);
                     ++j;
                     while (j < s.size() && isSpace(s[j]))
                         ++j;
-                    if (key.is_string() && key.get<std::string>() == "model" && j < s.size() && s[j] == '"') {
+                    if (model && j < s.size() && s[j] == '"') {
                         out.valueBegin = j;
                         out.valueEnd = skipString(s, j);
                     }
@@ -62,45 +75,272 @@ void locateModel(const QByteArray& s, ParsedBody& out) {
     }
 }
 
-}  // namespace
+/// One validating pass over the body that keeps only what the router needs (top-level `model`,
+/// `stream`, `stream_options.include_usage`), without building a document: the DOM parse was the
+/// largest single cost of a proxied request (callgrind, bench/proxy_bench.sh load). Duplicate keys
+/// resolve as a DOM would (last one wins); type errors are reported after the whole body parsed, so
+/// a syntax error later in the body still wins, as before.
+class BodyScanner {
+public:
+    using Json = nlohmann::json;
 
-Result<ParsedBody> parseRequestBody(const QByteArray& body) {
-    nlohmann::json doc;
-    try {
-        doc = nlohmann::json::parse(body.constData(), body.constData() + body.size());
-    } catch (const nlohmann::json::parse_error& e) {
+    bool null() { return value("null"); }
+    bool boolean(bool v) {
+        if (m_depth == 1) {
+            if (m_key == Key::Stream)
+                m_streamType = "boolean", m_stream = v;
+        } else if (m_depth == 2 && m_key == Key::StreamOptions && m_inOptions && m_optionKeyIsUsage) {
+            m_out.includeUsage = v;
+            m_optionKeyIsUsage = false;
+            return true;
+        }
+        return value("boolean");
+    }
+    bool number_integer(Json::number_integer_t) { return value("number"); }
+    bool number_unsigned(Json::number_unsigned_t) { return value("number"); }
+    bool number_float(Json::number_float_t, const Json::string_t&) { return value("number"); }
+    bool binary(Json::binary_t&) { return value("binary"); }
+    bool string(Json::string_t& v) {
+        if (m_depth == 1 && m_key == Key::Model) {
+            m_modelType = "string";
+            m_out.model = std::move(v);
+        }
+        return value("string");
+    }
+    bool start_object(std::size_t) {
+        if (m_depth == 0)
+            m_rootType = "object";
+        else if (m_depth == 1 && m_key == Key::StreamOptions) {
+            m_out.includeUsage = false;  // a later stream_options replaces an earlier one
+            m_inOptions = true;
+        }
+        container("object");
+        ++m_depth;
+        return true;
+    }
+    bool end_object() {
+        --m_depth;
+        if (m_depth == 1)
+            m_inOptions = false;
+        return true;
+    }
+    bool start_array(std::size_t) {
+        if (m_depth == 0)
+            m_rootType = "array";
+        container("array");
+        ++m_depth;
+        return true;
+    }
+    bool end_array() {
+        --m_depth;
+        return true;
+    }
+    bool key(Json::string_t& k) {
+        if (m_depth == 1)
+            m_key = k == "model" ? Key::Model : k == "stream" ? Key::Stream : k == "stream_options" ? Key::StreamOptions : Key::Other;
+        else if (m_depth == 2 && m_key == Key::StreamOptions && m_inOptions)
+            m_optionKeyIsUsage = k == "include_usage";
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
         // nlohmann's text starts with "[json.exception.parse_error.101] "; keep the readable part.
         std::string what = e.what();
         if (auto p = what.find("] "); p != std::string::npos)
             what = what.substr(p + 2);
-        return Error{{}, what};
+        m_error = std::move(what);
+        return false;
     }
-    if (!doc.is_object())
-        return Error{{}, "request body must be a JSON object, got " + std::string(doc.type_name())};
-    ParsedBody out;
-    if (auto it = doc.find("model"); it != doc.end() && !it->is_null()) {
-        if (!it->is_string())
-            return Error{{}, "field \"model\" must be a string, got " + std::string(it->type_name())};
-        out.model = it->get<std::string>();
+
+    /// After a successful sax_parse: the checks the DOM version made on the finished document.
+    Result<ParsedBody> result() && {
+        if (std::string_view(m_rootType) != "object")
+            return Error{{}, "request body must be a JSON object, got " + std::string(m_rootType)};
+        if (m_modelType && std::string_view(m_modelType) != "string")
+            return Error{{}, "field \"model\" must be a string, got " + std::string(m_modelType)};
+        if (m_streamType && std::string_view(m_streamType) != "boolean")
+            return Error{{}, "field \"stream\" must be a boolean, got " + std::string(m_streamType)};
+        m_out.stream = m_streamType && m_stream;
+        return std::move(m_out);
     }
-    if (auto it = doc.find("stream"); it != doc.end() && !it->is_null()) {
-        if (!it->is_boolean())
-            return Error{{}, "field \"stream\" must be a boolean, got " + std::string(it->type_name())};
-        out.stream = it->get<bool>();
+    const std::string& error() const { return m_error; }
+
+private:
+    enum class Key { Other, Model, Stream, StreamOptions };
+
+    /// A scalar at the current depth.
+    bool value(const char* type) {
+        if (m_depth == 0)
+            m_rootType = type;
+        else if (m_depth == 1)
+            attribute(type);
+        else if (m_depth == 2 && m_key == Key::StreamOptions && m_inOptions && m_optionKeyIsUsage) {
+            m_out.includeUsage = false;  // include_usage that is not a boolean counts as false
+            m_optionKeyIsUsage = false;
+        }
+        return true;
     }
-    if (auto it = doc.find("stream_options"); it != doc.end() && it->is_object()) {
-        auto u = it->find("include_usage");
-        out.includeUsage = u != it->end() && u->is_boolean() && u->get<bool>();
+    /// An object or array opening at the current depth.
+    void container(const char* type) {
+        if (m_depth == 1)
+            attribute(type);
+        else if (m_depth == 2 && m_key == Key::StreamOptions && m_inOptions && m_optionKeyIsUsage) {
+            m_out.includeUsage = false;
+            m_optionKeyIsUsage = false;
+        }
     }
-    if (!out.model.empty())
-        locateModel(body, out);
-    return out;
+    /// Records the type of a top-level member's value ("null" means absent, as before).
+    void attribute(const char* type) {
+        const bool isNull = std::string_view(type) == "null";
+        switch (m_key) {
+        case Key::Model:
+            m_modelType = isNull ? nullptr : type;
+            if (std::string_view(type) != "string")
+                m_out.model.clear();
+            break;
+        case Key::Stream:
+            if (std::string_view(type) != "boolean")
+                m_streamType = isNull ? nullptr : type;
+            break;
+        case Key::StreamOptions:
+            if (std::string_view(type) != "object")
+                m_out.includeUsage = false;
+            break;
+        case Key::Other: break;
+        }
+    }
+
+    ParsedBody m_out;
+    std::string m_error;
+    const char* m_rootType = "discarded";
+    const char* m_modelType = nullptr;   ///< type of the last top-level "model" (null: absent)
+    const char* m_streamType = nullptr;  ///< type of the last top-level "stream" (null: absent)
+    bool m_stream = false;
+    int m_depth = 0;
+    Key m_key = Key::Other;              ///< the top-level key whose value is being read
+    bool m_inOptions = false;            ///< inside the top-level stream_options object
+    bool m_optionKeyIsUsage = false;     ///< the stream_options key being read is include_usage
+};
+
+/// The integer members prompt_tokens / completion_tokens of one `usage` object; nested objects
+/// (*_tokens_details) are skipped.
+class UsageScanner {
+public:
+    using Json = nlohmann::json;
+    explicit UsageScanner(TokenUsage& out) : m_out(out) {}
+
+    bool null() { return scalar(); }
+    bool boolean(bool) { return scalar(); }
+    bool number_integer(Json::number_integer_t v) { return integer(v); }
+    bool number_unsigned(Json::number_unsigned_t v) {
+        return integer(static_cast<std::int64_t>(std::min<Json::number_unsigned_t>(v, INT64_MAX)));
+    }
+    bool number_float(Json::number_float_t, const Json::string_t&) { return scalar(); }
+    bool binary(Json::binary_t&) { return scalar(); }
+    bool string(Json::string_t&) { return scalar(); }
+    bool start_object(std::size_t) {
+        ++m_depth;
+        m_target = nullptr;
+        return true;
+    }
+    bool end_object() {
+        --m_depth;
+        return true;
+    }
+    bool start_array(std::size_t) {
+        ++m_depth;
+        m_target = nullptr;
+        return true;
+    }
+    bool end_array() {
+        --m_depth;
+        return true;
+    }
+    bool key(Json::string_t& k) {
+        m_target = m_depth != 1 ? nullptr : k == "prompt_tokens" ? &m_out.promptTokens
+                                          : k == "completion_tokens" ? &m_out.completionTokens : nullptr;
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+private:
+    bool scalar() {
+        m_target = nullptr;
+        return true;
+    }
+    bool integer(std::int64_t v) {
+        if (m_target)
+            *m_target = v;
+        m_target = nullptr;
+        return true;
+    }
+
+    TokenUsage& m_out;
+    int m_depth = 0;
+    std::int64_t* m_target = nullptr;
+};
+
+}  // namespace
+
+void readModelAndUsage(const char* data, qsizetype size, std::string& model, TokenUsage& usage) {
+    const QByteArrayView body(data, size);
+    if (const auto m = body.indexOf("\"model\""); m >= 0) {
+        const auto colon = body.indexOf(':', m + 7);
+        const auto q1 = colon >= 0 ? body.indexOf('"', colon + 1) : -1;
+        const auto q2 = q1 >= 0 ? body.indexOf('"', q1 + 1) : -1;
+        if (q2 > q1 && q2 - q1 < 512)
+            model.assign(data + q1 + 1, static_cast<std::size_t>(q2 - q1 - 1));
+    }
+    const auto u = body.lastIndexOf("\"usage\"");
+    if (u < 0)
+        return;
+    qsizetype i = u + 7;
+    while (i < size && isSpace(data[i]))
+        ++i;
+    if (i >= size || data[i] != ':')
+        return;
+    ++i;
+    while (i < size && isSpace(data[i]))
+        ++i;
+    if (i >= size || data[i] != '{')
+        return;  // "usage": null (every chunk of a stream with include_usage but the last)
+    qsizetype close = -1;
+    int depth = 0;
+    for (qsizetype k = i; k < size; ++k) {  // usage holds numbers and nested *_details objects
+        if (data[k] == '{')
+            ++depth;
+        else if (data[k] == '}' && --depth == 0) {
+            close = k;
+            break;
+        }
+    }
+    if (close < 0)
+        return;
+    TokenUsage found;
+    UsageScanner scanner(found);
+    if (nlohmann::json::sax_parse(data + i, data + close + 1, &scanner))
+        usage = found;
+}
+
+Result<ParsedBody> parseRequestBody(const QByteArray& body) {
+    BodyScanner scanner;
+    if (!nlohmann::json::sax_parse(body.constData(), body.constData() + body.size(), &scanner))
+        return Error{{}, scanner.error()};
+    auto parsed = std::move(scanner).result();
+    if (parsed.ok() && !parsed.value().model.empty())
+        locateModel(body, parsed.value());
+    return parsed;
 }
 
 QByteArray withModel(const QByteArray& body, const ParsedBody& parsed, const std::string& model) {
     if (parsed.valueEnd <= parsed.valueBegin)
         return body;
-    const std::string encoded = nlohmann::json(model).dump();
+    // Names without characters JSON must escape (all real model names) are quoted as they are;
+    // others go through nlohmann, with invalid UTF-8 replaced instead of throwing.
+    const bool plain = std::none_of(model.begin(), model.end(), [](char c) {
+        return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80;
+    });
+    const std::string encoded =
+        plain ? '"' + model + '"' : nlohmann::json(model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     QByteArray out;
     out.reserve(body.size() + static_cast<qsizetype>(encoded.size()));
     out.append(body.constData(), parsed.valueBegin);

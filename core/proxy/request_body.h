@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -26,6 +27,18 @@ struct ParsedBody {
 /// "malformed request: failed to parse JSON for <path>: " (invalid JSON, not an object, `model` not a
 /// string, `stream` not a boolean).
 Result<ParsedBody> parseRequestBody(const QByteArray& body);
+
+/// Token counts of an OpenAI `usage` object; -1 when absent or not an integer.
+struct TokenUsage {
+    std::int64_t promptTokens = -1;
+    std::int64_t completionTokens = -1;
+};
+
+/// Reads `model` and `usage` of an OpenAI response (a whole JSON body, or one SSE `data:` payload)
+/// without parsing the generated text that dominates it: an unescaped `"model"` / `"usage"` can
+/// only be a key, so they are located by search and only the usage object itself is parsed (SAX,
+/// no document). `model` is left unchanged when absent; usage fields are -1 when absent.
+void readModelAndUsage(const char* data, qsizetype size, std::string& model, TokenUsage& usage);
 
 /// `body` with the top-level `model` value replaced by `model` (JSON-escaped); byte-identical
 /// otherwise. When the body has no `model` key it is returned unchanged.

@@ -1,6 +1,8 @@
 // Pure pieces of the proxy: body rewrite (only "model" changes), local reply texts, metrics format.
 #include <QtTest>
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 #include "proxy/local_reply.h"
@@ -15,10 +17,20 @@ private slots:
     void rewriteKeepsEveryOtherByte_data();
     void rewriteKeepsEveryOtherByte();
 
+    void rewriteEscapesTheModel_data();
+    void rewriteEscapesTheModel();
+
     void parseErrors_data();
     void parseErrors();
 
     void streamFlags();
+
+    void bodyFields_data();
+    void bodyFields();
+    void parseAgreesWithDocumentParse();
+
+    void modelAndUsage_data();
+    void modelAndUsage();
 
     void localReplies();
 
@@ -51,6 +63,26 @@ void TestProxyUnits::rewriteKeepsEveryOtherByte() {
     QCOMPARE(withModel(body, parsed.value(), "qwen2.5:1.5b"), expected);
 }
 
+void TestProxyUnits::rewriteEscapesTheModel_data() {
+    QTest::addColumn<QByteArray>("model");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("plain") << QByteArray("llama3.2:1b") << QByteArray(R"({"model":"llama3.2:1b"})");
+    QTest::newRow("quote and backslash") << QByteArray(R"(a"b\c)") << QByteArray(R"({"model":"a\"b\\c"})");
+    QTest::newRow("control") << QByteArray("a\tb") << QByteArray(R"({"model":"a\tb"})");
+    QTest::newRow("utf-8 kept") << QByteArray("mod\xc3\xa8le") << QByteArray("{\"model\":\"mod\xc3\xa8le\"}");
+    // A modelNameOverride from YAML can hold any bytes; invalid UTF-8 must not throw.
+    QTest::newRow("invalid utf-8 replaced") << QByteArray("bad\xff") << QByteArray("{\"model\":\"bad\xef\xbf\xbd\"}");
+}
+
+void TestProxyUnits::rewriteEscapesTheModel() {
+    QFETCH(QByteArray, model);
+    QFETCH(QByteArray, expected);
+    const QByteArray body(R"({"model":"virtual"})");
+    auto parsed = parseRequestBody(body);
+    QVERIFY(parsed.ok());
+    QCOMPARE(withModel(body, parsed.value(), model.toStdString()), expected);
+}
+
 void TestProxyUnits::parseErrors_data() {
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<QString>("needle");
@@ -59,6 +91,10 @@ void TestProxyUnits::parseErrors_data() {
     QTest::newRow("array") << QByteArray("[1]") << "must be a JSON object";
     QTest::newRow("model number") << QByteArray(R"({"model":3})") << "\"model\" must be a string";
     QTest::newRow("stream string") << QByteArray(R"({"model":"m","stream":"yes"})") << "\"stream\" must be a boolean";
+    QTest::newRow("model object") << QByteArray(R"({"model":{"a":1}})") << "\"model\" must be a string, got object";
+    // Used to escape as an uncaught out_of_range exception (not a parse_error) from the DOM parse.
+    QTest::newRow("number overflow") << QByteArray(R"({"model":"m","x":1e500})") << "number overflow";
+    QTest::newRow("trailing garbage") << QByteArray(R"({"model":"m"} x)") << "syntax error";
 }
 
 void TestProxyUnits::parseErrors() {
@@ -75,6 +111,185 @@ void TestProxyUnits::streamFlags() {
     QVERIFY(p.value().stream);
     QVERIFY(p.value().includeUsage);
     QCOMPARE(p.value().model, std::string("m"));
+}
+
+namespace {
+struct Fields {
+    bool ok = false;
+    std::string model;
+    bool stream = false;
+    bool includeUsage = false;
+    std::string error;
+};
+
+/// What the router read from a body before the SAX scanner: the whole document, then lookups.
+Fields documentReference(const QByteArray& body) {
+    Fields f;
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(body.constData(), body.constData() + body.size());
+    } catch (const nlohmann::json::exception& e) {
+        std::string what = e.what();
+        if (auto p = what.find("] "); p != std::string::npos)
+            what = what.substr(p + 2);
+        f.error = what;
+        return f;
+    }
+    if (!doc.is_object()) {
+        f.error = "request body must be a JSON object, got " + std::string(doc.type_name());
+        return f;
+    }
+    if (auto it = doc.find("model"); it != doc.end() && !it->is_null()) {
+        if (!it->is_string()) {
+            f.error = "field \"model\" must be a string, got " + std::string(it->type_name());
+            return f;
+        }
+        f.model = it->get<std::string>();
+    }
+    if (auto it = doc.find("stream"); it != doc.end() && !it->is_null()) {
+        if (!it->is_boolean()) {
+            f.error = "field \"stream\" must be a boolean, got " + std::string(it->type_name());
+            return f;
+        }
+        f.stream = it->get<bool>();
+    }
+    if (auto it = doc.find("stream_options"); it != doc.end() && it->is_object()) {
+        auto u = it->find("include_usage");
+        f.includeUsage = u != it->end() && u->is_boolean() && u->get<bool>();
+    }
+    f.ok = true;
+    return f;
+}
+
+Fields scanned(const QByteArray& body) {
+    Fields f;
+    auto p = parseRequestBody(body);
+    if (!p.ok()) {
+        f.error = p.error().message;
+        return f;
+    }
+    f.ok = true;
+    f.model = p.value().model;
+    f.stream = p.value().stream;
+    f.includeUsage = p.value().includeUsage;
+    return f;
+}
+}  // namespace
+
+void TestProxyUnits::bodyFields_data() {
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<bool>("stream");
+    QTest::addColumn<bool>("includeUsage");
+    QTest::newRow("plain") << QByteArray(R"({"model":"m","messages":[]})") << "m" << false << false;
+    QTest::newRow("duplicate model: last wins") << QByteArray(R"({"model":3,"model":"b"})") << "b" << false << false;
+    QTest::newRow("model null is absent") << QByteArray(R"({"model":"a","model":null})") << "" << false << false;
+    QTest::newRow("nested model ignored") << QByteArray(R"({"x":{"model":"inner"},"model":"outer"})") << "outer" << false << false;
+    QTest::newRow("stream null is false") << QByteArray(R"({"model":"m","stream":true,"stream":null})") << "m" << false << false;
+    QTest::newRow("include_usage") << QByteArray(R"({"model":"m","stream":true,"stream_options":{"include_usage":true}})")
+                                   << "m" << true << true;
+    QTest::newRow("include_usage not boolean") << QByteArray(R"({"model":"m","stream_options":{"include_usage":1}})")
+                                               << "m" << false << false;
+    QTest::newRow("later stream_options replaces")
+        << QByteArray(R"({"model":"m","stream_options":{"include_usage":true},"stream_options":{}})") << "m" << false << false;
+    QTest::newRow("stream_options not object")
+        << QByteArray(R"({"model":"m","stream_options":{"include_usage":true},"stream_options":[1]})") << "m" << false << false;
+    QTest::newRow("include_usage nested deeper")
+        << QByteArray(R"({"model":"m","stream_options":{"x":{"include_usage":true}}})") << "m" << false << false;
+    QTest::newRow("escaped key") << QByteArray(R"({"mod\u0065l":"e"})") << "e" << false << false;
+}
+
+void TestProxyUnits::bodyFields() {
+    QFETCH(QByteArray, body);
+    QFETCH(QString, model);
+    QFETCH(bool, stream);
+    QFETCH(bool, includeUsage);
+    auto p = parseRequestBody(body);
+    QVERIFY2(p.ok(), p.ok() ? "" : p.error().message.c_str());
+    QCOMPARE(QString::fromStdString(p.value().model), model);
+    QCOMPARE(p.value().stream, stream);
+    QCOMPARE(p.value().includeUsage, includeUsage);
+    const auto ref = documentReference(body);
+    QVERIFY(ref.ok);
+    QCOMPARE(ref.model, model.toStdString());
+}
+
+void TestProxyUnits::parseAgreesWithDocumentParse() {
+    // Seeded mutations of realistic bodies: the one-pass scanner must give the same fields, or the
+    // same error text, as a full document parse followed by lookups.
+    const QByteArray seeds[] = {
+        R"({"model":"virtual","messages":[{"role":"user","content":"hi \"there\""}],"stream":true,"stream_options":{"include_usage":true},"max_tokens":8})",
+        R"({"stream":false,"model":"a","model":"b","temperature":0.5,"n":1,"stop":null,"meta":{"model":"x","stream":"no"}})",
+        R"([{"model":"m"}])",
+        R"({"model":"m","stream_options":{"include_usage":false,"include_usage":true},"x":[1,2,{"y":null}],"z":-1.5e3})",
+    };
+    const char alphabet[] = R"({}[]":,0123456789 truefalsnmodelstreamx\)";
+    std::mt19937 rng(20261124);
+    int compared = 0, accepted = 0;
+    for (const auto& seed : seeds) {
+        for (int i = 0; i < 400; ++i) {
+            QByteArray body = seed;
+            const int edits = 1 + static_cast<int>(rng() % 3);
+            for (int e = 0; e < edits && !body.isEmpty(); ++e) {
+                const auto at = static_cast<qsizetype>(rng() % static_cast<unsigned>(body.size()));
+                switch (rng() % 3) {
+                case 0: body[at] = alphabet[rng() % (sizeof alphabet - 1)]; break;
+                case 1: body.remove(at, 1); break;
+                case 2: body.truncate(at); break;
+                }
+            }
+            const auto want = documentReference(body);
+            const auto got = scanned(body);
+            QVERIFY2(got.ok == want.ok && got.error == want.error && got.model == want.model &&
+                         got.stream == want.stream && got.includeUsage == want.includeUsage,
+                     qPrintable(QStringLiteral("body %1: scanner ok=%2 '%3' model=%4 stream=%5 usage=%6, document ok=%7 '%8' model=%9 stream=%10 usage=%11")
+                                    .arg(QString::fromUtf8(body))
+                                    .arg(got.ok).arg(QString::fromStdString(got.error)).arg(QString::fromStdString(got.model))
+                                    .arg(got.stream).arg(got.includeUsage)
+                                    .arg(want.ok).arg(QString::fromStdString(want.error)).arg(QString::fromStdString(want.model))
+                                    .arg(want.stream).arg(want.includeUsage)));
+            ++compared;
+            accepted += want.ok ? 1 : 0;
+        }
+    }
+    QCOMPARE(compared, 1600);
+    // Both sides of the comparison were exercised: bodies that parse and bodies that do not.
+    QVERIFY2(accepted > 100 && compared - accepted > 100, qPrintable(QString::number(accepted)));
+}
+
+void TestProxyUnits::modelAndUsage_data() {
+    QTest::addColumn<QByteArray>("data");
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<qint64>("prompt");
+    QTest::addColumn<qint64>("completion");
+    QTest::newRow("chat completion")
+        << QByteArray(R"({"id":"1","model":"qwen:1b","choices":[{"message":{"content":"the model said"}}],"usage":{"prompt_tokens":9,"completion_tokens":8,"total_tokens":17}})")
+        << "qwen:1b" << qint64(9) << qint64(8);
+    QTest::newRow("details objects and spacing")
+        << QByteArray("{\"model\" : \"m\", \"usage\" :\n {\"prompt_tokens_details\":{\"cached_tokens\":3},\"prompt_tokens\":4,\"completion_tokens\":2}}")
+        << "m" << qint64(4) << qint64(2);
+    QTest::newRow("usage null (stream chunk)") << QByteArray(R"({"model":"m","choices":[{"delta":{"content":"{"}}],"usage":null})")
+                                               << "m" << qint64(-1) << qint64(-1);
+    QTest::newRow("no usage") << QByteArray(R"({"model":"m"})") << "m" << qint64(-1) << qint64(-1);
+    QTest::newRow("usage not integers") << QByteArray(R"({"usage":{"prompt_tokens":"9","completion_tokens":1.5}})")
+                                        << "" << qint64(-1) << qint64(-1);
+    QTest::newRow("nested prompt_tokens ignored") << QByteArray(R"({"usage":{"x":{"prompt_tokens":7},"completion_tokens":1}})")
+                                                  << "" << qint64(-1) << qint64(1);
+    QTest::newRow("truncated usage") << QByteArray(R"({"model":"m","usage":{"prompt_tokens":9,"completion_tok)")
+                                     << "m" << qint64(-1) << qint64(-1);
+}
+
+void TestProxyUnits::modelAndUsage() {
+    QFETCH(QByteArray, data);
+    QFETCH(QString, model);
+    QFETCH(qint64, prompt);
+    QFETCH(qint64, completion);
+    std::string gotModel;
+    TokenUsage usage;
+    readModelAndUsage(data.constData(), data.size(), gotModel, usage);
+    QCOMPARE(QString::fromStdString(gotModel), model);
+    QCOMPARE(qint64(usage.promptTokens), prompt);
+    QCOMPARE(qint64(usage.completionTokens), completion);
 }
 
 void TestProxyUnits::localReplies() {
@@ -122,6 +337,37 @@ void TestProxyUnits::prometheusFormat() {
           "gen_ai_token_type=\"output\"", "gen_ai_server_request_duration_bucket",
           "gen_ai_server_time_to_first_token_sum", "gen_ai_server_time_per_output_token_count"})
         QVERIFY2(text.find(needle) != std::string::npos, needle);
+    // Only observed series are exposed: no error series before a failure.
+    QVERIFY(text.find("error_type") == std::string::npos);
+
+    // The same attribute set again (its series is found, not rebuilt), a failure, and another
+    // response model whose value needs escaping.
+    m.recordRequest(r);
+    RequestMetrics failed = r;
+    failed.success = false;
+    failed.status = 503;
+    m.recordRequest(failed);
+    RequestMetrics other = r;
+    const std::string quoted = "q\"x";
+    other.responseModel = quoted;
+    m.recordRequest(other);
+    AttemptMetrics a;
+    a.route = "default/r";
+    a.backend = "default/b";
+    a.outcome = "status_503";
+    m.recordAttempt(a);
+    m.recordAttempt(a);
+    m.recordEjection("default/r", "default/b");
+    const std::string after = m.render();
+    const std::string base = R"(gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_original_model="virtual",gen_ai_request_model="qwen",)";
+    for (const std::string& needle : std::vector<std::string>{
+             "aigw_route_requests_total{route=\"default/r\"} 4", "aigw_route_responses_total{route=\"default/r\",status=\"503\"} 1",
+          "gen_ai_server_request_duration_count{" + base + R"(gen_ai_response_model="qwen"} 2)",
+          "gen_ai_server_request_duration_count{" + base + R"(gen_ai_response_model="qwen",error_type="_OTHER"} 1)",
+          "gen_ai_server_request_duration_count{" + base + R"(gen_ai_response_model="q\"x"} 1)",
+          R"(aigw_backend_attempt_outcomes_total{route="default/r",backend="default/b",outcome="status_503"} 2)",
+          R"(aigw_backend_ejections_total{route="default/r",backend="default/b"} 1)"})
+        QVERIFY2(after.find(needle) != std::string::npos, needle.c_str());
 }
 
 #endif
