@@ -206,10 +206,8 @@ int runScreenshots(const Args& args) {
     w->serversPanel()->selectServer(QStringLiteral("qwen-primary"));
     ui::pump(5000);
     ok &= saveShot(w, out, QStringLiteral("03-ticket2-as-written-503.png"));
-    // The doctor's key finding on the as-written policy, with its one-click fix (the dock dragged
-    // taller, as a reader would, so the whole fix shows).
+    // The doctor's key finding on the as-written policy, with its one-click fix.
     w->doctorDock()->raise();
-    w->resizeDocks({w->doctorDock(), w->serversDock(), w->loadDock()}, {700, 150, 200}, Qt::Vertical);
     if (!w->doctorPanel()->selectFinding(config::finding_id::kRetryStaysOnPriority0)) {
         std::fprintf(stderr, "aigw-sim: the doctor did not report %s on the as-written policy\n",
                      config::finding_id::kRetryStaysOnPriority0);
@@ -217,7 +215,6 @@ int runScreenshots(const Args& args) {
     }
     ui::pump(300);
     ok &= saveShot(w, out, QStringLiteral("04-doctor.png"));
-    w->resetLayout();
     // The fix, applied with the doctor's button (numAttemptsPerPriority: 1): failed attempt ->
     // fallback success on the timeline; then qwen-primary comes back and takes the traffic again.
     if (!w->doctorPanel()->applyCurrentFix()) {
@@ -241,12 +238,19 @@ int runScreenshots(const Args& args) {
         w->requestLogPage()->selectLast();
     ok &= saveShot(w, out, QStringLiteral("06-request-log.png"));
 
+    // The playground while qwen-primary is down: the answer streams in from the fallback, and the
+    // verdict says which backend answered after which failed attempt, and why.
+    service->stopServer(QStringLiteral("qwen-primary"));
+    w->serversPanel()->selectServer(QStringLiteral("qwen-primary"));
+    ui::pump(500);
     w->playground()->setModel(QStringLiteral("qwen-with-fallback"));
     w->playground()->setPrompt(QStringLiteral("Explain quantum computing in detail."));
     w->tabs()->setCurrentWidget(w->playground());
     w->playground()->send();
     ui::pump(4000);
     ok &= saveShot(w, out, QStringLiteral("07-playground.png"));
+    service->startServer(QStringLiteral("qwen-primary"));
+    ui::pump(1000);
 
     w->tabs()->setCurrentWidget(w->tutorial());
     for (int i = 0; i < static_cast<int>(w->tutorial()->steps().size()); ++i)

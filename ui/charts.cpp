@@ -575,7 +575,8 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
         p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 4));
         p.drawText(QRectF(x - 30, plot.bottom() + 4, 60, lineH), Qt::AlignCenter, QString::number(t, 'f', 0));
     }
-    p.drawText(QRectF(4, plot.bottom() + 4, left - 10, lineH), Qt::AlignRight | Qt::AlignVCenter, QStringLiteral("session time (s)"));
+    // Axis title left of the first tick label (which is centred on the plot's left edge).
+    p.drawText(QRectF(4, plot.bottom() + 4, left - 40, lineH), Qt::AlignRight | Qt::AlignVCenter, QStringLiteral("session time (s)"));
     // Legend, wrapped to the width.
     int lx = left;
     int ly = plot.bottom() + lineH + 10 + lineH / 2;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include <QCheckBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
@@ -26,12 +27,20 @@ DoctorPanel::DoctorPanel(QWidget* parent) : QWidget(parent) {
     split->addWidget(m_list);
     m_text = new QTextBrowser;
     split->addWidget(m_text);
+    // The list is a table of contents; the text (explanation and fix) is what is read.
     split->setStretchFactor(0, 1);
-    split->setStretchFactor(1, 2);
+    split->setStretchFactor(1, 4);
+    split->setSizes({90, 360});
     layout->addWidget(split, 1);
     m_fix = new QPushButton(QStringLiteral("Apply fix to the running config"));
     m_fix->setEnabled(false);
-    layout->addWidget(m_fix);
+    m_whole = new QCheckBox(QStringLiteral("whole object"));
+    m_whole->setToolTip(QStringLiteral("Show the whole corrected object, not only the lines around the change"));
+    auto* row = new QHBoxLayout;
+    row->addWidget(m_fix, 1);
+    row->addWidget(m_whole);
+    layout->addLayout(row);
+    connect(m_whole, &QCheckBox::toggled, this, [this] { showFinding(m_list->currentRow()); });
     connect(m_list, &QListWidget::currentRowChanged, this, &DoctorPanel::showFinding);
     connect(m_fix, &QPushButton::clicked, this, [this] { applyFix(m_list->currentRow()); });
 }
@@ -103,17 +112,66 @@ int DoctorPanel::currentFinding() const { return m_list->currentRow(); }
 
 bool DoctorPanel::applyCurrentFix() { return applyFix(m_list->currentRow()); }
 
-QString highlightChanges(const QString& fixYaml, const QString& currentYaml) {
+QString highlightChanges(const QString& fixYaml, const QString& currentYaml, bool excerpt) {
     QSet<QString> have;
     for (const QString& line : currentYaml.split(QLatin1Char('\n')))
         have.insert(line.trimmed());
-    QStringList out;
-    for (const QString& line : fixYaml.split(QLatin1Char('\n'))) {
-        const QString escaped = line.toHtmlEscaped();
-        out << (line.trimmed().isEmpty() || have.contains(line.trimmed())
-                    ? escaped
-                    : QStringLiteral("<span style='background:#c8ecc8;font-weight:bold'>%1</span>").arg(escaped));
+    QStringList lines = fixYaml.split(QLatin1Char('\n'));
+    while (!lines.isEmpty() && lines.back().trimmed().isEmpty())
+        lines.removeLast();
+    const int n = static_cast<int>(lines.size());
+    auto indent = [&lines](int i) {
+        int k = 0;
+        while (k < lines[i].size() && lines[i][k] == QLatin1Char(' '))
+            ++k;
+        return k;
+    };
+    std::vector<bool> changed(static_cast<std::size_t>(n), false), keep(static_cast<std::size_t>(n), !excerpt);
+    bool any = false;
+    for (int i = 0; i < n; ++i)
+        if (!lines[i].trimmed().isEmpty() && !have.contains(lines[i].trimmed()))
+            changed[static_cast<std::size_t>(i)] = any = true;
+    if (!any)
+        std::fill(keep.begin(), keep.end(), true);
+    else if (excerpt) {
+        // The object's identity (top-level keys, metadata's name and namespace), each changed line
+        // with one line of context either side, and the YAML path down to it (its parent lines).
+        bool inMetadata = false;
+        for (int i = 0; i < n; ++i) {
+            const int in = indent(i);
+            if (in == 0)
+                inMetadata = lines[i].startsWith(QStringLiteral("metadata:"));
+            if (in == 0 || (inMetadata && in == 2 && (lines[i].trimmed().startsWith(QStringLiteral("name:")) ||
+                                                    lines[i].trimmed().startsWith(QStringLiteral("namespace:")))))
+                keep[static_cast<std::size_t>(i)] = true;
+            if (!changed[static_cast<std::size_t>(i)])
+                continue;
+            for (int k = std::max(0, i - 1); k <= std::min(n - 1, i + 1); ++k)
+                keep[static_cast<std::size_t>(k)] = true;
+            for (int j = i - 1, level = in; j >= 0 && level > 0; --j)
+                if (!lines[j].trimmed().isEmpty() && indent(j) < level) {
+                    keep[static_cast<std::size_t>(j)] = true;
+                    level = indent(j);
+                }
+        }
     }
+    QStringList out;
+    bool gap = false;
+    for (int i = 0; i < n; ++i) {
+        if (!keep[static_cast<std::size_t>(i)]) {
+            gap = true;
+            continue;
+        }
+        if (gap)
+            out << QString(indent(i), QLatin1Char(' ')) + QStringLiteral("<span style='color:#888'>...</span>");
+        gap = false;
+        const QString escaped = lines[i].toHtmlEscaped();
+        out << (changed[static_cast<std::size_t>(i)]
+                    ? QStringLiteral("<span style='background:#c8ecc8;font-weight:bold'>%1</span>").arg(escaped)
+                    : escaped);
+    }
+    if (gap)
+        out << QStringLiteral("<span style='color:#888'>...</span>");
     return out.join(QLatin1Char('\n'));
 }
 
@@ -135,7 +193,7 @@ void DoctorPanel::showFinding(int row) {
                                  .toHtmlEscaped(),
                              QString::fromStdString(f.id), QString::fromStdString(f.explanation).toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>")),
                              mechanical ? QStringLiteral(" (changed lines highlighted; <i>Apply fix</i> below does it)") : QString(),
-                             highlightChanges(QString::fromStdString(f.fixYaml), m_currentYaml)));
+                             highlightChanges(QString::fromStdString(f.fixYaml), m_currentYaml, !m_whole->isChecked())));
 }
 
 bool DoctorPanel::applyFix(int index) {

@@ -8,6 +8,7 @@
 
 #include "config/doctor.h"
 
+class QCheckBox;
 class QListWidget;
 class QPushButton;
 class QTextBrowser;
@@ -15,8 +16,10 @@ class QTextBrowser;
 namespace aigw::ui {
 
 /// `fixYaml` as HTML for a <pre>, with each line that the current export (`currentYaml`) does not
-/// contain highlighted: for a corrected object, the lines the fix adds or changes.
-QString highlightChanges(const QString& fixYaml, const QString& currentYaml);
+/// contain highlighted: for a corrected object, the lines the fix adds or changes. With `excerpt`,
+/// only the object's identity, the changed lines with one line of context and their parent lines
+/// are kept ("..." marks what is left out); without changed lines, everything is shown.
+QString highlightChanges(const QString& fixYaml, const QString& currentYaml, bool excerpt);
 
 class DoctorPanel : public QWidget {
     Q_OBJECT
@@ -48,6 +51,7 @@ private:
     QListWidget* m_list;
     QTextBrowser* m_text;
     QPushButton* m_fix;
+    QCheckBox* m_whole;
 };
 
 }  // namespace aigw::ui

@@ -182,12 +182,12 @@ void MainWindow::resetLayout() {
         d->show();
     m_topologyDock->raise();
     // The column is as wide as the topology's columns (weight, priority, modelNameOverride,
-    // target), within 30-38% of the window.
+    // target), within 26-38% of the window.
     const int w = std::max(width(), 1100);
     const int h = std::max(height(), 700);
-    const int left = std::clamp(m_topologyPanel->preferredWidth(), std::max(400, w * 30 / 100), w * 38 / 100);
+    const int left = std::clamp(m_topologyPanel->preferredWidth(), std::max(400, w * 26 / 100), w * 38 / 100);
     resizeDocks({m_topologyDock}, {left}, Qt::Horizontal);
-    resizeDocks({m_topologyDock, m_serversDock, m_loadDock}, {h * 42 / 100, h * 20 / 100, h * 38 / 100}, Qt::Vertical);
+    resizeDocks({m_topologyDock, m_serversDock, m_loadDock}, {h * 48 / 100, h * 16 / 100, h * 36 / 100}, Qt::Vertical);
 }
 
 QDockWidget* MainWindow::loadDock() const { return m_loadDock; }

@@ -60,18 +60,38 @@ RequestLogPage::RequestLogPage(RequestLogModel* model, QWidget* parent) : QWidge
     // text is in the tooltip and the details pane.
     m_view->setTextElideMode(Qt::ElideMiddle);
     m_view->setWordWrap(false);
+    // Each column as wide as a typical value or its header, whichever is wider; the long names
+    // (route, final backend) get less and are elided, the attempt path gets what it needs.
     const QFontMetrics fm(m_view->font());
-    auto width = [&fm](const QString& sample) { return fm.horizontalAdvance(sample) + 16; };
-    m_view->setColumnWidth(RequestLogModel::TimeColumn, width(QStringLiteral("00:00:00.000")));
-    m_view->setColumnWidth(RequestLogModel::ModelColumn, width(QStringLiteral("qwen-with-fallback")));
-    m_view->setColumnWidth(RequestLogModel::RuleColumn, width(QStringLiteral("default/envoy-ai-gat")));
-    m_view->setColumnWidth(RequestLogModel::PathColumn, width(QStringLiteral("qwen-primary x connect-failure -> qwen-sec")));
-    m_view->setColumnWidth(RequestLogModel::BackendColumn, width(QStringLiteral("envoy-ai-gateway-qwen-s")));
-    m_view->setColumnWidth(RequestLogModel::UpstreamModelColumn, width(QStringLiteral("qwen2.5:1.5b")));
-    m_view->setColumnWidth(RequestLogModel::StatusColumn, width(QStringLiteral("Status")));
-    m_view->setColumnWidth(RequestLogModel::LatencyColumn, width(QStringLiteral("Latency ms")));
-    m_view->setColumnWidth(RequestLogModel::TtftColumn, width(QStringLiteral("TTFT ms")));
-    m_view->setColumnWidth(RequestLogModel::TokensColumn, width(QStringLiteral("Tokens in / out")));
+    QFont headerFont = m_view->horizontalHeader()->font();
+    headerFont.setBold(true);
+    const QFontMetrics hfm(headerFont);
+    auto fit = [&](RequestLogModel::Column c, const QString& sample) {
+        const int header = hfm.horizontalAdvance(model->headerData(c, Qt::Horizontal).toString()) + 14;
+        m_view->setColumnWidth(c, std::max(fm.horizontalAdvance(sample) + 12, header));
+    };
+    fit(RequestLogModel::TimeColumn, QStringLiteral("00:00:00.000"));
+    fit(RequestLogModel::ModelColumn, QStringLiteral("qwen-with-fallback"));
+    fit(RequestLogModel::RuleColumn, QStringLiteral("default/envoy-ai-gateway-virtualization rule/0"));
+    fit(RequestLogModel::PathColumn, QStringLiteral("qwen-primary x connect-failure -> qwen-secondary ok"));
+    fit(RequestLogModel::BackendColumn, QStringLiteral("envoy-ai-gateway-qwen-secondary-fb"));
+    fit(RequestLogModel::UpstreamModelColumn, QStringLiteral("qwen2.5:1.5b"));
+    fit(RequestLogModel::StatusColumn, QStringLiteral("200"));
+    fit(RequestLogModel::LatencyColumn, QStringLiteral("1234.5"));
+    fit(RequestLogModel::TtftColumn, QStringLiteral("1234.5"));
+    fit(RequestLogModel::TokensColumn, QStringLiteral("123 / 456"));
+    // Shown order: what happened first (path, status, timings, tokens), the long names last, so a
+    // narrow window cuts the names rather than the numbers. Columns can be dragged; the order persists.
+    {
+        QHeaderView* h = m_view->horizontalHeader();
+        const RequestLogModel::Column order[] = {
+            RequestLogModel::TimeColumn,   RequestLogModel::ModelColumn,  RequestLogModel::PathColumn,
+            RequestLogModel::StatusColumn, RequestLogModel::LatencyColumn, RequestLogModel::TtftColumn,
+            RequestLogModel::TokensColumn, RequestLogModel::UpstreamModelColumn, RequestLogModel::BackendColumn,
+            RequestLogModel::RuleColumn};
+        for (int visual = 0; visual < static_cast<int>(std::size(order)); ++visual)
+            h->moveSection(h->visualIndex(order[visual]), visual);
+    }
     split->addWidget(m_view);
 
     // Details: the record's summary and attempts, the body as sent upstream (model rewritten), and
@@ -324,10 +344,14 @@ void PlaygroundPage::send() {
                 timer->stop();
                 timer->deleteLater();
                 QString why;
-                if (rec)
+                if (rec) {
                     why = QStringLiteral("<br>Gateway record: %1 (route %2, %3)")
                               .arg(attemptPath(*rec).toHtmlEscaped(), QString::fromStdString(rec->route).toHtmlEscaped(),
                                    QString::fromStdString(rec->rule).toHtmlEscaped());
+                    if (rec->timeToFirstToken || rec->promptTokens || rec->completionTokens)
+                        why += QStringLiteral(" &nbsp; first token after %1 ms &nbsp; tokens in/out %2")
+                                   .arg(formatTtft(*rec), formatTokens(*rec));
+                }
                 if (rec && rec->attempts.size() > 1)
                     why += QStringLiteral("<br><b>Why:</b> the first attempt failed and the BackendTrafficPolicy retry moved the "
                                           "request to the next backend (numAttemptsPerPriority moves retries to the next priority).");

@@ -193,7 +193,7 @@ QVariant RequestLogModel::headerData(int section, Qt::Orientation orientation, i
     case StatusColumn: return QStringLiteral("Status");
     case LatencyColumn: return QStringLiteral("Latency ms");
     case TtftColumn: return QStringLiteral("TTFT ms");
-    case TokensColumn: return QStringLiteral("Tokens in / out");
+    case TokensColumn: return QStringLiteral("Tokens in/out");
     default: return {};
     }
 }

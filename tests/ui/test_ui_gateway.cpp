@@ -3,7 +3,9 @@
 // gateway produces, and stopping a server from the servers dock makes the fallback route answer
 // from the secondary. Bad YAML opened from the File menu leaves the running config untouched.
 #include <QAbstractItemModelTester>
+#include <QDockWidget>
 #include <QFile>
+#include <QHeaderView>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
@@ -11,7 +13,10 @@
 #include <QTest>
 #include <QTreeView>
 
+#include "app_settings.h"
 #include "chart_feed.h"
+#include "charts_panel.h"
+#include "pages.h"
 #include "config/builtin.h"
 #include "docks.h"
 #include "gateway_bridge.h"
@@ -168,6 +173,35 @@ private slots:
         QVERIFY(w->topologyModel()->config().routes == before);
         QTest::qWait(200);
         QVERIFY(service()->config() == running);
+    }
+
+    // Last: it closes the session's window. Window layout, chart window, request log columns and
+    // recent files are written on close and read back by the next window on the same settings.
+    void settingsPersistAcrossWindows() {
+        MainWindow* w = m_session->window();
+        const QString dir = qEnvironmentVariable("AIGW_SOURCE_DIR") + QStringLiteral("/samples/");
+        const QStringList files = {dir + QStringLiteral("gateway-setup.yaml"), dir + QStringLiteral("model-virtualization.yaml")};
+        QVERIFY2(w->openFiles(files), qPrintable(w->lastErrorText()));
+        w->chartsPanel()->setWindowSeconds(120);
+        auto* header = w->requestLogPage()->view()->horizontalHeader();
+        header->moveSection(header->visualIndex(RequestLogModel::RuleColumn), 0);
+        w->tabifyDockWidget(w->serversDock(), w->loadDock());  // a layout the user made
+        QVERIFY(w->close());
+        AppSettings settings(m_tmp.filePath(QStringLiteral("settings.ini")));
+        QCOMPARE(settings.chartWindowSeconds(), 120);
+        QVERIFY(!settings.windowState().isEmpty());
+        QVERIFY(!settings.windowGeometry().isEmpty());
+        QVERIFY2(settings.recentFiles().value(0).endsWith(QStringLiteral("model-virtualization.yaml")),
+                 qPrintable(settings.recentFiles().join(QLatin1Char('|'))));
+        MainWindow second(m_session->service(), &settings);
+        second.setInteractive(false);
+        QCOMPARE(second.chartsPanel()->windowSeconds(), 120);
+        QCOMPARE(second.requestLogPage()->view()->horizontalHeader()->visualIndex(RequestLogModel::RuleColumn), 0);
+        QVERIFY(second.tabifiedDockWidgets(second.serversDock()).contains(second.loadDock()));
+        // A saved layout from another layout version is ignored: the default layout applies.
+        settings.setWindowState(second.saveState(MainWindow::kLayoutVersion - 1));
+        MainWindow third(m_session->service(), &settings);
+        QVERIFY(!third.tabifiedDockWidgets(third.serversDock()).contains(third.loadDock()));
     }
 
 private:

@@ -5,6 +5,7 @@
 #include <QTest>
 #include <QUndoStack>
 
+#include <QHeaderView>
 #include <QTableView>
 
 #include "chart_buffers.h"
@@ -398,7 +399,7 @@ private slots:
             r.completionTokens = completion;
         model.append({r});
         QCOMPARE(model.headerData(RequestLogModel::TtftColumn, Qt::Horizontal).toString(), QStringLiteral("TTFT ms"));
-        QCOMPARE(model.headerData(RequestLogModel::TokensColumn, Qt::Horizontal).toString(), QStringLiteral("Tokens in / out"));
+        QCOMPARE(model.headerData(RequestLogModel::TokensColumn, Qt::Horizontal).toString(), QStringLiteral("Tokens in/out"));
         QCOMPARE(model.index(0, RequestLogModel::TtftColumn).data().toString(), ttftText);
         QCOMPARE(model.index(0, RequestLogModel::TokensColumn).data().toString(), tokensText);
         QVERIFY(describeRecord(model.record(0), model).contains(QStringLiteral("tokens prompt / completion: ") + tokensText));
@@ -490,6 +491,10 @@ private slots:
         empty.finalStatus = 200;
         model.append({failover, stream, local, empty});
 
+        // Timings and tokens are shown before the long names.
+        auto* header = page.view()->horizontalHeader();
+        QVERIFY(header->visualIndex(RequestLogModel::TokensColumn) < header->visualIndex(RequestLogModel::BackendColumn));
+        QVERIFY(header->visualIndex(RequestLogModel::TtftColumn) < header->visualIndex(RequestLogModel::RuleColumn));
         QVERIFY(page.selectLastMatching(QStringLiteral("->")));
         QVERIFY(page.detailsText().contains(QStringLiteral("Request #7")));
         QVERIFY(page.detailsText().contains(QStringLiteral("time to first token: 42.0 ms")));
@@ -565,10 +570,19 @@ private slots:
             QVERIFY(panel.findings()[i - 1].severity <= panel.findings()[i].severity);
         QVERIFY(panel.summary().startsWith(QStringLiteral("1 warning")));
         // The fix's changed line is the one highlighted.
-        const QString html = highlightChanges(QString::fromStdString(panel.findings().front().fixYaml),
-                                              QString::fromStdString(config::exportYaml(asWritten, {})));
-        QCOMPARE(html.count(QStringLiteral("<span")), 1);
-        QVERIFY(html.contains(QStringLiteral("font-weight:bold'>    numAttemptsPerPriority: 1</span>")));
+        const QString fixYaml = QString::fromStdString(panel.findings().front().fixYaml);
+        const QString current = QString::fromStdString(config::exportYaml(asWritten, {}));
+        const QString whole = highlightChanges(fixYaml, current, false);
+        QCOMPARE(whole.count(QStringLiteral("<span")), 1);
+        QVERIFY(whole.contains(QStringLiteral("font-weight:bold'>    numAttemptsPerPriority: 1</span>")));
+        QCOMPARE(whole.count(QLatin1Char('\n')), fixYaml.trimmed().count(QLatin1Char('\n')));
+        // The excerpt: identity, the path down to the change, the change with its neighbours.
+        const QString excerpt = highlightChanges(fixYaml, current, true);
+        QVERIFY(excerpt.count(QLatin1Char('\n')) < whole.count(QLatin1Char('\n')));
+        for (const char* line : {"kind: BackendTrafficPolicy", "  name: envoy-ai-gateway-fallback-policy", "spec:", "  retry:",
+                                 "numAttemptsPerPriority: 1", "..."})
+            QVERIFY2(excerpt.contains(QLatin1String(line)), line);
+        QVERIFY(!excerpt.contains(QStringLiteral("baseInterval")));
         QVERIFY(panel.applyCurrentFix());
         QCOMPARE(fixed.count(), 1);
         const auto cfg = fixed.first().first().value<config::Config>();
@@ -576,6 +590,29 @@ private slots:
         // Selecting by id; an unknown id changes nothing.
         QVERIFY(!panel.selectFinding("no-such-finding"));
         QCOMPARE(panel.currentFinding(), 0);
+    }
+
+    void highlightChangesExcerpt_data() {
+        QTest::addColumn<QString>("fix");
+        QTest::addColumn<QString>("current");
+        QTest::addColumn<QString>("expected");
+        const QString hl = QStringLiteral("<span style='background:#c8ecc8;font-weight:bold'>%1</span>");
+        const QString gap = QStringLiteral("<span style='color:#888'>...</span>");
+        QTest::newRow("nothing changed: all shown") << QStringLiteral("a: 1\nb:\n  c: 2\n") << QStringLiteral("a: 1\nb:\n  c: 2")
+                                                     << QStringLiteral("a: 1\nb:\n  c: 2");
+        // A nested change keeps its parents, one neighbour each side, and the top-level keys.
+        QTest::newRow("nested")
+            << QStringLiteral("kind: X\nspec:\n  x: 1\n  y: 2\n  r:\n    p: 1\n    q: 2\n    n: 1\n    s: 3\n  z: 9\n")
+            << QStringLiteral("kind: X\nspec:\n  x: 1\n  y: 2\n  r:\n    p: 1\n    q: 2\n    s: 3\n  z: 9")
+            << QStringLiteral("kind: X\nspec:\n  ") + gap + QStringLiteral("\n  r:\n    ") + gap + QStringLiteral("\n    q: 2\n") +
+                   hl.arg(QStringLiteral("    n: 1")) + QStringLiteral("\n    s: 3\n") + gap;
+        QTest::newRow("html escaped") << QStringLiteral("a: <b>") << QString() << hl.arg(QStringLiteral("a: &lt;b&gt;"));
+    }
+    void highlightChangesExcerpt() {
+        QFETCH(QString, fix);
+        QFETCH(QString, current);
+        QFETCH(QString, expected);
+        QCOMPARE(highlightChanges(fix, current, true), expected);
     }
 
     void topologyShowsDefaultsWithoutText() {
