@@ -152,6 +152,25 @@ std::int64_t ChartBuffers::firstOpenSecond(double now) {
     return static_cast<std::int64_t>(std::floor(now - kBinSettleSeconds));
 }
 
+std::uint64_t ChartBuffers::failures(const std::string& model, double windowSec, double now) const {
+    const auto it = m_modelIndex.find(model);
+    if (it == m_modelIndex.end())
+        return 0;
+    std::uint64_t n = 0;
+    const double from = now - windowSec;
+    for (std::size_t i = m_bins.size(); i-- > 0;) {
+        const Bin& b = m_bins.at(i);
+        if (static_cast<double>(b.sec) + 1.0 <= from)
+            break;
+        if (static_cast<double>(b.sec) > now)
+            continue;
+        for (const auto& c : b.cells)
+            if (c.model == it->second)
+                n += c.err;
+    }
+    return n;
+}
+
 ChartBuffers::Throughput ChartBuffers::throughput(double windowSec, double now, int maxPoints) const {
     Throughput t;
     const std::size_t lanes = m_lanes.size();

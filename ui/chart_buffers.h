@@ -90,6 +90,8 @@ public:
 
     /// Successful final answers per lane for `model` (empty: all models) in (now - window, now].
     std::vector<std::uint64_t> split(const std::string& model, double windowSec, double now) const;
+    /// Requests for `model` that ended in an error response in the same window (not in split()).
+    std::uint64_t failures(const std::string& model, double windowSec, double now) const;
     struct Throughput {
         std::vector<double> times;                 ///< end of each point's interval (bin or group of bins), seconds
         std::vector<std::vector<double>> perLane;  ///< requests/s per lane, same length as times

@@ -166,10 +166,16 @@ void SplitChart::redraw() {
         m_axisX->append(cats);
         m_categories = cats;
     }
-    m_chart->setTitle(QStringLiteral("Actual share of %1 answers in the last %2 s (n = %3) vs configured target")
-                          .arg(m_rule->currentText())
-                          .arg(m_feed->windowSeconds())
-                          .arg(total));
+    const std::uint64_t failed = buf.failures(m_rule->currentText().toStdString(), m_feed->windowSeconds(), m_feed->now());
+    m_chart->setTitle(total == 0 && failed == 0
+                          ? QStringLiteral("Configured target of %1 (no answers in the last %2 s: start the load generator, Ctrl+L)")
+                                .arg(m_rule->currentText())
+                                .arg(m_feed->windowSeconds())
+                          : QStringLiteral("Actual share of %1 answers in the last %2 s (n = %3%4) vs configured target")
+                                .arg(m_rule->currentText())
+                                .arg(m_feed->windowSeconds())
+                                .arg(total)
+                                .arg(failed ? QStringLiteral("; %1 failed requests not counted").arg(failed) : QString()));
     // Replace values in place: removing and re-adding sets would rebuild the bar items each frame.
     if (m_actual->count() != actual.size()) {
         m_actual->remove(0, m_actual->count());
@@ -271,15 +277,24 @@ void ThroughputChart::redraw() {
     m_errors->replace(err);
     m_axisX->setRange(now - window, now);
     // Ticks on round seconds, as on the timeline below (Qt's default splits the range in four).
-    const double step = window <= 30 ? 5 : window <= 120 ? 10 : window <= 600 ? 60 : 300;
-    if (m_axisX->tickInterval() != step) {
+    const double xStep = window <= 30 ? 5 : window <= 120 ? 10 : window <= 600 ? 60 : 300;
+    if (m_axisX->tickInterval() != xStep) {
         m_axisX->setTickType(QValueAxis::TicksDynamic);
         m_axisX->setTickAnchor(0);
-        m_axisX->setTickInterval(step);
+        m_axisX->setTickInterval(xStep);
     }
-    // A "nice" ceiling so the axis does not jitter every frame.
-    const double mag = std::pow(10.0, std::floor(std::log10(maxY)));
-    m_axisY->setRange(0, std::ceil(maxY * 1.1 / mag) * mag);
+    // A "nice" ceiling and step (1, 2 or 5 x 10^k, about four steps) so the axis does not jitter
+    // every frame and its integer labels never repeat (0, 0, 1, 1, 2 on a 0..2 range).
+    const double rough = std::max(1.0, maxY * 1.1 / 4);
+    const double mag = std::pow(10.0, std::floor(std::log10(rough)));
+    const double yStep = rough <= mag ? mag : rough <= 2 * mag ? 2 * mag : rough <= 5 * mag ? 5 * mag : 10 * mag;
+    const double top = std::max(yStep, std::ceil(maxY * 1.1 / yStep) * yStep);
+    if (m_axisY->max() != top || m_axisY->tickInterval() != yStep) {
+        m_axisY->setTickType(QValueAxis::TicksDynamic);
+        m_axisY->setTickAnchor(0);
+        m_axisY->setTickInterval(yStep);
+        m_axisY->setRange(0, top);
+    }
 }
 
 // ---------------------------------------------------------------- TimelineWidget
@@ -447,10 +462,6 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
         m_laneNames << name;
         m_laneLabels.push_back({labelRect.toRect(), name});
     }
-    if (lanes.empty()) {
-        p.setPen(Qt::gray);
-        p.drawText(plot, Qt::AlignCenter, QStringLiteral("No requests yet: start the load generator or send one from the Playground."));
-    }
 
     // Bin attempts per (lane, pixel column): tens of thousands of attempts become <= lanes x width cells.
     const int w = plot.width();
@@ -458,7 +469,9 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     std::unordered_set<std::uint64_t> links;  // (col, fromLane, toLane, finalOk) packed
     std::vector<std::array<int, 5>> linkList;
     constexpr std::size_t kMaxLinks = 4000;
+    bool anyInWindow = false;
     buf.forEachRequest(from - 60, now, [&](const TimelineRequest& r) {
+        anyInWindow = anyInWindow || r.t >= from;
         const int drawn = std::min<int>(r.attemptCount, TimelineRequest::kMaxAttempts);
         for (int i = 0; i < drawn; ++i) {
             const auto& a = r.attempts[static_cast<std::size_t>(i)];
@@ -480,6 +493,12 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
         }
     });
     m_lastLinks = static_cast<int>(linkList.size());
+    if (!anyInWindow) {
+        p.setPen(Qt::gray);
+        p.drawText(plot, Qt::AlignCenter,
+                   QStringLiteral("No requests in the last %1 s: start the load generator (Ctrl+L) or send one from the Playground.")
+                       .arg(window));
+    }
     // Failover lines first, so the dots sit on top.
     for (const auto& l : linkList) {
         QPen pen(l[4] ? QColor(255, 140, 0, 160) : QColor(214, 39, 40, 160));

@@ -24,7 +24,7 @@ ChartsPanel::ChartsPanel(ChartFeed* feed, TopologyModel* topology, QWidget* pare
     m_pause = new QToolButton;
     m_pause->setText(QStringLiteral("Pause"));
     m_pause->setCheckable(true);
-    m_pause->setToolTip(QStringLiteral("Freeze the charts (data keeps being collected) [Space]"));
+    m_pause->setToolTip(QStringLiteral("Freeze the charts; data keeps being collected (Ctrl+P)"));
     bar->addWidget(m_pause);
     bar->addWidget(new QLabel(QStringLiteral("Window:")));
     m_window = new QComboBox;

@@ -187,7 +187,7 @@ void MainWindow::resetLayout() {
     const int h = std::max(height(), 700);
     const int left = std::clamp(m_topologyPanel->preferredWidth(), std::max(400, w * 26 / 100), w * 38 / 100);
     resizeDocks({m_topologyDock}, {left}, Qt::Horizontal);
-    resizeDocks({m_topologyDock, m_serversDock, m_loadDock}, {h * 48 / 100, h * 16 / 100, h * 36 / 100}, Qt::Vertical);
+    resizeDocks({m_topologyDock, m_serversDock, m_loadDock}, {h * 45 / 100, h * 19 / 100, h * 36 / 100}, Qt::Vertical);
 }
 
 QDockWidget* MainWindow::loadDock() const { return m_loadDock; }
@@ -263,6 +263,19 @@ void MainWindow::buildMenus() {
         m_service->startServer(m_serversPanel->selectedServer());
     });
     startSel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+A")));
+    QAction* deleteSel = run->addAction(QStringLiteral("&Delete selected server (kubectl delete isvc)"), this, [this] {
+        m_service->deleteServer(m_serversPanel->selectedServer());
+    });
+    deleteSel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+D")));
+    QAction* reapplySel = run->addAction(QStringLiteral("&Re-apply selected server"), this, [this] {
+        m_service->reapplyServer(m_serversPanel->selectedServer());
+    });
+    reapplySel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+R")));
+    QAction* logSel = run->addAction(QStringLiteral("Selected server's &log..."), this, [this] {
+        m_serversPanel->showLog(m_serversPanel->selectedServer());
+    });
+    logSel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+L")));
+    run->addSeparator();
     QAction* copyUrl = run->addAction(QStringLiteral("&Copy proxy URL"), this, [this] { QApplication::clipboard()->setText(m_proxyUrl); });
     copyUrl->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+C")));
 

@@ -5,10 +5,16 @@
 #include <QTest>
 #include <QUndoStack>
 
+#include <QFile>
 #include <QHeaderView>
+#include <QImage>
+#include <QTemporaryDir>
 #include <QTableView>
 
 #include "chart_buffers.h"
+#include "chart_feed.h"
+#include "charts_panel.h"
+#include "yaml_panel.h"
 #include "doctor_panel.h"
 #include "charts.h"
 #include "pages.h"
@@ -22,6 +28,7 @@
 #include "config/builtin.h"
 #include "config/doctor.h"
 #include "config/exporter.h"
+#include "config/loader.h"
 
 using namespace aigw;
 using namespace aigw::ui;
@@ -194,6 +201,18 @@ private slots:
                 total += v;
         QCOMPARE(total, 100.0);
         QVERIFY(b.csv(60, 12).find("virtual-qwen-model,a,50,0") != std::string::npos);
+        // Failed requests are counted apart: not in the split's shares.
+        QCOMPARE(b.failures("virtual-qwen-model", 60, 12), std::uint64_t(0));
+        RequestPoint bad;
+        bad.t = 10.5;
+        bad.model = "virtual-qwen-model";
+        bad.attempts.push_back({"a", bad.t, 5, false});
+        bad.status = 503;
+        bad.latencyMs = 5;
+        b.addRequest(bad);
+        QCOMPARE(b.failures("virtual-qwen-model", 60, 12), std::uint64_t(1));
+        QCOMPARE(b.failures("other", 60, 12), std::uint64_t(0));
+        QCOMPARE(b.split("virtual-qwen-model", 60, 12)[0] + b.split("virtual-qwen-model", 60, 12)[1], std::uint64_t(100));
     }
 
     void throughputLeavesOutTheBinStillFilling() {
@@ -613,6 +632,58 @@ private slots:
         QFETCH(QString, current);
         QFETCH(QString, expected);
         QCOMPARE(highlightChanges(fix, current, true), expected);
+    }
+
+    void chartsAndYamlExport() {
+        QTemporaryDir dir;
+        ChartFeed feed;
+        TopologyModel topology;
+        topology.setConfig(config::builtinScenario());
+        ChartsPanel charts(&feed, &topology);
+        charts.resize(900, 700);
+        charts.show();
+        RequestPoint r;
+        r.t = feed.sessionSeconds();
+        r.model = "virtual-qwen-model";
+        r.attempts.push_back({"envoy-ai-gateway-qwen-primary", r.t, 5, true});
+        r.ok = true;
+        r.latencyMs = 5;
+        feed.post({r});
+        QTRY_VERIFY_WITH_TIMEOUT(feed.buffers().requestCount() == 1, 2000);
+        // Lanes follow the config's order, not the order requests arrive in.
+        QCOMPARE(feed.buffers().lanes().at(0), std::string("envoy-ai-gateway-qwen-primary"));
+        QCOMPARE(feed.buffers().lanes().at(2), std::string("envoy-ai-gateway-qwen-tertiary"));
+        QString error;
+        QVERIFY2(charts.exportPng(dir.filePath(QStringLiteral("c.png")), &error), qPrintable(error));
+        QVERIFY(!QImage(dir.filePath(QStringLiteral("c.png"))).isNull());
+        QVERIFY2(charts.exportCsv(dir.filePath(QStringLiteral("c.csv")), &error), qPrintable(error));
+        QFile csv(dir.filePath(QStringLiteral("c.csv")));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QByteArray text = csv.readAll();
+        QVERIFY(text.startsWith("time_s,model,backend,ok,errors\n"));
+        QVERIFY(text.contains(",virtual-qwen-model,envoy-ai-gateway-qwen-primary,1,0\n"));
+        // Unwritable paths are reported, not crashed on.
+        QVERIFY(!charts.exportPng(QStringLiteral("/nonexistent-dir/c.png"), &error));
+        QVERIFY(error.contains(QStringLiteral("/nonexistent-dir/c.png")));
+        QVERIFY(!charts.exportCsv(QStringLiteral("/nonexistent-dir/c.csv"), &error));
+        QVERIFY(error.contains(QStringLiteral("/nonexistent-dir/c.csv")));
+
+        YamlPanel yaml;
+        yaml.setConfig(config::builtinScenario());
+        for (const QString& version : {QStringLiteral("v1alpha1"), QStringLiteral("v1beta1")}) {
+            yaml.setApiVersion(version);
+            const QString path = dir.filePath(version + QStringLiteral(".yaml"));
+            QVERIFY2(yaml.save(path, &error), qPrintable(error));
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray y = f.readAll();
+            QVERIFY(y.contains(("apiVersion: aigateway.envoyproxy.io/" + version + "\nkind: AIGatewayRoute").toUtf8()));
+            // Loadable again, as what a user would kubectl apply.
+            QVERIFY(config::loadFiles({path.toStdString()}).ok());
+        }
+        QVERIFY(yaml.reveal(QStringLiteral("kind: BackendTrafficPolicy")));
+        QVERIFY(!yaml.reveal(QStringLiteral("no such text")));
+        QVERIFY(!yaml.save(QStringLiteral("/nonexistent-dir/x.yaml"), &error));
     }
 
     void topologyShowsDefaultsWithoutText() {
