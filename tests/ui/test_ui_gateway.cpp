@@ -6,6 +6,8 @@
 #include <QDockWidget>
 #include <QFile>
 #include <QHeaderView>
+#include <QMenu>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
@@ -173,6 +175,47 @@ private slots:
         QVERIFY(w->topologyModel()->config().routes == before);
         QTest::qWait(200);
         QVERIFY(service()->config() == running);
+    }
+
+    void faultMenuAndServerLog() {
+        MainWindow* w = m_session->window();
+        auto* panel = w->serversPanel();
+        panel->selectServer(QStringLiteral("qwen-tertiary"));
+        QPushButton* faultButton = nullptr;
+        for (auto* b : panel->findChildren<QPushButton*>())
+            if (b->text() == QStringLiteral("Fault"))
+                faultButton = b;
+        QVERIFY(faultButton && faultButton->isEnabled() && faultButton->menu());
+        QStringList items;
+        QAction* return503 = nullptr;
+        QAction* clear = nullptr;
+        for (QAction* a : faultButton->menu()->actions()) {
+            items << a->text();
+            if (a->text() == QStringLiteral("Return 503"))
+                return503 = a;
+            if (a->text() == QStringLiteral("Clear fault"))
+                clear = a;
+        }
+        // The fault list: 503, 429 with Retry-After, hang, slow first token, stream cut, latency/error sliders.
+        for (const char* want : {"Return 503", "Return 429 with Retry-After...", "Hang (accept, never answer)", "Slow first token...",
+                                 "Cut streams...", "Latency and error rate..."})
+            QVERIFY2(items.contains(QLatin1String(want)), want);
+        QVERIFY(return503 && clear);
+        return503->trigger();
+        const int row = w->serversModel()->rowOf(QStringLiteral("qwen-tertiary"));
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Faulted, 10000);
+        QVERIFY(w->serversModel()->index(row, ServersModel::StateColumn).data().toString().contains(QStringLiteral("503")));
+        clear->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 10000);
+
+        // The server's own output, in a dialog that follows it.
+        panel->showLog(QStringLiteral("qwen-tertiary"));
+        ServerLogDialog* dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = panel->findChild<ServerLogDialog*>()) != nullptr, 2000);
+        auto* text = dialog->findChild<QPlainTextEdit*>();
+        QVERIFY(text);
+        QTRY_VERIFY_WITH_TIMEOUT(!text->toPlainText().isEmpty() && !text->toPlainText().startsWith(QStringLiteral("(no output")), 5000);
+        dialog->close();
     }
 
     // Last: it closes the session's window. Window layout, chart window, request log columns and
