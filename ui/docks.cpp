@@ -215,14 +215,16 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
     layout->addWidget(m_view, 1);
     auto* row = new QHBoxLayout;
     m_stop = new QPushButton(QStringLiteral("Stop"));
-    m_stop->setToolTip(QStringLiteral("Stop the server: its port refuses connections"));
+    m_stop->setToolTip(QStringLiteral("Stop the server: its port refuses connections (Ctrl+Shift+S)"));
     m_start = new QPushButton(QStringLiteral("Start"));
+    m_start->setToolTip(QStringLiteral("Start the stopped server again (Ctrl+Shift+A)"));
     m_delete = new QPushButton(QStringLiteral("Delete"));
-    m_delete->setToolTip(QStringLiteral("As `kubectl delete inferenceservice`: the host name stops resolving"));
+    m_delete->setToolTip(QStringLiteral("As `kubectl delete inferenceservice`: the host name stops resolving (Ctrl+Shift+D)"));
     m_reapply = new QPushButton(QStringLiteral("Re-apply"));
-    m_reapply->setToolTip(QStringLiteral("As `kubectl apply` of the InferenceService again"));
+    m_reapply->setToolTip(QStringLiteral("As `kubectl apply` of the InferenceService again (Ctrl+Shift+R)"));
     m_fault = new QPushButton(QStringLiteral("Fault"));
     m_log = new QPushButton(QStringLiteral("Log..."));
+    m_log->setToolTip(QStringLiteral("The server's own output (Ctrl+Shift+L, or double-click its row)"));
     for (auto* b : {m_stop, m_start, m_delete, m_reapply, m_fault, m_log})
         row->addWidget(b);
     row->addStretch(1);
@@ -356,6 +358,7 @@ LoadPanel::LoadPanel(loadgen::LoadGenerator* generator, QWidget* parent) : QWidg
     form->addRow(QStringLiteral("max_tokens"), m_maxTokens);
     m_startStop = new QPushButton(QStringLiteral("Start load"));
     m_startStop->setObjectName(QStringLiteral("loadStartStop"));
+    m_startStop->setToolTip(QStringLiteral("Start or stop sending requests through the gateway (Ctrl+L)"));
     form->addRow(m_startStop);
     m_stats = new QLabel;
     m_stats->setTextFormat(Qt::RichText);
