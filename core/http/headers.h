@@ -39,6 +39,9 @@ public:
     bool empty() const { return m_entries.empty(); }
     std::size_t size() const { return m_entries.size(); }
     void clear() { m_entries.clear(); }
+    /// Room for `n` fields without reallocating (a request or response has a handful; growing the
+    /// vector one field at a time cost three or four allocations per header block).
+    void reserve(std::size_t n) { m_entries.reserve(n); }
 
 private:
     std::vector<Entry> m_entries;

@@ -9,7 +9,7 @@
 #include <http_parser.h>
 
 #include "common/log.h"
-#include "http/socket_write.h"
+#include "http/socket_io.h"
 
 namespace aigw::http {
 
@@ -130,6 +130,7 @@ private:
     bool m_headNew = false;
     QByteArray m_bodyBuffer;
     bool m_complete = false;
+    QByteArray m_readBuffer;  ///< reused for every read (see detail::readAvailable)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -289,36 +290,39 @@ void ClientConnection::onConnected() {
 void ClientConnection::sendCurrent() {
     ClientExchange& ex = *m_exchange;
     const ClientRequest& r = ex.request;
-    QByteArray out;
-    out.reserve(256 + r.body.size());
-    out.append(r.method.data(), static_cast<qsizetype>(r.method.size()));
+    // One buffer sized up front; std::string appends are inlined (QByteArray's were a call each).
+    std::size_t size = r.method.size() + r.target.size() + m_pool->host().size() + 96 + static_cast<std::size_t>(r.body.size());
+    for (const auto& [n, v] : r.headers.entries()) size += n.size() + v.size() + 4;
+    std::string out;
+    out.reserve(size);
+    out += r.method;
     out += ' ';
-    out.append(r.target.data(), static_cast<qsizetype>(r.target.size()));
+    out += r.target;
     out += " HTTP/1.1\r\n";
     if (!r.headers.has("host")) {
         out += "host: ";
-        out += QByteArray::fromStdString(m_pool->host());
+        out += m_pool->host();
         out += ':';
-        out += QByteArray::number(m_pool->port());
+        out += std::to_string(m_pool->port());
         out += "\r\n";
     }
     for (const auto& [n, v] : r.headers.entries()) {
         // Framing is ours: the body is sent whole with an exact length.
         if (headerNameEquals(n, "content-length") || headerNameEquals(n, "transfer-encoding")) continue;
-        out.append(n.data(), static_cast<qsizetype>(n.size()));
+        out += n;
         out += ": ";
-        out.append(v.data(), static_cast<qsizetype>(v.size()));
+        out += v;
         out += "\r\n";
     }
     if (!r.body.isEmpty() || (r.method != "GET" && r.method != "HEAD" && r.method != "DELETE")) {
         out += "content-length: ";
-        out += QByteArray::number(r.body.size());
+        out += std::to_string(r.body.size());
         out += "\r\n";
     }
     out += "\r\n";
-    out += r.body;
+    out.append(r.body.constData(), static_cast<std::size_t>(r.body.size()));
     ++m_pool->client()->m_requestsSent;
-    detail::writeNow(*m_socket, out.constData(), out.size());
+    detail::writeNow(*m_socket, out.data(), static_cast<qsizetype>(out.size()));
     if (ex.idleTimer) ex.idleTimer->start(r.idleTimeoutMs);
 }
 
@@ -339,6 +343,7 @@ const http_parser_settings& ClientConnection::settings() {
 int ClientConnection::onMessageBegin(http_parser* p) {
     auto* c = static_cast<ClientConnection*>(p->data);
     c->m_head = {};
+    c->m_head.headers.reserve(16);
     c->m_field.clear();
     c->m_lastWasValue = false;
     return 0;
@@ -396,14 +401,15 @@ int ClientConnection::onMessageComplete(http_parser* p) {
 
 void ClientConnection::onReadyRead() {
     if (m_dead) return;
-    const QByteArray data = m_socket->readAll();
-    if (data.isEmpty()) return;
+    if (!detail::readAvailable(*m_socket, m_readBuffer)) return;
     if (!m_exchange) {
         // Bytes on an idle keep-alive connection: the server is confused; do not reuse it.
         closeAndForget();
         return;
     }
-    parse(data.constData(), static_cast<size_t>(data.size()), false);
+    // parse() may run callbacks that cancel this exchange; the connection (and the buffer) lives
+    // until deleteLater, and no other read can start before parse() returns.
+    parse(m_readBuffer.constData(), static_cast<size_t>(m_readBuffer.size()), false);
 }
 
 void ClientConnection::parse(const char* data, size_t len, bool eof) {
@@ -596,9 +602,8 @@ HttpClient::HttpClient(QObject* parent) : QObject(parent) {}
 HttpClient::~HttpClient() { m_pools.clear(); }
 
 Pool& HttpClient::poolFor(const std::string& host, quint16 port) {
-    std::string key = host + ":" + std::to_string(port);
-    auto it = m_pools.find(key);
-    if (it == m_pools.end()) it = m_pools.emplace(key, std::make_unique<Pool>(this, host, port)).first;
+    auto it = m_pools.find(std::pair<std::string_view, quint16>(host, port));
+    if (it == m_pools.end()) it = m_pools.emplace(std::make_pair(host, port), std::make_unique<Pool>(this, host, port)).first;
     return *it->second;
 }
 

@@ -15,6 +15,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -144,7 +146,15 @@ private:
     friend class ClientConnection;
     Pool& poolFor(const std::string& host, quint16 port);
 
-    std::map<std::string, std::unique_ptr<Pool>> m_pools;
+    /// Pools by (host, port); looked up with a string_view so sending builds no key string.
+    struct PoolKeyLess {
+        using is_transparent = void;
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            return std::pair<std::string_view, quint16>(a.first, a.second) < std::pair<std::string_view, quint16>(b.first, b.second);
+        }
+    };
+    std::map<std::pair<std::string, quint16>, std::unique_ptr<Pool>, PoolKeyLess> m_pools;
     int m_maxPerHost = 1024;
     int m_maxIdlePerHost = 1024;
     std::uint64_t m_connectionsOpened = 0;

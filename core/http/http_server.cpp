@@ -5,12 +5,15 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <cstdio>
+#include <string_view>
+
 #include <sys/socket.h>
 
 #include <http_parser.h>
 
 #include "common/log.h"
-#include "http/socket_write.h"
+#include "http/socket_io.h"
 
 namespace aigw::http {
 
@@ -23,7 +26,8 @@ public:
     ~Connection() override;
 
     void start();
-    void write(const QByteArray& bytes);
+    void write(std::string_view bytes);
+    void write(const QByteArray& bytes) { write(std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size()))); }
     /// The current response completed; `close` ends the connection after flushing.
     void responseComplete(HttpResponder* responder, bool close);
     void abortConnection(AbortMode mode);
@@ -128,6 +132,7 @@ const http_parser_settings& Connection::settings() {
 int Connection::onMessageBegin(http_parser* p) {
     auto* c = static_cast<Connection*>(p->data);
     c->m_request = std::make_shared<HttpRequest>();
+    c->m_request->headers.reserve(16);
     c->m_url.clear();
     c->m_field.clear();
     c->m_lastWasValue = false;
@@ -232,9 +237,8 @@ void Connection::processInput() {
     m_processing = true;
     while (!m_gone && !m_closing && !m_current) {
         if (m_inputOffset >= m_input.size()) {
-            m_input = m_socket->readAll();
             m_inputOffset = 0;
-            if (m_input.isEmpty()) break;
+            if (!detail::readAvailable(*m_socket, m_input)) break;
         }
         const char* data = m_input.constData() + m_inputOffset;
         const size_t len = static_cast<size_t>(m_input.size() - m_inputOffset);
@@ -301,8 +305,8 @@ void Connection::badRequest(const char* reason) {
     }
 }
 
-void Connection::write(const QByteArray& bytes) {
-    if (!m_gone && !bytes.isEmpty()) detail::writeNow(*m_socket, bytes.constData(), bytes.size());
+void Connection::write(std::string_view bytes) {
+    if (!m_gone && !bytes.empty()) detail::writeNow(*m_socket, bytes.data(), static_cast<qsizetype>(bytes.size()));
 }
 
 void Connection::responseComplete(HttpResponder* responder, bool close) {
@@ -406,18 +410,22 @@ bool HttpResponder::isOpen() const { return m_connection != nullptr && !m_finish
 
 qint64 HttpResponder::bytesPending() const { return m_connection ? m_connection->bytesPending() : 0; }
 
-QByteArray HttpResponder::head(int status, const Headers& headers, qsizetype reserveBody) {
-    QByteArray out;
-    out.reserve(256 + reserveBody);
+std::string HttpResponder::head(int status, const Headers& headers, std::size_t reserveBody) {
+    // std::string appends are inlined; QByteArray's went through QByteArray::insert each (callgrind:
+    // ~6k instructions per proxied request for the two header blocks).
+    std::string out;
+    std::size_t size = 32;
+    for (const auto& [n, v] : headers.entries()) size += n.size() + v.size() + 4;
+    out.reserve(size + reserveBody);
     out += "HTTP/1.1 ";
-    out += QByteArray::number(status);
+    out += std::to_string(status);
     out += ' ';
     out += reasonPhrase(status);
     out += "\r\n";
     for (const auto& [n, v] : headers.entries()) {
-        out.append(n.data(), static_cast<qsizetype>(n.size()));
+        out += n;
         out += ": ";
-        out.append(v.data(), static_cast<qsizetype>(v.size()));
+        out += v;
         out += "\r\n";
     }
     out += "\r\n";
@@ -437,8 +445,8 @@ bool HttpResponder::send(int status, Headers headers, const QByteArray& body) {
     }
     // Head and body leave in one write: one segment for a small response, not two.
     const bool withBody = !m_headRequest && !body.isEmpty();
-    QByteArray out = head(status, headers, withBody ? body.size() : 0);
-    if (withBody) out += body;
+    std::string out = head(status, headers, withBody ? static_cast<std::size_t>(body.size()) : 0);
+    if (withBody) out.append(body.constData(), static_cast<std::size_t>(body.size()));
     c->write(out);
     m_finished = true;
     c->responseComplete(this, close);
@@ -470,11 +478,12 @@ bool HttpResponder::writeChunk(const QByteArray& data) {
     if (!isOpen() || !m_headersSent) return false;
     if (data.isEmpty() || m_headRequest) return true;
     if (m_chunked) {
-        QByteArray out;
-        out.reserve(data.size() + 12);
-        out += QByteArray::number(data.size(), 16);
-        out += "\r\n";
-        out += data;
+        char size[20];
+        const int n = std::snprintf(size, sizeof size, "%llx\r\n", static_cast<unsigned long long>(data.size()));
+        std::string out;
+        out.reserve(static_cast<std::size_t>(n + data.size() + 2));
+        out.append(size, static_cast<std::size_t>(n));
+        out.append(data.constData(), static_cast<std::size_t>(data.size()));
         out += "\r\n";
         m_connection->write(out);
     } else {
@@ -486,7 +495,7 @@ bool HttpResponder::writeChunk(const QByteArray& data) {
 bool HttpResponder::finish() {
     if (!isOpen() || !m_headersSent) return false;
     Connection* c = m_connection;
-    if (m_chunked && !m_headRequest) c->write("0\r\n\r\n");
+    if (m_chunked && !m_headRequest) c->write(std::string_view("0\r\n\r\n"));
     m_finished = true;
     c->responseComplete(this, m_closeAfterFinish);
     return true;

@@ -95,7 +95,7 @@ private:
     friend class Connection;
     void connectionLost();
     /// The status line and header block (framing headers already settled by the caller).
-    static QByteArray head(int status, const Headers& headers, qsizetype reserveBody = 0);
+    static std::string head(int status, const Headers& headers, std::size_t reserveBody = 0);
 
     Connection* m_connection;  ///< cleared by Connection when it goes away (same thread)
     std::uint64_t m_sequence;

@@ -1,7 +1,8 @@
-#include "http/socket_write.h"
+#include "http/socket_io.h"
 
 #include <QTcpSocket>
 
+#include <algorithm>
 #include <cerrno>
 #include <sys/socket.h>
 
@@ -24,6 +25,18 @@ void writeNow(QTcpSocket& socket, const char* data, qsizetype size) {
     }
     if (done < size)
         socket.write(data + done, size - done);
+}
+
+bool readAvailable(QTcpSocket& socket, QByteArray& buffer) {
+    const qint64 available = socket.bytesAvailable();
+    if (available <= 0) {
+        buffer.resize(0);
+        return false;
+    }
+    buffer.resize(static_cast<qsizetype>(available));  // shrinking keeps the capacity
+    const qint64 got = socket.read(buffer.data(), available);
+    buffer.resize(static_cast<qsizetype>(std::max<qint64>(got, 0)));
+    return !buffer.isEmpty();
 }
 
 }  // namespace aigw::http::detail

@@ -19,6 +19,7 @@
 namespace aigw::proxy {
 
 struct ExchangeState {
+    std::uint64_t id = 0;  ///< the engine's record id; callbacks find the exchange by it
     std::shared_ptr<http::HttpRequest> request;
     std::shared_ptr<http::HttpResponder> responder;
     ParsedBody parsed;
@@ -193,6 +194,11 @@ void ProxyHandler::fireDeadlines() {
 
 ProxyHandler::~ProxyHandler() = default;
 
+std::shared_ptr<ExchangeState> ProxyHandler::live(std::uint64_t id) const {
+    const auto it = m_exchanges.find(id);
+    return it == m_exchanges.end() ? nullptr : it->second;
+}
+
 void ProxyHandler::handleTooLarge(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder) {
     const auto reply = payloadTooLarge();
     responder->send(reply.status, reply.headers, reply.body);
@@ -263,11 +269,12 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     m_starting = true;
     ex->req = m_engine.start(ex->parsed.model, headers, ex->start);
     m_starting = false;
+    ex->id = ex->req->record().id;
     ++m_inFlight;
-    m_exchanges.emplace(ex->req->record().id, ex);
-    std::weak_ptr<ExchangeState> weak = ex;
-    ex->responder->onClientDisconnected([this, weak] {
-        if (auto e = weak.lock())
+    m_exchanges.emplace(ex->id, ex);
+    const std::uint64_t id = ex->id;
+    ex->responder->onClientDisconnected([this, id] {
+        if (auto e = live(id))
             clientGone(e);
     });
     if (ex->done)
@@ -280,12 +287,12 @@ void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Deci
         return;
     switch (d.action) {
     case routing::Action::Attempt:
-        startAttempt(ex, d.target);
+        startAttempt(ex, std::move(d.target));
         return;
     case routing::Action::Backoff: {
-        std::weak_ptr<ExchangeState> weak = ex;
-        ex->waitTimer = m_scheduler.schedule(d.wait, [this, weak] {
-            auto e = weak.lock();
+        const std::uint64_t id = ex->id;
+        ex->waitTimer = m_scheduler.schedule(d.wait, [this, id] {
+            auto e = live(id);
             if (!e || e->done)
                 return;
             e->waitTimer = 0;
@@ -296,10 +303,10 @@ void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Deci
     case routing::Action::Respond:
         if (d.wait > Duration::zero()) {
             // The deadline, not the outcome, ends the request: Envoy answers 504 at the deadline.
-            std::weak_ptr<ExchangeState> weak = ex;
+            const std::uint64_t id = ex->id;
             auto response = d.response;
-            ex->waitTimer = m_scheduler.schedule(d.wait, [this, weak, response] {
-                auto e = weak.lock();
+            ex->waitTimer = m_scheduler.schedule(d.wait, [this, id, response] {
+                auto e = live(id);
                 if (!e || e->done)
                     return;
                 e->waitTimer = 0;
@@ -312,8 +319,9 @@ void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Deci
     }
 }
 
-void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptTarget& target) {
-    ex->target = target;
+void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routing::AttemptTarget&& next) {
+    ex->target = std::move(next);
+    const routing::AttemptTarget& target = ex->target;
     ex->attemptStart = m_clock.now();
     ex->gotHead = false;
     ex->head = {};
@@ -349,6 +357,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
     req.host = host;
     req.port = port;
     req.target = ex->request->target;
+    req.headers.reserve(ex->request->headers.size() + 2);
     for (const auto& [n, v] : ex->request->headers.entries())
         if (!isHopByHop(n) && !http::headerNameEquals(n, routing::kModelHeader))
             req.headers.add(n, v);
@@ -360,9 +369,9 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
     if (target.streamIdleTimeout)
         req.idleTimeoutMs = msClamp(*target.streamIdleTimeout);
 
-    std::weak_ptr<ExchangeState> weak = ex;
-    ex->attemptTimer = armDeadline(budget, [this, weak] {
-        auto e = weak.lock();
+    const std::uint64_t id = ex->id;
+    ex->attemptTimer = armDeadline(budget, [this, id] {
+        auto e = live(id);
         if (!e || e->done)
             return;
         e->attemptTimer = 0;
@@ -378,8 +387,8 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
     });
 
     http::ResponseCallbacks cb;
-    cb.onHeaders = [this, weak](const http::ResponseHead& head) {
-        auto e = weak.lock();
+    cb.onHeaders = [this, id](const http::ResponseHead& head) {
+        auto e = live(id);
         if (!e || e->done)
             return;
         e->head = head;
@@ -398,8 +407,8 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
             e->streaming = e->responder->startStream(head.status, std::move(out));
         }
     };
-    cb.onData = [this, weak](const QByteArray& data) {
-        auto e = weak.lock();
+    cb.onData = [this, id](const QByteArray& data) {
+        auto e = live(id);
         if (!e || e->done)
             return;
         if (e->streaming) {
@@ -414,8 +423,8 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
             e->body.append(data);
         }
     };
-    cb.onComplete = [this, weak] {
-        auto e = weak.lock();
+    cb.onComplete = [this, id] {
+        auto e = live(id);
         if (!e || e->done)
             return;
         cancelDeadline(e->attemptTimer);
@@ -425,8 +434,8 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, const 
         o.envoyRateLimited = e->head.headers.has("x-envoy-ratelimited");
         attemptFinished(e, o);
     };
-    cb.onError = [this, weak](const http::ClientError& err) {
-        auto e = weak.lock();
+    cb.onError = [this, id](const http::ClientError& err) {
+        auto e = live(id);
         if (!e || e->done)
             return;
         cancelDeadline(e->attemptTimer);
@@ -491,6 +500,7 @@ void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routi
     // Forward the final upstream response unchanged (the router ext_proc does no body mutation for
     // OpenAI -> OpenAI); a non-JSON error body is wrapped as OpenAIBackendError (section 3.3).
     http::Headers out;
+    out.reserve(ex->head.headers.size() + 3);
     for (const auto& [n, v] : ex->head.headers.entries())
         if (!isHopByHop(n))
             out.add(n, v);
@@ -525,7 +535,7 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     ex->done = true;
     --m_inFlight;
     // Released after this call chain unwinds (callers still hold `ex`).
-    m_exchanges.erase(ex->req->record().id);
+    m_exchanges.erase(ex->id);
     cancelDeadline(ex->attemptTimer);
     if (ex->waitTimer)
         m_scheduler.cancel(ex->waitTimer);
@@ -552,7 +562,8 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     if (m_sampleSink)
         m_sampleSink({QDateTime::currentMSecsSinceEpoch(), rm.durationSeconds * 1000.0, rm.status});
     if (m_recordSink && ex->req->done()) {
-        routing::RequestRecord out = rec;
+        // The engine is done with the request: take its record rather than copy it.
+        routing::RequestRecord out = ex->req->takeRecord();
         out.stream = ex->parsed.stream;
         out.timeToFirstToken = ex->firstByte;
         // A stream reports usage only in the chunk include_usage asks for; without it, any count

@@ -75,7 +75,11 @@ public:
 
 private:
     void drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision d);
-    void startAttempt(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptTarget& target);
+    void startAttempt(const std::shared_ptr<ExchangeState>& ex, routing::AttemptTarget&& target);
+    /// The exchange with this id while it is in flight, else null. Callbacks hold the id rather
+    /// than a weak_ptr: [this, id] fits std::function's inline storage, so arming an attempt's
+    /// callbacks allocates nothing.
+    std::shared_ptr<ExchangeState> live(std::uint64_t id) const;
     void attemptFinished(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptOutcome& outcome);
     void respond(const std::shared_ptr<ExchangeState>& ex, const routing::Response& response);
     void sendLocal(const std::shared_ptr<ExchangeState>& ex, int status, const std::string& contentType, QByteArray body);
@@ -98,7 +102,7 @@ private:
     Metrics& m_metrics;
     Options m_options;
     int m_inFlight = 0;
-    /// Owns every in-flight exchange by record id (callbacks and timers hold weak references to them).
+    /// Owns every in-flight exchange by record id (callbacks and timers refer to them by id).
     std::unordered_map<std::uint64_t, std::shared_ptr<ExchangeState>> m_exchanges;
     bool m_starting = false;  ///< inside Engine::start(): a record emitted now is the new request's
     std::function<void(const RequestSample&)> m_sampleSink;

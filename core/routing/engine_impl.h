@@ -77,6 +77,7 @@ public:
     void cancel(TimePoint now) override;
     bool done() const override { return m_done; }
     const RequestRecord& record() const override { return m_record; }
+    RequestRecord takeRecord() override { return std::move(m_record); }
 
 private:
     friend class EngineImpl;

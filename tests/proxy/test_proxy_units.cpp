@@ -275,6 +275,11 @@ void TestProxyUnits::modelAndUsage_data() {
                                         << "" << qint64(-1) << qint64(-1);
     QTest::newRow("nested prompt_tokens ignored") << QByteArray(R"({"usage":{"x":{"prompt_tokens":7},"completion_tokens":1}})")
                                                   << "" << qint64(-1) << qint64(1);
+    QTest::newRow("braces inside strings") << QByteArray(R"({"usage":{"note":"a}b{\"","prompt_tokens":3, "completion_tokens" : -0}})")
+                                           << "" << qint64(3) << qint64(0);
+    QTest::newRow("empty usage") << QByteArray(R"({"usage":{}})") << "" << qint64(-1) << qint64(-1);
+    QTest::newRow("missing comma") << QByteArray(R"({"usage":{"prompt_tokens":3 "completion_tokens":4}})")
+                                   << "" << qint64(-1) << qint64(-1);
     QTest::newRow("truncated usage") << QByteArray(R"({"model":"m","usage":{"prompt_tokens":9,"completion_tok)")
                                      << "m" << qint64(-1) << qint64(-1);
 }
