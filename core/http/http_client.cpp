@@ -362,7 +362,7 @@ int ClientConnection::onHeaderField(http_parser* p, const char* at, size_t len) 
 int ClientConnection::onHeaderValue(http_parser* p, const char* at, size_t len) {
     auto* c = static_cast<ClientConnection*>(p->data);
     if (!c->m_lastWasValue) {
-        c->m_head.headers.add(c->m_field, std::string(at, len));
+        c->m_head.headers.add(std::move(c->m_field), std::string(at, len));  // cleared at the next field
         c->m_lastWasValue = true;
     } else {
         auto& entries = const_cast<std::vector<Headers::Entry>&>(c->m_head.headers.entries());

@@ -161,7 +161,7 @@ int Connection::onHeaderValue(http_parser* p, const char* at, size_t len) {
     auto* c = static_cast<Connection*>(p->data);
     auto& entries = const_cast<std::vector<Headers::Entry>&>(c->m_request->headers.entries());
     if (!c->m_lastWasValue) {
-        c->m_request->headers.add(c->m_field, std::string(at, len));
+        c->m_request->headers.add(std::move(c->m_field), std::string(at, len));  // cleared at the next field
         c->m_lastWasValue = true;
     } else {
         entries.back().second.append(at, len);  // a value split across reads

@@ -153,10 +153,12 @@ ProxyHandler::ProxyHandler(routing::Engine& engine, http::HttpClient& client, Su
 std::uint64_t ProxyHandler::armDeadline(Duration after, std::function<void()> fn) {
     const std::uint64_t id = m_nextDeadline++;
     const TimePoint at = m_clock.now() + std::max(after, Duration::zero());
-    const bool earliest = m_deadlineOrder.empty() || at < m_deadlineOrder.begin()->first;
     m_deadlineOrder.emplace(at, id);
     m_deadlines.emplace(id, std::make_pair(at, std::move(fn)));
-    if (earliest)
+    // Restart the timer only when this deadline comes before the one it is armed for: restarting a
+    // QTimer per request (unregister + register) showed up on the one-connection latency path. An
+    // armed timer whose deadline was cancelled fires early and re-arms for the next one.
+    if (!m_deadlineTimer->isActive() || at < m_timerDue)
         rearmDeadlineTimer();
     return id;
 }
@@ -175,7 +177,8 @@ void ProxyHandler::rearmDeadlineTimer() {
         m_deadlineTimer->stop();
         return;
     }
-    const auto wait = m_deadlineOrder.begin()->first - m_clock.now();
+    m_timerDue = m_deadlineOrder.begin()->first;
+    const auto wait = m_timerDue - m_clock.now();
     const auto msecs = std::chrono::ceil<std::chrono::milliseconds>(std::max(wait, Duration::zero()));
     m_deadlineTimer->start(msecs);
 }

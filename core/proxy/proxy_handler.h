@@ -111,6 +111,7 @@ private:
     std::set<std::pair<TimePoint, std::uint64_t>> m_deadlineOrder;
     std::unordered_map<std::uint64_t, std::pair<TimePoint, std::function<void()>>> m_deadlines;
     std::uint64_t m_nextDeadline = 1;
+    TimePoint m_timerDue{};  ///< the deadline m_deadlineTimer is armed for (when active)
 };
 
 }  // namespace aigw::proxy
