@@ -222,6 +222,210 @@ private:
     bool m_optionKeyIsUsage = false;     ///< the stream_options key being read is include_usage
 };
 
+/// One pass over a body that validates the common case itself (ASCII text, the short escapes,
+/// plain numbers, moderate nesting) and feeds BodyScanner exactly the events nlohmann's parser
+/// would. Anything it does not check completely (bytes >= 0x80, \\u escapes, exponents, very long
+/// numbers, deep nesting) or that is invalid makes it answer "unsure", and the caller runs nlohmann
+/// for the verdict and the error text. nlohmann's lexer costs ~90 instructions per byte; this pass
+/// about a tenth (callgrind: 8k -> under 1k instructions for a typical chat request).
+class FastJsonPass {
+public:
+    FastJsonPass(std::string_view text, BodyScanner& sax) : m_s(text), m_sax(sax) {}
+
+    /// True: the text is valid JSON and every event went to the scanner. False: unsure.
+    bool run() {
+        ws();
+        if (!value())
+            return false;
+        ws();
+        return m_i == m_s.size();
+    }
+
+private:
+    using Json = nlohmann::json;
+    static constexpr int kMaxDepth = 64;
+
+    void ws() {
+        while (m_i < m_s.size() && isSpace(m_s[m_i]))
+            ++m_i;
+    }
+    bool peek(char c) const { return m_i < m_s.size() && m_s[m_i] == c; }
+
+    bool value() {
+        if (m_i >= m_s.size())
+            return false;
+        switch (m_s[m_i]) {
+        case '{': return object();
+        case '[': return array();
+        case '"': {
+            std::string v;
+            const bool deliver = m_depth <= 2;
+            if (!string(deliver ? &v : nullptr))
+                return false;
+            return m_sax.string(deliver ? v : m_scratch);
+        }
+        case 't': return literal("true") && m_sax.boolean(true);
+        case 'f': return literal("false") && m_sax.boolean(false);
+        case 'n': return literal("null") && m_sax.null();
+        default: return number();
+        }
+    }
+
+    bool object() {
+        if (++m_depth > kMaxDepth)
+            return false;
+        ++m_i;
+        m_sax.start_object(std::size_t(-1));
+        ws();
+        if (peek('}')) {
+            ++m_i;
+            --m_depth;
+            return m_sax.end_object();
+        }
+        while (true) {
+            ws();
+            if (!peek('"'))
+                return false;
+            std::string key;
+            const bool deliver = m_depth <= 2;
+            if (!string(deliver ? &key : nullptr))
+                return false;
+            m_sax.key(deliver ? key : m_scratch);
+            ws();
+            if (!peek(':'))
+                return false;
+            ++m_i;
+            ws();
+            if (!value())
+                return false;
+            ws();
+            if (peek(',')) {
+                ++m_i;
+                continue;
+            }
+            if (peek('}')) {
+                ++m_i;
+                --m_depth;
+                return m_sax.end_object();
+            }
+            return false;
+        }
+    }
+
+    bool array() {
+        if (++m_depth > kMaxDepth)
+            return false;
+        ++m_i;
+        m_sax.start_array(std::size_t(-1));
+        ws();
+        if (peek(']')) {
+            ++m_i;
+            --m_depth;
+            return m_sax.end_array();
+        }
+        while (true) {
+            ws();
+            if (!value())
+                return false;
+            ws();
+            if (peek(',')) {
+                ++m_i;
+                continue;
+            }
+            if (peek(']')) {
+                ++m_i;
+                --m_depth;
+                return m_sax.end_array();
+            }
+            return false;
+        }
+    }
+
+    /// At the opening quote. Decodes into `out` when given.
+    bool string(std::string* out) {
+        ++m_i;
+        std::size_t runStart = m_i;
+        auto flush = [&](std::size_t end) {
+            if (out)
+                out->append(m_s.data() + runStart, end - runStart);
+        };
+        while (m_i < m_s.size()) {
+            const auto c = static_cast<unsigned char>(m_s[m_i]);
+            if (c == '"') {
+                flush(m_i);
+                ++m_i;
+                return true;
+            }
+            if (c < 0x20 || c >= 0x80)
+                return false;  // an error, or UTF-8 that nlohmann validates
+            if (c == '\\') {
+                flush(m_i);
+                if (m_i + 1 >= m_s.size())
+                    return false;
+                char decoded = 0;
+                switch (m_s[m_i + 1]) {
+                case '"': decoded = '"'; break;
+                case '\\': decoded = '\\'; break;
+                case '/': decoded = '/'; break;
+                case 'b': decoded = '\b'; break;
+                case 'f': decoded = '\f'; break;
+                case 'n': decoded = '\n'; break;
+                case 'r': decoded = '\r'; break;
+                case 't': decoded = '\t'; break;
+                default: return false;  // \\u (surrogates are nlohmann's to check) or invalid
+                }
+                if (out)
+                    out->push_back(decoded);
+                m_i += 2;
+                runStart = m_i;
+                continue;
+            }
+            ++m_i;
+        }
+        return false;
+    }
+
+    bool literal(std::string_view word) {
+        if (m_s.substr(m_i, word.size()) != word)
+            return false;
+        m_i += word.size();
+        return true;
+    }
+
+    /// -?(0|[1-9][0-9]*)(.[0-9]+)? ; exponents and very long numbers are left to nlohmann (overflow).
+    bool number() {
+        const std::size_t begin = m_i;
+        auto digit = [&] { return m_i < m_s.size() && m_s[m_i] >= '0' && m_s[m_i] <= '9'; };
+        if (peek('-'))
+            ++m_i;
+        if (peek('0'))
+            ++m_i;
+        else if (digit())
+            while (digit())
+                ++m_i;
+        else
+            return false;
+        bool fraction = false;
+        if (peek('.')) {
+            ++m_i;
+            if (!digit())
+                return false;
+            while (digit())
+                ++m_i;
+            fraction = true;
+        }
+        if (peek('e') || peek('E') || m_i - begin > 18)
+            return false;
+        return fraction ? m_sax.number_float(0.0, m_scratch) : m_sax.number_integer(0);
+    }
+
+    std::string_view m_s;
+    BodyScanner& m_sax;
+    std::size_t m_i = 0;
+    int m_depth = 0;
+    std::string m_scratch;  ///< stands in for strings the scanner does not look at
+};
+
 /// Skips one JSON value starting at s[i] (an object or array with everything nested in it, a
 /// string, or a scalar token); returns the index after it, or -1 when the text ends first.
 qsizetype skipValue(QByteArrayView s, qsizetype i) {
@@ -347,10 +551,16 @@ void readModelAndUsage(const char* data, qsizetype size, std::string& model, Tok
 }
 
 Result<ParsedBody> parseRequestBody(const QByteArray& body) {
-    BodyScanner scanner;
-    if (!nlohmann::json::sax_parse(body.constData(), body.constData() + body.size(), &scanner))
-        return Error{{}, scanner.error()};
-    auto parsed = std::move(scanner).result();
+    BodyScanner fast;
+    const std::string_view text(body.constData(), static_cast<std::size_t>(body.size()));
+    auto parsed = [&]() -> Result<ParsedBody> {
+        if (FastJsonPass(text, fast).run())
+            return std::move(fast).result();
+        BodyScanner scanner;  // the fast pass may have fed the first one part of the events
+        if (!nlohmann::json::sax_parse(body.constData(), body.constData() + body.size(), &scanner))
+            return Error{{}, scanner.error()};
+        return std::move(scanner).result();
+    }();
     if (parsed.ok() && !parsed.value().model.empty())
         locateModel(body, parsed.value());
     return parsed;

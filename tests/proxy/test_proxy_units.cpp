@@ -215,15 +215,18 @@ void TestProxyUnits::bodyFields() {
 }
 
 void TestProxyUnits::parseAgreesWithDocumentParse() {
-    // Seeded mutations of realistic bodies: the one-pass scanner must give the same fields, or the
-    // same error text, as a full document parse followed by lookups.
+    // Seeded mutations of realistic bodies: the fast pass with its nlohmann fallback must give the
+    // same fields, or the same error text, as a full document parse followed by lookups.
     const QByteArray seeds[] = {
         R"({"model":"virtual","messages":[{"role":"user","content":"hi \"there\""}],"stream":true,"stream_options":{"include_usage":true},"max_tokens":8})",
         R"({"stream":false,"model":"a","model":"b","temperature":0.5,"n":1,"stop":null,"meta":{"model":"x","stream":"no"}})",
         R"([{"model":"m"}])",
         R"({"model":"m","stream_options":{"include_usage":false,"include_usage":true},"x":[1,2,{"y":null}],"z":-1.5e3})",
+        // Escapes, non-ASCII, numbers of every shape: what the fast pass hands to nlohmann and what it keeps.
+        "{\"model\":\"a\\\"b\\\\c\\/d\\n\",\"messages\":[{\"content\":\"caf\xc3\xa9 \\u00e9 \\ud83d\\ude00\\t\"}],\"t\":0.25,\"n\":-0,\"big\":123456789012345678901234,\"e\":1E+2}",
+        "{\"stream\":true,\"model\":\"m\",\"deep\":" + QByteArray(70, '[') + QByteArray(70, ']') + "}",
     };
-    const char alphabet[] = R"({}[]":,0123456789 truefalsnmodelstreamx\)";
+    const char alphabet[] = "{}[]\":,0123456789 truefalsnmodelstreamx\\u.eE-+\x01\xc3\xa9\xff";
     std::mt19937 rng(20261124);
     int compared = 0, accepted = 0;
     for (const auto& seed : seeds) {
@@ -252,7 +255,7 @@ void TestProxyUnits::parseAgreesWithDocumentParse() {
             accepted += want.ok ? 1 : 0;
         }
     }
-    QCOMPARE(compared, 1600);
+    QCOMPARE(compared, 2400);
     // Both sides of the comparison were exercised: bodies that parse and bodies that do not.
     QVERIFY2(accepted > 100 && compared - accepted > 100, qPrintable(QString::number(accepted)));
 }
