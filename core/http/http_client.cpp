@@ -429,7 +429,7 @@ void ClientConnection::parse(const char* data, size_t len, bool eof) {
         m_headNew = false;
         ex->headersDelivered = true;
         ex->status = m_head.status;
-        if (ex->callbacks.onHeaders) ex->callbacks.onHeaders(m_head);
+        if (ex->callbacks.onHeaders) ex->callbacks.onHeaders(std::move(m_head));  // reset at the next message
         if (!self || m_dead || ex->done) return;
     }
     if (!m_bodyBuffer.isEmpty() && !ex->done) {
@@ -647,7 +647,7 @@ RequestHandle HttpClient::fetch(ClientRequest request, std::function<void(FetchO
     auto state = std::make_shared<State>();
     state->done = std::move(done);
     ResponseCallbacks cb;
-    cb.onHeaders = [state](const ResponseHead& h) { state->response.head = h; };
+    cb.onHeaders = [state](ResponseHead&& h) { state->response.head = std::move(h); };
     cb.onData = [state](const QByteArray& d) { state->response.body += d; };
     cb.onComplete = [state] {
         if (state->done) state->done(std::move(state->response));

@@ -74,7 +74,9 @@ struct ResponseHead {
 /// request is cancelled first (then none). onHeaders comes once before any onData. Callbacks may
 /// call cancel() or destroy the client; nothing further is delivered after that.
 struct ResponseCallbacks {
-    std::function<void(const ResponseHead&)> onHeaders;
+    /// The head is handed over: a callee may move from it (a callee taking `const ResponseHead&`
+    /// works too).
+    std::function<void(ResponseHead&&)> onHeaders;
     std::function<void(const QByteArray&)> onData;  ///< de-chunked body bytes, in arrival order
     std::function<void()> onComplete;
     std::function<void(const ClientError&)> onError;

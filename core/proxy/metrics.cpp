@@ -105,12 +105,17 @@ Metrics::GenAiSeries& Metrics::genAiSeries(const RequestMetrics& r) {
 }
 
 namespace {
-/// The histogram behind `slot`, created in `family` under `labels` the first time it is observed
-/// (a series appears in the exposition only once it has a sample, as before).
-Histogram& series(Histogram*& slot, std::map<std::string, Histogram>& family, const std::string& labels,
-                  const std::vector<double>& bounds) {
-    if (!slot)
-        slot = &family.try_emplace(labels, bounds).first->second;
+/// The histogram behind `slot`, created in `family` under base + suffix labels the first time it
+/// is observed (a series appears in the exposition only once it has a sample, as before). The label
+/// text is only built then, not per request.
+Histogram& series(Histogram*& slot, std::map<std::string, Histogram>& family, const std::string& base,
+                  std::string_view suffixKey, std::string_view suffixValue, const std::vector<double>& bounds) {
+    if (!slot) {
+        std::string labels = base;
+        if (!suffixKey.empty())
+            labels += "," + label(suffixKey, suffixValue);
+        slot = &family.try_emplace(std::move(labels), bounds).first->second;
+    }
     return *slot;
 }
 }  // namespace
@@ -129,21 +134,20 @@ void Metrics::recordRequest(const RequestMetrics& r) {
         return;  // no upstream call: the AI Gateway records no gen_ai metrics either
     GenAiSeries& g = genAiSeries(r);
     if (!r.success) {
-        series(g.durationError, m_genAiDuration, g.base + "," + label("error_type", "_OTHER"), kGenAiSecondsBounds)
-            .observe(r.durationSeconds);
+        series(g.durationError, m_genAiDuration, g.base, "error_type", "_OTHER", kGenAiSecondsBounds).observe(r.durationSeconds);
         return;
     }
-    series(g.duration, m_genAiDuration, g.base, kGenAiSecondsBounds).observe(r.durationSeconds);
+    series(g.duration, m_genAiDuration, g.base, {}, {}, kGenAiSecondsBounds).observe(r.durationSeconds);
     if (r.inputTokens >= 0)
-        series(g.inputTokens, m_genAiTokens, g.base + "," + label("gen_ai_token_type", "input"), kTokenBounds)
+        series(g.inputTokens, m_genAiTokens, g.base, "gen_ai_token_type", "input", kTokenBounds)
             .observe(static_cast<double>(r.inputTokens));
     if (r.outputTokens >= 0)
-        series(g.outputTokens, m_genAiTokens, g.base + "," + label("gen_ai_token_type", "output"), kTokenBounds)
+        series(g.outputTokens, m_genAiTokens, g.base, "gen_ai_token_type", "output", kTokenBounds)
             .observe(static_cast<double>(r.outputTokens));
     if (r.stream && r.ttftSeconds >= 0) {
-        series(g.ttft, m_genAiTtft, g.base, kGenAiSecondsBounds).observe(r.ttftSeconds);
+        series(g.ttft, m_genAiTtft, g.base, {}, {}, kGenAiSecondsBounds).observe(r.ttftSeconds);
         if (r.outputTokens > 1)
-            series(g.tpot, m_genAiTpot, g.base, kTpotBounds)
+            series(g.tpot, m_genAiTpot, g.base, {}, {}, kTpotBounds)
                 .observe((r.durationSeconds - r.ttftSeconds) / static_cast<double>(r.outputTokens - 1));
     }
 }

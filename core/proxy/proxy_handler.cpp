@@ -390,11 +390,12 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
     });
 
     http::ResponseCallbacks cb;
-    cb.onHeaders = [this, id](const http::ResponseHead& head) {
+    cb.onHeaders = [this, id](http::ResponseHead&& received) {
         auto e = live(id);
         if (!e || e->done)
             return;
-        e->head = head;
+        e->head = std::move(received);
+        const http::ResponseHead& head = e->head;
         e->gotHead = true;
         // Only a 200 stream is forwarded as it arrives; anything else is buffered (and maybe retried or
         // error-translated), as the router ext_proc does (processor_impl.go ProcessResponseHeaders).
