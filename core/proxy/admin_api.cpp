@@ -251,10 +251,9 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
                 return sendError(rs, 400, "limit must be a non-negative integer");
         }
         Json arr = Json::array();
-        const auto n = std::min<std::size_t>(static_cast<std::size_t>(limit), m_recent.size());
         const TimePoint epoch{};
-        for (auto it = m_recent.end() - static_cast<std::ptrdiff_t>(n); it != m_recent.end(); ++it)
-            arr.push_back(recordJson(*it, epoch));
+        for (const auto* r : recentRecords(static_cast<std::size_t>(limit)))
+            arr.push_back(recordJson(*r, epoch));
         return sendJson(rs, 200, arr);
     }
     if (path == "/hosts" && method == "GET") {

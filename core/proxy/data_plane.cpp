@@ -255,14 +255,28 @@ void DataPlane::onRequest(const routing::RequestRecord& record) {
 }
 
 void DataPlane::publishRecord(routing::RequestRecord&& record) {
-    m_recent.push_back(record);
-    if (m_recent.size() > 1000)
-        m_recent.pop_front();
+    if (m_recent.size() < kRecentRecords) {
+        m_recent.push_back(record);
+    } else {
+        m_recent[m_recentNext] = record;
+        m_recentNext = (m_recentNext + 1) % kRecentRecords;
+    }
     {
         std::lock_guard lock(m_shared->mutex);
         pushBounded(m_shared->requests, std::move(record), m_shared->bufferLimit, m_shared->dropped);
     }
     recordsAdded();
+}
+
+std::vector<const routing::RequestRecord*> DataPlane::recentRecords(std::size_t n) const {
+    n = std::min(n, m_recent.size());
+    std::vector<const routing::RequestRecord*> out;
+    out.reserve(n);
+    // Oldest is at m_recentNext once the ring is full (at 0 before).
+    const std::size_t oldest = m_recent.size() < kRecentRecords ? 0 : m_recentNext;
+    for (std::size_t k = m_recent.size() - n; k < m_recent.size(); ++k)
+        out.push_back(&m_recent[(oldest + k) % m_recent.size()]);
+    return out;
 }
 
 void DataPlane::onHostEvent(const routing::HostEvent& event) {

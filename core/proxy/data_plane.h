@@ -97,7 +97,14 @@ private:
     std::unique_ptr<ProxyHandler> m_handler;
     std::unique_ptr<http::HttpServer> m_proxy;
     std::unique_ptr<http::HttpServer> m_admin;
-    std::deque<routing::RequestRecord> m_recent;  ///< last 1,000 for GET /requests
+    /// The last kRecentRecords for GET /requests, a ring: a record is copy-assigned into a slot, so
+    /// the slot's strings and attempt vector are reused (a deque allocated a node per record, since
+    /// a record is larger than its node, and fresh strings for every copy).
+    static constexpr std::size_t kRecentRecords = 1000;
+    std::vector<routing::RequestRecord> m_recent;
+    std::size_t m_recentNext = 0;  ///< slot the next record goes to once the ring is full
+    /// The `n` newest records, oldest first.
+    std::vector<const routing::RequestRecord*> recentRecords(std::size_t n) const;
     bool m_publishPending = false;
     bool m_recordsSignalPending = false;
 };

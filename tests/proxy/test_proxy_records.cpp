@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <memory>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -105,6 +106,7 @@ private slots:
     void streamRecordWaitsForTheEnd();
     void localReplies();
     void bodiesTruncatedAtTheLimit();
+    void recentRecordsWrapInOrder();
 };
 
 #ifndef Q_MOC_RUN
@@ -454,6 +456,50 @@ void TestProxyRecords::bodiesTruncatedAtTheLimit() {
     QCOMPARE(rec2->responseBody, r2.body.toStdString());
     QVERIFY(!rec2->responseBodyTruncated);
     QVERIFY(!rec2->upstreamBodyTruncated);
+}
+void TestProxyRecords::recentRecordsWrapInOrder() {
+    // More requests than GET /requests keeps (1,000): the oldest drop out, order stays oldest first.
+    constexpr int kRequests = 1010;
+    m_client->setMaxConnectionsPerHost(16);
+    int done = 0, ok = 0;
+    for (int i = 0; i < kRequests; ++i) {
+        http::ClientRequest rq;
+        rq.method = "POST";
+        rq.host = "127.0.0.1";
+        rq.port = m_proxyPort;
+        rq.target = "/v1/chat/completions";
+        rq.headers.add("content-type", "application/json");
+        rq.body = QByteArray::fromStdString(R"({"model":"rec-model","messages":[{"role":"user","content":"n)" + std::to_string(i) + R"("}]})");
+        m_client->fetch(rq, [&](http::FetchOutcome o) {
+            ++done;
+            if (auto* r = std::get_if<http::FullResponse>(&o); r && r->head.status == 200)
+                ++ok;
+        });
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(done, kRequests, 60000);
+    QCOMPARE(ok, kRequests);
+    const auto all = call(m_adminPort, "GET", "/requests?limit=5000");
+    QCOMPARE(all.status, 200);
+    const auto j = Json::parse(all.body.constData(), all.body.constData() + all.body.size(), nullptr, false);
+    QVERIFY(j.is_array());
+    QCOMPARE(j.size(), std::size_t(1000));
+    std::vector<std::uint64_t> ids;
+    for (const auto& r : j)
+        ids.push_back(r["id"].get<std::uint64_t>());
+    // The same records, in the same (completion) order, as the drain buffer got them.
+    std::vector<routing::RequestRecord> drained;
+    m_service->drain(&drained, nullptr, nullptr);
+    QCOMPARE(drained.size(), std::size_t(kRequests));
+    std::vector<std::uint64_t> newest;
+    for (std::size_t i = drained.size() - 1000; i < drained.size(); ++i)
+        newest.push_back(drained[i].id);
+    QCOMPARE(ids, newest);
+    QCOMPARE(std::set<std::uint64_t>(ids.begin(), ids.end()).size(), ids.size());
+    const auto last3 = call(m_adminPort, "GET", "/requests?limit=3");
+    const auto k = Json::parse(last3.body.constData(), last3.body.constData() + last3.body.size(), nullptr, false);
+    QVERIFY(k.is_array() && k.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i)
+        QCOMPARE(k[i]["id"].get<std::uint64_t>(), ids[997 + i]);
 }
 #endif
 
