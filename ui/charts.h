@@ -12,8 +12,10 @@
 #include <QChartView>
 #include <QColor>
 #include <QComboBox>
+#include <QElapsedTimer>
 #include <QWidget>
 
+#include <cstdint>
 #include <vector>
 
 class QAbstractBarSeries;
@@ -65,6 +67,7 @@ private:
     QBarCategoryAxis* m_axisX;
     QValueAxis* m_axisY;
     QStringList m_categories;
+    QElapsedTimer m_sinceRedraw;
 };
 
 class ThroughputChart : public QChartView {
@@ -84,6 +87,16 @@ private:
     std::vector<QAreaSeries*> m_areas;
     QLineSeries* m_baseline;
     QLineSeries* m_errors;
+    /// What the series were last computed for; they are recomputed only when it changes.
+    struct DataKey {
+        std::int64_t openSecond = -1;
+        double window = 0;
+        int maxPoints = 0;
+        std::size_t lanes = 0;
+        bool operator==(const DataKey&) const = default;
+    };
+    DataKey m_dataKey;
+    double m_maxY = 1;
 };
 
 class TimelineWidget : public QWidget {
