@@ -510,8 +510,6 @@ void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routi
             out.add(n, v);
     QByteArray body = std::move(ex->body);
     wrapNonJsonError(ex->head.status, out, body);
-    if (ex->head.status == 200)
-        readModelAndUsage(body.constData(), body.size(), ex->responseModel, ex->usage);
     if (m_options.debugHeaders) {
         out.set("x-aigw-backend", ex->target.backend);
         out.set("x-aigw-attempts", std::to_string(rec.attempts.size()));
@@ -519,6 +517,9 @@ void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routi
     ex->responder->send(ex->head.status, std::move(out), body);
     if (!body.isEmpty())
         ex->firstByte = m_clock.now() - ex->start;
+    // Bookkeeping after the response left: the client does not wait for it.
+    if (ex->head.status == 200)
+        readModelAndUsage(body.constData(), body.size(), ex->responseModel, ex->usage);
     appendBounded(ex->responseBody, ex->responseTruncated, body.constData(), body.size());
     complete(ex, ex->head.status);
 }
