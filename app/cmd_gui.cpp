@@ -254,7 +254,7 @@ int runScreenshots(const Args& args) {
 
     w->tabs()->setCurrentWidget(w->tutorial());
     for (int i = 0; i < static_cast<int>(w->tutorial()->steps().size()); ++i)
-        if (w->tutorial()->steps()[static_cast<std::size_t>(i)].title.startsWith(QStringLiteral("Step 5: delete")))
+        if (w->tutorial()->steps()[static_cast<std::size_t>(i)].title.startsWith(QStringLiteral("Step 5 (pod down)")))
             w->tutorial()->showStep(i);
     ok &= saveShot(w, out, QStringLiteral("08-tutorial.png"));
 

@@ -288,9 +288,27 @@ void TutorialPage::buildSteps() {
                        }});
     m_steps.push_back({t2, QStringLiteral("Step 5: delete the primary InferenceService"),
                        QStringLiteral("kubectl delete inferenceservice qwen-primary"),
-                       QStringLiteral("Deletes <b>qwen-primary</b> (its host name stops resolving) and shows the charts. "
-                                      "<b>With the policy as written the requests fail:</b> the timeline shows red failed "
-                                      "attempts on the primary lane and the request log shows 503s."),
+                       QStringLiteral("Deletes <b>qwen-primary</b>: its host name stops resolving and the host leaves the "
+                                      "cluster (as a STRICT_DNS cluster after NXDOMAIN). Priority 0 is then <i>empty</i>, so "
+                                      "Envoy sends every request straight to priority 1: the requests succeed from "
+                                      "qwen-secondary-fb <b>even with the policy as written</b>, with no failed attempt, because "
+                                      "no retry is involved. The next step shows where the policy as written fails."),
+                       QStringLiteral("After Envoy's next DNS refresh (seconds) the deleted Service's name no longer "
+                                      "resolves and the host is dropped: the same as here. Until then, and with Envoy "
+                                      "versions that keep the last address on a DNS failure, connections fail and the "
+                                      "policy as written gives <b>503</b>. So the tutorial's deletion test can look fine "
+                                      "for the wrong reason (an empty priority, not the retry)."),
+                       [w, service, showCharts] {
+                           service()->deleteServer(QStringLiteral("qwen-primary"));
+                           w->serversPanel()->selectServer(QStringLiteral("qwen-primary"));
+                           showCharts(QStringLiteral("qwen-with-fallback"));
+                       }});
+    m_steps.push_back({t2, QStringLiteral("Step 5 (pod down): the primary refuses connections"),
+                       QStringLiteral("# not in the tutorial: the primary's pod crashes or restarts, its Service remains"),
+                       QStringLiteral("Re-applies <b>qwen-primary</b> and stops its server: the host name still resolves but "
+                                      "connections are refused. <b>With the policy as written the requests fail:</b> the "
+                                      "timeline shows red failed attempts on the qwen-primary-fb lane, the request log shows "
+                                      "503s, and the Doctor's <code>retry-stays-on-priority-0</code> finding says why."),
                        QStringLiteral("<b>The tutorial's policy as written does not fail over.</b> Without "
                                       "<code>numAttemptsPerPriority</code>, Envoy keeps every retry on priority 0: all 4 "
                                       "attempts (1 + numRetries 3) go to the dead primary and the client gets "
@@ -299,16 +317,22 @@ void TutorialPage::buildSteps() {
                                       "BackendTrafficPolicy (Envoy Gateway v1.5+):<pre>") +
                            QString::fromLatin1(kFixYaml).toHtmlEscaped() + QStringLiteral("</pre>"),
                        [w, service, showCharts] {
-                           service()->deleteServer(QStringLiteral("qwen-primary"));
+                           const auto* s = w->serversModel()->server(w->serversModel()->rowOf(QStringLiteral("qwen-primary")));
+                           if (s && s->state == proxy::ServerState::Deleted)
+                               service()->reapplyServer(QStringLiteral("qwen-primary"));
+                           // Queued after the re-apply on the data plane: the server ends stopped.
+                           service()->stopServer(QStringLiteral("qwen-primary"));
                            w->serversPanel()->selectServer(QStringLiteral("qwen-primary"));
+                           w->doctorPanel()->selectFinding(config::finding_id::kRetryStaysOnPriority0);
                            showCharts(QStringLiteral("qwen-with-fallback"));
                        }});
     m_steps.push_back({t2, QStringLiteral("Step 5 (fixed): add numAttemptsPerPriority: 1"),
                        QString::fromLatin1(kFixYaml),
-                       QStringLiteral("Applies the fix to the running gateway (see the YAML preview). From the next "
-                                      "request on, each request's first attempt fails on the primary and the retry goes "
-                                      "to priority 1: the timeline draws <i>failed attempt &rarr; fallback success</i> "
-                                      "lines into the qwen-secondary-fb lane and the errors stop."),
+                       QStringLiteral("Applies the fix to the running gateway (the same as the Doctor's <i>Apply fix</i>; "
+                                      "see the YAML preview). From the next request on, each request's first attempt fails "
+                                      "on the stopped primary and the retry goes to priority 1: the timeline draws <i>failed "
+                                      "attempt &rarr; fallback success</i> lines into the qwen-secondary-fb lane and the "
+                                      "errors stop."),
                        QStringLiteral("The same: every request pays one failed attempt plus a jittered backoff (up to "
                                       "100 ms here) and is answered by <code>qwen2.5:0.5b</code>. No client errors."),
                        [applyFix, showCharts] {
@@ -318,7 +342,7 @@ void TutorialPage::buildSteps() {
     m_steps.push_back({t2, QStringLiteral("Step 6: monitor fallback behaviour"),
                        QStringLiteral("kubectl logs -n envoy-gateway-system -l gateway.envoyproxy.io/owning-gateway-name=envoy-ai-gateway-basic --tail=50 -f"),
                        QStringLiteral("Shows the <i>Request log</i> filtered on <code>qwen-with-fallback</code>: each row's "
-                                      "attempt path reads <code>qwen-primary x host-not-found -&gt; qwen-secondary ok</code>; "
+                                      "attempt path reads <code>qwen-primary x connect-failure -&gt; qwen-secondary ok</code>; "
                                       "select one for its attempts, upstream model and backoff."),
                        QStringLiteral("Envoy's access log writes one line per client request, for the attempt that "
                                       "answered; failed attempts show up in the retry statistics rather than as their own "
@@ -330,15 +354,16 @@ void TutorialPage::buildSteps() {
     m_steps.push_back({t2, QStringLiteral("Steps 7-8: restore the primary"),
                        QStringLiteral("kubectl apply -f primary-model.yaml   # the tutorial re-applies provider-fallback.yaml, "
                                       "which does not recreate the InferenceService"),
-                       QStringLiteral("Re-applies <b>qwen-primary</b>. With retries only (no passive health check), the "
-                                      "very next request goes back to the primary: the fallback lines stop on the timeline."),
+                       QStringLiteral("Brings <b>qwen-primary</b> back (re-applied if deleted, started if stopped). With "
+                                      "retries only (no passive health check), the very next request goes back to the "
+                                      "primary: the fallback lines stop on the timeline."),
                        QStringLiteral("<b>Correction:</b> the tutorial's step 8 re-applies <code>provider-fallback.yaml</code>, "
                                       "which does not bring back a deleted InferenceService; apply <code>primary-model.yaml</code> "
                                       "and wait for READY (minutes, the model is pulled again). Its \"after ~30-60 s primary "
                                       "recovers\" only happens with outlier detection (passive health check), which this "
                                       "policy does not configure: with retries alone traffic returns as soon as the primary answers."),
-                       [w, service, showCharts] {
-                           service()->reapplyServer(QStringLiteral("qwen-primary"));
+                       [w, bringUp, showCharts] {
+                           bringUp({QStringLiteral("qwen-primary")});
                            w->serversPanel()->selectServer(QStringLiteral("qwen-primary"));
                            showCharts(QStringLiteral("qwen-with-fallback"));
                        }});

@@ -6,6 +6,7 @@
 #include <QDockWidget>
 #include <QFile>
 #include <QHeaderView>
+#include <QTabWidget>
 #include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -17,6 +18,7 @@
 
 #include "app_settings.h"
 #include "chart_feed.h"
+#include "doctor_panel.h"
 #include "charts_panel.h"
 #include "pages.h"
 #include "config/builtin.h"
@@ -28,6 +30,9 @@
 #include "request_log_model.h"
 #include "servers_model.h"
 #include "topology_model.h"
+#include "tutorial.h"
+
+#include "config/doctor.h"
 
 using namespace aigw;
 using namespace aigw::ui;
@@ -175,6 +180,74 @@ private slots:
         QVERIFY(w->topologyModel()->config().routes == before);
         QTest::qWait(200);
         QVERIFY(service()->config() == running);
+    }
+
+    // Every step of the guided tutorial, in order, against the live gateway: Ticket 2 as written
+    // gives 503s once the primary is deleted (and the doctor says why), the fix fails over to the
+    // secondary, restoring the primary brings the traffic back.
+    void tutorialStepsEndToEnd() {
+        MainWindow* w = m_session->window();
+        TutorialPage* tutorial = w->tutorial();
+        auto stepIndex = [&](const QString& prefix) {
+            for (int i = 0; i < static_cast<int>(tutorial->steps().size()); ++i)
+                if ((tutorial->steps()[static_cast<std::size_t>(i)].ticket + QStringLiteral(": ") +
+                     tutorial->steps()[static_cast<std::size_t>(i)].title).startsWith(prefix))
+                    return i;
+            return -1;
+        };
+        auto run = [&](const QString& prefix) {
+            const int i = stepIndex(prefix);
+            QVERIFY2(i >= 0, qPrintable(prefix));
+            tutorial->showStep(i);
+            tutorial->runCurrent();
+        };
+        // Answers for qwen-with-fallback from now on, once `n` have arrived.
+        std::map<std::string, int> by;
+        int total = 0;
+        auto collect = [&](int n) {
+            const TimePoint after = w->bridge()->steadyNow();
+            QTRY_VERIFY_WITH_TIMEOUT((by = answeredBy(w, "qwen-with-fallback", after, &total), total >= n), 20000);
+        };
+        for (const char* step : {"Ticket 1: Steps 1-2", "Ticket 1: Steps 3-5", "Ticket 1: Step 6", "Ticket 1: Step 7: test model",
+                                 "Ticket 1: Step 7: test multiple", "Ticket 2: Step 1"})
+            run(QLatin1String(step));
+        QVERIFY(!w->loadGenerator()->isRunning());
+        run(QStringLiteral("Ticket 2: Steps 2-3"));
+        QCOMPARE(w->doctorPanel()->findings().front().id, std::string(config::finding_id::kRetryStaysOnPriority0));
+        QTRY_VERIFY_WITH_TIMEOUT(service()->config() && service()->config()->trafficPolicies.size() == 1 &&
+                                     service()->config()->trafficPolicies[0].meta.name == "envoy-ai-gateway-fallback-policy",
+                                 5000);
+        run(QStringLiteral("Ticket 2: Step 4"));
+        collect(20);
+        QVERIFY2(by["envoy-ai-gateway-qwen-primary-fb"] == total, qPrintable(describe(by)));
+        // Deleted: the host leaves the cluster, priority 0 is empty, priority 1 answers even as written.
+        run(QStringLiteral("Ticket 2: Step 5: delete"));
+        const int row = w->serversModel()->rowOf(QStringLiteral("qwen-primary"));
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Deleted, 10000);
+        QTest::qWait(300);
+        collect(15);
+        QVERIFY2(by["envoy-ai-gateway-qwen-secondary-fb"] == total, qPrintable(describe(by)));
+        // Refusing connections instead: every attempt stays on priority 0 -> 503.
+        run(QStringLiteral("Ticket 2: Step 5 (pod down)"));
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Stopped, 10000);
+        QTest::qWait(300);
+        collect(15);
+        QVERIFY2(by["status 503"] == total, qPrintable(describe(by)));
+        run(QStringLiteral("Ticket 2: Step 5 (fixed)"));
+        QTest::qWait(300);
+        collect(15);
+        QVERIFY2(by["envoy-ai-gateway-qwen-secondary-fb"] == total, qPrintable(describe(by)));
+        run(QStringLiteral("Ticket 2: Step 6"));
+        QCOMPARE(w->tabs()->currentWidget(), static_cast<QWidget*>(w->requestLogPage()));
+        run(QStringLiteral("Ticket 2: Steps 7-8"));
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 15000);
+        QTest::qWait(300);
+        collect(15);
+        QVERIFY2(by["envoy-ai-gateway-qwen-primary-fb"] == total, qPrintable(describe(by)));
+        w->loadPanel()->stopLoad();
+        // Back to the built-in scenario for the tests after this one.
+        service()->applyConfig(config::builtinScenario());
+        w->showConfig(config::builtinScenario());
     }
 
     void faultMenuAndServerLog() {
