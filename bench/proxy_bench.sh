@@ -3,15 +3,20 @@
 #   direct  -> the mock server itself
 #   nginx   -> Debian's nginx as a plain keep-alive reverse proxy in front of it
 #   gateway -> aigw-sim --headless (the data plane) in front of the same server (mode external)
-# Prints requests/s and p50/p99 side by side, with ratios, at 32 connections and at 1 connection.
+# Prints requests/s and p50/p99 side by side, with ratios, at 32 connections and at 1 connection,
+# and the CPU time each server process spent per request (user+system; a figure that other load on
+# the machine disturbs less than throughput does).
 #
-# usage: bench/proxy_bench.sh [BUILD_DIR] [DURATION_S]
+# usage: bench/proxy_bench.sh [BUILD_DIR] [DURATION_S] [ROUNDS]
+# ROUNDS > 1 runs direct, nginx and gateway in turn that many times and prints the median of each
+# column: on a shared machine one run can land on a busy moment.
 # needs: nginx and wrk (./scripts/install-deps.sh --bench) and a built aigw-sim + aigw-mock-backend.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 DURATION=${2:-10}
+ROUNDS=${3:-1}
 SIM=$BUILD/app/aigw-sim
 MOCK=$BUILD/mockbackends/aigw-mock-backend
 for exe in "$SIM" "$MOCK"; do
@@ -40,6 +45,7 @@ start_and_wait() {
 
 start_and_wait READY "$WORK/mock.out" "$MOCK" --listen 127.0.0.1:0 --name bench --model bench:1b \
   --first-token-ms 0 --tokens-per-second 0 --log-level error
+MOCK_PID=${PIDS[-1]}
 MOCK_URL=$(grep -m1 '^READY' "$WORK/mock.out" | awk '{print $2}')
 MOCK_PORT=${MOCK_URL##*:}
 
@@ -77,6 +83,7 @@ YAML
 
 start_and_wait READY "$WORK/gw.out" "$SIM" --headless --config "$WORK/bench.yaml" \
   --listen 127.0.0.1:0 --admin 127.0.0.1:0 --no-debug-headers
+GW_PID=${PIDS[-1]}
 GW_LINE=$(grep -m1 '^READY' "$WORK/gw.out")
 GW_URL=$(sed -E 's/.*proxy=([^ ]+).*/\1/' <<<"$GW_LINE")
 
@@ -105,7 +112,9 @@ http {
 NGX
 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' 2>"$WORK/nginx.err" &
 PIDS+=($!)
+NGINX_MASTER=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/api/version" && break; sleep 0.05; done
+NGINX_PID=$(pgrep -P "$NGINX_MASTER" | head -1)  # the one worker (worker_processes 1)
 
 cat >"$WORK/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -128,32 +137,52 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json
 to_us() {  # wrk latency ("85.00us", "1.20ms", "2.00s") -> microseconds
   awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n*1000; else if (v ~ /s$/) print n*1000000; else print n }'
 }
-# run NAME URL CONNECTIONS SCRIPT -> "rps p50us p99us non2xx"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }  # utime + stime
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+# run URL CONNECTIONS SCRIPT SERVER_PID -> "rps p50us p99us non2xx cpu_us_per_request"
 run() {
-  local conns=$2 url=$1 script=$3 threads=2
+  local conns=$2 url=$1 script=$3 pid=$4 threads=2
   ((conns < 2)) && threads=1
-  local out
+  local out c0 c1
+  c0=$(cpu_ticks "$pid")
   out=$(wrk -t"$threads" -c"$conns" -d"${DURATION}s" --latency -s "$script" "$url/v1/chat/completions")
-  local rps p50 p99 bad
+  c1=$(cpu_ticks "$pid")
+  local rps p50 p99 bad n
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p50=$(to_us "$(awk '$1=="50%" {print $2}' <<<"$out")")
   p99=$(to_us "$(awk '$1=="99%" {print $2}' <<<"$out")")
   bad=$(awk '/Non-2xx/ {print $5}' <<<"$out"); bad=${bad:-0}
-  echo "$rps $p50 $p99 $bad"
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  echo "$rps $p50 $p99 $bad $(awk -v t=$((c1 - c0)) -v u="$TICK_US" -v n="${n:-0}" 'BEGIN { x = (n > 0) ? t * u / n : 0; printf "%.1f", x }')"
 }
+# median of the numbers on stdin
+median() { sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# rounds NAME URL CONNECTIONS SCRIPT PID: runs ROUNDS times; prints the median of each column
+declare -A RESULTS
 
-echo "proxy_bench: mock $MOCK_URL, nginx http://127.0.0.1:$NGINX_PORT, gateway $GW_URL, ${DURATION}s per run, $(nproc) cores"
+echo "proxy_bench: mock $MOCK_URL, nginx http://127.0.0.1:$NGINX_PORT, gateway $GW_URL, ${DURATION}s per run, $ROUNDS round(s), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for conns in 32 1; do
-  read -r d_rps d_p50 d_p99 d_bad < <(run "$MOCK_URL" "$conns" "$WORK/post-direct.lua")
-  read -r n_rps n_p50 n_p99 n_bad < <(run "http://127.0.0.1:$NGINX_PORT" "$conns" "$WORK/post-direct.lua")
-  read -r g_rps g_p50 g_p99 g_bad < <(run "$GW_URL" "$conns" "$WORK/post.lua")
+  for ((r = 1; r <= ROUNDS; r++)); do
+    RESULTS[direct,$r]=$(run "$MOCK_URL" "$conns" "$WORK/post-direct.lua" "$MOCK_PID")
+    RESULTS[nginx,$r]=$(run "http://127.0.0.1:$NGINX_PORT" "$conns" "$WORK/post-direct.lua" "$NGINX_PID")
+    RESULTS[gateway,$r]=$(run "$GW_URL" "$conns" "$WORK/post.lua" "$GW_PID")
+  done
+  for who in direct nginx gateway; do
+    row=""
+    for col in 1 2 3 4 5; do
+      row+=" $(for ((r = 1; r <= ROUNDS; r++)); do awk -v c=$col '{print $c}' <<<"${RESULTS[$who,$r]}"; done | median)"
+    done
+    read -r "${who:0:1}_rps" "${who:0:1}_p50" "${who:0:1}_p99" "${who:0:1}_bad" "${who:0:1}_cpu" <<<"$row"
+  done
   echo
-  echo "== $conns connection(s)"
-  printf '%-9s %12s %12s %12s %8s\n' "" "requests/s" "p50 (us)" "p99 (us)" "non-2xx"
-  printf '%-9s %12.0f %12.0f %12.0f %8s\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_bad"
-  printf '%-9s %12.0f %12.0f %12.0f %8s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_bad"
-  printf '%-9s %12.0f %12.0f %12.0f %8s\n' gateway "$g_rps" "$g_p50" "$g_p99" "$g_bad"
+  echo "== $conns connection(s)$( ((ROUNDS > 1)) && echo ", median of $ROUNDS rounds")"
+  printf '%-9s %12s %12s %12s %8s %14s\n' "" "requests/s" "p50 (us)" "p99 (us)" "non-2xx" "cpu/req (us)"
+  printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_bad" "$d_cpu"
+  printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_bad" "$n_cpu"
+  printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f\n' gateway "$g_rps" "$g_p50" "$g_p99" "$g_bad" "$g_cpu"
   awk -v g="$g_rps" -v n="$n_rps" -v gp="$g_p50" -v np="$n_p50" -v dp="$d_p50" -v gq="$g_p99" -v nq="$n_p99" 'BEGIN {
     printf "gateway/nginx requests/s: %.2f   p50: %.2f   p99: %.2f\n", g/n, gp/np, gq/nq
     printf "added p50 over direct: gateway %+.0f us, nginx %+.0f us\n", gp-dp, np-dp }'
 done
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
