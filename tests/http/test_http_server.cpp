@@ -1,11 +1,18 @@
 // HttpServer against raw sockets (to control exact bytes) and against HttpClient.
 #include <QtTest>
 
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "http/http_client.h"
 #include "http/http_server.h"
+#include "http/socket_io.h"
 
 using namespace aigw::http;
 
@@ -173,6 +180,96 @@ private slots:
         // Still usable afterwards.
         s.write("GET /again HTTP/1.1\r\nHost: t\r\n\r\n");
         QVERIFY(readUntil(s, [](const QByteArray& b) { return b.contains("data: 1"); }).startsWith("HTTP/1.1 200"));
+    }
+
+    void responsesLargerThanTheSocketBufferArriveWholeAndInOrder() {
+        // Writes go to the kernel directly until it takes no more; the rest queues in Qt's buffer,
+        // and later writes must queue behind it. A raw socket that reads only after everything was
+        // written makes the first write partial for certain.
+        auto pattern = [](qsizetype n, char salt) {
+            QByteArray b(n, Qt::Uninitialized);
+            for (qsizetype i = 0; i < n; ++i) b[i] = static_cast<char>('a' + (i * 7 + salt) % 26);
+            return b;
+        };
+        const QByteArray whole = pattern(12 * 1024 * 1024, 1);
+        const QByteArray pieces[] = {pattern(5 * 1024 * 1024, 2), pattern(100, 3), pattern(3 * 1024 * 1024, 4)};
+        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            if (req->path == "/whole") {
+                res->send(200, {{"content-type", "application/octet-stream"}}, whole);
+                return;
+            }
+            res->startStream(200, {{"content-type", "application/octet-stream"}});
+            for (const auto& p : pieces) res->writeChunk(p);
+            res->finish();
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        s.write("GET /whole HTTP/1.1\r\nHost: t\r\n\r\nGET /pieces HTTP/1.1\r\nHost: t\r\n\r\n");
+        QVERIFY(s.waitForBytesWritten(3000));
+        QTest::qWait(100);  // the server writes both responses while nobody reads
+        const QByteArray got = readUntil(
+            s, [](const QByteArray& b) { return b.endsWith("0\r\n\r\n") && b.size() > 20 * 1024 * 1024; }, 20000);
+        const auto headEnd = got.indexOf("\r\n\r\n");
+        QVERIFY(headEnd > 0);
+        QVERIFY(got.left(headEnd).contains("content-length: 12582912"));
+        QCOMPARE(got.mid(headEnd + 4, whole.size()), whole);
+        // The streamed response follows, de-chunked it equals the pieces in order.
+        const QByteArray second = got.mid(headEnd + 4 + whole.size());
+        QVERIFY(second.startsWith("HTTP/1.1 200"));
+        QByteArray body;
+        qsizetype i = second.indexOf("\r\n\r\n") + 4;
+        while (true) {
+            const auto eol = second.indexOf("\r\n", i);
+            bool ok = false;
+            const auto n = second.mid(i, eol - i).toLongLong(&ok, 16);
+            QVERIFY(ok);
+            if (n == 0) break;
+            body += second.mid(eol + 2, n);
+            i = eol + 2 + n + 2;
+        }
+        QCOMPARE(body, pieces[0] + pieces[1] + pieces[2]);
+    }
+
+    void writeNowQueuesBehindBytesQtStillHolds() {
+        // detail::writeNow() sends directly only while Qt's buffer is empty. Once a write was partial,
+        // later bytes must queue behind the rest even when the kernel has room again.
+        QTcpServer listener;
+        QVERIFY(listener.listen(QHostAddress::LocalHost, 0));
+        const int raw = ::socket(AF_INET, SOCK_STREAM, 0);
+        QVERIFY(raw >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(listener.serverPort());
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QCOMPARE(::connect(raw, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        QVERIFY(listener.waitForNewConnection(3000));
+        QTcpSocket* srv = listener.nextPendingConnection();
+        QVERIFY(srv);
+        QByteArray big(16 * 1024 * 1024, Qt::Uninitialized);
+        for (qsizetype i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
+        detail::writeNow(*srv, big.constData(), big.size());
+        QVERIFY2(srv->bytesToWrite() > 0, "the kernel took 16 MiB at once: the test cannot check ordering");
+        QByteArray got;
+        auto readSome = [&](qsizetype atMost) {
+            QByteArray chunk(atMost, Qt::Uninitialized);
+            const auto n = ::recv(raw, chunk.data(), static_cast<size_t>(chunk.size()), MSG_DONTWAIT);
+            if (n > 0) got += chunk.left(n);
+        };
+        readSome(1024 * 1024);  // the kernel has room again; Qt still holds the rest of `big`
+        QVERIFY(!got.isEmpty());
+        detail::writeNow(*srv, "MARK", 4);
+        QElapsedTimer t;
+        t.start();
+        while (got.size() < big.size() + 4 && t.elapsed() < 20000) {
+            QCoreApplication::processEvents();  // lets Qt flush its buffer
+            readSome(4 * 1024 * 1024);
+        }
+        ::close(raw);
+        QCOMPARE(got.size(), big.size() + 4);
+        QVERIFY2(got.endsWith("MARK"), "bytes written later overtook bytes still queued in Qt");
+        QVERIFY(got.left(big.size()) == big);
+        delete srv;
     }
 
     void http10StreamIsCloseDelimitedAndHeadHasNoBody() {
