@@ -18,13 +18,17 @@ bool isLoopback(const QString& host) {
     return !a.isNull() && a.isLoopback();
 }
 
+/// Appends, dropping the oldest half first when the buffer is full: amortised O(1) per item, and
+/// the UI keeps the newest. With `graveyard`, the dropped items are handed over instead of being
+/// destroyed here (see DataPlane::m_graveyard).
 template <typename T>
-void pushBounded(std::vector<T>& v, T item, int limit, std::uint64_t& dropped) {
+void pushBounded(std::vector<T>& v, T item, int limit, std::uint64_t& dropped, std::vector<T>* graveyard = nullptr) {
     if (static_cast<int>(v.size()) >= limit) {
-        // Drop the oldest half at once: amortised O(1) per record, and the UI keeps the newest.
-        const auto n = v.size() / 2;
-        v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
-        dropped += n;
+        const auto n = static_cast<std::ptrdiff_t>(v.size() / 2);
+        if (graveyard)  // moves only: the erase below then shifts and destroys empty shells
+            graveyard->insert(graveyard->end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.begin() + n));
+        v.erase(v.begin(), v.begin() + n);
+        dropped += static_cast<std::uint64_t>(n);
     }
     v.push_back(std::move(item));
 }
@@ -263,8 +267,10 @@ void DataPlane::publishRecord(routing::RequestRecord&& record) {
     }
     {
         std::lock_guard lock(m_shared->mutex);
-        pushBounded(m_shared->requests, std::move(record), m_shared->bufferLimit, m_shared->dropped);
+        pushBounded(m_shared->requests, std::move(record), m_shared->bufferLimit, m_shared->dropped, &m_graveyard);
     }
+    for (int i = 0; i < 4 && !m_graveyard.empty(); ++i)
+        m_graveyard.pop_back();  // its capacity is kept for the next time
     recordsAdded();
 }
 

@@ -103,6 +103,10 @@ private:
     static constexpr std::size_t kRecentRecords = 1000;
     std::vector<routing::RequestRecord> m_recent;
     std::size_t m_recentNext = 0;  ///< slot the next record goes to once the ring is full
+    /// Records dropped from a full drain buffer (nobody drains it in headless mode), destroyed a few
+    /// per published record: freeing 10,000 records with their bodies at once stalled every request
+    /// in flight for milliseconds (p99 at 32 connections).
+    std::vector<routing::RequestRecord> m_graveyard;
     /// The `n` newest records, oldest first.
     std::vector<const routing::RequestRecord*> recentRecords(std::size_t n) const;
     bool m_publishPending = false;
