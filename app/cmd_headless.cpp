@@ -170,6 +170,11 @@ int runHeadless(const Args& args) {
         QCoreApplication::exit(1);
     });
     QObject::connect(&service, &proxy::GatewayService::stopped, &app, [] { QCoreApplication::exit(0); });
+    // The drain buffers feed the desktop app; headless has none (GET /requests keeps its own ring).
+    // Empty them as they fill so that records, which carry request and response bodies, do not pile
+    // up to the buffer limit.
+    QObject::connect(&service, &proxy::GatewayService::recordsAvailable, &app,
+                     [&service] { service.drain(nullptr, nullptr, nullptr); });
 
     service.start(loaded.config, options);
     const int rc = app.exec();

@@ -505,6 +505,18 @@ void TestGateway::liveEditsAndConfig() {
     // The mock does not serve other:7b: Ollama's 404 passes through unchanged.
     QCOMPARE(r.status, 404);
     QVERIFY2(r.body.contains("not found"), r.body.constData());
+    // GET /config_dump is the live config, edits included, and loads back as the same config.
+    QCOMPARE(admin("POST", "/backend_refs", R"({"route":"solo-route","rule":0,"ref":0,"weight":7,"priority":0})").status, 200);
+    const auto dump = admin("GET", "/config_dump");
+    QCOMPARE(dump.status, 200);
+    {
+        auto reloaded = config::loadString(dump.body.toStdString(), "config_dump.yaml");
+        QVERIFY2(reloaded.errors.empty(), dump.body.constData());
+        QCOMPARE(reloaded.config.routes.size(), 1u);
+        const auto& ref = reloaded.config.routes[0].rules.at(0).backendRefs.at(0);
+        QCOMPARE(ref.modelNameOverride.value_or(""), std::string("other:7b"));
+        QCOMPARE(ref.effectiveWeight(), 7);
+    }
     QCOMPARE(admin("POST", "/backend_refs", R"({"route":"default/solo-route","rule":0,"ref":0,"modelNameOverride":"solo:1b"})").status, 200);
     r = chat("solo-model");
     QCOMPARE(r.status, 200);
