@@ -1,4 +1,4 @@
-// Driven by scripts/openai-sdk-check.sh: the official OpenAI Node SDK against aigw-sim --headless.
+// Driven by scripts/client-check.sh: the official OpenAI Node SDK against aigw-sim --headless.
 // PROXY and ADMIN are the URLs from the READY line; SAMPLES is the repository's samples/ folder.
 import OpenAI from 'openai';
 import { readFileSync } from 'node:fs';
