@@ -10,6 +10,7 @@
 #include "config/loader.h"
 #include "http/http_client.h"
 #include "proxy/gateway_service.h"
+#include "start_service.h"
 #include "routing/records.h"
 
 using namespace aigw;
@@ -167,27 +168,11 @@ bool TestGateway::startService(const config::Config& cfg, proxy::GatewayService:
     opts.adminPort = 0;
     if (opts.mockBackendArgs.isEmpty())
         opts.mockBackendArgs = {"--first-token-ms", "0", "--tokens-per-second", "0"};
-    // The data plane emits ready/failed on its own thread. QSignalSpy::wait() misses a signal that
-    // arrives before it starts waiting (a real flake under ctest -j), so receive them queued on
-    // this thread and poll.
-    QString proxyUrl, adminUrl, error;
-    connect(m_service.get(), &proxy::GatewayService::ready, this, [&](const QString& p, const QString& a) {
-        proxyUrl = p;
-        adminUrl = a;
-    });
-    connect(m_service.get(), &proxy::GatewayService::failed, this, [&](const QString& e) { error = e; });
-    m_service->start(cfg, opts);
-    QElapsedTimer t;
-    t.start();
-    while (proxyUrl.isEmpty() && error.isEmpty() && t.elapsed() < 20000)
-        QTest::qWait(5);
-    disconnect(m_service.get(), nullptr, this, nullptr);
-    if (proxyUrl.isEmpty()) {
-        qWarning() << "not ready:" << error;
+    testing::ServiceUrls urls;
+    if (!testing::startService(*m_service, cfg, opts, &urls))
         return false;
-    }
-    const QUrl p(proxyUrl);
-    const QUrl a(adminUrl);
+    const QUrl& p = urls.proxy;
+    const QUrl& a = urls.admin;
     m_host = p.host();
     m_proxyPort = static_cast<quint16>(p.port());
     m_adminPort = static_cast<quint16>(a.port());

@@ -12,6 +12,7 @@
 #include "config/loader.h"
 #include "http/http_client.h"
 #include "proxy/gateway_service.h"
+#include "start_service.h"
 
 using namespace aigw;
 using Json = nlohmann::json;
@@ -83,20 +84,11 @@ private:
             return false;
         m_service = std::make_unique<proxy::GatewayService>();
         m_client = std::make_unique<http::HttpClient>();
-        QString proxyUrl;
-        connect(m_service.get(), &proxy::GatewayService::ready, this,
-                [&](const QString& p, const QString&) { proxyUrl = p; });
-        proxy::GatewayService::Options opts;
-        opts.proxyPort = 0;
-        opts.adminPort = 0;
-        m_service->start(loaded.config, opts);
-        QElapsedTimer t;
-        t.start();
-        while (proxyUrl.isEmpty() && t.elapsed() < 20000)
-            QTest::qWait(5);
-        disconnect(m_service.get(), nullptr, this, nullptr);
-        m_proxy = QUrl(proxyUrl);
-        return !proxyUrl.isEmpty();
+        testing::ServiceUrls urls;
+        if (!testing::startService(*m_service, loaded.config, {}, &urls))
+            return false;
+        m_proxy = urls.proxy;
+        return true;
     }
 
     /// Waits until the one server reaches `want` or Failed; returns its last info.

@@ -13,6 +13,7 @@
 #include "http/http_client.h"
 #include "http/http_server.h"
 #include "proxy/gateway_service.h"
+#include "start_service.h"
 #include "routing/records.h"
 
 using namespace aigw;
@@ -166,26 +167,11 @@ bool TestProxyRecords::startGateway(const std::string& backendUrl, int recordBuf
     m_service = std::make_unique<proxy::GatewayService>();
     proxy::GatewayService::Options opts;
     opts.recordBufferLimit = recordBufferLimit;
-    opts.proxyPort = 0;
-    opts.adminPort = 0;
-    QString proxyUrl, adminUrl, error;
-    connect(m_service.get(), &proxy::GatewayService::ready, this, [&](const QString& p, const QString& a) {
-        proxyUrl = p;
-        adminUrl = a;
-    });
-    connect(m_service.get(), &proxy::GatewayService::failed, this, [&](const QString& e) { error = e; });
-    m_service->start(loaded.config, opts);
-    QElapsedTimer t;
-    t.start();
-    while (proxyUrl.isEmpty() && error.isEmpty() && t.elapsed() < 20000)
-        QTest::qWait(5);
-    disconnect(m_service.get(), nullptr, this, nullptr);
-    if (proxyUrl.isEmpty()) {
-        qWarning() << "gateway not ready:" << error;
+    testing::ServiceUrls urls;
+    if (!testing::startService(*m_service, loaded.config, opts, &urls))
         return false;
-    }
-    m_proxyPort = static_cast<quint16>(QUrl(proxyUrl).port());
-    m_adminPort = static_cast<quint16>(QUrl(adminUrl).port());
+    m_proxyPort = static_cast<quint16>(urls.proxy.port());
+    m_adminPort = static_cast<quint16>(urls.admin.port());
     return true;
 }
 
