@@ -32,7 +32,7 @@ if [[ ! -f $SDK_DIR/node_modules/openai/package.json || ! -f $SDK_DIR/node_modul
     npm install --silent --no-audit --no-fund "openai@$OPENAI_VERSION" "ollama@$OLLAMA_VERSION")
 fi
 
-WORK=$(mktemp -d /tmp/aigw-sdk-check.XXXXXX)
+WORK=$(mktemp -d /tmp/aigw-client-check.XXXXXX)
 SIM_PID=
 cleanup() { [[ -n $SIM_PID ]] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT

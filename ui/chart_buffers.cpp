@@ -134,17 +134,10 @@ std::vector<std::uint64_t> ChartBuffers::split(const std::string& model, double 
             return out;
         modelIdx = it->second;
     }
-    const double from = now - windowSec;
-    for (std::size_t i = m_bins.size(); i-- > 0;) {
-        const Bin& b = m_bins.at(i);
-        if (static_cast<double>(b.sec) + 1.0 <= from)
-            break;
-        if (static_cast<double>(b.sec) > now)
-            continue;
-        for (const auto& c : b.cells)
-            if ((modelIdx < 0 || c.model == modelIdx) && c.lane < out.size())
-                out[c.lane] += c.ok;
-    }
+    forEachCellInWindow(windowSec, now, [&](const Cell& c) {
+        if ((modelIdx < 0 || c.model == modelIdx) && c.lane < out.size())
+            out[c.lane] += c.ok;
+    });
     return out;
 }
 
@@ -157,17 +150,10 @@ std::uint64_t ChartBuffers::failures(const std::string& model, double windowSec,
     if (it == m_modelIndex.end())
         return 0;
     std::uint64_t n = 0;
-    const double from = now - windowSec;
-    for (std::size_t i = m_bins.size(); i-- > 0;) {
-        const Bin& b = m_bins.at(i);
-        if (static_cast<double>(b.sec) + 1.0 <= from)
-            break;
-        if (static_cast<double>(b.sec) > now)
-            continue;
-        for (const auto& c : b.cells)
-            if (c.model == it->second)
-                n += c.err;
-    }
+    forEachCellInWindow(windowSec, now, [&](const Cell& c) {
+        if (c.model == it->second)
+            n += c.err;
+    });
     return n;
 }
 

@@ -145,6 +145,20 @@ private:
     };
     int modelFor(const std::string& model);
     Bin& binFor(std::int64_t sec);
+    /// Calls fn(cell) for every cell of the bins that overlap (now - windowSec, now], newest first.
+    template <typename Fn>
+    void forEachCellInWindow(double windowSec, double now, Fn&& fn) const {
+        const double from = now - windowSec;
+        for (std::size_t i = m_bins.size(); i-- > 0;) {
+            const Bin& b = m_bins.at(i);
+            if (static_cast<double>(b.sec) + 1.0 <= from)
+                break;
+            if (static_cast<double>(b.sec) > now)
+                continue;
+            for (const Cell& c : b.cells)
+                fn(c);
+        }
+    }
 
     std::vector<std::string> m_lanes;
     std::map<std::string, int> m_laneIndex;
