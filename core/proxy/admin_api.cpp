@@ -14,7 +14,9 @@
 //                                         completion_tokens, upstream_body, response_body (first 16 KiB
 //                                         each) and *_truncated
 //   GET    /hosts                         routing engine host states
-//   GET    /stats                         engine counters (JSON)
+//   GET    /stats                         {"totals": engine counters, "routes": per route counters
+//                                         and latency histogram, "backends": per route and backend
+//                                         attempts, outcomes, ejections and latency histogram}
 //   GET    /stats/prometheus              Prometheus text format
 
 #include <QDateTime>
@@ -283,8 +285,8 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
     }
     if (path == "/stats" && method == "GET") {
         const auto& c = m_engine->counters();
-        Json j;
-#define AIGW_COUNTER(name) j[#name] = c.name
+        Json totals;
+#define AIGW_COUNTER(name) totals[#name] = c.name
         AIGW_COUNTER(rq_total);
         AIGW_COUNTER(rq_no_route);
         AIGW_COUNTER(rq_completed);
@@ -306,6 +308,11 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
         AIGW_COUNTER(outlier_ejections_active);
         AIGW_COUNTER(endpoints_removed);
 #undef AIGW_COUNTER
+        Json j;
+        j["totals"] = std::move(totals);
+        Json perRoute = m_metrics->toJson();  // the same series as /stats/prometheus' aigw_* families
+        j["routes"] = std::move(perRoute["routes"]);
+        j["backends"] = std::move(perRoute["backends"]);
         return sendJson(rs, 200, j);
     }
     if (path == "/stats/prometheus" && method == "GET") {

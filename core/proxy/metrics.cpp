@@ -1,6 +1,8 @@
 #include "proxy/metrics.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <utility>
 
 namespace aigw::proxy {
 namespace {
@@ -68,6 +70,42 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
     out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, cumulative);
     out += fmt::format("{}_sum{{{}}} {}\n", name, labels, fmtNum(m_sum));
     out += fmt::format("{}_count{{{}}} {}\n", name, labels, m_count);
+}
+
+double Histogram::quantile(double q) const {
+    if (m_count == 0)
+        return 0.0;
+    const double rank = q * static_cast<double>(m_count);
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < m_counts.size(); ++i) {
+        const std::uint64_t below = cumulative;
+        cumulative += m_counts[i];
+        if (static_cast<double>(cumulative) < rank || m_counts[i] == 0)
+            continue;
+        if (i == m_bounds.size())  // +Inf bucket: the highest finite bound, as histogram_quantile()
+            return m_bounds.empty() ? 0.0 : m_bounds.back();
+        const double lo = i == 0 ? 0.0 : m_bounds[i - 1];
+        const double hi = m_bounds[i];
+        return lo + (hi - lo) * (rank - static_cast<double>(below)) / static_cast<double>(m_counts[i]);
+    }
+    return m_bounds.empty() ? 0.0 : m_bounds.back();
+}
+
+nlohmann::ordered_json Histogram::toJson() const {
+    nlohmann::ordered_json j;
+    j["count"] = m_count;
+    j["sum"] = m_sum;
+    for (const auto& [name, q] : {std::pair{"p50", 0.5}, std::pair{"p90", 0.9}, std::pair{"p99", 0.99}})
+        j[name] = m_count ? nlohmann::ordered_json(quantile(q)) : nlohmann::ordered_json();
+    nlohmann::ordered_json buckets = nlohmann::ordered_json::object();
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < m_bounds.size(); ++i) {
+        cumulative += m_counts[i];
+        buckets[fmtNum(m_bounds[i])] = cumulative;
+    }
+    buckets["+Inf"] = cumulative + m_counts.back();
+    j["buckets"] = std::move(buckets);
+    return j;
 }
 
 Metrics::RouteStats::RouteStats() : latency(kLatencyBounds) {}
@@ -226,6 +264,43 @@ std::string Metrics::render() const {
     for (const auto& [labels, h] : m_genAiTpot)
         h.render(out, "gen_ai_server_time_per_output_token", labels);
     return out;
+}
+
+nlohmann::ordered_json Metrics::toJson() const {
+    using Json = nlohmann::ordered_json;
+    Json routes = Json::object();
+    for (const auto& [route, rs] : m_routes) {
+        Json r;
+        r["requests"] = rs.requests;
+        Json statuses = Json::object();
+        for (const auto& [code, n] : rs.statuses)
+            statuses[std::to_string(code)] = n;
+        r["responses"] = std::move(statuses);
+        r["retries"] = rs.retries;
+        r["fallbacks"] = rs.fallbacks;
+        r["latency_seconds"] = rs.latency.toJson();
+        routes[route] = std::move(r);
+    }
+    Json backends = Json::object();
+    for (const auto& [route, perBackend] : m_backends) {
+        Json forRoute = Json::object();
+        for (const auto& [backend, bs] : perBackend) {
+            Json b;
+            b["attempts"] = bs.attempts;
+            Json outcomes = Json::object();
+            for (const auto& [outcome, n] : bs.outcomes)
+                outcomes[outcome] = n;
+            b["outcomes"] = std::move(outcomes);
+            b["ejections"] = bs.ejections;
+            b["latency_seconds"] = bs.latency.toJson();
+            forRoute[backend] = std::move(b);
+        }
+        backends[route] = std::move(forRoute);
+    }
+    Json j;
+    j["routes"] = std::move(routes);
+    j["backends"] = std::move(backends);
+    return j;
 }
 
 }  // namespace aigw::proxy

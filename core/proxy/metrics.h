@@ -15,6 +15,8 @@
 #include <tuple>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace aigw::proxy {
 
 /// Fixed-bucket histogram in Prometheus' cumulative form.
@@ -24,6 +26,12 @@ public:
     void observe(double v);
     /// Appends `<name>_bucket{labels,le=..}`, `_sum` and `_count` lines.
     void render(std::string& out, const std::string& name, const std::string& labels) const;
+    /// {"count", "sum", "p50", "p90", "p99", "buckets": {"<le>": cumulative count, ..., "+Inf": n}},
+    /// in the unit observed; quantiles interpolated inside their bucket as Prometheus'
+    /// histogram_quantile() does (null when empty).
+    nlohmann::ordered_json toJson() const;
+    /// The q-quantile (0..1) estimated from the buckets; 0 when empty.
+    double quantile(double q) const;
     std::uint64_t count() const { return m_count; }
 
 private:
@@ -70,6 +78,10 @@ public:
     void recordEjection(std::string_view route, std::string_view backend);
     /// Prometheus text exposition format 0.0.4.
     std::string render() const;
+    /// The aigw_* families as JSON (GET /stats): {"routes": {route: {requests, responses: {status: n},
+    /// retries, fallbacks, latency_seconds}}, "backends": {route: {backend: {attempts, outcomes:
+    /// {outcome: n}, ejections, latency_seconds}}}}. The gen_ai_* histograms stay Prometheus-only.
+    nlohmann::ordered_json toJson() const;
 
 private:
     struct RouteStats {

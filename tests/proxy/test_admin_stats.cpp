@@ -1,0 +1,195 @@
+// GET /stats on the admin API: gateway totals, per route and per backend counters and latency
+// histograms as JSON (README: "per backend and route counters, latency histograms"), the same series
+// /stats/prometheus exposes. The histogram quantile estimate is checked as a table first.
+#include <QtTest>
+
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "config/loader.h"
+#include "http/http_client.h"
+#include "proxy/gateway_service.h"
+#include "proxy/metrics.h"
+#include "start_service.h"
+
+using namespace aigw;
+using Json = nlohmann::json;
+
+namespace {
+
+#ifndef Q_MOC_RUN  // moc mis-tokenises multi-line raw strings; it only needs the class below
+/// One route "solo-model" -> one Backend "solo" (a mock server), no retry policy.
+const char* kSoloYaml = R"(apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: {name: solo-route, namespace: default}
+spec:
+  rules:
+    - matches:
+        - headers: [{type: Exact, name: x-ai-eg-model, value: solo-model}]
+      backendRefs:
+        - name: solo
+          modelNameOverride: solo:1b
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIServiceBackend
+metadata: {name: solo, namespace: default}
+spec:
+  schema: {name: OpenAI}
+  backendRef: {name: solo, kind: Backend, group: gateway.envoyproxy.io}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata: {name: solo, namespace: default}
+spec:
+  endpoints:
+    - fqdn: {hostname: solo.default.svc.cluster.local, port: 80}
+)";
+#endif
+
+struct Reply {
+    bool done = false;
+    int status = 0;
+    QByteArray body;
+    Json json() const { return Json::parse(body.constData(), body.constData() + body.size(), nullptr, false); }
+};
+
+}  // namespace
+
+class TestAdminStats : public QObject {
+    Q_OBJECT
+private:
+    std::unique_ptr<proxy::GatewayService> m_service;
+    std::unique_ptr<http::HttpClient> m_client;
+    std::string m_host;
+    quint16 m_proxyPort = 0;
+    quint16 m_adminPort = 0;
+
+    Reply call(quint16 port, const std::string& method, const std::string& target, const QByteArray& body = {}) {
+        http::ClientRequest rq;
+        rq.method = method;
+        rq.host = m_host;
+        rq.port = port;
+        rq.target = target;
+        if (!body.isEmpty())
+            rq.headers.add("content-type", "application/json");
+        rq.body = body;
+        rq.tryTimeoutMs = 15000;
+        auto out = std::make_shared<Reply>();
+        m_client->fetch(rq, [out](http::FetchOutcome o) {
+            if (auto* r = std::get_if<http::FullResponse>(&o)) {
+                out->status = r->head.status;
+                out->body = r->body;
+            }
+            out->done = true;
+        });
+        QElapsedTimer t;
+        t.start();
+        while (!out->done && t.elapsed() < 20000)
+            QTest::qWait(2);
+        return *out;
+    }
+    int chat() {
+        return call(m_proxyPort, "POST", "/v1/chat/completions",
+                    R"({"model":"solo-model","messages":[{"role":"user","content":"hi"}],"max_tokens":4})")
+            .status;
+    }
+
+private slots:
+    void quantile_data();
+    void quantile();
+    void perRouteAndBackend();
+};
+
+void TestAdminStats::quantile_data() {
+    QTest::addColumn<QList<double>>("observed");
+    QTest::addColumn<double>("q");
+    QTest::addColumn<double>("expected");
+    // Bounds 1, 2, 4. Rank = q * count, interpolated linearly inside the bucket that holds it.
+    QTest::newRow("empty -> 0") << QList<double>{} << 0.5 << 0.0;
+    // 4 in (0,1]: rank 2 of 4 -> 0 + 1 * 2/4
+    QTest::newRow("one bucket, p50 = 0.5") << QList<double>{0.2, 0.4, 0.6, 0.8} << 0.5 << 0.5;
+    // 2 in (0,1], 2 in (2,4]: rank 3 -> bucket (2,4], 1 of its 2 -> 2 + 2 * 1/2
+    QTest::newRow("p75 across buckets = 3") << QList<double>{0.5, 0.5, 3.0, 3.0} << 0.75 << 3.0;
+    // rank 0.99 * 2 = 1.98 -> bucket (1,2] (cumulative 2), 0.98 of its 1 -> 1 + 0.98
+    QTest::newRow("p99 of two = 1.98") << QList<double>{0.5, 1.5} << 0.99 << 1.98;
+    // above every bound: the highest finite bound, as Prometheus' histogram_quantile()
+    QTest::newRow("+Inf -> last bound 4") << QList<double>{10.0} << 0.5 << 4.0;
+}
+
+void TestAdminStats::quantile() {
+    QFETCH(QList<double>, observed);
+    QFETCH(double, q);
+    QFETCH(double, expected);
+    proxy::Histogram h({1, 2, 4});
+    for (double v : observed)
+        h.observe(v);
+    QCOMPARE(h.quantile(q), expected);
+    const auto j = h.toJson();
+    QCOMPARE(j["count"].get<qsizetype>(), observed.size());
+    QCOMPARE(j["buckets"]["+Inf"].get<qsizetype>(), observed.size());
+}
+
+void TestAdminStats::perRouteAndBackend() {
+    m_service = std::make_unique<proxy::GatewayService>();
+    m_client = std::make_unique<http::HttpClient>();
+    proxy::GatewayService::Options opts;
+    opts.mockBackendArgs = {"--first-token-ms", "0", "--tokens-per-second", "0"};
+    testing::ServiceUrls urls;
+    auto loaded = config::loadString(kSoloYaml, "solo.yaml");
+    QVERIFY(loaded.ok());
+    QVERIFY(testing::startService(*m_service, loaded.config, opts, &urls));
+    m_host = urls.proxy.host().toStdString();
+    m_proxyPort = static_cast<quint16>(urls.proxy.port());
+    m_adminPort = static_cast<quint16>(urls.admin.port());
+    QTRY_VERIFY_WITH_TIMEOUT(!m_service->servers().empty() && m_service->servers().front().state == proxy::ServerState::Ready,
+                             20000);
+
+    // Three answered, then one 503 fault (no retry policy: one attempt).
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(chat(), 200);
+    QCOMPARE(call(m_adminPort, "POST", "/servers/solo/fault", R"({"errorStatus":503})").status, 200);
+    QCOMPARE(chat(), 503);
+
+    const Reply r = call(m_adminPort, "GET", "/stats");
+    QCOMPARE(r.status, 200);
+    const Json j = r.json();
+    QVERIFY2(j.is_object(), r.body.constData());
+    // Gateway-wide totals.
+    QCOMPARE(j["totals"]["rq_total"].get<int>(), 4);
+    QCOMPARE(j["totals"]["rq_success"].get<int>(), 3);
+    QCOMPARE(j["totals"]["upstream_rq_attempts"].get<int>(), 4);
+    // Per route.
+    const Json& route = j["routes"]["default/solo-route"];
+    QVERIFY2(route.is_object(), r.body.constData());
+    QCOMPARE(route["requests"].get<int>(), 4);
+    QCOMPARE(route["responses"]["200"].get<int>(), 3);
+    QCOMPARE(route["responses"]["503"].get<int>(), 1);
+    QCOMPARE(route["retries"].get<int>(), 0);
+    QCOMPARE(route["latency_seconds"]["count"].get<int>(), 4);
+    QVERIFY(route["latency_seconds"]["p50"].get<double>() > 0.0);
+    QCOMPARE(route["latency_seconds"]["buckets"]["+Inf"].get<int>(), 4);
+    // Per backend of the route: the one AIServiceBackend it has.
+    const Json& backends = j["backends"]["default/solo-route"];
+    QVERIFY2(backends.is_object() && backends.size() == 1, r.body.constData());
+    const QString backendName = QString::fromStdString(backends.begin().key());
+    QVERIFY2(backendName.endsWith("solo"), qPrintable(backendName));
+    const Json& backend = backends.begin().value();
+    QCOMPARE(backend["attempts"].get<int>(), 4);
+    QCOMPARE(backend["outcomes"]["success"].get<int>(), 3);
+    QCOMPARE(backend["outcomes"]["status_503"].get<int>(), 1);
+    QCOMPARE(backend["ejections"].get<int>(), 0);
+    QCOMPARE(backend["latency_seconds"]["count"].get<int>(), 4);
+
+    // The same series as the Prometheus exposition.
+    const Reply prom = call(m_adminPort, "GET", "/stats/prometheus");
+    QVERIFY(prom.body.contains(R"(aigw_route_requests_total{route="default/solo-route"} 4)"));
+    QVERIFY(prom.body.contains(R"(aigw_backend_attempts_total{route="default/solo-route",backend=")" +
+                               backendName.toUtf8() + R"("} 4)"));
+
+    m_client.reset();
+    m_service.reset();
+}
+
+QTEST_GUILESS_MAIN(TestAdminStats)
+#include "test_admin_stats.moc"
