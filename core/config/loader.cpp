@@ -400,6 +400,7 @@ BackendTrafficPolicy readTrafficPolicy(DocReader& r, const YAML::Node& spec, con
             }
             const YAML::Node codes = DocReader::child(on, "httpStatusCodes");
             if (DocReader::present(codes) && r.expectSeq(codes, "spec.retry.retryOn.httpStatusCodes")) {
+                rp.hasHttpStatusCodes = true;
                 for (std::size_t i = 0; i < codes.size(); ++i) {
                     if (auto c = r.integer(codes[i], index("spec.retry.retryOn.httpStatusCodes", i)))
                         rp.httpStatusCodes.push_back(static_cast<int>(*c));
@@ -408,6 +409,18 @@ BackendTrafficPolicy readTrafficPolicy(DocReader& r, const YAML::Node& spec, con
         }
         p.retry = rp;
     }
+    const YAML::Node timeout = DocReader::child(spec, "timeout");
+    if (DocReader::present(timeout) && r.expectMap(timeout, "spec.timeout")) {
+        const YAML::Node tcp = DocReader::child(timeout, "tcp");
+        if (DocReader::present(tcp) && r.expectMap(tcp, "spec.timeout.tcp"))
+            p.connectTimeout = r.duration(tcp, "connectTimeout", "spec.timeout.tcp");
+        const YAML::Node http = DocReader::child(timeout, "http");
+        if (DocReader::present(http) && r.expectMap(http, "spec.timeout.http"))
+            p.httpRequestTimeout = r.duration(http, "requestTimeout", "spec.timeout.http");
+    }
+    const YAML::Node dns = DocReader::child(spec, "dns");
+    if (DocReader::present(dns) && r.expectMap(dns, "spec.dns"))
+        p.dnsRefreshRate = r.duration(dns, "dnsRefreshRate", "spec.dns");
     const YAML::Node hc = DocReader::child(spec, "healthCheck");
     if (DocReader::present(hc) && r.expectMap(hc, "spec.healthCheck")) {
         p.panicThreshold = r.integer(hc, "panicThreshold", "spec.healthCheck");

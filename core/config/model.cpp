@@ -1,5 +1,7 @@
 #include "config/model.h"
 
+#include "config/retry_semantics.h"
+
 #include <cctype>
 
 namespace aigw::config {
@@ -127,16 +129,15 @@ SourceLocation Config::locate(Kind kind, std::size_t index, const std::string& p
 }
 
 std::vector<std::string> RetryPolicy::effectiveTriggers() const {
-    if (hasRetryOn)
+    if (!triggers.empty())
         return triggers;
-    // EG internal/xds/translator/route.go retryDefaultRetryOn.
-    return {"connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"};
+    return defaultTriggers();  // EG internal/xds/translator/route.go retryDefaultRetryOn
 }
 
 std::vector<int> RetryPolicy::effectiveHttpStatusCodes() const {
-    if (hasRetryOn)
+    if (hasHttpStatusCodes)
         return httpStatusCodes;
-    return {503};  // EG retryDefaultRetriableStatusCode
+    return defaultRetriableStatusCodes();  // EG retryDefaultRetriableStatusCode
 }
 
 std::int64_t ClientTrafficPolicy::effectiveBufferLimitBytes() const {

@@ -98,7 +98,10 @@ struct RouteRule {
     std::optional<Duration> backendRequestTimeout;  ///< timeouts.backendRequest
     std::optional<Duration> streamIdleTimeout;
     std::optional<std::string> modelsOwnedBy;  ///< default "Envoy AI Gateway"
-    Duration effectiveRequestTimeout() const { return requestTimeout.value_or(secs(60)); }
+    /// The Envoy route timeout of the rule: the AI Gateway writes timeouts.request on every generated
+    /// HTTPRoute rule (default 60s); timeouts.backendRequest replaces it, as the rule has no Gateway API
+    /// retry (reference 3.5). Zero disables the timeout.
+    Duration effectiveRequestTimeout() const { return backendRequestTimeout.value_or(requestTimeout.value_or(secs(60))); }
     std::string effectiveModelsOwnedBy() const { return modelsOwnedBy.value_or("Envoy AI Gateway"); }
     bool operator==(const RouteRule&) const = default;
 };
@@ -146,14 +149,16 @@ struct RetryPolicy {
     std::optional<Duration> backoffMax;                  ///< perRetry.backOff.maxInterval (default 10 x base)
     bool hasRetryOn = false;                             ///< retryOn present at all
     std::vector<std::string> triggers;                   ///< retryOn.triggers, as written
+    bool hasHttpStatusCodes = false;                     ///< retryOn.httpStatusCodes present (even empty)
     std::vector<int> httpStatusCodes;                    ///< retryOn.httpStatusCodes
 
     std::int64_t effectiveNumRetries() const { return numRetries.value_or(2); }
     Duration effectiveBackoffBase() const { return backoffBase.value_or(ms(25)); }
     Duration effectiveBackoffMax() const { return backoffMax.value_or(effectiveBackoffBase() * 10); }
-    /// EG route.go: retry without retryOn means connect-failure, refused-stream, unavailable,
-    /// cancelled, retriable-status-codes with 503.
+    /// EG route.go buildRetryPolicy: connect-failure, refused-stream, unavailable, cancelled,
+    /// retriable-status-codes, replaced by retryOn.triggers only when that list is non-empty.
     std::vector<std::string> effectiveTriggers() const;
+    /// [503], replaced by retryOn.httpStatusCodes as given when present (an empty list: no codes).
     std::vector<int> effectiveHttpStatusCodes() const;
     bool operator==(const RetryPolicy&) const = default;
 };
@@ -189,7 +194,11 @@ struct BackendTrafficPolicy {
     std::optional<RetryPolicy> retry;
     std::optional<PassiveHealthCheck> passive;
     std::optional<std::int64_t> panicThreshold;  ///< healthCheck.panicThreshold, Envoy default 50
+    std::optional<Duration> connectTimeout;      ///< timeout.tcp.connectTimeout, EG default 10s
+    std::optional<Duration> httpRequestTimeout;  ///< timeout.http.requestTimeout (AI routes' own timeouts.request wins)
+    std::optional<Duration> dnsRefreshRate;      ///< dns.dnsRefreshRate, EG default 30s
     std::int64_t effectivePanicThreshold() const { return panicThreshold.value_or(50); }
+    Duration effectiveConnectTimeout() const { return connectTimeout.value_or(secs(10)); }
     bool operator==(const BackendTrafficPolicy&) const = default;
 };
 

@@ -324,6 +324,7 @@ void ClientConnection::sendCurrent() {
     ++m_pool->client()->m_requestsSent;
     detail::writeNow(*m_socket, out.data(), static_cast<qsizetype>(out.size()));
     if (ex.idleTimer) ex.idleTimer->start(r.idleTimeoutMs);
+    if (ex.callbacks.onSent) ex.callbacks.onSent();
 }
 
 const http_parser_settings& ClientConnection::settings() {

@@ -74,6 +74,9 @@ struct ResponseHead {
 /// request is cancelled first (then none). onHeaders comes once before any onData. Callbacks may
 /// call cancel() or destroy the client; nothing further is delivered after that.
 struct ResponseCallbacks {
+    /// The connection is ready and the whole request was written to it (Envoy arms the per-try
+    /// timeout here: onPoolReady, body complete). Optional; may not cancel the request.
+    std::function<void()> onSent;
     /// The head is handed over: a callee may move from it (a callee taking `const ResponseHead&`
     /// works too).
     std::function<void(ResponseHead&&)> onHeaders;

@@ -85,6 +85,7 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
             q.pop_front();
     });
     m_engine = routing::makeEngine(config, m_clock, *m_random, *m_scheduler, this);
+    m_engine->setDnsRefreshDelay(options.dnsRefreshDelay);
     for (const auto& p : m_engine->problems())
         log::get("proxy")->warn("config: {}", p.toString());
     m_metrics = std::make_unique<Metrics>();
@@ -285,7 +286,16 @@ std::vector<const routing::RequestRecord*> DataPlane::recentRecords(std::size_t 
     return out;
 }
 
+void DataPlane::publishDnsChange(const QString& name) {
+    const auto at = m_engine->pendingDnsChange(name.toStdString());
+    const qint64 atMs = at ? nowMs() + std::chrono::ceil<std::chrono::milliseconds>(*at - m_clock.now()).count() : 0;
+    m_supervisor->setDnsChangeAt(name, atMs);
+}
+
 void DataPlane::onHostEvent(const routing::HostEvent& event) {
+    if ((event.type == routing::HostEvent::Type::Removed || event.type == routing::HostEvent::Type::Restored) &&
+        m_supervisor)
+        publishDnsChange(QString::fromStdString(event.server));
     if (event.type == routing::HostEvent::Type::Ejected && m_metrics)
         m_metrics->recordEjection(event.route, event.backend);
     {
@@ -310,12 +320,18 @@ Result<bool> DataPlane::serverCommand(const QString& name, const QString& verb) 
             return false;
         }();
         r = verb == QLatin1String("start") ? m_supervisor->startServer(name) : m_supervisor->reapplyServer(name);
-        if (r.ok() && wasDeleted)
-            m_engine->setEndpointRemoved(name.toStdString(), false, m_clock.now());
+        if (r.ok() && wasDeleted) {
+            // The pod serves again at once; the gateway sees the name at its next DNS refresh.
+            m_engine->setNameResolves(name.toStdString(), true, m_clock.now());
+            publishDnsChange(name);
+        }
     } else if (verb == QLatin1String("delete")) {
         r = m_supervisor->deleteServer(name);
-        if (r.ok())
-            m_engine->setEndpointRemoved(name.toStdString(), true, m_clock.now());
+        if (r.ok()) {
+            // The name stops resolving at the next DNS refresh; until then connects time out.
+            m_engine->setNameResolves(name.toStdString(), false, m_clock.now());
+            publishDnsChange(name);
+        }
     }
     if (!r.ok())
         pushEvent(ServiceEvent{ServiceEvent::Kind::Error, name, ServerState::Failed, QString::fromStdString(r.error().message), nowMs()});

@@ -73,6 +73,8 @@ private:
     void handleAdmin(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder);
     void teardown();
     void publishServers();
+    /// Tells the supervisor when the engine's DNS refresh will see the server's delete or re-apply.
+    void publishDnsChange(const QString& name);
     void schedulePublish();
     void pushEvent(const ServiceEvent& e);
     /// Into the admin API's recent list and the drain buffer (the record's last stop on this thread).

@@ -68,8 +68,8 @@ enum class ServerState {
     Pulling,   ///< ollama only: /api/pull in progress (see ServerInfo::pullProgress)
     Ready,     ///< answering requests
     Stopped,   ///< the child was stopped: its port refuses connections ("connection refused")
-    Deleted,   ///< endpoint removed, as `kubectl delete inferenceservice`: the name no longer
-               ///< resolves ("host not found"), distinct from Stopped
+    Deleted,   ///< `kubectl delete inferenceservice`: the pod is gone and its name stops resolving at
+               ///< the gateway's next DNS refresh (until then connects time out), distinct from Stopped
     Faulted,   ///< ready, with a fault profile applied (see ServerInfo::faultSummary)
     Failed,    ///< could not start (binary missing, ollama not installed, crashed); see error
 };
@@ -89,6 +89,10 @@ struct ServerInfo {
     ServerState state = ServerState::Starting;
     double pullProgress = 0.0;    ///< 0..1 while Pulling
     QString faultSummary;         ///< "" when no fault; else e.g. "status 503 rate 0.5"
+    bool blackHole = false;       ///< connects time out (the black-hole fault)
+    /// Deleted (or re-applied after a delete) and the gateway's DNS refresh has not seen it yet: when it
+    /// will (ms since epoch, system clock); 0 when nothing is pending.
+    qint64 dnsChangeAtMs = 0;
     QString error;                ///< why it is Failed (e.g. "ollama is not installed (not on PATH)")
     qint64 pid = 0;               ///< child process id, 0 when none
     /// Outlier ejection per route rule this server is a host of: key "ns/route/rule/N",
@@ -146,6 +150,10 @@ public:
         QStringList mockBackendArgs;
         /// Upper bound on each drain buffer (oldest dropped beyond it).
         int recordBufferLimit = 20000;
+        /// How long a deleted server's name keeps resolving (and a re-applied one stays unresolved)
+        /// before the gateway's DNS refresh sees it: Envoy Gateway's dns_refresh_rate, 30s. A
+        /// BackendTrafficPolicy dns.dnsRefreshRate wins for its routes. 0: at once.
+        std::chrono::milliseconds dnsRefreshDelay{30000};
     };
 
     explicit GatewayService(QObject* parent = nullptr);

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/scheduler.h"
 #include "http/http_client.h"
+#include "proxy/endpoints.h"
 #include "proxy/local_reply.h"
 #include "proxy/request_body.h"
 #include "proxy/supervisor.h"
@@ -32,7 +33,9 @@ struct ExchangeState {
     routing::AttemptTarget target;
     TimePoint attemptStart{};
     http::RequestHandle upstream;
-    TimerId attemptTimer = 0;
+    std::uint64_t attemptTimer = 0;  ///< the route deadline (timeouts.request), for this attempt
+    std::uint64_t perTryTimer = 0;   ///< perRetry.timeout, armed once the request was sent
+    std::uint64_t connectTimer = 0;  ///< an emulated black hole's connect timeout
     TimerId waitTimer = 0;
     http::ResponseHead head;
     bool gotHead = false;
@@ -86,16 +89,6 @@ routing::UpstreamFailure classify(http::FailureKind k) {
     case http::FailureKind::Cancelled: return F::ResetBeforeHeaders;
     }
     return F::ResetBeforeHeaders;
-}
-
-std::string operationFor(const std::string& path) {
-    if (path == "/v1/chat/completions")
-        return "chat";
-    if (path == "/v1/completions")
-        return "completion";
-    if (path == "/v1/embeddings")
-        return "embeddings";
-    return {};
 }
 
 int msClamp(Duration d) {
@@ -211,7 +204,7 @@ void ProxyHandler::handleTooLarge(std::shared_ptr<http::HttpRequest> request, st
 }
 
 void ProxyHandler::answerModels(const std::shared_ptr<http::HttpRequest>& request,
-                                const std::shared_ptr<http::HttpResponder>& responder) {
+                                const std::shared_ptr<http::HttpResponder>& responder, ModelList format) {
     if (request->method != "GET" && request->method != "HEAD") {
         const auto r = methodNotAllowed(request->method, request->path);
         responder->send(r.status, r.headers, r.body);
@@ -231,41 +224,64 @@ void ProxyHandler::answerModels(const std::shared_ptr<http::HttpRequest>& reques
                             h.effectiveType() == config::HeaderMatchType::Exact) {
                             nlohmann::ordered_json e;
                             e["id"] = h.value;
-                            e["created"] = createdAt;
-                            e["object"] = "model";
-                            e["owned_by"] = rule.effectiveModelsOwnedBy();
+                            if (format == ModelList::Anthropic) {
+                                e["type"] = "model";
+                                e["display_name"] = h.value;
+                                e["created_at"] = QDateTime::fromSecsSinceEpoch(createdAt, Qt::UTC)
+                                                      .toString(Qt::ISODate)
+                                                      .toStdString();
+                            } else {
+                                e["created"] = createdAt;
+                                e["object"] = "model";
+                                e["owned_by"] = rule.effectiveModelsOwnedBy();
+                            }
                             data.push_back(std::move(e));
                         }
     nlohmann::ordered_json body;
-    body["data"] = std::move(data);
-    body["object"] = "list";
+    if (format == ModelList::Anthropic) {
+        // anthropic.ModelList: first_id / last_id are omitempty, has_more is always false.
+        const bool empty = data.empty();
+        const std::string first = empty ? std::string() : data.front()["id"].get<std::string>();
+        const std::string last = empty ? std::string() : data.back()["id"].get<std::string>();
+        body["data"] = std::move(data);
+        if (!empty)
+            body["first_id"] = first;
+        body["has_more"] = false;
+        if (!empty)
+            body["last_id"] = last;
+    } else {
+        body["data"] = std::move(data);
+        body["object"] = "list";
+    }
     responder->send(200, {{"content-type", "application/json"}}, QByteArray::fromStdString(body.dump()));
 }
 
 void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder) {
-    const std::string& path = request->path;
-    if (path == "/v1/models")
-        return answerModels(request, responder);
-    const std::string operation = operationFor(path);
-    if (operation.empty()) {
-        const auto r = unsupportedPath(path);
+    // Exact match on the path without its query (server.go processorForPath); the 404 names the
+    // whole :path, query included.
+    const Endpoint* endpoint = findEndpoint(request->path);
+    if (!endpoint) {
+        const auto r = unsupportedPath(request->target);
         responder->send(r.status, r.headers, r.body);
         return;
     }
-    auto parsed = parseRequestBody(request->body);
-    if (!parsed.ok()) {
-        const auto r = malformedRequest(path, parsed.error().message);
-        responder->send(r.status, r.headers, r.body);
+    if (endpoint->modelList != ModelList::None)
+        return answerModels(request, responder, endpoint->modelList);
+    auto parsed = readRequestBody(*endpoint, request->headers.value("content-type"), request->body);
+    if (auto* reply = std::get_if<LocalReply>(&parsed)) {
+        responder->send(reply->status, reply->headers, reply->body);
         if (m_sampleSink)
-            m_sampleSink({QDateTime::currentMSecsSinceEpoch(), 0.0, r.status});
+            m_sampleSink({QDateTime::currentMSecsSinceEpoch(), 0.0, reply->status});
         return;
     }
 
     auto ex = std::make_shared<ExchangeState>();
     ex->request = std::move(request);
     ex->responder = std::move(responder);
-    ex->parsed = std::move(parsed).value();
-    ex->operation = operation;
+    ex->parsed = std::get<ParsedBody>(std::move(parsed));
+    // The Responses API's stream always ends with its usage (response.completed).
+    ex->parsed.includeUsage = ex->parsed.includeUsage || endpoint->streamReportsUsage;
+    ex->operation = endpoint->operation;
     ex->start = m_clock.now();
     // http::Headers keeps the same (name, value) vector the engine matches on: no copy.
     const routing::Headers& headers = ex->request->headers.entries();
@@ -341,6 +357,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
     std::string host = target.address;
     quint16 port = static_cast<quint16>(target.port);
     const Resolution where = m_supervisor.resolve(target.address);
+    const std::uint64_t id = ex->id;
     if (!where.server.isEmpty()) {
         if (where.kind == Resolution::Kind::NotFound) {
             attemptFinished(ex, routing::AttemptOutcome::failed(routing::UpstreamFailure::EndpointRemoved));
@@ -350,11 +367,22 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
             attemptFinished(ex, routing::AttemptOutcome::failed(routing::UpstreamFailure::ConnectFailure));
             return;
         }
+        if (where.kind == Resolution::Kind::BlackHole) {
+            // Dropped packets, emulated here: the connect neither succeeds nor is refused, and ends
+            // at the connect timeout (or the route deadline, if sooner).
+            ex->connectTimer = armDeadline(target.connectBudget(ex->attemptStart), [this, id] {
+                auto e = live(id);
+                if (!e || e->done)
+                    return;
+                e->connectTimer = 0;
+                attemptFinished(e, routing::AttemptOutcome::failed(routing::UpstreamFailure::ConnectTimeout));
+            });
+            return;
+        }
         host = where.host;
         port = where.port;
     }
 
-    const Duration budget = target.timeoutFrom(ex->attemptStart);
     http::ClientRequest req;
     req.method = ex->request->method;
     req.host = host;
@@ -368,28 +396,49 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
     req.headers.add("host", target.address + ":" + std::to_string(target.port));
     req.headers.add(routing::kModelHeader, target.upstreamModel);
     req.body = ex->upstreamBody;
-    req.connectTimeoutMs = std::min(10000, msClamp(budget));  // EG's default connect timeout is 10 s
+    // The cluster connect timeout (BackendTrafficPolicy timeout.tcp.connectTimeout, EG default 10 s);
+    // the route deadline, when sooner, is the deadline timer's.
+    req.connectTimeoutMs = msClamp(target.connectTimeout);
     if (target.streamIdleTimeout)
         req.idleTimeoutMs = msClamp(*target.streamIdleTimeout);
 
-    const std::uint64_t id = ex->id;
-    ex->attemptTimer = armDeadline(budget, [this, id] {
-        auto e = live(id);
-        if (!e || e->done)
-            return;
-        e->attemptTimer = 0;
-        e->upstream.cancel();
-        routing::AttemptOutcome o = routing::AttemptOutcome::failed(routing::UpstreamFailure::PerTryTimeout);
-        if (e->streaming) {
-            // The stream already reached the client: Envoy resets it, the client sees a broken body.
-            o.headersSent = true;
-            o.status = e->head.status;
-            e->responder->abort(http::AbortMode::Close);
-        }
-        attemptFinished(e, o);
-    });
+    if (target.hasDeadline())
+        ex->attemptTimer = armDeadline(target.untilDeadline(ex->attemptStart), [this, id] {
+            auto e = live(id);
+            if (!e || e->done)
+                return;
+            e->attemptTimer = 0;
+            e->upstream.cancel();
+            // The route timeout covers the whole request, a stream already forwarded included.
+            routing::AttemptOutcome o = routing::AttemptOutcome::failed(routing::UpstreamFailure::RequestTimeout);
+            if (e->streaming) {
+                // The stream already reached the client: Envoy resets it, the client sees a broken body.
+                o.headersSent = true;
+                o.status = e->head.status;
+                e->responder->abort(http::AbortMode::Close);
+            }
+            attemptFinished(e, o);
+        });
 
     http::ResponseCallbacks cb;
+    if (target.perTryTimeout)
+        cb.onSent = [this, id] {
+            // Envoy arms the per-try timeout once the connection is ready and the request sent: the
+            // connect is not covered (the connect timeout bounds it).
+            auto e = live(id);
+            if (!e || e->done || e->perTryTimer)
+                return;
+            e->perTryTimer = armDeadline(*e->target.perTryTimeout, [this, id] {
+                auto e2 = live(id);
+                if (!e2 || e2->done)
+                    return;
+                e2->perTryTimer = 0;
+                if (e2->streaming)
+                    return;  // "ignored upstream per try timeout due to already started downstream response"
+                e2->upstream.cancel();
+                attemptFinished(e2, routing::AttemptOutcome::failed(routing::UpstreamFailure::PerTryTimeout));
+            });
+        };
     cb.onHeaders = [this, id](http::ResponseHead&& received) {
         auto e = live(id);
         if (!e || e->done)
@@ -409,6 +458,11 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
                 out.set("x-aigw-attempts", std::to_string(e->target.attempt));
             }
             e->streaming = e->responder->startStream(head.status, std::move(out));
+            if (e->streaming) {
+                // Headers went downstream: the per-try timeout no longer applies.
+                cancelDeadline(e->perTryTimer);
+                e->perTryTimer = 0;
+            }
         }
     };
     cb.onData = [this, id](const QByteArray& data) {
@@ -431,8 +485,6 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
         auto e = live(id);
         if (!e || e->done)
             return;
-        cancelDeadline(e->attemptTimer);
-        e->attemptTimer = 0;
         routing::AttemptOutcome o = routing::AttemptOutcome::httpStatus(e->head.status);
         o.headersSent = e->streaming;
         o.envoyRateLimited = e->head.headers.has("x-envoy-ratelimited");
@@ -442,8 +494,6 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
         auto e = live(id);
         if (!e || e->done)
             return;
-        cancelDeadline(e->attemptTimer);
-        e->attemptTimer = 0;
         routing::AttemptOutcome o = routing::AttemptOutcome::failed(classify(err.kind));
         if (err.headersReceived) {
             o.status = err.status;
@@ -462,7 +512,15 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
     ex->upstream = m_client.send(std::move(req), std::move(cb));
 }
 
+void ProxyHandler::cancelAttemptTimers(ExchangeState& ex) {
+    for (std::uint64_t* t : {&ex.attemptTimer, &ex.perTryTimer, &ex.connectTimer}) {
+        cancelDeadline(*t);
+        *t = 0;
+    }
+}
+
 void ProxyHandler::attemptFinished(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptOutcome& outcome) {
+    cancelAttemptTimers(*ex);
     const auto now = m_clock.now();
     // "status_503" fits std::string's inline buffer: no allocation for the common outcomes.
     const std::string outcomeText = outcome.failure == routing::UpstreamFailure::None ? std::string("success")
@@ -541,7 +599,7 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     --m_inFlight;
     // Released after this call chain unwinds (callers still hold `ex`).
     m_exchanges.erase(ex->id);
-    cancelDeadline(ex->attemptTimer);
+    cancelAttemptTimers(*ex);
     if (ex->waitTimer)
         m_scheduler.cancel(ex->waitTimer);
     const auto now = m_clock.now();

@@ -2,7 +2,8 @@
 // The gateway's request path: what Envoy + the AI Gateway's two ext_proc filters do for one client
 // request, driven by the routing engine (routing/engine.h) and the upstream HttpClient.
 //
-//   path check (404 unsupported path) -> body limit (413) -> JSON parse (400) -> route match (404)
+//   path check (404 unsupported path; endpoints.h) -> body limit (413) -> body parse (400) -> route
+//   match (404)
 //   -> attempts: resolve the Backend hostname through the supervisor, send the client's body with
 //      only `model` replaced, classify the outcome, back off and retry as the engine decides
 //   -> forward the final upstream response unchanged (non-JSON errors wrapped as the real gateway
@@ -23,6 +24,7 @@
 #include "common/clock.h"
 #include "http/http_server.h"
 #include "routing/engine.h"
+#include "proxy/endpoints.h"
 #include "proxy/metrics.h"
 
 namespace aigw {
@@ -81,11 +83,15 @@ private:
     /// callbacks allocates nothing.
     std::shared_ptr<ExchangeState> live(std::uint64_t id) const;
     void attemptFinished(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptOutcome& outcome);
+    /// Cancels the route deadline, per-try and emulated connect timers of the current attempt.
+    void cancelAttemptTimers(ExchangeState& ex);
     void respond(const std::shared_ptr<ExchangeState>& ex, const routing::Response& response);
     void sendLocal(const std::shared_ptr<ExchangeState>& ex, int status, const std::string& contentType, QByteArray body);
     void complete(const std::shared_ptr<ExchangeState>& ex, int status);
     void clientGone(const std::shared_ptr<ExchangeState>& ex);
-    void answerModels(const std::shared_ptr<http::HttpRequest>& request, const std::shared_ptr<http::HttpResponder>& responder);
+    /// GET /v1/models and /anthropic/v1/models, answered from the config (models_processor.go).
+    void answerModels(const std::shared_ptr<http::HttpRequest>& request, const std::shared_ptr<http::HttpResponder>& responder,
+                      ModelList format);
 
     /// Per-attempt deadlines share one precise timer armed at the earliest one: a QTimer per request
     /// cost more than the rest of the request path (measured with bench/proxy_bench.sh).

@@ -10,10 +10,12 @@
 #include <QUrl>
 #include <QTimer>
 
+#include <algorithm>
 #include <csignal>
 #include <set>
 #include <sys/prctl.h>
 #include <unistd.h>
+#include <utility>
 
 #include "common/log.h"
 #include "config/model.h"
@@ -147,6 +149,8 @@ struct Supervisor::Server {
     std::optional<nlohmann::json> fault;
     QProcess* process = nullptr;
     bool deleted = false;
+    bool blackHole = false;       ///< packets dropped: connects time out (any mode)
+    qint64 dnsChangeAtMs = 0;     ///< when the engine's DNS refresh sees the delete / re-apply (0: none pending)
     bool blocked = false;         ///< External mode "stopped"
     std::uint64_t generation = 0;  ///< bumps on each spawn/kill so stale callbacks are ignored
     QByteArray partialLine;
@@ -194,31 +198,58 @@ const Supervisor::Server* Supervisor::find(const QString& name) const {
 bool Supervisor::has(const QString& name) const { return find(name) != nullptr; }
 
 void Supervisor::apply(const std::vector<ServerSpec>& specs) {
-    // Remove servers that vanished or changed shape (a changed server is restarted).
+    // Servers gone from the config: their process is retired, not killed, so requests already
+    // sent to it still get their answer (as a deleted pod's do during its termination grace).
     for (auto it = m_servers.begin(); it != m_servers.end();) {
-        auto same = std::find_if(specs.begin(), specs.end(), [&](const ServerSpec& s) { return s == (*it)->spec; });
-        if (same == specs.end()) {
-            killChild(**it);
-            {
-                std::lock_guard lock(m_mutex);
-                m_logs.erase((*it)->spec.name);
-            }
-            it = m_servers.erase(it);
-        } else {
+        const auto& name = (*it)->spec.name;
+        if (std::any_of(specs.begin(), specs.end(), [&](const ServerSpec& s) { return s.name == name; })) {
             ++it;
+            continue;
         }
+        retireChild(**it);
+        {
+            std::lock_guard lock(m_mutex);
+            m_logs.erase(name);
+        }
+        it = m_servers.erase(it);
     }
     for (const auto& spec : specs) {
-        if (find(spec.name))
+        Server* s = find(spec.name);
+        if (s && s->spec.runsSameAs(spec)) {
+            // Only what is routed to it changed (hostnames, Backends): the same server, untouched.
+            s->spec = spec;
             continue;
-        auto s = std::make_unique<Server>();
-        s->spec = spec;
-        Server& ref = *s;
-        m_servers.push_back(std::move(s));
+        }
+        if (s) {
+            // What it runs changed: a new process on a fresh port takes the new attempts; the old one
+            // finishes what it has. The fault (a property of the server, not of a process) is kept
+            // for a mock, as across stop/start.
+            QStringList what;
+            if (s->spec.mode != spec.mode)
+                what << QStringLiteral("mode");
+            if (s->spec.models != spec.models)
+                what << QStringLiteral("models");
+            if (s->spec.externalUrl != spec.externalUrl)
+                what << QStringLiteral("url");
+            log::get("proxy")->info("server {}: {} changed, restarting (in-flight requests finish on the old process)",
+                                    spec.name.toStdString(), what.join(QStringLiteral(", ")).toStdString());
+            retireChild(*s);
+            s->spec = spec;
+            s->port = 0;
+            s->host = "127.0.0.1";
+            s->pullProgress = 0.0;
+            if (spec.mode != ServerMode::Mock)
+                s->fault.reset();
+        } else {
+            auto fresh = std::make_unique<Server>();
+            fresh->spec = spec;
+            s = fresh.get();
+            m_servers.push_back(std::move(fresh));
+        }
         if (m_options.startServers)
-            spawn(ref);
+            spawn(*s);
         else
-            setState(ref, ServerState::Stopped);
+            setState(*s, ServerState::Stopped);
     }
     publish();
 }
@@ -492,6 +523,32 @@ void Supervisor::killChild(Server& s) {
     p->deleteLater();
 }
 
+void Supervisor::retireChild(Server& s) {
+    ++s.generation;  // callbacks of the old process and of its readiness checks are now stale
+    if (!s.process)
+        return;
+    QProcess* p = s.process;
+    s.process = nullptr;
+    p->disconnect(this);
+    // Keep reading its output: a full pipe would stall the very requests it is finishing.
+    connect(p, &QProcess::readyReadStandardOutput, p, [p] { p->readAllStandardOutput(); });
+    connect(p, &QProcess::readyReadStandardError, p, [p] { p->readAllStandardError(); });
+    connect(p, &QProcess::finished, this, [this, p] {
+        std::erase(m_retiring, p);
+        p->deleteLater();
+    });
+    m_retiring.push_back(p);
+    appendLog(s, QStringLiteral("[aigw-sim] previous server process (pid %1) retiring: it finishes its in-flight "
+                                "requests, then gets SIGTERM after %2 s")
+                     .arg(p->processId())
+                     .arg(m_retireGraceMs / 1000.0));
+    // Timers parented to the process: they die with it if it exits (or is reaped by stopAll) first.
+    QTimer::singleShot(m_retireGraceMs, p, [p] {
+        p->terminate();
+        QTimer::singleShot(2000, p, [p] { p->kill(); });
+    });
+}
+
 Result<bool> Supervisor::stopServer(const QString& name) {
     Server* s = find(name);
     if (!s)
@@ -525,6 +582,13 @@ Result<bool> Supervisor::deleteServer(const QString& name) {
     return true;
 }
 
+void Supervisor::setDnsChangeAt(const QString& name, qint64 atMs) {
+    if (Server* s = find(name); s && s->dnsChangeAtMs != atMs) {
+        s->dnsChangeAtMs = atMs;
+        publish();
+    }
+}
+
 Result<bool> Supervisor::reapplyServer(const QString& name) {
     Server* s = find(name);
     if (!s)
@@ -538,6 +602,20 @@ void Supervisor::setFault(const QString& name, const nlohmann::json& profile, st
     Server* s = find(name);
     if (!s)
         return done(Error{{}, "no server named '" + name.toStdString() + "'"});
+    const bool wantBlackHole = profile.is_object() && profile.value("blackhole", false) == true;
+    if (wantBlackHole && profile.size() != 1)
+        return done(Error{{}, "invalid fault profile: \"blackhole\" takes no other fields"});
+    if (wantBlackHole || (profile.is_null() && s->blackHole)) {
+        // Emulated at the gateway's upstream connection layer: connects to the server neither succeed
+        // nor get refused, so every mode (mock, ollama, external) can be black-holed.
+        s->blackHole = wantBlackHole;
+        emit event(ServiceEvent{ServiceEvent::Kind::ServerFault, name, s->state,
+                                wantBlackHole ? QStringLiteral("black hole (connects time out)") : QString(), nowMs()});
+        if (wantBlackHole || !s->fault) {
+            publish();
+            return done(true);
+        }
+    }
     if (!profile.is_null())
         if (auto parsed = mock::parseFaultProfile(profile); !parsed.ok())
             return done(Error{{}, "invalid fault profile: " + parsed.error().message});
@@ -594,6 +672,15 @@ void Supervisor::clearFault(const QString& name, std::function<void(Result<bool>
 void Supervisor::stopAll() {
     for (auto& s : m_servers)
         killChild(*s);
+    for (QProcess* p : std::exchange(m_retiring, {})) {
+        p->disconnect(this);
+        p->terminate();
+        if (!p->waitForFinished(2000)) {
+            p->kill();
+            p->waitForFinished(2000);
+        }
+        delete p;
+    }
 }
 
 Resolution Supervisor::resolve(const std::string& hostname) const {
@@ -603,8 +690,12 @@ Resolution Supervisor::resolve(const std::string& hostname) const {
             continue;
         Resolution r;
         r.server = s->spec.name;
-        if (s->deleted)
-            return r;  // NotFound
+        if (s->deleted || s->blackHole) {
+            // A deleted server's name still resolves to its old address until the DNS refresh
+            // removes the host; packets to it are dropped, as to a black-holed host.
+            r.kind = Resolution::Kind::BlackHole;
+            return r;
+        }
         if (s->blocked || s->port == 0) {
             r.kind = Resolution::Kind::Blocked;
             return r;
@@ -658,7 +749,11 @@ void Supervisor::publish() {
         i.models = s->spec.models;
         i.state = s->state;
         i.pullProgress = s->pullProgress;
-        i.faultSummary = s->fault ? describeFault(*s->fault) : QString();
+        i.faultSummary = s->blackHole ? QStringLiteral("black hole (connects time out)")
+                         : s->fault   ? describeFault(*s->fault)
+                                      : QString();
+        i.blackHole = s->blackHole;
+        i.dnsChangeAtMs = s->dnsChangeAtMs;
         i.error = s->error;
         i.pid = s->process ? s->process->processId() : 0;
         infos.push_back(std::move(i));

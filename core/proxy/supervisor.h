@@ -39,6 +39,8 @@ class HttpClient;
 namespace aigw::proxy {
 
 /// What the config asks for: one server (several Backends may share it through one hostname).
+/// Two parts: what the server runs (mode, models, external URL), which only a restart can change,
+/// and how the gateway reaches it (hostnames, Backends), which is routing and changes in place.
 struct ServerSpec {
     QString name;
     ServerMode mode = ServerMode::Mock;
@@ -47,6 +49,11 @@ struct ServerSpec {
     QStringList models;
     QString externalUrl;    ///< External mode only
     bool operator==(const ServerSpec&) const = default;
+    /// True when both describe the same running server: a change of anything else (hostnames,
+    /// Backends mapped onto it) is routing, not a new model server, and must not restart it.
+    bool runsSameAs(const ServerSpec& o) const {
+        return name == o.name && mode == o.mode && models == o.models && externalUrl == o.externalUrl;
+    }
 };
 
 /// Groups the config's Backends into servers. The name comes from `nameFor` (routing's
@@ -58,7 +65,9 @@ std::vector<ServerSpec> planServers(const config::Config& config,
 
 /// Where an attempt to a Backend hostname goes right now.
 struct Resolution {
-    enum class Kind { Address, NotFound, Blocked } kind = Kind::NotFound;
+    /// NotFound: no such name. Blocked: refused at once (a stopped external server). BlackHole: the
+    /// connect times out (black-hole fault, or a deleted server whose name has not left DNS yet).
+    enum class Kind { Address, NotFound, Blocked, BlackHole } kind = Kind::NotFound;
     QString server;    ///< server name ("" when the hostname belongs to no server)
     std::string host;  ///< Address: connect here
     quint16 port = 0;
@@ -75,18 +84,33 @@ public:
     Supervisor(Options options, http::HttpClient* client, QObject* parent = nullptr);
     ~Supervisor() override;  ///< kills every child
 
-    /// Adds new servers, removes vanished ones, keeps (and leaves running) unchanged ones.
+    /// Adds new servers, removes vanished ones, and updates the others in place:
+    ///  - same mode, models and URL (runsSameAs): the hostnames and Backends routed to it change,
+    ///    the server keeps running (process, port, state, fault);
+    ///  - otherwise it is restarted as a rolling update would: the new process starts on a fresh
+    ///    port and new attempts resolve there, while the old process keeps serving the requests it
+    ///    already has for a grace period before it is terminated (as a removed server's is).
     void apply(const std::vector<ServerSpec>& specs);
     Result<bool> stopServer(const QString& name);
     Result<bool> startServer(const QString& name);
     Result<bool> deleteServer(const QString& name);
     Result<bool> reapplyServer(const QString& name);
     /// Sends the fault profile to the mock server's live fault endpoint (and remembers it, so a
-    /// restarted server gets it again). `done` receives the outcome on this thread.
+    /// restarted server gets it again). `done` receives the outcome on this thread. The profile
+    /// {"blackhole": true} is applied here instead, for any mode: connects time out; a null profile
+    /// clears it too.
     void setFault(const QString& name, const nlohmann::json& profile, std::function<void(Result<bool>)> done);
     void clearFault(const QString& name, std::function<void(Result<bool>)> done);
-    /// Kills every child (SIGTERM, then SIGKILL after 2 s) and waits for them.
+    /// When the gateway's DNS refresh will see this server's delete or re-apply (ms since epoch,
+    /// system clock; 0: nothing pending). Shown in the server's state.
+    void setDnsChangeAt(const QString& name, qint64 atMs);
+    /// Kills every child (SIGTERM, then SIGKILL after 2 s) and waits for them, retiring ones included.
     void stopAll();
+    /// How long a replaced or removed server's old process keeps serving its in-flight requests
+    /// before SIGTERM (Kubernetes' default terminationGracePeriodSeconds). Tests may shorten it.
+    void setRetireGraceMs(int ms) { m_retireGraceMs = ms; }
+    /// Old processes still finishing their requests after a restart or removal.
+    int retiringCount() const { return static_cast<int>(m_retiring.size()); }
 
     /// The proxy's name resolution for a Backend endpoint hostname (or IP) and its port.
     Resolution resolve(const std::string& hostname) const;
@@ -116,12 +140,17 @@ private:
     QString lastLogLine(const Server& s) const;
     void publish();
     void killChild(Server& s);
+    /// Detaches the server's process and lets it finish what it serves: SIGTERM after the grace
+    /// period, SIGKILL 2 s later, never blocking this thread.
+    void retireChild(Server& s);
     Server* find(const QString& name);
     const Server* find(const QString& name) const;
 
     Options m_options;
     http::HttpClient* m_client;
     std::vector<std::unique_ptr<Server>> m_servers;
+    std::vector<QProcess*> m_retiring;  ///< owned (children of this), removed when they finish
+    int m_retireGraceMs = 30000;
     mutable std::mutex m_mutex;  ///< guards m_published and m_logs
     std::vector<ServerInfo> m_published;
     std::map<QString, std::deque<QString>> m_logs;

@@ -56,11 +56,19 @@ std::string openAIErrorBody(int status, const std::string& message) {
     return j.dump();
 }
 
-Duration AttemptTarget::timeoutFrom(TimePoint now) const {
-    Duration left = deadline - now;
-    if (perTryTimeout && *perTryTimeout < left)
-        left = *perTryTimeout;
-    return std::max(left, Duration::zero());
+Duration AttemptTarget::untilDeadline(TimePoint now) const {
+    if (!hasDeadline())
+        return Duration::max();
+    return std::max(deadline - now, Duration::zero());
+}
+
+Duration AttemptTarget::connectBudget(TimePoint now) const {
+    return std::min(connectTimeout, untilDeadline(now));
+}
+
+Duration AttemptTarget::headersBudget(TimePoint sentAt) const {
+    const Duration left = untilDeadline(sentAt);
+    return perTryTimeout ? std::min(*perTryTimeout, left) : left;
 }
 
 namespace {
@@ -127,12 +135,99 @@ const config::BackendTrafficPolicy* policyFor(const config::Config& config, cons
     return nullptr;
 }
 
-std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config) {
+namespace {
+
+/// Why `route` cannot be accepted (the first missing AIServiceBackend or Backend), or "".
+std::string acceptanceProblem(const config::Config& cfg, const config::AIGatewayRoute& route) {
+    const std::string ns = route.meta.effectiveNamespace();
+    for (const auto& rule : route.rules)
+        for (const auto& ref : rule.backendRefs) {
+            const auto* asb = cfg.findServiceBackend(ref.name, ref.ns.value_or(ns));
+            if (!asb)
+                return "failed to get AIServiceBackend " + ref.ns.value_or(ns) + "/" + ref.name + ": not found";
+            const std::string bns = asb->backendRef.ns.value_or(asb->meta.effectiveNamespace());
+            if (!cfg.findBackend(asb->backendRef.name, bns))
+                return "Backend " + bns + "/" + asb->backendRef.name + " of AIServiceBackend " +
+                       asb->meta.effectiveNamespace() + "/" + asb->meta.name + " not found";
+        }
+    return {};
+}
+
+std::string routeKey(const config::AIGatewayRoute& r) { return r.meta.effectiveNamespace() + "/" + r.meta.name; }
+
+}  // namespace
+
+std::vector<RouteStatus> routeStatuses(const config::Config& config) {
+    std::vector<RouteStatus> out;
+    out.reserve(config.routes.size());
+    for (const auto& route : config.routes) {
+        RouteStatus st;
+        st.route = routeKey(route);
+        st.reason = acceptanceProblem(config, route);
+        st.accepted = st.reason.empty();
+        out.push_back(std::move(st));
+    }
+    return out;
+}
+
+std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
+                                                const Snapshot* previous) {
     auto s = std::make_shared<Snapshot>();
     if (!config)
         config = std::make_shared<const config::Config>();
     s->config = config;
-    const config::Config& cfg = *config;
+    s->status = routeStatuses(*config);
+    // The config the gateway runs: accepted routes as given; a route that is not accepted is left out,
+    // unless it was served before, then its last served version stays (the controller does not update
+    // its HTTPRoute), with the AIServiceBackends and Backends it needs.
+    bool allAccepted = true;
+    for (const auto& st : s->status)
+        allAccepted = allAccepted && st.accepted;
+    if (allAccepted) {
+        s->effective = config;
+    } else {
+        auto eff = std::make_shared<config::Config>();
+        eff->serviceBackends = config->serviceBackends;
+        eff->backends = config->backends;
+        eff->trafficPolicies = config->trafficPolicies;
+        eff->clientPolicies = config->clientPolicies;
+        eff->inferenceServices = config->inferenceServices;
+        for (std::size_t r = 0; r < config->routes.size(); ++r) {
+            RouteStatus& st = s->status[r];
+            if (st.accepted) {
+                eff->routes.push_back(config->routes[r]);
+                continue;
+            }
+            if (!previous)
+                continue;
+            const config::Config& old = *previous->effective;
+            const auto it = std::find_if(old.routes.begin(), old.routes.end(),
+                                         [&](const auto& o) { return routeKey(o) == st.route; });
+            if (it == old.routes.end())
+                continue;
+            st.servingLastAccepted = true;
+            eff->routes.push_back(*it);
+            const std::string ns = it->meta.effectiveNamespace();
+            for (const auto& rule : it->rules)
+                for (const auto& ref : rule.backendRefs) {
+                    const auto* asb = eff->findServiceBackend(ref.name, ref.ns.value_or(ns));
+                    if (!asb) {
+                        asb = old.findServiceBackend(ref.name, ref.ns.value_or(ns));
+                        if (!asb)
+                            continue;
+                        eff->serviceBackends.push_back(*asb);
+                        asb = &eff->serviceBackends.back();
+                    }
+                    const std::string bns = asb->backendRef.ns.value_or(asb->meta.effectiveNamespace());
+                    const std::string bname = asb->backendRef.name;
+                    if (!eff->findBackend(bname, bns))
+                        if (const auto* be = old.findBackend(bname, bns))
+                            eff->backends.push_back(*be);
+                }
+        }
+        s->effective = std::move(eff);
+    }
+    const config::Config& cfg = *s->effective;
     s->table = RouteTable::build(cfg, s->problems);
     s->clusterOf.resize(cfg.routes.size());
     auto problem = [&](const std::string& path, const std::string& msg) {
@@ -140,6 +235,11 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
         where.path = path;
         s->problems.push_back(Error{where, msg});
     };
+    for (const auto& st : s->status)
+        if (!st.accepted)
+            problem("AIGatewayRoute " + st.route,
+                    "not accepted (" + st.reason + ")" +
+                        (st.servingLastAccepted ? "; its last accepted version keeps serving" : "; not served"));
     for (std::size_t r = 0; r < cfg.routes.size(); ++r) {
         const auto& route = cfg.routes[r];
         const std::string ns = route.meta.effectiveNamespace();
@@ -150,14 +250,25 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
             c.name = "httproute/" + ns + "/" + route.meta.name + "/rule/" + std::to_string(i);
             c.route = ns + "/" + route.meta.name;
             c.rule = rule.name ? *rule.name : "rule/" + std::to_string(i);
-            c.requestTimeout = rule.effectiveRequestTimeout();
-            c.streamIdleTimeout = rule.streamIdleTimeout;
-            if (policy && policy->retry)
+            // 0s disables a timeout (route, per-try, idle).
+            const Duration routeTimeout = rule.effectiveRequestTimeout();
+            c.requestTimeout = routeTimeout > Duration::zero() ? std::optional<Duration>(routeTimeout) : std::nullopt;
+            if (rule.streamIdleTimeout && *rule.streamIdleTimeout > Duration::zero())
+                c.streamIdleTimeout = rule.streamIdleTimeout;
+            if (policy && policy->retry) {
                 c.retry = RetryConfig::fromPolicy(*policy->retry);
+                auto& per = c.retry->perTryTimeout;
+                // Envoy drops a per-try timeout >= a non-zero route timeout.
+                if (per && (*per <= Duration::zero() || (c.requestTimeout && *per >= *c.requestTimeout)))
+                    per.reset();
+            }
             if (policy && policy->passive)
                 c.outlier = OutlierConfig::fromPassive(*policy->passive);
-            if (policy)
+            if (policy) {
                 c.panicThreshold = static_cast<std::uint32_t>(std::clamp<std::int64_t>(policy->effectivePanicThreshold(), 0, 100));
+                c.connectTimeout = policy->effectiveConnectTimeout();
+                c.dnsRefreshRate = policy->dnsRefreshRate;
+            }
             const std::string rulePath = "AIGatewayRoute " + route.meta.name + ": spec.rules[" + std::to_string(i) + "]";
             int maxPriority = 0;
             std::set<std::string> keys;
@@ -167,17 +278,11 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
                     continue;  // weight 0: not in the cluster at all, not even as a fallback
                 const std::string refPath = rulePath + ".backendRefs[" + std::to_string(j) + "]";
                 const auto* asb = cfg.findServiceBackend(ref.name, ref.ns.value_or(ns));
-                if (!asb) {
-                    problem(refPath, "AIServiceBackend '" + ref.name + "' not found; this backendRef is left out");
-                    continue;
-                }
-                const auto* be = cfg.findBackend(asb->backendRef.name,
-                                                 asb->backendRef.ns.value_or(asb->meta.effectiveNamespace()));
-                if (!be) {
-                    problem(refPath, "Backend '" + asb->backendRef.name + "' (of AIServiceBackend '" + asb->meta.name +
-                                         "') not found; this backendRef is left out");
-                    continue;
-                }
+                const auto* be = asb ? cfg.findBackend(asb->backendRef.name,
+                                                       asb->backendRef.ns.value_or(asb->meta.effectiveNamespace()))
+                                     : nullptr;
+                if (!asb || !be)
+                    continue;  // only a last accepted version can get here; its problem is reported above
                 if (be->endpoints.empty()) {
                     problem(refPath, "Backend '" + be->meta.name + "' has no endpoints; this backendRef is left out");
                     continue;
@@ -234,10 +339,13 @@ EngineImpl::~EngineImpl() {
     for (auto& [name, c] : m_clusters)
         if (c.timerArmed)
             m_scheduler.cancel(c.timer);
+    for (auto& [server, pending] : m_pendingDns)
+        for (auto& [cluster, timer] : pending.clusters)
+            m_scheduler.cancel(timer.first);
 }
 
 void EngineImpl::setConfig(std::shared_ptr<const config::Config> config) {
-    m_snap = Snapshot::build(std::move(config));
+    m_snap = Snapshot::build(std::move(config), m_snap.get());
     const TimePoint now = m_clock.now();
     std::unordered_set<std::string> liveClusters, liveHosts;
     for (const ClusterSpec& spec : m_snap->clusters) {
@@ -267,6 +375,13 @@ void EngineImpl::setConfig(std::shared_ptr<const config::Config> config) {
         }
         if (it->second.timerArmed)
             m_scheduler.cancel(it->second.timer);
+        for (auto pit = m_pendingDns.begin(); pit != m_pendingDns.end();) {
+            if (auto cit = pit->second.clusters.find(it->first); cit != pit->second.clusters.end()) {
+                m_scheduler.cancel(cit->second.first);
+                pit->second.clusters.erase(cit);
+            }
+            pit = pit->second.clusters.empty() ? m_pendingDns.erase(pit) : std::next(pit);
+        }
         it = m_clusters.erase(it);
     }
     for (auto it = m_hosts.begin(); it != m_hosts.end();)
@@ -560,34 +675,109 @@ void EngineImpl::onSweep(const std::string& clusterName) {
         armSweep(*c, now);
 }
 
-bool EngineImpl::setEndpointRemoved(const std::string& server, bool removed, TimePoint now) {
+bool EngineImpl::applyDns(ClusterRuntime& c, const std::string& server, bool removed, TimePoint now) {
     bool found = false;
-    if (removed)
+    const ClusterSpec& spec = *c.spec;
+    for (std::size_t i = 0; i < spec.hosts.size(); ++i) {
+        if (spec.hosts[i].server != server)
+            continue;
+        found = true;
+        HostRuntime& h = *c.hosts[i];
+        if (h.removed == removed)
+            continue;
+        h.removed = removed;
+        h.monitor = HostMonitor{};  // a host that leaves the cluster loses its outlier monitor
+        c.dirty = true;
+        emitHost(removed ? HostEvent::Type::Removed : HostEvent::Type::Restored, c, i, now,
+                 removed ? "DNS refresh: the hostname no longer resolves (InferenceService deleted)"
+                         : "DNS refresh: the hostname resolves again");
+    }
+    return found;
+}
+
+bool EngineImpl::setEndpointRemoved(const std::string& server, bool removed, TimePoint now) {
+    if (auto it = m_pendingDns.find(server); it != m_pendingDns.end()) {
+        for (auto& [cluster, timer] : it->second.clusters)
+            m_scheduler.cancel(timer.first);
+        m_pendingDns.erase(it);
+    }
+    bool found = false;
+    for (const ClusterSpec& spec : m_snap->clusters)
+        if (ClusterRuntime* c = clusterRuntime(spec.name))
+            found = applyDns(*c, server, removed, now) || found;
+    if (found && removed)
         m_removedServers.insert(server);
     else
         m_removedServers.erase(server);
+    recountGauges();
+    return found;
+}
+
+bool EngineImpl::setNameResolves(const std::string& server, bool resolves, TimePoint now) {
+    // A change back before a cluster's refresh: that cluster never sees the first change.
+    if (auto it = m_pendingDns.find(server); it != m_pendingDns.end()) {
+        for (auto& [cluster, timer] : it->second.clusters)
+            m_scheduler.cancel(timer.first);
+        m_pendingDns.erase(it);
+    }
+    bool found = false;
+    PendingDns pending;
+    pending.resolves = resolves;
     for (const ClusterSpec& spec : m_snap->clusters) {
         ClusterRuntime* c = clusterRuntime(spec.name);
         if (!c)
             continue;
-        for (std::size_t i = 0; i < spec.hosts.size(); ++i) {
-            if (spec.hosts[i].server != server)
-                continue;
-            found = true;
-            HostRuntime& h = *c->hosts[i];
-            if (h.removed == removed)
-                continue;
-            h.removed = removed;
-            h.monitor = HostMonitor{};  // a host that leaves the cluster loses its outlier monitor
-            c->dirty = true;
-            emitHost(removed ? HostEvent::Type::Removed : HostEvent::Type::Restored, *c, i, now,
-                     removed ? "hostname no longer resolves (InferenceService deleted)" : "hostname resolves again");
+        bool differs = false, has = false;
+        for (std::size_t i = 0; i < spec.hosts.size(); ++i)
+            if (spec.hosts[i].server == server) {
+                has = true;
+                differs = differs || c->hosts[i]->removed == resolves;
+            }
+        found = found || has;
+        if (!differs)
+            continue;
+        const Duration delay = spec.dnsRefreshRate.value_or(m_dnsRefreshDelay);
+        if (delay <= Duration::zero()) {
+            applyDns(*c, server, !resolves, now);
+            continue;
         }
+        const std::string name = spec.name;
+        const TimerId t = m_scheduler.schedule(delay, [this, server, name] { onDnsRefresh(server, name); });
+        pending.clusters.emplace(name, std::make_pair(t, now + delay));
     }
     if (!found)
+        return false;
+    if (resolves)
         m_removedServers.erase(server);
+    else
+        m_removedServers.insert(server);
+    if (!pending.clusters.empty())
+        m_pendingDns.emplace(server, std::move(pending));
     recountGauges();
-    return found;
+    return true;
+}
+
+void EngineImpl::onDnsRefresh(const std::string& server, const std::string& cluster) {
+    auto it = m_pendingDns.find(server);
+    if (it == m_pendingDns.end())
+        return;
+    const bool resolves = it->second.resolves;
+    it->second.clusters.erase(cluster);
+    if (it->second.clusters.empty())
+        m_pendingDns.erase(it);
+    if (ClusterRuntime* c = clusterRuntime(cluster))
+        applyDns(*c, server, !resolves, m_clock.now());
+    recountGauges();
+}
+
+std::optional<TimePoint> EngineImpl::pendingDnsChange(const std::string& server) const {
+    auto it = m_pendingDns.find(server);
+    if (it == m_pendingDns.end() || it->second.clusters.empty())
+        return std::nullopt;
+    TimePoint last{};
+    for (const auto& [cluster, timer] : it->second.clusters)
+        last = std::max(last, timer.second);
+    return last;
 }
 
 void EngineImpl::recountGauges() {
@@ -712,7 +902,7 @@ RequestImpl::RequestImpl(EngineImpl& engine, std::shared_ptr<const Snapshot> sna
     m_record.virtualModel = std::move(model);
     if (!match || match->ruleIndex < 0) {
         if (match) {
-            const auto& route = m_snap->config->routes[static_cast<std::size_t>(match->routeIndex)];
+            const auto& route = m_snap->effective->routes[static_cast<std::size_t>(match->routeIndex)];
             m_record.route = route.meta.effectiveNamespace() + "/" + route.meta.name;
             m_record.rule = "route-not-found";
         }
@@ -725,7 +915,7 @@ RequestImpl::RequestImpl(EngineImpl& engine, std::shared_ptr<const Snapshot> sna
     m_record.route = m_cluster->route;
     m_record.rule = m_cluster->rule;
     m_retry = RetryState(m_cluster->retry ? &*m_cluster->retry : nullptr);
-    m_deadline = now + m_cluster->requestTimeout;
+    m_deadline = m_cluster->requestTimeout ? now + *m_cluster->requestTimeout : kNoDeadline;
 }
 
 Decision RequestImpl::finish(Response response, Duration wait, TimePoint now, RetryStatus why) {
@@ -791,6 +981,7 @@ Decision RequestImpl::nextAttempt(TimePoint now) {
     if (m_cluster->retry)
         t.perTryTimeout = m_cluster->retry->perTryTimeout;
     t.streamIdleTimeout = m_cluster->streamIdleTimeout;
+    t.connectTimeout = m_cluster->connectTimeout;
     t.deadline = m_deadline;
     t.backoffBefore = m_pendingBackoff;
     m_attemptedPriorities.push_back(h.priority);
@@ -831,8 +1022,9 @@ Decision RequestImpl::onAttemptResult(const AttemptOutcome& outcome, TimePoint n
         o.failure = UpstreamFailure::Status;
     if (o.failure == UpstreamFailure::ResetAfterHeaders)
         o.headersSent = true;
-    if ((o.failure == UpstreamFailure::PerTryTimeout || o.failure == UpstreamFailure::StreamIdleTimeout) &&
-        !o.headersSent && now >= m_deadline)
+    if ((o.failure == UpstreamFailure::PerTryTimeout || o.failure == UpstreamFailure::StreamIdleTimeout ||
+         o.failure == UpstreamFailure::ConnectTimeout) &&
+        now >= m_deadline)
         o.failure = UpstreamFailure::RequestTimeout;  // the timer that fired was the request's
     const bool responded = o.failure == UpstreamFailure::None || o.failure == UpstreamFailure::Status || o.headersSent;
     AttemptRecord& a = m_record.attempts.back();
@@ -853,8 +1045,14 @@ Decision RequestImpl::onAttemptResult(const AttemptOutcome& outcome, TimePoint n
     }
     m_engine.reportOutcome(m_cluster->name, a.hostKey, o, o.failure, now);
 
-    if (o.failure == UpstreamFailure::None && !o.headersSent)
+    if (o.failure == UpstreamFailure::None)  // a complete response (a stream that ended cleanly too)
         return finish(Response{o.status, false, {}, {}}, Duration::zero(), now, RetryStatus::No);
+    if (o.failure == UpstreamFailure::RequestTimeout && o.headersSent) {
+        // The route timeout cuts a stream that already reached the client: Envoy resets it.
+        ++k.rq_timeout;
+        m_record.error = "route timeout (timeouts.request) after response headers were sent: stream reset";
+        return finish(Response{o.status, false, {}, {}}, Duration::zero(), now, RetryStatus::NoHeadersSent);
+    }
     if (o.failure == UpstreamFailure::RequestTimeout) {
         ++k.rq_timeout;
         return localReply(504, "upstream request timeout", Duration::zero(), now, RetryStatus::NoDeadline);

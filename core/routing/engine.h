@@ -72,7 +72,16 @@ struct RouteResult {
     Response notFound;  ///< when !matched: the 404 with kNoRouteBody (plain text)
 };
 
-/// Where the next attempt goes, and the timers the driver must arm for it.
+/// "No deadline": a route timeout of 0s disables it.
+inline constexpr TimePoint kNoDeadline = TimePoint::max();
+
+/// Where the next attempt goes, and the timers the driver must arm for it (reference 3.5):
+///   1. connecting: at most connectBudget(now) (the cluster connect timeout, or the deadline if
+///      sooner); a connect that neither succeeds nor is refused ends as ConnectTimeout;
+///   2. once the request was sent upstream: the per-try timeout, if any, from that moment;
+///   3. once response headers went to the client: the per-try timeout no longer applies, only the
+///      deadline (the route timeout) can end the stream;
+/// and throughout, the deadline (timeouts.request from the request's start; kNoDeadline when 0s).
 struct AttemptTarget {
     int attempt = 0;            ///< 1-based
     std::string backend;        ///< AIServiceBackend name
@@ -83,14 +92,20 @@ struct AttemptTarget {
     int port = 0;
     int priority = 0;
     std::string upstreamModel;  ///< backendRef.modelNameOverride, else the requested model
-    std::optional<Duration> perTryTimeout;      ///< perRetry.timeout
-    std::optional<Duration> streamIdleTimeout;  ///< rule streamIdleTimeout
-    TimePoint deadline{};       ///< start + timeouts.request: covers every attempt and backoff
+    std::optional<Duration> perTryTimeout;      ///< perRetry.timeout (none when 0s, or >= a non-zero route timeout)
+    std::optional<Duration> streamIdleTimeout;  ///< rule streamIdleTimeout (none when 0s)
+    Duration connectTimeout = secs(10);         ///< BackendTrafficPolicy timeout.tcp.connectTimeout
+    TimePoint deadline = kNoDeadline;           ///< start + timeouts.request: covers every attempt and backoff
     Duration backoffBefore{};   ///< backoff waited before this attempt
 
-    /// How long the attempt may run from `now` before the driver reports a timeout: the per-try
-    /// timeout or the remaining request time, whichever is shorter (never negative).
-    Duration timeoutFrom(TimePoint now) const;
+    bool hasDeadline() const { return deadline != kNoDeadline; }
+    /// Time left until the deadline (never negative; Duration::max() without one).
+    Duration untilDeadline(TimePoint now) const;
+    /// How long the connect may take from `now`: the connect timeout or the deadline, whichever is sooner.
+    Duration connectBudget(TimePoint now) const;
+    /// How long the attempt may wait for response headers once the request was sent at `sentAt`:
+    /// the per-try timeout or the deadline, whichever is sooner (Duration::max() when neither).
+    Duration headersBudget(TimePoint sentAt) const;
 };
 
 /// What the driver observed for one attempt.
@@ -213,6 +228,19 @@ struct ClusterStatus {
     int ejected = 0;
 };
 
+/// An AIGatewayRoute's status, as the controller reports it: a route whose backendRef names a
+/// missing AIServiceBackend or Backend is not accepted as a whole (reference 3.5). A route that was
+/// accepted before keeps serving its last accepted version.
+struct RouteStatus {
+    std::string route;   ///< "<ns>/<name>"
+    bool accepted = true;
+    std::string reason;  ///< why it is not accepted (empty when accepted)
+    bool servingLastAccepted = false;  ///< not accepted now, the previous accepted version serves
+};
+
+/// The acceptance of every AIGatewayRoute of `config`, in config order (no history).
+std::vector<RouteStatus> routeStatuses(const config::Config& config);
+
 class Engine {
 public:
     virtual ~Engine() = default;
@@ -233,10 +261,23 @@ public:
                                            TimePoint now) = 0;
 
     /// The KServe InferenceService behind `server` was deleted (true) or is back (false): its hosts
-    /// leave (or rejoin) every cluster, as a STRICT_DNS cluster after NXDOMAIN. Distinct from a
-    /// server that refuses connections (still a host, counted by outlier detection). Returns false
+    /// leave (or rejoin) every cluster at once, as a STRICT_DNS cluster after NXDOMAIN. Distinct from
+    /// a server that refuses connections (still a host, counted by outlier detection). Returns false
     /// when no host has that server name.
     virtual bool setEndpointRemoved(const std::string& server, bool removed, TimePoint now) = 0;
+    /// The server's DNS name stopped resolving (false) or resolves again (true). Each cluster learns
+    /// it at its next DNS resolution: after the BackendTrafficPolicy's dns.dnsRefreshRate, else
+    /// dnsRefreshDelay(); until then its hosts stay (connects to a deleted server time out). A change
+    /// back before the refresh cancels the pending one. Returns false when no host has that name.
+    virtual bool setNameResolves(const std::string& server, bool resolves, TimePoint now) = 0;
+    /// When the pending DNS change of `server` reaches the last cluster; none when nothing is pending.
+    virtual std::optional<TimePoint> pendingDnsChange(const std::string& server) const = 0;
+    /// The simulator's DNS refresh delay for clusters without dns.dnsRefreshRate (default 30s, Envoy
+    /// Gateway's dns_refresh_rate). Zero: changes apply at once.
+    virtual void setDnsRefreshDelay(Duration delay) = 0;
+    virtual Duration dnsRefreshDelay() const = 0;
+    /// Each AIGatewayRoute's acceptance, in config order (see routeStatuses()).
+    virtual std::vector<RouteStatus> routeStatus() const = 0;
 
     virtual const EngineCounters& counters() const = 0;
     virtual std::vector<HostStatus> hosts() const = 0;

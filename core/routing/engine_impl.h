@@ -2,6 +2,7 @@
 // The one implementation of Engine/Request. Internal to the routing layer (tests include it to
 // reach the snapshot structures); drivers use engine.h.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -48,18 +49,27 @@ struct ClusterSpec {
     std::optional<RetryConfig> retry;
     std::optional<OutlierConfig> outlier;
     std::uint32_t panicThreshold = 50;
-    Duration requestTimeout = secs(60);
+    std::optional<Duration> requestTimeout = secs(60);  ///< none: 0s, disabled
     std::optional<Duration> streamIdleTimeout;
+    Duration connectTimeout = secs(10);       ///< BackendTrafficPolicy timeout.tcp.connectTimeout
+    std::optional<Duration> dnsRefreshRate;   ///< BackendTrafficPolicy dns.dnsRefreshRate
 };
 
 /// An immutable compiled config. Requests keep the one they started with.
 struct Snapshot {
-    std::shared_ptr<const config::Config> config;
+    std::shared_ptr<const config::Config> config;     ///< as given
+    /// What runs: `config` without the routes that are not accepted, plus the last accepted version of
+    /// those that were served before (with the objects they need). Same object as `config` when every
+    /// route is accepted. Route indices below are into effective->routes.
+    std::shared_ptr<const config::Config> effective;
+    std::vector<RouteStatus> status;                  ///< per config->routes
     RouteTable table;
     std::vector<ClusterSpec> clusters;
     std::vector<std::vector<int>> clusterOf;  ///< [route][rule] -> index into clusters
     std::vector<Error> problems;
-    static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config);
+    /// `previous`: the snapshot it replaces, whose served routes stay when their new version is not accepted.
+    static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config,
+                                                 const Snapshot* previous = nullptr);
 };
 
 /// The BackendTrafficPolicy that applies to a route: one targeting its HTTPRoute (same name and
@@ -114,6 +124,11 @@ public:
     RouteResult route(const std::string& model, const Headers& headers) const override;
     std::unique_ptr<Request> start(const std::string& model, const Headers& headers, TimePoint now) override;
     bool setEndpointRemoved(const std::string& server, bool removed, TimePoint now) override;
+    bool setNameResolves(const std::string& server, bool resolves, TimePoint now) override;
+    std::optional<TimePoint> pendingDnsChange(const std::string& server) const override;
+    void setDnsRefreshDelay(Duration delay) override { m_dnsRefreshDelay = std::max(delay, Duration::zero()); }
+    Duration dnsRefreshDelay() const override { return m_dnsRefreshDelay; }
+    std::vector<RouteStatus> routeStatus() const override { return m_snap->status; }
     const EngineCounters& counters() const override { return m_counters; }
     std::vector<HostStatus> hosts() const override;
     std::vector<ClusterStatus> clusters() const override;
@@ -157,6 +172,15 @@ private:
     void emitHost(HostEvent::Type type, const ClusterRuntime& c, std::size_t hostIndex, TimePoint at,
                   std::string reason, TimePoint until = {}, int ejections = 0);
     void recountGauges();
+    /// Removes (or restores) the hosts of `server` in one cluster: its DNS refresh saw the change.
+    bool applyDns(ClusterRuntime& c, const std::string& server, bool removed, TimePoint now);
+    void onDnsRefresh(const std::string& server, const std::string& cluster);
+
+    /// A DNS change of one server that some clusters have not seen yet.
+    struct PendingDns {
+        bool resolves = true;
+        std::map<std::string, std::pair<TimerId, TimePoint>> clusters;  ///< cluster -> its refresh timer, due
+    };
 
     Clock& m_clock;
     Random& m_random;
@@ -165,7 +189,9 @@ private:
     std::shared_ptr<const Snapshot> m_snap;
     std::unordered_map<std::string, HostRuntime> m_hosts;        // by host key
     std::unordered_map<std::string, ClusterRuntime> m_clusters;  // by cluster name
-    std::unordered_set<std::string> m_removedServers;
+    std::unordered_set<std::string> m_removedServers;  ///< names that do not resolve (hosts removed on refresh)
+    std::map<std::string, PendingDns> m_pendingDns;
+    Duration m_dnsRefreshDelay = secs(30);
     EngineCounters m_counters;
     std::uint64_t m_nextId = 1;
 };

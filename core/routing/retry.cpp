@@ -4,28 +4,14 @@
 
 namespace aigw::routing {
 
+static_assert(kRetryOn5xx == 1u << 0 && kRetryOnRetriableStatusCodes == 1u << 7 && kRetryOnGrpc == 1u << 8,
+              "RetryOnBit values are the trigger table's bits (config/retry_semantics.cpp)");
+
 RetryOn RetryOn::fromPolicy(const config::RetryPolicy& policy) {
     RetryOn on;
     for (const std::string& t : policy.effectiveTriggers()) {
-        if (t == "5xx")
-            on.bits |= kRetryOn5xx;
-        else if (t == "gateway-error")
-            on.bits |= kRetryOnGatewayError;
-        else if (t == "reset")
-            on.bits |= kRetryOnReset;
-        else if (t == "reset-before-request")
-            on.bits |= kRetryOnResetBeforeRequest;
-        else if (t == "connect-failure")
-            on.bits |= kRetryOnConnectFailure;
-        else if (t == "retriable-4xx")
-            on.bits |= kRetryOnRetriable4xx;
-        else if (t == "refused-stream")
-            on.bits |= kRetryOnRefusedStream;
-        else if (t == "retriable-status-codes")
-            on.bits |= kRetryOnRetriableStatusCodes;
-        else if (t == "cancelled" || t == "deadline-exceeded" || t == "internal" || t == "resource-exhausted" ||
-                 t == "unavailable")
-            on.bits |= kRetryOnGrpc;  // gRPC status triggers: look at grpc-status, which LLM APIs never send
+        if (const config::TriggerRow* row = config::findTrigger(t))
+            on.bits |= row->bit;
         else
             on.unknown.push_back(t);
     }
@@ -46,9 +32,23 @@ RetryConfig RetryConfig::fromPolicy(const config::RetryPolicy& policy) {
 
 namespace {
 
-bool isConnectionFailure(UpstreamFailure f) {
-    return f == UpstreamFailure::ConnectFailure || f == UpstreamFailure::ConnectTimeout ||
-           f == UpstreamFailure::EndpointRemoved;
+/// The bits of the triggers whose table row retries connect failures, and resets/timeouts.
+struct ResetMasks {
+    std::uint32_t connect = 0, reset = 0;
+};
+
+const ResetMasks& resetMasks() {
+    static const ResetMasks m = [] {
+        ResetMasks r;
+        for (const auto& row : config::triggerTable()) {
+            if (row.connectFailures)
+                r.connect |= row.bit;
+            if (row.resets)
+                r.reset |= row.bit;
+        }
+        return r;
+    }();
+    return m;
 }
 
 RetryDecision fromStatus(const RetryOn& on, const AttemptOutcome& o) {
@@ -69,6 +69,23 @@ RetryDecision fromStatus(const RetryOn& on, const AttemptOutcome& o) {
 
 }  // namespace
 
+config::FailureClass failureClassOf(UpstreamFailure f) {
+    using C = config::FailureClass;
+    switch (f) {
+    case UpstreamFailure::ConnectFailure: return C::ConnectRefused;
+    case UpstreamFailure::ConnectTimeout:
+    case UpstreamFailure::EndpointRemoved: return C::ConnectTimeout;
+    case UpstreamFailure::ResetBeforeHeaders:
+    case UpstreamFailure::ResetAfterHeaders: return C::Reset;
+    case UpstreamFailure::PerTryTimeout:
+    case UpstreamFailure::RequestTimeout: return C::PerTryTimeout;
+    case UpstreamFailure::StreamIdleTimeout: return C::IdleTimeout;
+    case UpstreamFailure::None:
+    case UpstreamFailure::Status: return C::HttpStatus;
+    }
+    return C::HttpStatus;
+}
+
 RetryDecision wouldRetry(const RetryOn& on, const AttemptOutcome& o) {
     if (o.headersSent)
         return RetryDecision::NoRetry;
@@ -76,39 +93,24 @@ RetryDecision wouldRetry(const RetryOn& on, const AttemptOutcome& o) {
     case UpstreamFailure::None:
     case UpstreamFailure::Status:
         return fromStatus(on, o);
-    case UpstreamFailure::ConnectFailure:
-    case UpstreamFailure::ConnectTimeout:
-    case UpstreamFailure::EndpointRemoved:
-    case UpstreamFailure::ResetBeforeHeaders:
-    case UpstreamFailure::PerTryTimeout:
-    case UpstreamFailure::StreamIdleTimeout: {
-        const bool connectFailure = isConnectionFailure(o.failure);
-        // reset-before-request: the request never left (the connection was never made).
-        if (connectFailure && on.has(kRetryOnResetBeforeRequest))
-            return RetryDecision::RetryWithBackoff;
-        if (on.has(kRetryOn5xx | kRetryOnGatewayError | kRetryOnReset))
-            return RetryDecision::RetryWithBackoff;
-        if (connectFailure && on.has(kRetryOnConnectFailure))
-            return RetryDecision::RetryWithBackoff;
-        return RetryDecision::NoRetry;
-    }
     case UpstreamFailure::ResetAfterHeaders:
     case UpstreamFailure::RequestTimeout:
         return RetryDecision::NoRetry;
+    default: break;
     }
-    return RetryDecision::NoRetry;
+    const config::FailureClass c = failureClassOf(o.failure);
+    const bool connect = c == config::FailureClass::ConnectRefused || c == config::FailureClass::ConnectTimeout;
+    const std::uint32_t mask = connect ? resetMasks().connect : resetMasks().reset;
+    return (on.bits & mask) != 0 ? RetryDecision::RetryWithBackoff : RetryDecision::NoRetry;
 }
 
 Duration backoffUpperBound(Duration base, Duration max, int n) {
-    if (n < 1 || base <= Duration::zero())
+    if (n < 0 || base <= Duration::zero())
         return Duration::zero();
-    // base x (2^n - 1), saturating at max (doubling stops once past it).
-    Duration bound = base;  // n == 1
-    Duration step = base;
-    for (int i = 2; i <= n && bound < max; ++i) {
-        step *= 2;
-        bound += step;
-    }
+    // base x 2^n, saturating at max (doubling stops once past it).
+    Duration bound = base;
+    for (int i = 0; i < n && bound < max; ++i)
+        bound *= 2;
     return std::min(bound, max);
 }
 
@@ -137,7 +139,7 @@ RetryStatus RetryState::shouldRetry(RetryDecision decision, bool headersSent, Ti
     }
     --m_remaining;
     ++m_spent;
-    backoff = jitteredBackoff(m_config->backoffBase, m_config->backoffMax, m_spent, draw);
+    backoff = jitteredBackoff(m_config->backoffBase, m_config->backoffMax, m_spent - 1, draw);
     if (now + backoff >= deadline) {
         // The overall timer fires during the backoff: Envoy answers 504 at the deadline.
         ++counters.upstream_rq_retry_deadline;

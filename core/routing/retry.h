@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "config/model.h"
+#include "config/retry_semantics.h"
 #include "routing/engine.h"
 
 namespace aigw::routing {
@@ -49,18 +50,24 @@ struct RetryConfig {
 
 enum class RetryDecision { NoRetry, RetryWithBackoff };
 
-/// Envoy's wouldRetryFromHeaders / wouldRetryFromReset. Connection failures (refused, timed out,
-/// unresolvable) are resets: retried by connect-failure, reset-before-request, reset, 5xx and
-/// gateway-error - never by retriable-status-codes. Resets and timeouts after the request was
-/// sent: reset, 5xx, gateway-error. A response status: 5xx, gateway-error (502/503/504),
-/// retriable-4xx (409), retriable-status-codes; never when x-envoy-ratelimited is present.
-/// Anything after response headers went downstream, and the overall request timeout: never.
+/// Envoy's wouldRetryFromHeaders / wouldRetryFromReset, from the trigger table
+/// (config::triggerTable()): connection failures (refused, timed out) are retried by
+/// connect-failure, reset-before-request, reset, 5xx and gateway-error - never by
+/// retriable-status-codes. Resets, per-try and idle timeouts after the request was sent: reset, 5xx,
+/// gateway-error. A response status: 5xx, gateway-error (502/503/504), retriable-4xx (409),
+/// retriable-status-codes; never when x-envoy-ratelimited is present. Anything after response
+/// headers went downstream, and the overall request timeout: never.
 RetryDecision wouldRetry(const RetryOn& on, const AttemptOutcome& outcome);
 
-/// Upper bound of the n-th retry's backoff (n >= 1): min(base x (2^n - 1), max).
+/// The failure class of the retry table (config/retry_semantics.h) for an attempt's outcome.
+config::FailureClass failureClassOf(UpstreamFailure f);
+
+/// Upper bound of retry n's backoff (n from 0): min(base x 2^n, max), as Envoy's
+/// JitteredExponentialBackOffStrategy computes it (reference 3.5; the docs' base x (2^n - 1) is not
+/// what the code does).
 Duration backoffUpperBound(Duration base, Duration max, int n);
-/// Fully jittered backoff for the n-th retry from one random draw: (draw mod upper) in whole
-/// milliseconds, as Envoy's JitteredExponentialBackOffStrategy; 0 when the bound is under 1 ms.
+/// Fully jittered backoff for retry n (from 0) from one random draw: (draw mod upper) in whole
+/// milliseconds, uniform in [0, upper); 0 when the bound is under 1 ms.
 Duration jitteredBackoff(Duration base, Duration max, int n, std::uint64_t draw);
 
 /// One request's retry budget.

@@ -27,16 +27,22 @@ bool parseUnsigned(const std::string& s, std::uint64_t& out) {
 
 const char* usage() {
     return "usage: aigw-sim simulate [--config FILE...] --model NAME --requests N [--rate RPS] [--seed S]\n"
-           "                         [--event AT:SERVER:ACTION]... [--json]\n"
+           "                         [--stream-share F] [--dns-refresh DURATION] [--event AT:SERVER:ACTION]... [--json]\n"
            "\n"
            "Runs N requests for model NAME through the routing core in virtual time against simulated\n"
            "model servers. Without --config, the built-in scenario (the tutorial's Tickets 1 and 2).\n"
            "  --rate RPS    requests per virtual second, evenly spaced (default 10)\n"
            "  --seed S      random seed (default 1); the same seed gives the same output\n"
+           "  --stream-share F  share of requests sent with \"stream\": true, 0 to 1 (default 0): their headers\n"
+           "                reach the client at the first token, after which no per-try timeout applies\n"
+           "  --dns-refresh DURATION  how long a deleted server's name keeps resolving (default 30s, Envoy\n"
+           "                Gateway's DNS refresh; a BackendTrafficPolicy dns.dnsRefreshRate wins; 0s: at once)\n"
            "  --event       AT is a duration (10s, 1500ms, 1m30s) from the start; SERVER a model server\n"
            "                (InferenceService name, e.g. qwen-primary, else the Backend name); ACTION one of\n"
            "                stop (refuses new connections; in-flight responses finish), start, delete (the\n"
-           "                hostname stops resolving), fault=503, fault=429, fault=hang, fault=none, latency=MS\n"
+           "                name stops resolving at the next DNS refresh; until then connects time out),\n"
+           "                reapply (after delete: the name resolves again at the next refresh), fault=503,\n"
+           "                fault=429, fault=hang, fault=blackhole (connects time out), fault=none, latency=MS\n"
            "  --json        one JSON object instead of tables\n";
 }
 
@@ -67,6 +73,8 @@ Result<ServerEvent> parseEvent(const std::string& text) {
         e.action = ServerEvent::Action::Start;
     } else if (action == "delete") {
         e.action = ServerEvent::Action::Delete;
+    } else if (action == "reapply") {
+        e.action = ServerEvent::Action::Reapply;
     } else if (action.rfind("fault=", 0) == 0) {
         e.action = ServerEvent::Action::Fault;
         const std::string v = action.substr(6);
@@ -75,10 +83,12 @@ Result<ServerEvent> parseEvent(const std::string& text) {
             e.faultStatus = 0;
         else if (v == "hang")
             e.faultStatus = ServerEvent::kHang;
+        else if (v == "blackhole")
+            e.faultStatus = ServerEvent::kBlackHole;
         else if (parseUnsigned(v, code) && code >= 400 && code <= 599)
             e.faultStatus = static_cast<int>(code);
         else
-            return argError("bad --event '" + text + "': fault must be an HTTP status 400-599, hang or none");
+            return argError("bad --event '" + text + "': fault must be an HTTP status 400-599, hang, blackhole or none");
     } else if (action.rfind("latency=", 0) == 0) {
         e.action = ServerEvent::Action::Latency;
         std::uint64_t msValue = 0;
@@ -87,7 +97,7 @@ Result<ServerEvent> parseEvent(const std::string& text) {
         e.latency = ms(static_cast<std::int64_t>(msValue));
     } else {
         return argError("bad --event '" + text + "': unknown action '" + action +
-                        "' (stop, start, delete, fault=503, fault=429, fault=hang, fault=none, latency=MS)");
+                        "' (stop, start, delete, reapply, fault=503, fault=429, fault=hang, fault=blackhole, fault=none, latency=MS)");
     }
     return e;
 }
@@ -146,6 +156,26 @@ Result<SimOptions> parseArgs(const std::vector<std::string>& args) {
             if (!v || !parseUnsigned(*v, s))
                 return argError("--seed needs a whole number, got '" + v.value_or("") + "'");
             o.seed = s;
+        } else if (a == "--stream-share") {
+            auto v = value("F");
+            double f = -1;
+            bool ok = false;
+            if (v) {
+                const auto* end = v->data() + v->size();
+                auto [p, ec] = std::from_chars(v->data(), end, f);
+                ok = ec == std::errc() && p == end && f >= 0 && f <= 1;
+            }
+            if (!ok)
+                return argError("--stream-share needs a number from 0 to 1, got '" + v.value_or("") + "'");
+            o.streamShare = f;
+        } else if (a == "--dns-refresh") {
+            auto v = value("DURATION");
+            if (!v)
+                return argError("--dns-refresh needs a duration, e.g. 30s or 0s");
+            auto d = parseTime(*v);
+            if (!d)
+                return argError("--dns-refresh: " + d.error().message);
+            o.dnsRefresh = d.value();
         } else if (a == "--event") {
             auto v = value("AT:SERVER:ACTION");
             if (!v)

@@ -16,17 +16,19 @@ struct ServerEvent {
     enum class Action {
         Stop,     ///< refuses new connections (RST); responses in flight complete (graceful drain)
         Start,    ///< accepts again (and, after `delete`, the hostname resolves again)
-        Delete,   ///< the InferenceService is deleted: the hostname no longer resolves
+        Delete,   ///< the InferenceService is deleted: the name stops resolving at the next DNS refresh
+        Reapply,  ///< after Delete: the server runs again, its name resolves at the next DNS refresh
         Fault,    ///< answers every request with `faultStatus`, or hangs (`hang`); 0 clears
         Latency,  ///< time to a complete response
     };
     Duration at{};
     std::string server;
     Action action = Action::Stop;
-    int faultStatus = 0;  ///< Fault: 0 none, an HTTP status (e.g. 503, 429), or kHang
+    int faultStatus = 0;  ///< Fault: 0 none, an HTTP status (e.g. 503, 429), kHang or kBlackHole
     Duration latency{};   ///< Latency
     std::string text;     ///< as written, for messages
-    static constexpr int kHang = -1;
+    static constexpr int kHang = -1;       ///< connects, never answers
+    static constexpr int kBlackHole = -2;  ///< packets dropped: connects neither succeed nor get refused
 };
 
 struct SimOptions {
@@ -36,6 +38,8 @@ struct SimOptions {
     double rate = 10.0;                    ///< requests per second of virtual time, evenly spaced
     std::uint64_t seed = 1;
     std::vector<ServerEvent> events;       ///< in the order given (applied in time order)
+    double streamShare = 0;                ///< share of requests with "stream": true, spread evenly
+    std::optional<Duration> dnsRefresh;    ///< the engine's DNS refresh delay (default 30s)
     bool json = false;
     bool help = false;
 };

@@ -36,7 +36,10 @@ public:
           m_scheduler(m_clock),
           m_routingRandom(options.seed),
           m_serverRandom(options.seed ^ 0x5eed5eed5eed5eedULL),
-          m_engine(routing::makeEngine(std::move(config), m_clock, m_routingRandom, m_scheduler, this)) {}
+          m_engine(routing::makeEngine(std::move(config), m_clock, m_routingRandom, m_scheduler, this)) {
+        if (options.dnsRefresh)
+            m_engine->setDnsRefreshDelay(*options.dnsRefresh);
+    }
 
     Result<SimReport> run() {
         if (auto err = validate())
@@ -98,6 +101,7 @@ private:
         std::unique_ptr<routing::Request> request;
         TimerId timer = 0;
         bool attempting = false;
+        bool stream = false;
         std::string server;
     };
 
@@ -135,6 +139,9 @@ private:
         const std::uint64_t index = m_arrived++;
         const std::uint64_t id = index;
         Flight& f = m_flights[id];
+        // Streamed requests spread evenly: request i streams when floor((i+1)s) > floor(i s).
+        const double share = m_options.streamShare;
+        f.stream = std::floor(static_cast<double>(index + 1) * share) > std::floor(static_cast<double>(index) * share);
         f.request = m_engine->start(m_options.model, {}, now());
         handle(id, f.request->nextAttempt(now()));
         if (m_arrived < m_options.requests) {
@@ -162,40 +169,64 @@ private:
         }
     }
 
+    /// One attempt, with the timers of reference 3.5: the connect (bounded by the connect timeout),
+    /// then the per-try timeout from the moment the request was sent until response headers, then
+    /// (a stream whose headers reached the client) only the route deadline.
     void attempt(std::uint64_t id, Flight& f, const routing::AttemptTarget& t) {
         const ServerState& s = server(t.server);
+        const TimePoint start = now();
         AttemptOutcome o;
         Duration after{};
-        bool connected = false;
-        bool hangs = false;
-        if (s.deleted) {
-            o = AttemptOutcome::failed(UpstreamFailure::EndpointRemoved);
+        if (s.deleted || s.fault == ServerEvent::kBlackHole) {
+            // Dropped packets: the connect neither succeeds nor is refused (a deleted server's name
+            // still resolves to its old address until the DNS refresh).
+            o = AttemptOutcome::failed(UpstreamFailure::ConnectTimeout);
+            after = t.connectBudget(start);
         } else if (!s.up) {
             o = AttemptOutcome::failed(UpstreamFailure::ConnectFailure);
-            after = kConnectRefusedAfter;
-        } else if (s.fault == ServerEvent::kHang) {
-            connected = hangs = true;
-        } else if (s.fault > 0) {
-            connected = true;
-            o = AttemptOutcome::httpStatus(s.fault);
-            after = kFaultAfter;
+            after = std::min(kConnectRefusedAfter, t.untilDeadline(start));
+            if (after < kConnectRefusedAfter)
+                o = AttemptOutcome::failed(UpstreamFailure::RequestTimeout);
         } else {
-            connected = true;
-            o = AttemptOutcome::ok(200);
-            // +-20% jitter from the servers' own generator, so latency draws never shift routing draws.
-            const double factor = 0.8 + 0.4 * m_serverRandom.uniform01();
-            after = Duration(static_cast<std::int64_t>(static_cast<double>(s.latency.count()) * factor));
-        }
-        if (connected) {
-            Duration limit = t.timeoutFrom(now());
+            // Connected at once; the request is sent now, so the per-try timer starts now.
+            const bool stream = f.stream;
+            Duration headersAt = Duration::max();  // hang: never
+            Duration completeAt = Duration::max();
+            int status = 200;
+            if (s.fault > 0) {
+                status = s.fault;
+                headersAt = completeAt = kFaultAfter;
+            } else if (s.fault != ServerEvent::kHang) {
+                // +-20% jitter from the servers' own generator, so latency draws never shift routing draws.
+                const double factor = 0.8 + 0.4 * m_serverRandom.uniform01();
+                completeAt = Duration(static_cast<std::int64_t>(static_cast<double>(s.latency.count()) * factor));
+                headersAt = stream ? std::min(kFirstToken, completeAt) : completeAt;
+            }
+            Duration limit = t.headersBudget(start);
             UpstreamFailure why = UpstreamFailure::PerTryTimeout;
             if (t.streamIdleTimeout && *t.streamIdleTimeout < limit) {
-                limit = *t.streamIdleTimeout;  // nothing arrives before the whole response
+                limit = *t.streamIdleTimeout;  // nothing arrives before the headers
                 why = UpstreamFailure::StreamIdleTimeout;
             }
-            if (hangs || after > limit) {
+            if (headersAt > limit) {
                 o = AttemptOutcome::failed(why);
                 after = limit;
+            } else if (stream && status == 200) {
+                // Headers went to the client: the per-try timeout no longer applies; the deadline does.
+                const Duration left = t.untilDeadline(start);
+                if (completeAt > left) {
+                    o = AttemptOutcome::failed(UpstreamFailure::RequestTimeout);
+                    o.status = 200;
+                    o.headersSent = true;
+                    after = left;
+                } else {
+                    o = AttemptOutcome::ok(200);
+                    o.headersSent = true;
+                    after = completeAt;
+                }
+            } else {
+                o = AttemptOutcome::httpStatus(status);
+                after = completeAt;
             }
         }
         f.attempting = true;
@@ -220,15 +251,18 @@ private:
             s.up = false;
             break;
         case ServerEvent::Action::Start:
+        case ServerEvent::Action::Reapply:
             s.up = true;
             if (s.deleted) {
+                // The InferenceService is back: its pod serves at once, its name resolves again at
+                // the next DNS refresh.
                 s.deleted = false;
-                m_engine->setEndpointRemoved(e.server, false, now());
+                m_engine->setNameResolves(e.server, true, now());
             }
             break;
         case ServerEvent::Action::Delete:
             s.deleted = true;
-            m_engine->setEndpointRemoved(e.server, true, now());
+            m_engine->setNameResolves(e.server, false, now());
             break;
         case ServerEvent::Action::Fault: s.fault = e.faultStatus; break;
         case ServerEvent::Action::Latency: s.latency = e.latency; break;

@@ -79,6 +79,7 @@ inline config::RetryPolicy tutorialRetry() {
     r.perTryTimeout = secs(30);
     r.hasRetryOn = true;
     r.triggers = {"connect-failure", "retriable-status-codes"};
+    r.hasHttpStatusCodes = true;
     r.httpStatusCodes = {500, 502, 503, 504, 404};
     return r;
 }
@@ -93,6 +94,7 @@ inline config::RetryPolicy fallbackRetry() {
     r.perTryTimeout = secs(30);
     r.hasRetryOn = true;
     r.triggers = {"connect-failure", "retriable-status-codes"};
+    r.hasHttpStatusCodes = true;
     r.httpStatusCodes = {500};
     return r;
 }
@@ -131,7 +133,8 @@ struct Harness : routing::RecordSink {
         while (d.action != routing::Action::Respond) {
             if (d.action == routing::Action::Attempt) {
                 auto [outcome, took] = behaviour(d.target);
-                const Duration limit = d.target.timeoutFrom(clock.now());
+                // The harness's connects are instant: the per-try timer starts with the attempt.
+                const Duration limit = d.target.headersBudget(clock.now());
                 if (took > limit) {
                     outcome = routing::AttemptOutcome::failed(routing::UpstreamFailure::PerTryTimeout);
                     took = limit;

@@ -2,6 +2,8 @@
 // weighted split, timeouts, statuses, endpoint removal, config swaps, records.
 #include <QtTest>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "routing/engine_impl.h"
@@ -510,13 +512,47 @@ private slots:
         QCOMPARE(r.latency, ms(100));
         QCOMPARE(h.engine->clusters()[0].name, std::string("httproute/default/route/rule/0"));
     }
-    void missingBackendIsAProblem() {
+    void missingBackendRejectsTheWholeRoute() {
+        // Reference 3.5: the controller fails the whole route ("failed to get AIServiceBackend"); it
+        // does not drop the one backendRef. A route never accepted is not served: 404 no route.
         config::Config c = makeConfig("m", {{"a"}, {"b", 1, 1}});
         c.backends.pop_back();
         Harness h(c);
         QCOMPARE(h.engine->problems().size(), std::size_t(1));
-        QVERIFY(h.engine->problems()[0].message.find("Backend 'b'") != std::string::npos);
+        QVERIFY(h.engine->problems()[0].message.find("Backend default/b") != std::string::npos);
+        QVERIFY(h.engine->problems()[0].message.find("not served") != std::string::npos);
+        const auto st = h.engine->routeStatus();
+        QCOMPARE(st.size(), std::size_t(1));
+        QVERIFY(!st[0].accepted);
+        QVERIFY(!st[0].servingLastAccepted);
+        QCOMPARE(h.send("m").finalStatus, 404);
+        QVERIFY(h.engine->models().empty());
+        QCOMPARE(routing::routeStatuses(c).at(0).accepted, false);
+    }
+    void brokenEditKeepsTheLastAcceptedVersion() {
+        config::Config good = makeConfig("m", {{"a"}, {"b", 1, 1}});
+        Harness h(good);
+        QVERIFY(h.engine->routeStatus().at(0).accepted);
+        // An edit that names a missing AIServiceBackend (and changes a weight) is not accepted: the
+        // last accepted version keeps serving, both backends included.
+        config::Config bad = good;
+        bad.routes[0].rules[0].backendRefs[0].weight = 5;
+        bad.routes[0].rules[0].backendRefs.push_back(bad.routes[0].rules[0].backendRefs[0]);
+        bad.routes[0].rules[0].backendRefs.back().name = "missing";
+        bad.serviceBackends.erase(bad.serviceBackends.begin() + 1);  // "b" is gone too
+        h.engine->setConfig(std::make_shared<const config::Config>(bad));
+        const auto st = h.engine->routeStatus().at(0);
+        QVERIFY(!st.accepted);
+        QVERIFY(st.servingLastAccepted);
+        QVERIFY(st.reason.find("failed to get AIServiceBackend default/b") != std::string::npos);
         QCOMPARE(h.send("m").finalBackend, std::string("a"));
+        std::set<std::string> backends;  // b is still in the last accepted cluster
+        for (const auto& host : h.engine->hosts())
+            backends.insert(host.backend);
+        QCOMPARE(backends, (std::set<std::string>{"a", "b"}));
+        // Fixing it is accepted again.
+        h.engine->setConfig(std::make_shared<const config::Config>(good));
+        QVERIFY(h.engine->routeStatus().at(0).accepted);
     }
 };
 

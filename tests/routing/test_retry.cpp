@@ -14,6 +14,7 @@ RetryOn on(std::vector<std::string> triggers, std::vector<int> codes = {}) {
     config::RetryPolicy p;
     p.hasRetryOn = true;
     p.triggers = std::move(triggers);
+    p.hasHttpStatusCodes = true;
     p.httpStatusCodes = std::move(codes);
     return RetryOn::fromPolicy(p);
 }
@@ -68,6 +69,13 @@ private slots:
         QTest::newRow("reset: 503 status") << QStringList{"reset"} << none << status(503) << false;
         QTest::newRow("reset-before-request: refused") << QStringList{"reset-before-request"} << none << fail(F::ConnectFailure) << true;
         QTest::newRow("reset-before-request: reset after sending") << QStringList{"reset-before-request"} << none << fail(F::ResetBeforeHeaders) << false;
+        // 3.5: the per-try timer starts once the request was sent, so reset-before-request never covers it.
+        QTest::newRow("reset-before-request: per-try timeout (request already sent)")
+            << QStringList{"reset-before-request"} << none << fail(F::PerTryTimeout) << false;
+        QTest::newRow("connect-failure: black-holed host (connect timeout)")
+            << QStringList{"connect-failure"} << none << fail(F::ConnectTimeout) << true;
+        QTest::newRow("retriable-status-codes: per-try timeout is not a status")
+            << QStringList{"retriable-status-codes"} << QList<int>{503, 504} << fail(F::PerTryTimeout) << false;
         QTest::newRow("retriable-4xx: 409") << QStringList{"retriable-4xx"} << none << status(409) << true;
         QTest::newRow("retriable-4xx: 429") << QStringList{"retriable-4xx"} << none << status(429) << false;
         QTest::newRow("refused-stream: refused TCP is not an HTTP/2 REFUSED_STREAM")
@@ -103,6 +111,49 @@ private slots:
         QCOMPARE(RetryConfig::fromPolicy(p).numRetries, std::int64_t(2));
     }
 
+    void egDefaults_data() {
+        // Reference 3.5 (EG route.go buildRetryPolicy): `retry` present always yields the defaults;
+        // triggers replace them only when non-empty; httpStatusCodes replace [503] as given.
+        QTest::addColumn<bool>("hasRetryOn");
+        QTest::addColumn<QStringList>("triggers");
+        QTest::addColumn<bool>("hasCodes");
+        QTest::addColumn<QList<int>>("codes");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<bool>("retried");
+        QTest::newRow("no retryOn: 503 retried (default codes)") << false << QStringList{} << false << QList<int>{} << 503 << true;
+        QTest::newRow("no retryOn: 500 not retried") << false << QStringList{} << false << QList<int>{} << 500 << false;
+        QTest::newRow("retryOn without triggers: defaults, 503 retried") << true << QStringList{} << false << QList<int>{} << 503 << true;
+        QTest::newRow("retryOn codes only [500]: default triggers read them") << true << QStringList{} << true << QList<int>{500} << 500 << true;
+        QTest::newRow("retryOn codes [500]: the default 503 is lost") << true << QStringList{} << true << QList<int>{500} << 503 << false;
+        QTest::newRow("empty httpStatusCodes: no codes at all") << true << QStringList{"retriable-status-codes"} << true << QList<int>{} << 503 << false;
+        QTest::newRow("triggers [5xx] replace the defaults") << true << QStringList{"5xx"} << false << QList<int>{} << 502 << true;
+    }
+    void egDefaults() {
+        QFETCH(bool, hasRetryOn);
+        QFETCH(QStringList, triggers);
+        QFETCH(bool, hasCodes);
+        QFETCH(QList<int>, codes);
+        QFETCH(int, status);
+        QFETCH(bool, retried);
+        config::RetryPolicy p;
+        p.hasRetryOn = hasRetryOn;
+        for (const auto& t : triggers)
+            p.triggers.push_back(t.toStdString());
+        p.hasHttpStatusCodes = hasCodes;
+        p.httpStatusCodes.assign(codes.begin(), codes.end());
+        const RetryOn r = RetryOn::fromPolicy(p);
+        QCOMPARE(routing::wouldRetry(r, AttemptOutcome::httpStatus(status)) == RetryDecision::RetryWithBackoff, retried);
+        // Every default set retries a refused connection (connect-failure is among the defaults).
+        if (triggers.isEmpty())
+            QVERIFY(routing::wouldRetry(r, fail(UpstreamFailure::ConnectFailure)) == RetryDecision::RetryWithBackoff);
+    }
+
+    void defaultBackoffIs25msAnd250ms() {
+        const RetryConfig c = RetryConfig::fromPolicy(config::RetryPolicy{});
+        QCOMPARE(c.backoffBase, ms(25));
+        QCOMPARE(c.backoffMax, ms(250));
+    }
+
     void unknownTriggersAreReported() {
         const RetryOn r = on({"connect-failure", "bogus"});
         QCOMPARE(r.unknown, std::vector<std::string>{"bogus"});
@@ -113,14 +164,17 @@ private slots:
         QTest::addColumn<int>("maxMs");
         QTest::addColumn<int>("n");
         QTest::addColumn<int>("upperMs");
-        QTest::newRow("Envoy default 25ms: retry 1 -> 25 x (2-1) = 25") << 25 << 250 << 1 << 25;
-        QTest::newRow("retry 2 -> 25 x 3 = 75") << 25 << 250 << 2 << 75;
-        QTest::newRow("retry 3 -> 25 x 7 = 175") << 25 << 250 << 3 << 175;
-        QTest::newRow("retry 4 -> 25 x 15 = 375, capped at 250") << 25 << 250 << 4 << 250;
+        // Reference 3.5 (backoff_strategy.cc): retry n (from 0) waits U[0, min(base x 2^n, max)).
+        QTest::newRow("Envoy default 25ms: retry 0 -> 25 x 1 = 25") << 25 << 250 << 0 << 25;
+        QTest::newRow("retry 1 -> 25 x 2 = 50") << 25 << 250 << 1 << 50;
+        QTest::newRow("retry 2 -> 25 x 4 = 100") << 25 << 250 << 2 << 100;
+        QTest::newRow("retry 3 -> 25 x 8 = 200") << 25 << 250 << 3 << 200;
+        QTest::newRow("retry 4 -> 25 x 16 = 400, capped at 250") << 25 << 250 << 4 << 250;
         QTest::newRow("retry 40 stays capped") << 25 << 250 << 40 << 250;
-        QTest::newRow("tutorial 100ms/10s: retry 1 -> 100") << 100 << 10000 << 1 << 100;
-        QTest::newRow("tutorial: retry 3 -> 700") << 100 << 10000 << 3 << 700;
-        QTest::newRow("tutorial: retry 7 -> 12700, capped 10000") << 100 << 10000 << 7 << 10000;
+        QTest::newRow("tutorial 100ms/10s: retry 0 -> 100") << 100 << 10000 << 0 << 100;
+        QTest::newRow("tutorial: retry 1 -> 200") << 100 << 10000 << 1 << 200;
+        QTest::newRow("tutorial: retry 2 -> 400") << 100 << 10000 << 2 << 400;
+        QTest::newRow("tutorial: retry 7 -> 12800, capped 10000") << 100 << 10000 << 7 << 10000;
     }
     void backoffUpperBound() {
         QFETCH(int, baseMs);
@@ -132,7 +186,7 @@ private slots:
 
     void backoffDrawsStayInBoundsAndSpanThem_data() {
         QTest::addColumn<int>("n");
-        for (int n = 1; n <= 6; ++n)
+        for (int n = 0; n <= 5; ++n)
             QTest::newRow(qPrintable(QString("retry %1").arg(n))) << n;
     }
     void backoffDrawsStayInBoundsAndSpanThem() {
@@ -152,8 +206,10 @@ private slots:
         QCOMPARE(hi, upper - ms(1));
     }
     void backoffFromDrawIsModulo() {
-        // 100 ms base, retry 2: bound 300 ms; draw 1234 -> 1234 mod 300 = 34 ms
+        // 100 ms base, retry 2 (the third): bound 400 ms; draw 1234 -> 1234 mod 400 = 34 ms
         QCOMPARE(jitteredBackoff(ms(100), secs(10), 2, 1234), ms(34));
+        // retry 1: bound 200 ms; 1234 mod 200 = 34 ms; retry 0: bound 100 ms -> 34 ms
+        QCOMPARE(jitteredBackoff(ms(100), secs(10), 0, 1299), ms(99));
         QCOMPARE(jitteredBackoff(ms(0), secs(10), 2, 1234), Duration::zero());
     }
 

@@ -225,21 +225,74 @@ private slots:
         QCOMPARE(r.segments.at(1).byBackend.count("envoy-ai-gateway-qwen-primary-fb"), std::size_t(0));
     }
     void deleteIsNotStop() {
-        // Deleting the InferenceService removes the hostname: the host leaves the cluster and P1
-        // gets 100% of the load even with the tutorial's policy (distinct from a refusing server).
+        // Reference 3.5: deleting the InferenceService removes the name at the gateway's next DNS
+        // refresh, not at once. Phase one (until the refresh): the old address drops packets, every
+        // attempt is a 10 s connect timeout, and the tutorial's retries all stay on priority 0, so a
+        // request whose retries run out before the refresh fails with 503. Phase two: the host is
+        // removed in both clusters that use the hostname, priority 0 is empty and priority 1 answers.
         auto cfg = load(ticket2(false));
-        const auto r = simulate(cfg, options({"--model", "qwen-with-fallback", "--requests", "300", "--event",
-                                              "10s:qwen-primary:delete", "--event", "20s:qwen-primary:start"}))
+        Collect seen;
+        const auto r = simulate(cfg,
+                                options({"--model", "qwen-with-fallback", "--requests", "1000", "--dns-refresh", "60s",
+                                         "--event", "10s:qwen-primary:delete"}),
+                                &seen)
+                           .value();
+        QCOMPARE(r.hostEvents.size(), std::size_t(2));
+        for (const auto& e : r.hostEvents) {
+            QCOMPARE(e.type, routing::HostEvent::Type::Removed);
+            QCOMPARE(e.at.time_since_epoch(), Duration(secs(70)));  // 10 s + the 60 s refresh
+        }
+        QVERIFY(r.hostEvents[0].route != r.hostEvents[1].route);
+        std::uint64_t phase1Failed = 0, phase2Ok = 0;
+        for (const auto& rec : seen.records) {
+            const Duration start = rec.start.time_since_epoch();
+            if (start < secs(10)) {
+                QCOMPARE(rec.finalStatus, 200);
+            } else if (start < secs(38)) {
+                // 4 attempts x 10 s connect timeouts (+ backoff), all before the refresh at 70 s.
+                QCOMPARE(rec.finalStatus, 503);
+                QCOMPARE(rec.attempts.size(), std::size_t(4));
+                QVERIFY(rec.error.find("connection timeout") != std::string::npos);
+                for (const auto& a : rec.attempts)
+                    QCOMPARE(a.failure, routing::UpstreamFailure::ConnectTimeout);
+                ++phase1Failed;
+            } else if (start >= secs(70)) {
+                QCOMPARE(rec.finalStatus, 200);
+                QCOMPARE(rec.finalBackend, std::string("envoy-ai-gateway-qwen-secondary-fb"));
+                QCOMPARE(rec.attempts.size(), std::size_t(1));
+                ++phase2Ok;
+            }
+        }
+        QCOMPARE(phase1Failed, std::uint64_t(280));
+        QCOMPARE(phase2Ok, std::uint64_t(300));
+        // A stop never gets to phase two: the host stays, every request fails with connection refused.
+        const auto stopped = simulate(cfg, options({"--model", "qwen-with-fallback", "--requests", "100", "--event",
+                                                    "0s:qwen-primary:stop"}))
+                                 .value();
+        QCOMPARE(stopped.failed, std::uint64_t(100));
+        QVERIFY(stopped.hostEvents.empty());
+    }
+    void reapplyAfterDeleteResolvesAtTheNextRefresh() {
+        auto cfg = load(ticket2(true));
+        const auto r = simulate(cfg, options({"--model", "qwen-with-fallback", "--requests", "10", "--dns-refresh", "0s",
+                                              "--event", "0s:qwen-primary:delete", "--event", "0s:qwen-primary:reapply"}))
                            .value();
         QCOMPARE(r.failed, std::uint64_t(0));
-        QCOMPARE(r.segments.at(1).byBackend.at("envoy-ai-gateway-qwen-secondary-fb"), r.segments.at(1).requests);
-        // removed at 10 s and restored at 20 s, in both clusters that use the hostname (Ticket 1's
-        // route and Ticket 2's)
-        QCOMPARE(r.hostEvents.size(), std::size_t(4));
-        QCOMPARE(r.hostEvents[0].type, routing::HostEvent::Type::Removed);
-        QCOMPARE(r.hostEvents[1].type, routing::HostEvent::Type::Removed);
-        QVERIFY(r.hostEvents[0].route != r.hostEvents[1].route);
-        QCOMPARE(r.hostEvents[3].type, routing::HostEvent::Type::Restored);
+        Collect seen;
+        const auto r2 = simulate(cfg,
+                                 options({"--model", "qwen-with-fallback", "--requests", "400", "--event",
+                                          "1s:qwen-primary:delete", "--event", "5s:qwen-primary:reapply"}),
+                                 &seen)
+                            .value();
+        // Deleted at 1 s and re-applied at 5 s: the pending removal is cancelled (the name was back
+        // before the refresh), so no host ever left; requests 1-5 s time out on connect and fall back.
+        QVERIFY(r2.hostEvents.empty());
+        QCOMPARE(r2.failed, std::uint64_t(0));
+        for (const auto& rec : seen.records)
+            if (rec.start.time_since_epoch() >= secs(1) && rec.start.time_since_epoch() < secs(5)) {
+                QCOMPARE(rec.attempts.front().failure, routing::UpstreamFailure::ConnectTimeout);
+                QCOMPARE(rec.finalBackend, std::string("envoy-ai-gateway-qwen-secondary-fb"));
+            }
     }
     void faultsAndTimeouts() {
         auto cfg = load(ticket2(false));
@@ -254,6 +307,7 @@ private slots:
         QCOMPARE(r.byStatus.at(503), std::uint64_t(20));
         QCOMPARE(r.attempts.at(4), std::uint64_t(20));
         // hang: perRetry.timeout 30 s is not retried by connect-failure/retriable-status-codes -> 504 after 30 s
+        // (the per-try timer starts once the request was sent; connects are instant here)
         r = simulate(cfg, options({"--model", "qwen-with-fallback", "--requests", "3", "--event", "0s:qwen-primary:fault=hang"}))
                 .value();
         QCOMPARE(r.byStatus.at(504), std::uint64_t(3));
