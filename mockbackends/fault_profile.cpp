@@ -17,6 +17,7 @@ std::string FaultProfile::describe() const {
         std::string s = std::to_string(errorStatus);
         if (errorRate < 1.0) s += fmt::format(" x{:g}", errorRate);
         if (retryAfterSeconds > 0) s += fmt::format(" (Retry-After {})", retryAfterSeconds);
+        if (errorPlainText) s += " text/plain";
         parts.push_back(s);
     }
     if (latencyMs > 0 || latencyJitterMs > 0) {
@@ -58,7 +59,7 @@ Result<int> readInt(const nlohmann::json& v, const std::string& key, int min, in
 Result<FaultProfile> parseFaultProfile(const nlohmann::json& j) {
     if (!j.is_object()) return Error{{}, "fault profile must be a JSON object"};
     static const std::set<std::string> known = {
-        "errorStatus", "errorRate", "retryAfterSeconds", "latencyMs", "latencyJitterMs",
+        "errorStatus", "errorRate", "retryAfterSeconds", "errorPlainText", "latencyMs", "latencyJitterMs",
         "hang", "firstTokenDelayMs", "cutAfterTokens", "stallAfterTokens", "stallMs",
         "malformedAfterTokens", "omitDone", "resetBeforeHeaders"};
     FaultProfile f;
@@ -66,7 +67,7 @@ Result<FaultProfile> parseFaultProfile(const nlohmann::json& j) {
     constexpr int kMaxTokens = 1000000;
     for (const auto& [key, v] : j.items()) {
         if (!known.count(key)) {
-            return fieldError(key, "unknown fault field (known: errorStatus, errorRate, retryAfterSeconds, latencyMs, "
+            return fieldError(key, "unknown fault field (known: errorStatus, errorRate, retryAfterSeconds, errorPlainText, latencyMs, "
                                    "latencyJitterMs, hang, firstTokenDelayMs, cutAfterTokens, stallAfterTokens, "
                                    "stallMs, malformedAfterTokens, omitDone, resetBeforeHeaders)");
         }
@@ -103,6 +104,7 @@ Result<FaultProfile> parseFaultProfile(const nlohmann::json& j) {
                 }
             }
         } else if (key == "retryAfterSeconds") err = intField(f.retryAfterSeconds, 0, 86400);
+        else if (key == "errorPlainText") err = boolField(f.errorPlainText);
         else if (key == "latencyMs") err = intField(f.latencyMs, 0, kMaxMs);
         else if (key == "latencyJitterMs") err = intField(f.latencyJitterMs, 0, kMaxMs);
         else if (key == "hang") err = boolField(f.hang);
@@ -134,6 +136,7 @@ void to_json(nlohmann::json& j, const FaultProfile& f) {
         j["errorRate"] = f.errorRate;
     }
     if (f.errorStatus == 0 && f.retryAfterSeconds > 0) j["retryAfterSeconds"] = f.retryAfterSeconds;
+    if (f.errorPlainText) j["errorPlainText"] = true;
     if (f.latencyMs) j["latencyMs"] = f.latencyMs;
     if (f.latencyJitterMs) j["latencyJitterMs"] = f.latencyJitterMs;
     if (f.hang) j["hang"] = true;

@@ -4,7 +4,7 @@
 // admin API and the UI reuse the same JSON shape.
 //
 // JSON (every key optional; absent or null = fault off):
-//   {"errorStatus": 503, "errorRate": 0.5, "retryAfterSeconds": 2,
+//   {"errorStatus": 503, "errorRate": 0.5, "retryAfterSeconds": 2, "errorPlainText": false,
 //    "latencyMs": 100, "latencyJitterMs": 50, "hang": false, "firstTokenDelayMs": 2000,
 //    "cutAfterTokens": 5, "stallAfterTokens": 3, "stallMs": 0, "malformedAfterTokens": 2,
 //    "omitDone": false, "resetBeforeHeaders": false}
@@ -26,6 +26,10 @@ struct FaultProfile {
     double errorRate = 1.0;
     /// Adds `Retry-After: N` to error responses when > 0.
     int retryAfterSeconds = 0;
+    /// Error responses as `text/plain` text instead of the JSON error body: what a proxy or load
+    /// balancer in front of the model server answers. The gateway wraps such bodies as
+    /// OpenAIBackendError (its content-type lacks application/json); JSON errors pass unchanged.
+    bool errorPlainText = false;
     /// Added before every inference response, plus a uniform draw in [0, latencyJitterMs].
     int latencyMs = 0;
     int latencyJitterMs = 0;

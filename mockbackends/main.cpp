@@ -52,12 +52,13 @@ int main(int argc, char** argv) {
     QCommandLineParser parser;
     parser.setApplicationDescription(
         "Mock Ollama model server for aigw-sim: OpenAI-compatible /v1/chat/completions, /v1/completions,\n"
-        "/v1/embeddings, /v1/models and Ollama's /api/chat, /api/generate, /api/embed, /api/tags, /api/show,\n"
+        "/v1/embeddings, /v1/responses, /v1/models and Ollama's /api/chat, /api/generate, /api/embed, /api/tags, /api/show,\n"
         "/api/pull, /api/version, /api/ps. Generated text is deterministic and names the server and model.\n"
         "Prints 'READY http://HOST:PORT' on stdout once listening.\n\n"
         "Simulator-only control endpoints on the same port: GET/POST/DELETE /_mock/fault (JSON fault\n"
         "profile), GET/DELETE /_mock/stats.\n\n"
-        "Fault profile JSON keys: errorStatus, errorRate, retryAfterSeconds, latencyMs, latencyJitterMs, hang,\n"
+        "Fault profile JSON keys: errorStatus, errorRate, retryAfterSeconds, errorPlainText, latencyMs,\n"
+        "latencyJitterMs, hang,\n"
         "firstTokenDelayMs, cutAfterTokens, stallAfterTokens, stallMs, malformedAfterTokens, omitDone,\n"
         "resetBeforeHeaders.");
     parser.addHelpOption();
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
     const QCommandLineOption errorStatus("error-status", "Fault: answer with this HTTP status (400, 429, 500, 503...).", "CODE");
     const QCommandLineOption errorRate("error-rate", "Fault: fraction of requests that get --error-status.", "R");
     const QCommandLineOption retryAfter("retry-after", "Fault: Retry-After seconds on error responses.", "S");
+    const QCommandLineOption errorText("error-plain-text", "Fault: error bodies as text/plain, not JSON.");
     const QCommandLineOption latency("latency-ms", "Fault: added latency.", "MS");
     const QCommandLineOption jitter("jitter-ms", "Fault: added uniform jitter [0, MS].", "MS");
     const QCommandLineOption hang("hang", "Fault: accept requests and never answer.");
@@ -87,7 +89,7 @@ int main(int argc, char** argv) {
     const QCommandLineOption omitDone("omit-done", "Fault: end streams without data: [DONE].");
     const QCommandLineOption resetBefore("reset-before-headers", "Fault: reset the connection on every request.");
     parser.addOptions({listen, name, model, seed, tps, firstToken, noPull, dims, logLevel, exitWithParent, fault, errorStatus,
-                       errorRate, retryAfter, latency, jitter, hang, slowFirst, cutAfter, stallAfter, stallMs, malformedAfter,
+                       errorRate, retryAfter, errorText, latency, jitter, hang, slowFirst, cutAfter, stallAfter, stallMs, malformedAfter,
                        omitDone, resetBefore});
     if (!parser.parse(app.arguments())) return usageError(parser.errorText());
     if (parser.isSet("help")) {
@@ -144,6 +146,7 @@ int main(int argc, char** argv) {
         faultJson["errorRate"] = r;
     }
     if (parser.isSet(hang)) faultJson["hang"] = true;
+    if (parser.isSet(errorText)) faultJson["errorPlainText"] = true;
     if (parser.isSet(omitDone)) faultJson["omitDone"] = true;
     if (parser.isSet(resetBefore)) faultJson["resetBeforeHeaders"] = true;
     auto parsedFault = aigw::mock::parseFaultProfile(faultJson);

@@ -132,7 +132,7 @@ std::optional<int> intField(const nlohmann::json& obj, const char* key) {
 }  // namespace
 
 struct MockServer::Exchange {
-    enum class Kind { Chat, Completion, Embeddings, NativeChat, NativeGenerate, NativeEmbed };
+    enum class Kind { Chat, Completion, Embeddings, Responses, NativeChat, NativeGenerate, NativeEmbed };
     std::shared_ptr<HttpRequest> req;
     std::shared_ptr<HttpResponder> res;
     Kind kind = Kind::Chat;
@@ -150,6 +150,7 @@ struct MockServer::StreamJob {
     std::string contentType;
     int tokens = 0;
     std::function<QByteArray(int)> tokenEvent;
+    QByteArray prelude;         ///< sent with the response headers, before the first token
     QByteArray finalEvents;     ///< after the last token
     std::function<QByteArray()> doneEvent;  ///< "data: [DONE]" or the NDJSON done line (built when sent,
                                             ///< so durations are real); dropped by omitDone
@@ -344,7 +345,8 @@ void MockServer::handle(std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpRe
     using K = Exchange::Kind;
     static const std::map<std::string, std::pair<K, bool>> inference = {
         {"/v1/chat/completions", {K::Chat, true}},   {"/v1/completions", {K::Completion, true}},
-        {"/v1/embeddings", {K::Embeddings, true}},   {"/api/chat", {K::NativeChat, false}},
+        {"/v1/embeddings", {K::Embeddings, true}},   {"/v1/responses", {K::Responses, true}},
+        {"/api/chat", {K::NativeChat, false}},
         {"/api/generate", {K::NativeGenerate, false}}, {"/api/embed", {K::NativeEmbed, false}},
     };
     if (m == "POST") {
@@ -389,6 +391,15 @@ void MockServer::sendError(const std::shared_ptr<Exchange>& ex, int status, cons
 
 void MockServer::sendFaultError(const std::shared_ptr<Exchange>& ex, int status) {
     record(ex, status, "fault:error");
+    if (ex->fault.errorPlainText) {
+        // What a proxy or load balancer in front of the model server answers: text, not JSON.
+        Headers h = headersFor("text/plain; charset=utf-8");
+        if (ex->fault.retryAfterSeconds > 0) h.add("retry-after", std::to_string(ex->fault.retryAfterSeconds));
+        const std::string text = status == 503 ? "upstream unavailable: " + m_options.name
+                                               : "simulated failure on " + m_options.name + " (HTTP " + std::to_string(status) + ")";
+        ex->res->send(status, std::move(h), QByteArray::fromStdString(text));
+        return;
+    }
     Headers h = headersFor(ex->openai ? "application/json" : "application/json; charset=utf-8");
     if (ex->fault.retryAfterSeconds > 0) h.add("retry-after", std::to_string(ex->fault.retryAfterSeconds));
     std::string message;
@@ -487,6 +498,7 @@ void MockServer::afterLatency(const std::shared_ptr<Exchange>& ex) {
     case Exchange::Kind::Chat: return serveChat(ex);
     case Exchange::Kind::Completion: return serveCompletion(ex);
     case Exchange::Kind::Embeddings: return serveEmbeddings(ex);
+    case Exchange::Kind::Responses: return serveResponses(ex);
     case Exchange::Kind::NativeChat: return serveNativeChat(ex);
     case Exchange::Kind::NativeGenerate: return serveNativeGenerate(ex);
     case Exchange::Kind::NativeEmbed: return serveNativeEmbed(ex);
@@ -665,6 +677,147 @@ void MockServer::serveCompletion(const std::shared_ptr<Exchange>& ex) {
     }
     job->doneEvent = [] { return QByteArray("data: [DONE]\n\n"); };
     job->malformedEvent = "data: {\"id\":\"" + QByteArray::fromStdString(id) + "\",\"object\":\"text_completion\",\"choices\":[{\"text\n\n";
+    runStream(job);
+}
+
+namespace {
+
+/// The prompt of a Responses API `input`: a string, or the text of the last user message among its
+/// items (content a string or input_text parts); tokens counted over every item and `instructions`.
+ChatInput readResponsesInput(const nlohmann::json& body) {
+    ChatInput in;
+    const nlohmann::json input = body.contains("input") ? body["input"] : nlohmann::json();
+    if (input.is_string()) {
+        in.prompt = input.get<std::string>();
+        in.promptTokens = estimateTokens(in.prompt) + 4;
+    } else if (input.is_array() && !input.empty()) {
+        for (const auto& item : input) {
+            if (!item.is_object()) {
+                in.error = "Invalid type for 'input': expected an array of input items.";
+                return in;
+            }
+            std::string text;
+            if (item.contains("content")) {
+                const auto& c = item["content"];
+                if (c.is_string()) text = c.get<std::string>();
+                else if (c.is_array())
+                    for (const auto& part : c)
+                        if (part.is_object() && part.contains("text") && part["text"].is_string()) {
+                            if (!text.empty()) text += '\n';
+                            text += part["text"].get<std::string>();
+                        }
+            }
+            in.promptTokens += estimateTokens(text) + 4;
+            if (item.value("role", "") == "user") in.prompt = text;
+        }
+    } else {
+        in.error = "Missing required parameter: 'input'.";
+        return in;
+    }
+    if (body.contains("instructions") && body["instructions"].is_string())
+        in.promptTokens += estimateTokens(body["instructions"].get<std::string>()) + 4;
+    in.promptTokens += 3;
+    return in;
+}
+
+}  // namespace
+
+void MockServer::serveResponses(const std::shared_ptr<Exchange>& ex) {
+    const auto& b = ex->body;
+    const ChatInput in = readResponsesInput(b);
+    if (!in.error.empty()) {
+        sendError(ex, 400, in.error, "bad_request");
+        return;
+    }
+    const Generation g =
+        generateReply(m_options.name, ex->model, in.prompt, requestSeed(m_options.seed, intField(b, "seed")), intField(b, "max_output_tokens"));
+    const int n = static_cast<int>(g.tokens.size());
+    const ojson usage{{"input_tokens", in.promptTokens},
+                      {"input_tokens_details", {{"cached_tokens", 0}}},
+                      {"output_tokens", n},
+                      {"output_tokens_details", {{"reasoning_tokens", 0}}},
+                      {"total_tokens", in.promptTokens + n}};
+    const std::string suffix = std::to_string(m_rng.below(999999));
+    const std::string id = "resp_" + suffix;
+    const std::string itemId = "msg_" + suffix;
+    const auto created = QDateTime::currentSecsSinceEpoch();
+    const bool truncated = g.finishReason == "length";
+    // The response object (OpenAI Responses API); `output` and `usage` filled in once complete.
+    auto response = [id, created, model = ex->model, instructions = b.value("instructions", nlohmann::json()),
+                     maxOut = b.value("max_output_tokens", nlohmann::json())](const char* status) {
+        return ojson{{"id", id},
+                     {"object", "response"},
+                     {"created_at", created},
+                     {"status", status},
+                     {"error", nullptr},
+                     {"incomplete_details", nullptr},
+                     {"instructions", instructions},
+                     {"max_output_tokens", maxOut},
+                     {"model", model},
+                     {"output", ojson::array()},
+                     {"parallel_tool_calls", true},
+                     {"previous_response_id", nullptr},
+                     {"temperature", 1.0},
+                     {"text", {{"format", {{"type", "text"}}}}},
+                     {"tool_choice", "auto"},
+                     {"tools", ojson::array()},
+                     {"top_p", 1.0},
+                     {"truncation", "disabled"},
+                     {"usage", nullptr}};
+    };
+    auto message = [itemId](const char* status, const std::string& text) {
+        return ojson{{"type", "message"},
+                     {"id", itemId},
+                     {"status", status},
+                     {"role", "assistant"},
+                     {"content", ojson::array({ojson{{"type", "output_text"}, {"text", text}, {"annotations", ojson::array()}}})}};
+    };
+    auto finished = [response, message, usage, truncated](const std::string& text) {
+        ojson r = response(truncated ? "incomplete" : "completed");
+        if (truncated) r["incomplete_details"] = {{"reason", "max_output_tokens"}};
+        r["output"] = ojson::array({message("completed", text)});
+        r["usage"] = usage;
+        return r;
+    };
+    const int ttft = firstTokenDelay(ex->fault);
+    if (!ex->stream) {
+        sendLater(ex, ttft + std::max(0, n - 1) * tokenIntervalMs(), 200, "application/json", dump(finished(g.text()), true));
+        return;
+    }
+    // SSE with `event:` lines; sequence_number counts every event. No [DONE]: the stream ends with
+    // response.completed (response.incomplete when max_output_tokens cut it).
+    auto event = [](const std::string& type, int seq, ojson payload) {
+        ojson e{{"type", type}, {"sequence_number", seq}};
+        for (auto& [k, v] : payload.items()) e[k] = v;
+        return QByteArray::fromStdString("event: " + type + "\ndata: ") + dump(e) + "\n\n";
+    };
+    auto job = std::make_shared<StreamJob>();
+    job->ex = ex;
+    job->contentType = "text/event-stream";
+    job->tokens = n;
+    ojson emptyItem = message("in_progress", "");
+    emptyItem["content"] = ojson::array();
+    job->prelude = event("response.created", 0, {{"response", response("in_progress")}}) +
+                   event("response.in_progress", 1, {{"response", response("in_progress")}}) +
+                   event("response.output_item.added", 2, {{"output_index", 0}, {"item", emptyItem}}) +
+                   event("response.content_part.added", 3,
+                         {{"item_id", itemId}, {"output_index", 0}, {"content_index", 0},
+                          {"part", {{"type", "output_text"}, {"text", ""}, {"annotations", ojson::array()}}}});
+    job->tokenEvent = [event, itemId, tokens = g.tokens](int i) {
+        return event("response.output_text.delta", 4 + i,
+                     {{"item_id", itemId}, {"output_index", 0}, {"content_index", 0}, {"delta", tokens[i]}});
+    };
+    const std::string text = g.text();
+    job->finalEvents = event("response.output_text.done", 4 + n,
+                             {{"item_id", itemId}, {"output_index", 0}, {"content_index", 0}, {"text", text}}) +
+                       event("response.content_part.done", 5 + n,
+                             {{"item_id", itemId}, {"output_index", 0}, {"content_index", 0},
+                              {"part", {{"type", "output_text"}, {"text", text}, {"annotations", ojson::array()}}}}) +
+                       event("response.output_item.done", 6 + n, {{"output_index", 0}, {"item", message("completed", text)}});
+    job->doneEvent = [event, finished, text, n, truncated] {
+        return event(truncated ? "response.incomplete" : "response.completed", 7 + n, {{"response", finished(text)}});
+    };
+    job->malformedEvent = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\n\n";
     runStream(job);
 }
 
@@ -864,6 +1017,7 @@ void MockServer::streamStep(const std::shared_ptr<StreamJob>& job) {
         Headers h = headersFor(job->contentType);
         if (job->contentType == "text/event-stream") h.add("cache-control", "no-cache");
         ex.res->startStream(200, std::move(h));
+        if (!job->prelude.isEmpty()) ex.res->writeChunk(job->prelude);
     }
     while (true) {
         const int i = job->next;

@@ -1,5 +1,6 @@
 #pragma once
-// An in-process stand-in for an Ollama server: the OpenAI-compatible /v1 API and Ollama's own /api,
+// An in-process stand-in for an Ollama server: the OpenAI-compatible /v1 API (chat, completions,
+// embeddings, responses, models) and Ollama's own /api,
 // with the shapes Ollama returns, deterministic generated text, paced streaming and injectable
 // faults. The `aigw-mock-backend` executable is a thin CLI around this class; tests and the UI use it
 // directly.
@@ -95,6 +96,9 @@ private:
     void serveChat(const std::shared_ptr<Exchange>& ex);
     void serveCompletion(const std::shared_ptr<Exchange>& ex);
     void serveEmbeddings(const std::shared_ptr<Exchange>& ex);
+    /// POST /v1/responses: the OpenAI Responses API (a response object with `output` items; streamed
+    /// as response.created ... response.output_text.delta ... response.completed with usage).
+    void serveResponses(const std::shared_ptr<Exchange>& ex);
     void serveNativeChat(const std::shared_ptr<Exchange>& ex);
     void serveNativeGenerate(const std::shared_ptr<Exchange>& ex);
     void serveNativeEmbed(const std::shared_ptr<Exchange>& ex);

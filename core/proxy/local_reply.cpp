@@ -13,18 +13,18 @@ LocalReply text(int status, std::string body) {
     return r;
 }
 
-
-
 LocalReply orderedJson(int status, const std::string& type, const std::string& message) {
     nlohmann::ordered_json j;
     j["type"] = "error";
     j["error"]["type"] = type;
     j["error"]["code"] = std::to_string(status);
-    j["error"]["message"] = message;
+    if (!message.empty())
+        j["error"]["message"] = message;  // Go: `json:"message,omitempty"`
     LocalReply r;
     r.status = status;
     r.headers.add("content-type", "application/json");
-    r.body = QByteArray::fromStdString(j.dump());
+    // Upstream bodies can hold any bytes: replace invalid UTF-8 rather than throw.
+    r.body = QByteArray::fromStdString(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     return r;
 }
 
@@ -34,6 +34,14 @@ LocalReply unsupportedPath(const std::string& path) { return text(404, "unsuppor
 
 LocalReply malformedRequest(const std::string& path, const std::string& detail) {
     return orderedJson(400, "BadRequest", "malformed request: failed to parse JSON for " + path + ": " + detail);
+}
+
+LocalReply badRequest(const std::string& message) { return orderedJson(400, "BadRequest", message); }
+
+LocalReply extProcFailed() {
+    LocalReply r;
+    r.status = 500;
+    return r;
 }
 
 LocalReply noRoute() { return text(404, kNoRouteText); }
@@ -50,18 +58,17 @@ LocalReply wrappedEnvoyError(int status, const std::string& envoyText) {
 }
 
 bool wrapNonJsonError(int status, http::Headers& headers, QByteArray& body) {
-    if (status < 400)
+    if (status >= 200 && status < 300)
+        return false;  // isGoodStatusCode: only non-2xx responses go through ResponseError
+    // strings.Contains(respHeaders["content-type"], "application/json"): case-sensitive, and the
+    // body is not looked at.
+    if (headers.value("content-type").find("application/json") != std::string::npos)
         return false;
-    const auto parsed = nlohmann::json::parse(body.constData(), body.constData() + body.size(), nullptr, false);
-    if (!parsed.is_discarded() && parsed.is_object())
-        return false;
-    std::string message = body.toStdString();
-    while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
-        message.pop_back();
-    auto wrapped = wrappedEnvoyError(status, message);
-    body = wrapped.body;
+    auto wrapped = wrappedEnvoyError(status, body.toStdString());
+    body = std::move(wrapped.body);
     headers.set("content-type", "application/json");
     headers.remove("content-length");
+    headers.remove("content-encoding");  // the wrapped body is new, not the upstream's encoding
     return true;
 }
 

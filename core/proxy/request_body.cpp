@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -466,7 +469,8 @@ qsizetype skipValue(QByteArrayView s, qsizetype i) {
     return i;
 }
 
-/// The integer members prompt_tokens / completion_tokens of the `usage` object at s[0] ('{').
+/// The integer members prompt_tokens / completion_tokens (or the Responses API's input_tokens /
+/// output_tokens) of the `usage` object at s[0] ('{').
 /// A usage object is flat numbers plus *_details objects, read per request on the hot path: a
 /// member walk costs a fraction of constructing a JSON parser (callgrind: ~7k instructions each).
 /// Anything malformed yields no counts.
@@ -488,9 +492,11 @@ bool scanUsage(QByteArrayView s, TokenUsage& out) {
         if (keyEnd < 0)
             return false;
         const QByteArrayView key = s.sliced(i, keyEnd - i);
-        std::int64_t* target = key == QByteArrayView("\"prompt_tokens\"")       ? &found.promptTokens
-                               : key == QByteArrayView("\"completion_tokens\"") ? &found.completionTokens
-                                                                                  : nullptr;
+        std::int64_t* target = key == QByteArrayView("\"prompt_tokens\"") || key == QByteArrayView("\"input_tokens\"")
+                                   ? &found.promptTokens
+                               : key == QByteArrayView("\"completion_tokens\"") || key == QByteArrayView("\"output_tokens\"")
+                                   ? &found.completionTokens
+                                   : nullptr;
         i = keyEnd;
         ws();
         if (i >= s.size() || s[i] != ':')
@@ -566,7 +572,124 @@ Result<ParsedBody> parseRequestBody(const QByteArray& body) {
     return parsed;
 }
 
+namespace {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && isSpace(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && isSpace(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
+/// The value of parameter `name` in a header value like `form-data; name="model"` or
+/// `multipart/form-data; boundary=xyz` (quoted or not); nullopt when absent.
+std::optional<std::string> headerParam(std::string_view value, std::string_view name) {
+    std::size_t i = value.find(';');
+    while (i != std::string_view::npos && i < value.size()) {
+        ++i;  // past ';'
+        const auto eq = value.find('=', i);
+        if (eq == std::string_view::npos)
+            return std::nullopt;
+        const std::string_view key = trim(value.substr(i, eq - i));
+        i = eq + 1;
+        while (i < value.size() && isSpace(value[i]))
+            ++i;
+        std::string v;
+        if (i < value.size() && value[i] == '"') {
+            ++i;
+            while (i < value.size() && value[i] != '"') {
+                if (value[i] == '\\' && i + 1 < value.size())
+                    ++i;
+                v += value[i++];
+            }
+            ++i;  // the closing quote
+        } else {
+            const std::size_t end = std::min(value.find(';', i), value.size());
+            v = std::string(trim(value.substr(i, end - i)));
+            i = end;
+        }
+        if (equalsIgnoreCase(key, name))
+            return v;
+        i = value.find(';', std::min(i, value.size()));
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+Result<ParsedBody> parseMultipartBody(const QByteArray& body, std::string_view contentType) {
+    const auto boundary = headerParam(contentType, "boundary");
+    if (!boundary || boundary->empty())
+        return Error{{}, "failed to parse multipart form data: missing boundary"};
+    const std::string_view text(body.constData(), static_cast<std::size_t>(body.size()));
+    const std::string delimiter = "--" + *boundary;
+    ParsedBody out;
+    bool hasModel = false;
+    bool hasFile = false;
+    // The first delimiter line ends the preamble; each part runs to the next "\r\n--boundary"
+    // ("\n--boundary" also accepted, as Go's reader does).
+    std::size_t pos = text.rfind(delimiter, 0) == 0 ? 0 : text.find("\n" + delimiter);
+    if (pos != std::string_view::npos && pos != 0)
+        ++pos;
+    while (pos != std::string_view::npos) {
+        pos += delimiter.size();
+        if (text.substr(pos, 2) == "--")
+            break;  // the closing delimiter
+        const auto lineEnd = text.find('\n', pos);
+        if (lineEnd == std::string_view::npos)
+            return Error{{}, "failed to parse multipart form data: multipart: NextPart: EOF"};
+        // Part headers up to the empty line.
+        std::size_t at = lineEnd + 1;
+        std::string name;
+        while (true) {
+            const auto end = text.find('\n', at);
+            if (end == std::string_view::npos)
+                return Error{{}, "failed to parse multipart form data: multipart: NextPart: EOF"};
+            const std::string_view line = trim(text.substr(at, end - at));
+            at = end + 1;
+            if (line.empty())
+                break;
+            const auto colon = line.find(':');
+            if (colon != std::string_view::npos && equalsIgnoreCase(trim(line.substr(0, colon)), "content-disposition"))
+                name = headerParam(line.substr(colon + 1), "name").value_or("");
+        }
+        auto next = text.find("\n" + delimiter, at);
+        if (next == std::string_view::npos)
+            return Error{{}, "failed to parse multipart form data: unexpected EOF"};
+        const std::size_t contentEnd = next > at && text[next - 1] == '\r' ? next - 1 : next;
+        const std::string_view content = text.substr(at, contentEnd - at);
+        if (name == "model") {
+            hasModel = true;
+            out.model = std::string(content);
+            out.valueBegin = static_cast<qsizetype>(at);
+            out.valueEnd = static_cast<qsizetype>(contentEnd);
+            out.rawValue = true;
+        } else if (name == "file") {
+            hasFile = true;
+        } else if (name == "stream") {
+            out.stream = equalsIgnoreCase(content, "true");
+        }
+        pos = next + 1;
+    }
+    if (!hasModel)
+        return Error{{}, "missing required field 'model'"};
+    if (!hasFile)
+        return Error{{}, "missing required field 'file'"};
+    return out;
+}
+
 QByteArray withModel(const QByteArray& body, const ParsedBody& parsed, const std::string& model) {
+    if (parsed.rawValue) {
+        QByteArray out = body;
+        return out.replace(parsed.valueBegin, parsed.valueEnd - parsed.valueBegin, QByteArray::fromStdString(model));
+    }
     if (parsed.valueEnd <= parsed.valueBegin)
         return body;
     // Names without characters JSON must escape (all real model names) are quoted as they are;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 
@@ -21,6 +22,8 @@ struct ParsedBody {
     /// valueBegin == valueEnd when the body has no `model` key.
     qsizetype valueBegin = 0;
     qsizetype valueEnd = 0;
+    /// The range holds the raw bytes of a multipart form field, not a JSON string.
+    bool rawValue = false;
 };
 
 /// Parses a request body. Errors carry the message the real gateway would put after
@@ -28,7 +31,14 @@ struct ParsedBody {
 /// string, `stream` not a boolean).
 Result<ParsedBody> parseRequestBody(const QByteArray& body);
 
-/// Token counts of an OpenAI `usage` object; -1 when absent or not an integer.
+/// Parses a multipart/form-data body as the audio transcription/translation specs do
+/// (internal/endpointspec/endpointspec.go ParseMultipartBody): the `model` field (required), a
+/// `file` field (required) and `stream` ("true", any case). Errors carry the text the real gateway
+/// puts after "malformed request: " (missing boundary, a part that does not end, a missing field).
+Result<ParsedBody> parseMultipartBody(const QByteArray& body, std::string_view contentType);
+
+/// Token counts of a `usage` object: prompt_tokens / completion_tokens (Chat Completions) or
+/// input_tokens / output_tokens (Responses API, Anthropic); -1 when absent or not an integer.
 struct TokenUsage {
     std::int64_t promptTokens = -1;
     std::int64_t completionTokens = -1;
@@ -40,8 +50,9 @@ struct TokenUsage {
 /// no document). `model` is left unchanged when absent; usage fields are -1 when absent.
 void readModelAndUsage(const char* data, qsizetype size, std::string& model, TokenUsage& usage);
 
-/// `body` with the top-level `model` value replaced by `model` (JSON-escaped); byte-identical
-/// otherwise. When the body has no `model` key it is returned unchanged.
+/// `body` with the top-level `model` value replaced by `model` (JSON-escaped; as it is in a
+/// multipart field); byte-identical otherwise. When the body has no `model` key it is returned
+/// unchanged.
 QByteArray withModel(const QByteArray& body, const ParsedBody& parsed, const std::string& model);
 
 }  // namespace aigw::proxy

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proxy/endpoints.h"
 #include "proxy/local_reply.h"
 #include "proxy/metrics.h"
 #include "proxy/request_body.h"
@@ -33,6 +34,14 @@ private slots:
     void modelAndUsage();
 
     void localReplies();
+
+    void endpointTable_data();
+    void endpointTable();
+    void requestBodies_data();
+    void requestBodies();
+    void multipartModelRewrite();
+    void errorWrapping_data();
+    void errorWrapping();
 
     void prometheusFormat();
 };
@@ -283,6 +292,8 @@ void TestProxyUnits::modelAndUsage_data() {
     QTest::newRow("empty usage") << QByteArray(R"({"usage":{}})") << "" << qint64(-1) << qint64(-1);
     QTest::newRow("missing comma") << QByteArray(R"({"usage":{"prompt_tokens":3 "completion_tokens":4}})")
                                    << "" << qint64(-1) << qint64(-1);
+    QTest::newRow("responses usage") << QByteArray(R"({"type":"response.completed","response":{"model":"m","usage":{"input_tokens":12,"input_tokens_details":{"cached_tokens":0},"output_tokens":7,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":19}}})")
+                                     << "m" << qint64(12) << qint64(7);
     QTest::newRow("truncated usage") << QByteArray(R"({"model":"m","usage":{"prompt_tokens":9,"completion_tok)")
                                      << "m" << qint64(-1) << qint64(-1);
 }
@@ -308,15 +319,176 @@ void TestProxyUnits::localReplies() {
     QCOMPARE(bad.body, QByteArray(R"({"type":"error","error":{"type":"BadRequest","code":"400","message":"malformed request: failed to parse JSON for /v1/chat/completions: boom"}})"));
     QCOMPARE(noRoute().body, QByteArray(kNoRouteText));
     QCOMPARE(payloadTooLarge().status, 413);
-    aigw::http::Headers h{{"content-type", "text/plain"}};
-    QByteArray body("backend timeout\n");
-    QVERIFY(wrapNonJsonError(503, h, body));
-    const auto j = nlohmann::json::parse(body.toStdString());
-    QCOMPARE(QString::fromStdString(j["error"]["message"]), QString("backend timeout"));
-    QCOMPARE(QString::fromStdString(j["error"]["type"]), QString("OpenAIBackendError"));
-    QCOMPARE(QString::fromStdString(j["error"]["code"]), QString("503"));
-    QByteArray jsonBody(R"({"error":{"message":"model not found"}})");
-    QVERIFY(!wrapNonJsonError(404, h, jsonBody));
+}
+
+void TestProxyUnits::endpointTable_data() {
+    // cmd/extproc/mainlib/main.go with the default prefixes; operations from internal/metrics/genai.go.
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("operation");  // "-": not served (404 unsupported path); "": model list
+    QTest::addColumn<int>("format");
+    const int json = int(BodyFormat::Json), multipart = int(BodyFormat::Multipart), none = int(BodyFormat::None);
+    QTest::newRow("chat") << "/v1/chat/completions" << "chat" << json;
+    QTest::newRow("completions") << "/v1/completions" << "completion" << json;
+    QTest::newRow("embeddings") << "/v1/embeddings" << "embeddings" << json;
+    QTest::newRow("responses") << "/v1/responses" << "responses" << json;
+    QTest::newRow("responses input_tokens") << "/v1/responses/input_tokens" << "responses_input_tokens" << json;
+    QTest::newRow("speech") << "/v1/audio/speech" << "speech" << json;
+    QTest::newRow("transcriptions") << "/v1/audio/transcriptions" << "transcription" << multipart;
+    QTest::newRow("translations") << "/v1/audio/translations" << "translation" << multipart;
+    QTest::newRow("images") << "/v1/images/generations" << "image_generation" << json;
+    QTest::newRow("models") << "/v1/models" << "" << none;
+    QTest::newRow("tokenize") << "/tokenize" << "tokenize" << json;
+    QTest::newRow("rerank") << "/cohere/v2/rerank" << "rerank" << json;
+    QTest::newRow("anthropic models") << "/anthropic/v1/models" << "" << none;
+    QTest::newRow("messages") << "/anthropic/v1/messages" << "messages" << json;
+    QTest::newRow("count_tokens") << "/anthropic/v1/messages/count_tokens" << "count_tokens" << json;
+    // Exact match only: no prefix, trailing slash, case folding, or unprefixed cohere/anthropic paths.
+    QTest::newRow("trailing slash") << "/v1/chat/completions/" << "-" << 0;
+    QTest::newRow("sub-path") << "/v1/models/qwen" << "-" << 0;
+    QTest::newRow("case") << "/V1/chat/completions" << "-" << 0;
+    QTest::newRow("rerank without prefix") << "/v2/rerank" << "-" << 0;
+    QTest::newRow("messages without prefix") << "/v1/messages" << "-" << 0;
+    QTest::newRow("root") << "/" << "-" << 0;
+}
+
+void TestProxyUnits::endpointTable() {
+    QFETCH(QString, path);
+    QFETCH(QString, operation);
+    QFETCH(int, format);
+    const Endpoint* e = findEndpoint(path.toStdString());
+    if (operation == "-") {
+        QVERIFY(!e);
+        return;
+    }
+    QVERIFY(e);
+    QCOMPARE(QString::fromUtf8(e->operation.data(), qsizetype(e->operation.size())), operation);
+    QCOMPARE(int(e->body), format);
+    QCOMPARE(e->modelList != ModelList::None, format == int(BodyFormat::None));
+    QCOMPARE(endpoints().size(), std::size_t(15));
+}
+
+void TestProxyUnits::requestBodies_data() {
+    // internal/endpointspec/endpointspec.go ParseBody / ParseMultipartBody, and the processor's
+    // choice between them by content-type (processor_impl.go ProcessRequestBody).
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("contentType");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status");       // 0: parsed
+    QTest::addColumn<QString>("expected"); // the model when parsed, else the error message
+    const QByteArray form = "--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper\r\n"
+                            "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\nRIFF\r\n--b--\r\n";
+    QTest::newRow("responses") << "/v1/responses" << "application/json" << QByteArray(R"({"model":"m","input":"x"})") << 0 << "m";
+    QTest::newRow("no content-type is JSON") << "/v1/chat/completions" << "" << QByteArray(R"({"model":"m"})") << 0 << "m";
+    QTest::newRow("rerank names its own path") << "/cohere/v2/rerank" << "application/json" << QByteArray("{") << 400
+                                               << "malformed request: failed to parse JSON for /v2/rerank: ";
+    QTest::newRow("messages names its own path") << "/anthropic/v1/messages" << "application/json" << QByteArray("[") << 400
+                                                 << "malformed request: failed to parse JSON for /v1/messages: ";
+    QTest::newRow("messages needs a model") << "/anthropic/v1/messages" << "application/json" << QByteArray(R"({"messages":[]})")
+                                            << 400 << "invalid request body: model field is required";
+    QTest::newRow("chat without model routes (404 later)") << "/v1/chat/completions" << "application/json"
+                                                           << QByteArray(R"({"messages":[]})") << 0 << "";
+    QTest::newRow("speech parse error fails the ext_proc") << "/v1/audio/speech" << "application/json" << QByteArray("{") << 500 << "";
+    QTest::newRow("multipart on a JSON endpoint") << "/v1/chat/completions" << "multipart/form-data; boundary=b" << form << 400
+                                                  << "malformed request: multipart body not supported for this endpoint";
+    QTest::newRow("JSON on transcriptions") << "/v1/audio/transcriptions" << "application/json" << QByteArray(R"({"model":"m"})")
+                                            << 400 << "malformed request: expected multipart/form-data content type for /v1/audio/transcriptions";
+    QTest::newRow("transcription form") << "/v1/audio/transcriptions" << "Multipart/Form-Data; boundary=\"b\"" << form << 0 << "whisper";
+    QTest::newRow("translation form") << "/v1/audio/translations" << "multipart/form-data; charset=utf-8; boundary=b" << form << 0 << "whisper";
+    QTest::newRow("no boundary") << "/v1/audio/translations" << "multipart/form-data" << form << 400
+                                 << "malformed request: failed to parse multipart form data: missing boundary";
+    QTest::newRow("no file") << "/v1/audio/transcriptions" << "multipart/form-data; boundary=b"
+                             << QByteArray("--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nw\r\n--b--\r\n") << 400
+                             << "malformed request: missing required field 'file'";
+    QTest::newRow("no model") << "/v1/audio/transcriptions" << "multipart/form-data; boundary=b"
+                              << QByteArray("--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nw\r\n--b--\r\n") << 400
+                              << "malformed request: missing required field 'model'";
+}
+
+void TestProxyUnits::requestBodies() {
+    QFETCH(QString, path);
+    QFETCH(QString, contentType);
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    QFETCH(QString, expected);
+    const Endpoint* e = findEndpoint(path.toStdString());
+    QVERIFY(e);
+    const auto got = readRequestBody(*e, contentType.toStdString(), body);
+    if (status == 0) {
+        const auto* parsed = std::get_if<ParsedBody>(&got);
+        QVERIFY2(parsed, parsed ? "" : std::get<LocalReply>(got).body.constData());
+        QCOMPARE(QString::fromStdString(parsed->model), expected);
+        return;
+    }
+    const auto* reply = std::get_if<LocalReply>(&got);
+    QVERIFY(reply);
+    QCOMPARE(reply->status, status);
+    if (status == 500) {
+        QVERIFY(reply->body.isEmpty());
+        return;
+    }
+    const auto j = nlohmann::json::parse(reply->body.toStdString());
+    QCOMPARE(QString::fromStdString(j["error"]["type"]), QString("BadRequest"));
+    QVERIFY2(QString::fromStdString(j["error"]["message"]).startsWith(expected), reply->body.constData());
+}
+
+void TestProxyUnits::multipartModelRewrite() {
+    const QByteArray form = "preamble\r\n--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nvirtual\r\n"
+                            "--b\r\nContent-Disposition: form-data; name=\"stream\"\r\n\r\nTrue\r\n"
+                            "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nbytes\r\n--b--\r\n";
+    const auto parsed = parseMultipartBody(form, "multipart/form-data; boundary=b");
+    QVERIFY2(parsed.ok(), parsed.ok() ? "" : parsed.error().message.c_str());
+    QCOMPARE(parsed.value().model, std::string("virtual"));
+    QVERIFY(parsed.value().stream);
+    QCOMPARE(withModel(form, parsed.value(), "whisper-1"), QByteArray(form).replace("\r\n\r\nvirtual\r\n", "\r\n\r\nwhisper-1\r\n"));
+}
+
+void TestProxyUnits::errorWrapping_data() {
+    // openai_openai.go convertErrorOpenAIToOpenAIError: by content-type (strings.Contains
+    // "application/json"), never by whether the body parses; message is the raw body.
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("contentType");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("expected");  // empty: unchanged
+    QTest::newRow("text/plain 503") << 503 << "text/plain" << QByteArray("backend timeout")
+                                    << QByteArray(R"({"type":"error","error":{"type":"OpenAIBackendError","code":"503","message":"backend timeout"}})");
+    QTest::newRow("raw body kept, newline too") << 502 << "text/plain; charset=utf-8" << QByteArray("bad gateway\n")
+                                                << QByteArray(R"({"type":"error","error":{"type":"OpenAIBackendError","code":"502","message":"bad gateway\n"}})");
+    QTest::newRow("JSON body labelled text is wrapped") << 500 << "text/plain" << QByteArray(R"({"error":"x"})")
+                                                        << QByteArray(R"({"type":"error","error":{"type":"OpenAIBackendError","code":"500","message":"{\"error\":\"x\"}"}})");
+    QTest::newRow("no content-type is wrapped") << 404 << "" << QByteArray("404 page not found")
+                                                << QByteArray(R"({"type":"error","error":{"type":"OpenAIBackendError","code":"404","message":"404 page not found"}})");
+    QTest::newRow("empty body: message omitted") << 503 << "text/plain" << QByteArray()
+                                                 << QByteArray(R"({"type":"error","error":{"type":"OpenAIBackendError","code":"503"}})");
+    QTest::newRow("invalid UTF-8 replaced, no throw") << 500 << "application/octet-stream" << QByteArray("a\xff")
+                                                      << QByteArray("{\"type\":\"error\",\"error\":{\"type\":\"OpenAIBackendError\",\"code\":\"500\",\"message\":\"a\xef\xbf\xbd\"}}");
+    QTest::newRow("3xx is non-2xx") << 302 << "text/html" << QByteArray("moved")
+                                    << QByteArray(R"({"type":"error","error":{"type":"OpenAIBackendError","code":"302","message":"moved"}})");
+    QTest::newRow("JSON error unchanged") << 404 << "application/json" << QByteArray(R"({"error":{"message":"model not found"}})") << QByteArray();
+    QTest::newRow("non-JSON labelled JSON unchanged") << 503 << "application/json; charset=utf-8" << QByteArray("oops") << QByteArray();
+    QTest::newRow("2xx never") << 200 << "text/plain" << QByteArray("fine") << QByteArray();
+    QTest::newRow("case-sensitive like Go") << 503 << "Application/JSON" << QByteArray("x")
+                                            << QByteArray(R"({"type":"error","error":{"type":"OpenAIBackendError","code":"503","message":"x"}})");
+}
+
+void TestProxyUnits::errorWrapping() {
+    QFETCH(int, status);
+    QFETCH(QString, contentType);
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, expected);
+    aigw::http::Headers h{{"content-length", std::to_string(body.size())}};
+    if (!contentType.isEmpty())
+        h.add("content-type", contentType.toStdString());
+    const QByteArray original = body;
+    const bool wrapped = wrapNonJsonError(status, h, body);
+    QCOMPARE(wrapped, !expected.isEmpty());
+    if (!wrapped) {
+        QCOMPARE(body, original);
+        QCOMPARE(h.value("content-type"), contentType.toStdString());
+        return;
+    }
+    QCOMPARE(body, expected);
+    QCOMPARE(h.value("content-type"), std::string("application/json"));
+    QVERIFY(!h.has("content-length"));  // set again for the new body when it is sent
 }
 
 void TestProxyUnits::prometheusFormat() {
