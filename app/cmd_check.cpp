@@ -1,5 +1,6 @@
 // `aigw-sim check [FILE...]`: validation errors, then doctor findings, then the kinds the
-// simulator keeps but does not simulate. Exit 1 on validation errors, 2 on bad arguments.
+// simulator keeps but does not simulate and the backends whose schema translation it does not
+// simulate. Exit 1 on validation errors, 2 on bad arguments.
 #include <cstdio>
 #include <string>
 
@@ -69,6 +70,26 @@ int runCheck(const Args& args) {
                         d->meta.name.c_str());
         std::printf("\n");
     }
+
+    // The simulator forwards every request as the client sent it, only `model` replaced (OpenAI ->
+    // OpenAI); the real gateway translates requests and responses to these schemas.
+    bool translatedHeader = false;
+    for (std::size_t i = 0; i < loaded.config.serviceBackends.size(); ++i) {
+        const auto& b = loaded.config.serviceBackends[i];
+        if (b.schemaName == "OpenAI")
+            continue;
+        if (!translatedHeader) {
+            std::printf("schema translation not simulated (the simulator sends these backends the client's request\n"
+                        "with only `model` replaced, as for OpenAI; the real gateway translates to the schema):\n");
+            translatedHeader = true;
+        }
+        const auto where = loaded.config.locate(config::Kind::AIServiceBackend, i, "spec.schema.name");
+        std::printf("  %s:%d: AIServiceBackend %s/%s: schema %s\n", where.file.c_str(), where.line,
+                    b.meta.effectiveNamespace().c_str(), b.meta.name.c_str(),
+                    b.schemaName.empty() ? "(none)" : b.schemaName.c_str());
+    }
+    if (translatedHeader)
+        std::printf("\n");
 
     std::printf("%zu documents: %zu errors, %d warnings, %d infos\n", loaded.config.documents.size(),
                 loaded.errors.size() + static_cast<std::size_t>(errorFindings), warnings, infos);

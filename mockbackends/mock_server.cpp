@@ -775,7 +775,7 @@ void MockServer::serveResponses(const std::shared_ptr<Exchange>& ex) {
     auto finished = [response, message, usage, truncated](const std::string& text) {
         ojson r = response(truncated ? "incomplete" : "completed");
         if (truncated) r["incomplete_details"] = {{"reason", "max_output_tokens"}};
-        r["output"] = ojson::array({message("completed", text)});
+        r["output"] = ojson::array({message(truncated ? "incomplete" : "completed", text)});
         r["usage"] = usage;
         return r;
     };
@@ -813,7 +813,8 @@ void MockServer::serveResponses(const std::shared_ptr<Exchange>& ex) {
                        event("response.content_part.done", 5 + n,
                              {{"item_id", itemId}, {"output_index", 0}, {"content_index", 0},
                               {"part", {{"type", "output_text"}, {"text", text}, {"annotations", ojson::array()}}}}) +
-                       event("response.output_item.done", 6 + n, {{"output_index", 0}, {"item", message("completed", text)}});
+                       event("response.output_item.done", 6 + n,
+                             {{"output_index", 0}, {"item", message(truncated ? "incomplete" : "completed", text)}});
     job->doneEvent = [event, finished, text, n, truncated] {
         return event(truncated ? "response.incomplete" : "response.completed", 7 + n, {{"response", finished(text)}});
     };

@@ -84,6 +84,24 @@ private slots:
         QVERIFY(e.err.contains("not exported"));
     }
 
+    void checkListsSchemasItDoesNotTranslate() {
+        QTemporaryDir dir;
+        const QString file = dir.filePath("schemas.yaml");
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("apiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend\nmetadata:\n  name: claude\nspec:\n"
+                "  schema:\n    name: Anthropic\n  backendRef:\n    name: claude\n    kind: Backend\n    group: gateway.envoyproxy.io\n"
+                "---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend\nmetadata:\n  name: gpt\nspec:\n"
+                "  schema:\n    name: OpenAI\n  backendRef:\n    name: gpt\n    kind: Backend\n    group: gateway.envoyproxy.io\n");
+        f.close();
+        const Run r = run({"check", file});
+        QVERIFY2(r.out.contains("schema translation not simulated"), qPrintable(r.out));
+        QVERIFY2(r.out.contains("  " + file + ":7: AIServiceBackend default/claude: schema Anthropic"), qPrintable(r.out));
+        QVERIFY(!r.out.contains("default/gpt: schema"));
+        // The samples are all OpenAI: no such section.
+        QVERIFY(!run({"check"}).out.contains("schema translation not simulated"));
+    }
+
     void checkBuiltin() {
         const Run c = run({"check"});
         QCOMPARE(c.code, 0);
