@@ -68,6 +68,78 @@ private slots:
         QCOMPARE(u["total_tokens"].get<int>(), u["prompt_tokens"].get<int>() + u["completion_tokens"].get<int>());
     }
 
+    void responsesShape() {
+        auto s = startServer(fast());
+        http::HttpClient c;
+        const json input = json::array({json{{"role", "user"}, {"content", json::array({json{{"type", "input_text"}, {"text", "What is a gateway?"}}})}}});
+        const Reply r = call(c, s->port(), "POST", "/v1/responses", json{{"model", kModel}, {"input", input}, {"instructions", "Be brief."}}.dump());
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.headers.value("content-type"), std::string("application/json"));
+        const json j = r.json();
+        QVERIFY(std::string(j["id"]).rfind("resp_", 0) == 0);
+        QCOMPARE(j["object"], "response");
+        QCOMPARE(j["status"], "completed");
+        QCOMPARE(j["model"], kModel);
+        QCOMPARE(j["instructions"], "Be brief.");
+        QCOMPARE(j["output"].size(), std::size_t(1));
+        QCOMPARE(j["output"][0]["type"], "message");
+        QCOMPARE(j["output"][0]["role"], "assistant");
+        QCOMPARE(j["output"][0]["content"][0]["type"], "output_text");
+        const std::string text = j["output"][0]["content"][0]["text"];
+        QVERIFY2(text.find("What is a gateway?") != std::string::npos, text.c_str());
+        const auto& u = j["usage"];
+        QVERIFY(u["input_tokens"].get<int>() > 0);
+        QCOMPARE(u["total_tokens"].get<int>(), u["input_tokens"].get<int>() + u["output_tokens"].get<int>());
+        // Streamed: event/data pairs with increasing sequence numbers, deltas adding up to the text.
+        const Reply st = call(c, s->port(), "POST", "/v1/responses", json{{"model", kModel}, {"input", input}, {"stream", true}}.dump());
+        QCOMPARE(st.status, 200);
+        QCOMPARE(st.headers.value("content-type"), std::string("text/event-stream"));
+        std::string deltas;
+        std::vector<std::string> types;
+        int seq = -1;
+        json completed;
+        for (const QByteArray& block : st.body.split('\n')) {
+            if (!block.startsWith("data: ")) continue;
+            const json e = json::parse(block.mid(6).toStdString());
+            QCOMPARE(e["sequence_number"].get<int>(), seq + 1);
+            seq = e["sequence_number"];
+            types.push_back(e["type"]);
+            if (e["type"] == "response.output_text.delta") deltas += e["delta"].get<std::string>();
+            if (e["type"] == "response.completed") completed = e["response"];
+        }
+        QCOMPARE(types.front(), std::string("response.created"));
+        QCOMPARE(types.back(), std::string("response.completed"));
+        QVERIFY(!st.body.contains("[DONE]"));
+        QCOMPARE(completed["output"][0]["content"][0]["text"].get<std::string>(), deltas);
+        QVERIFY(completed["usage"]["output_tokens"].get<int>() > 0);
+        // A bad input is OpenAI's 400.
+        const Reply bad = call(c, s->port(), "POST", "/v1/responses", json{{"model", kModel}}.dump());
+        QCOMPARE(bad.status, 400);
+        QCOMPARE(bad.json()["error"]["message"], "Missing required parameter: 'input'.");
+    }
+
+    void unservedPathIsGins404() {
+        auto s = startServer(fast());
+        http::HttpClient c;
+        const Reply r = call(c, s->port(), "POST", "/v1/images/generations", json{{"model", kModel}}.dump());
+        QCOMPARE(r.status, 404);
+        QCOMPARE(r.headers.value("content-type"), std::string("text/plain"));
+        QCOMPARE(r.body, QByteArray("404 page not found"));
+    }
+
+    void faultErrorAsPlainText() {
+        MockOptions o = fast();
+        o.fault.errorStatus = 503;
+        o.fault.errorPlainText = true;
+        auto s = startServer(o);
+        http::HttpClient c;
+        const Reply r = call(c, s->port(), "POST", "/v1/chat/completions", chatBody(kModel, "x"));
+        QCOMPARE(r.status, 503);
+        QCOMPARE(r.headers.value("content-type"), std::string("text/plain; charset=utf-8"));
+        QCOMPARE(r.body, QByteArray("upstream unavailable: qwen-primary"));
+        QVERIFY(o.fault.describe().find("text/plain") != std::string::npos);
+    }
+
     void generatedTextIsDeterministicAndDependsOnModelAndPrompt() {
         auto s = startServer(fast());
         http::HttpClient c;
@@ -252,6 +324,7 @@ private slots:
         QTest::newRow("chat") << "/v1/chat/completions" << true;
         QTest::newRow("completions") << "/v1/completions" << true;
         QTest::newRow("embeddings") << "/v1/embeddings" << true;
+        QTest::newRow("responses") << "/v1/responses" << true;
         QTest::newRow("api/chat") << "/api/chat" << false;
         QTest::newRow("api/generate") << "/api/generate" << false;
         QTest::newRow("api/embed") << "/api/embed" << false;
@@ -653,6 +726,7 @@ private slots:
         f.errorStatus = 503;
         f.errorRate = 0.25;
         f.retryAfterSeconds = 4;
+        f.errorPlainText = true;
         f.latencyMs = 10;
         f.latencyJitterMs = 5;
         f.firstTokenDelayMs = 0;
