@@ -8,6 +8,7 @@
 #include "config/builtin.h"
 #include "config/doctor.h"
 #include "config/loader.h"
+#include "routing/engine.h"
 
 namespace aigw::app {
 namespace {
@@ -90,6 +91,22 @@ int runCheck(const Args& args) {
     }
     if (translatedHeader)
         std::printf("\n");
+
+    // Each AIGatewayRoute's status as the controller reports it: a route naming a missing
+    // AIServiceBackend or Backend is not accepted as a whole (reference 3.5).
+    const auto statuses = routing::routeStatuses(loaded.config);
+    std::size_t accepted = 0;
+    for (const auto& st : statuses)
+        accepted += st.accepted ? 1 : 0;
+    if (!statuses.empty()) {
+        std::printf("AIGatewayRoutes: %zu Accepted, %zu NotAccepted\n", accepted, statuses.size() - accepted);
+        for (const auto& st : statuses)
+            if (!st.accepted)
+                std::printf("  %s: NotAccepted (%s): not served; on a running gateway its last accepted version "
+                            "keeps serving\n",
+                            st.route.c_str(), st.reason.c_str());
+        std::printf("\n");
+    }
 
     std::printf("%zu documents: %zu errors, %d warnings, %d infos\n", loaded.config.documents.size(),
                 loaded.errors.size() + static_cast<std::size_t>(errorFindings), warnings, infos);

@@ -21,6 +21,9 @@ struct SourceLocation {
 struct Error {
     SourceLocation where;
     std::string message;
+    /// A reference to an object that does not exist (an AIServiceBackend or Backend). A cluster
+    /// accepts such an apply; the controller then marks the referring AIGatewayRoute NotAccepted.
+    bool reference = false;
 
     std::string toString() const;
 };

@@ -17,6 +17,14 @@ struct LoadResult {
     /// Malformed YAML, wrong types, and every validate() error, in input order.
     std::vector<Error> errors;
     bool ok() const { return errors.empty(); }
+    /// Every error is a reference to a missing object (Error::reference): a cluster would accept the
+    /// apply and leave the referring routes NotAccepted, so a running gateway applies it.
+    bool onlyReferenceErrors() const {
+        for (const auto& e : errors)
+            if (!e.reference)
+                return false;
+        return true;
+    }
 };
 
 /// One named piece of YAML text (a file's content, or an embedded sample).

@@ -117,6 +117,9 @@ private:
     void report(Kind kind, std::size_t i, const std::string& path, const std::string& message) {
         m_errors.push_back(Error{m_c.locate(kind, i, path), message});
     }
+    void reportReference(Kind kind, std::size_t i, const std::string& path, const std::string& message) {
+        m_errors.push_back(Error{m_c.locate(kind, i, path), message, true});
+    }
 
     YAML::Node raw(Kind kind, std::size_t i) const {
         const Document* d = m_c.documentFor(kind, i);
@@ -291,7 +294,8 @@ private:
                 }
                 const std::string ns = ref.ns.value_or(r.meta.effectiveNamespace());
                 if (!ref.name.empty() && !inferencePool && !m_c.findServiceBackend(ref.name, ns))
-                    report(k, i, bp + ".name", "AIServiceBackend " + ns + "/" + ref.name + " is not defined");
+                    reportReference(k, i, bp + ".name", "AIServiceBackend " + ns + "/" + ref.name +
+                                                           " is not defined: the route is not accepted");
             }
         }
     }
@@ -322,7 +326,9 @@ private:
         }
         const std::string ns = b.backendRef.ns.value_or(b.meta.effectiveNamespace());
         if (!b.backendRef.name.empty() && !m_c.findBackend(b.backendRef.name, ns))
-            report(k, i, "spec.backendRef.name", "Backend " + ns + "/" + b.backendRef.name + " is not defined");
+            reportReference(k, i, "spec.backendRef.name",
+                            "Backend " + ns + "/" + b.backendRef.name +
+                                " is not defined: routes that use this AIServiceBackend are not accepted");
     }
 
     void backend(std::size_t i) {

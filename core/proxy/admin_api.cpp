@@ -216,7 +216,9 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
     }
     if (path == "/config" && (method == "POST" || method == "PUT")) {
         auto loaded = config::loadString(rq->body.toStdString(), "<admin POST /config>");
-        if (!loaded.ok()) {
+        // A missing AIServiceBackend or Backend does not stop an apply on a cluster: the controller
+        // marks the route NotAccepted (its last accepted version keeps serving). Anything else does.
+        if (!loaded.ok() && !loaded.onlyReferenceErrors()) {
             Json j;
             Json errs = Json::array();
             for (const auto& e : loaded.errors)
@@ -234,14 +236,35 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
         Json j;
         j["applied"] = true;
         j["routes"] = m_engine->config()->routes.size();
+        Json notAccepted = Json::array();
+        for (const auto& st : m_engine->routeStatus())
+            if (!st.accepted)
+                notAccepted.push_back(
+                    Json{{"route", st.route}, {"reason", st.reason}, {"servingLastAccepted", st.servingLastAccepted}});
+        j["notAccepted"] = std::move(notAccepted);
+        if (!loaded.errors.empty()) {
+            Json warnings = Json::array();
+            for (const auto& e : loaded.errors)
+                warnings.push_back(e.toString());
+            j["warnings"] = std::move(warnings);
+        }
         return sendJson(rs, 200, j);
     }
     if (path == "/config_dump" && method == "GET") {
-        const auto yaml = config::exportYaml(*m_engine->config(), config::ExportOptions{});
-        {
-            rs->send(200, {{"content-type", "application/yaml"}}, QByteArray::fromStdString(yaml));
-            return;
+        // Each AIGatewayRoute's status as the controller reports it, as comments ahead of the YAML
+        // (the dump stays loadable and applyable as it is).
+        std::string out = "# AIGatewayRoute status:\n";
+        for (const auto& st : m_engine->routeStatus()) {
+            out += "#   " + st.route + ": " + (st.accepted ? "Accepted" : "NotAccepted (" + st.reason + ")");
+            if (st.servingLastAccepted)
+                out += "; its last accepted version keeps serving";
+            else if (!st.accepted)
+                out += "; not served";
+            out += "\n";
         }
+        out += config::exportYaml(*m_engine->config(), config::ExportOptions{});
+        rs->send(200, {{"content-type", "application/yaml"}}, QByteArray::fromStdString(out));
+        return;
     }
     if (path == "/requests" && method == "GET") {
         int limit = 100;

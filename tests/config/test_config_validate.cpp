@@ -77,7 +77,7 @@ private slots:
         row("parentRef dangling", mutated("    - name: gw\n", "    - name: gw2\n"),
             "base.yaml:16:13: spec.parentRefs[0].name: Gateway default/gw2 is not defined");
         row("backendRef dangling", mutated("        - name: asb-a", "        - name: asb-x"),
-            "base.yaml:30:17: spec.rules[0].backendRefs[0].name: AIServiceBackend default/asb-x is not defined");
+            "base.yaml:30:17: spec.rules[0].backendRefs[0].name: AIServiceBackend default/asb-x is not defined: the route is not accepted");
         row("backendRef group and kind together",
             mutated("        - name: asb-a\n", "        - name: asb-a\n          group: inference.networking.k8s.io\n"),
             "base.yaml:30:11: spec.rules[0].backendRefs[0]: group and kind must be specified together");
@@ -91,7 +91,7 @@ private slots:
             mutated("    kind: Backend\n    group: gateway.envoyproxy.io", "    kind: Service\n    group: \"\""),
             "base.yaml:44:3: spec.backendRef: BackendRef must be a Backend resource of Envoy Gateway");
         row("AIServiceBackend -> Backend dangling", mutated("    name: be-a", "    name: be-x"),
-            "base.yaml:45:11: spec.backendRef.name: Backend default/be-x is not defined");
+            "base.yaml:45:11: spec.backendRef.name: Backend default/be-x is not defined: routes that use this AIServiceBackend are not accepted");
         // Backend
         row("endpoint has two address types",
             mutated("        port: 80\n", "        port: 80\n      ip:\n        address: 10.0.0.1\n        port: 80\n"),

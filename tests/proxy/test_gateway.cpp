@@ -158,6 +158,12 @@ private slots:
     void faults();
 
     void errorRateMixes();
+
+    // Fidelity II (reference 3.5) on the live gateway.
+    void streamOutlivesPerTryTimeout();
+    void blackHoledPrimaryFailsOverAfterConnectTimeout();
+    void deleteAsWrittenHasTwoPhases();
+    void routeAcceptanceOnReload();
 };
 
 #ifndef Q_MOC_RUN  // moc mis-tokenises some raw strings; it only needs the declarations above
@@ -329,7 +335,9 @@ void TestGateway::ticket2Corrected() {
 
 void TestGateway::ticket2AsWritten() {
     auto cfg = loadSamples({"gateway-setup.yaml", "primary-model.yaml", "secondary-model.yaml", "provider-fallback.yaml"});
-    QVERIFY(startService(cfg));
+    proxy::GatewayService::Options opts;
+    opts.dnsRefreshDelay = std::chrono::milliseconds(0);  // phase two at once (deleteAsWrittenHasTwoPhases has both)
+    QVERIFY(startService(cfg, opts));
     QCOMPARE(chat("qwen-with-fallback").status, 200);
     QCOMPARE(admin("POST", "/servers/qwen-primary/stop").status, 200);
     for (int i = 0; i < 5; ++i) {
@@ -344,10 +352,12 @@ void TestGateway::ticket2AsWritten() {
                  r.body.constData());
         QCOMPARE(r.headers.value("x-aigw-attempts"), std::string("4"));
     }
-    // Deleted (endpoint removed) is not the same as stopped (refused).
+    // Deleted (the name left DNS, here at once) is not the same as stopped (refused): priority 0 has
+    // no host, so priority 1 answers even with this policy.
     QCOMPARE(admin("POST", "/servers/qwen-primary/delete").status, 200);
     auto r = chat("qwen-with-fallback");
-    QVERIFY2(r.status == 503 || r.status == 200, r.body.constData());
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.headers.value("x-aigw-backend"), std::string("envoy-ai-gateway-qwen-secondary-fb"));
     const auto servers = admin("GET", "/servers").json();
     bool sawDeleted = false;
     for (const auto& s : servers)
@@ -603,6 +613,142 @@ void TestGateway::errorRateMixes() {
     for (int i = 0; i < 60; ++i)
         (chat("solo-model").status == 200 ? ok : bad)++;
     QVERIFY2(ok > 10 && bad > 10, qPrintable(QString("%1 ok, %2 errors").arg(ok).arg(bad)));
+}
+
+/// Route "duo-route": model "duo" over Backends p0 (priority 0) and p1 (priority 1), each its own mock
+/// server, with a BackendTrafficPolicy `policy` (YAML under spec:) targeting its HTTPRoute.
+std::string duoYaml(const std::string& policy, const std::string& extraRefs = "") {
+    std::string y = R"(apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: {name: duo-route, namespace: default}
+spec:
+  rules:
+    - matches:
+        - headers: [{type: Exact, name: x-ai-eg-model, value: duo}]
+      backendRefs:
+        - {name: p0, priority: 0}
+        - {name: p1, priority: 1}
+)" + extraRefs;
+    for (const std::string b : {"p0", "p1"})
+        y += "---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend\nmetadata: {name: " + b +
+             ", namespace: default}\nspec:\n  schema: {name: OpenAI}\n  backendRef: {name: " + b +
+             ", kind: Backend, group: gateway.envoyproxy.io}\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\n"
+             "kind: Backend\nmetadata: {name: " + b + ", namespace: default}\nspec:\n  endpoints:\n    - fqdn: {hostname: " + b +
+             ".default.svc.cluster.local, port: 80}\n";
+    y += "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: duo-policy, "
+         "namespace: default}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: duo-route}]\n" +
+         policy;
+    return y;
+}
+
+void TestGateway::streamOutlivesPerTryTimeout() {
+    // perRetry.timeout 500ms under `reset`: an unstreamed answer slower than that fails over; a
+    // stream whose headers went out is not cut by it, however long it runs (reference 3.5).
+    QVERIFY(startService(loadYaml(duoYaml("  retry:\n    numAttemptsPerPriority: 1\n    numRetries: 1\n"
+                                          "    perRetry: {timeout: 500ms}\n    retryOn: {triggers: [reset]}\n"))));
+    QCOMPARE(admin("POST", "/servers/p0/fault", R"({"stallAfterTokens":2,"stallMs":1500})").status, 200);
+    auto s = chat("duo", true);
+    QCOMPARE(s.status, 200);
+    QCOMPARE(s.headers.value("x-aigw-backend"), std::string("p0"));
+    QVERIFY2(s.body.contains("data: [DONE]"), s.body.constData());
+    QCOMPARE(admin("POST", "/servers/p0/fault", R"({"latencyMs":1500})").status, 200);
+    auto r = chat("duo");
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.headers.value("x-aigw-backend"), std::string("p1"));
+    QCOMPARE(r.headers.value("x-aigw-attempts"), std::string("2"));
+    const auto recs = admin("GET", "/requests?limit=1").json();
+    QVERIFY2(recs.dump().find("per_try_timeout") != std::string::npos, recs.dump().c_str());
+}
+
+void TestGateway::blackHoledPrimaryFailsOverAfterConnectTimeout() {
+    // A black-holed host: the connect neither succeeds nor is refused; after the policy's connect
+    // timeout connect-failure retries it at priority 1. Without the trigger: 503 connection timeout.
+    const std::string policy = "  timeout: {tcp: {connectTimeout: 300ms}}\n  retry:\n    numAttemptsPerPriority: 1\n"
+                               "    numRetries: 1\n    retryOn: {triggers: [connect-failure]}\n";
+    QVERIFY(startService(loadYaml(duoYaml(policy))));
+    QCOMPARE(admin("POST", "/servers/p0/fault", R"({"blackhole":true})").status, 200);
+    QTRY_VERIFY_WITH_TIMEOUT(m_service->servers().size() == 2 && [&] {
+        for (const auto& i : m_service->servers())
+            if (i.name == "p0")
+                return i.blackHole;
+        return false;
+    }(), 10000);
+    for (int i = 0; i < 3; ++i) {
+        auto r = chat("duo", i == 1);
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.headers.value("x-aigw-backend"), std::string("p1"));
+    }
+    const auto recs = admin("GET", "/requests?limit=1").json();
+    QVERIFY2(recs.dump().find("connect_timeout") != std::string::npos, recs.dump().c_str());
+    // The retry policy without connect-failure: the client gets the connect timeout.
+    QCOMPARE(admin("POST", "/config", QByteArray::fromStdString(duoYaml(
+                                          "  timeout: {tcp: {connectTimeout: 300ms}}\n  retry:\n    numAttemptsPerPriority: 1\n"
+                                          "    retryOn: {triggers: [retriable-status-codes]}\n")))
+                 .status,
+             200);
+    auto r = chat("duo");
+    QCOMPARE(r.status, 503);
+    QVERIFY2(r.body.contains("connection timeout"), r.body.constData());
+    // Clearing the fault: p0 answers again.
+    QCOMPARE(admin("DELETE", "/servers/p0/fault").status, 200);
+    r = chat("duo");
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.headers.value("x-aigw-backend"), std::string("p0"));
+}
+
+void TestGateway::deleteAsWrittenHasTwoPhases() {
+    // The tutorial's mistake (no numAttemptsPerPriority: retries stay on priority 0) after a delete:
+    // phase one, until the DNS refresh (here 5 s), connects to the old address time out and the
+    // request fails; phase two, the host is removed and priority 1 answers.
+    proxy::GatewayService::Options opts;
+    opts.dnsRefreshDelay = std::chrono::milliseconds(5000);
+    QVERIFY(startService(loadYaml(duoYaml("  timeout: {tcp: {connectTimeout: 200ms}}\n  retry:\n    numRetries: 1\n"
+                                          "    retryOn: {triggers: [connect-failure]}\n")),
+                         opts));
+    QCOMPARE(chat("duo").headers.value("x-aigw-backend"), std::string("p0"));
+    QCOMPARE(admin("POST", "/servers/p0/delete").status, 200);
+    const auto servers = admin("GET", "/servers").json();
+    bool pending = false;
+    for (const auto& sv : servers)
+        pending |= sv["name"] == "p0" && sv["state"] == "deleted";
+    QVERIFY2(pending, servers.dump().c_str());
+    auto r = chat("duo");  // two 200 ms connect timeouts, both at priority 0, long before the refresh
+    QCOMPARE(r.status, 503);
+    QVERIFY2(r.body.contains("connection timeout"), r.body.constData());
+    QCOMPARE(r.headers.value("x-aigw-attempts"), std::string("2"));
+    // Phase two: once the refresh removed the host, priority 1 answers.
+    QTRY_VERIFY_WITH_TIMEOUT(chat("duo").headers.value("x-aigw-backend") == "p1", 30000);
+    r = chat("duo");
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.headers.value("x-aigw-attempts"), std::string("1"));
+}
+
+void TestGateway::routeAcceptanceOnReload() {
+    QVERIFY(startService(loadYaml(duoYaml(""))));
+    QCOMPARE(chat("duo").status, 200);
+    // A reload that names a missing AIServiceBackend: applied as a cluster would, the route is not
+    // accepted, and its last accepted version keeps serving.
+    const std::string broken = duoYaml("", "        - {name: gone, priority: 2}\n");
+    auto a = admin("POST", "/config", QByteArray::fromStdString(broken));
+    QCOMPARE(a.status, 200);
+    const Json j = a.json();
+    QCOMPARE(j["notAccepted"].size(), std::size_t(1));
+    QCOMPARE(j["notAccepted"][0]["servingLastAccepted"], true);
+    QCOMPARE(chat("duo").status, 200);
+    const auto dump = admin("GET", "/config_dump");
+    QVERIFY2(dump.body.contains("default/duo-route: NotAccepted (failed to get AIServiceBackend default/gone"),
+             dump.body.constData());
+    // A route that never was accepted is not served: 404 no route.
+    std::string fresh = broken;
+    for (auto at = fresh.find("duo-route"); at != std::string::npos; at = fresh.find("duo-route"))
+        fresh.replace(at, 9, "new-route");
+    fresh.replace(fresh.find("value: duo}"), 11, "value: new}");
+    QCOMPARE(admin("POST", "/config", QByteArray::fromStdString(fresh)).status, 200);
+    auto n = chat("new");
+    QCOMPARE(n.status, 404);
+    QVERIFY(n.body.contains("No matching route found"));
+    // Anything else wrong is still rejected as a whole.
+    QCOMPARE(admin("POST", "/config", "kind: AIGatewayRoute\nspec: [").status, 400);
 }
 
 #endif
