@@ -13,6 +13,7 @@ constexpr auto kLogColumns = "requestLog/columns";
 constexpr auto kLastDir = "files/lastDirectory";
 constexpr auto kChartWindow = "charts/windowSeconds";
 constexpr auto kExportVersion = "export/apiVersion";
+constexpr auto kDnsRefresh = "gateway/dnsRefreshSeconds";
 }  // namespace
 
 AppSettings::AppSettings(const QString& path)
@@ -61,6 +62,12 @@ QString AppSettings::exportApiVersion() const {
     return v == QLatin1String("v1alpha1") ? v : QStringLiteral("v1beta1");
 }
 void AppSettings::setExportApiVersion(const QString& v) { m_settings->setValue(kExportVersion, v); }
+std::optional<int> AppSettings::dnsRefreshSeconds() const {
+    bool ok = false;
+    const int v = m_settings->value(kDnsRefresh).toInt(&ok);
+    return ok && v >= 0 ? std::optional<int>(v) : std::nullopt;
+}
+void AppSettings::setDnsRefreshSeconds(int s) { m_settings->setValue(kDnsRefresh, s); }
 void AppSettings::sync() { m_settings->sync(); }
 
 }  // namespace aigw::ui

@@ -7,6 +7,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
 class QSettings;
 
 namespace aigw::ui {
@@ -39,6 +41,10 @@ public:
     /// v1beta1 (default) or v1alpha1 for exports.
     QString exportApiVersion() const;
     void setExportApiVersion(const QString& v);
+    /// The simulator's gateway DNS refresh delay in seconds, when the user chose one (else the
+    /// session's default, Envoy Gateway's 30 s, applies).
+    std::optional<int> dnsRefreshSeconds() const;
+    void setDnsRefreshSeconds(int s);
     void sync();
 
 private:

@@ -121,6 +121,7 @@ nlohmann::json FaultPresets::status429(int retryAfterSeconds) {
     return {{"errorStatus", 429}, {"errorRate", 1.0}, {"retryAfterSeconds", retryAfterSeconds}};
 }
 nlohmann::json FaultPresets::hang() { return {{"hang", true}}; }
+nlohmann::json FaultPresets::blackHole() { return {{"blackhole", true}}; }
 nlohmann::json FaultPresets::slowFirstToken(int ms) { return {{"firstTokenDelayMs", ms}}; }
 nlohmann::json FaultPresets::streamCut(int afterTokens) { return {{"cutAfterTokens", afterTokens}}; }
 nlohmann::json FaultPresets::latencyAndErrors(int latencyMs, int jitterMs, double errorRate, int status) {
@@ -219,9 +220,11 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
     m_start = new QPushButton(QStringLiteral("Start"));
     m_start->setToolTip(QStringLiteral("Start the stopped server again (Ctrl+Shift+A)"));
     m_delete = new QPushButton(QStringLiteral("Delete"));
-    m_delete->setToolTip(QStringLiteral("As `kubectl delete inferenceservice`: the host name stops resolving (Ctrl+Shift+D)"));
+    m_delete->setToolTip(QStringLiteral("As `kubectl delete inferenceservice`: the pod goes at once, the name leaves the "
+                                        "gateway's DNS at its next refresh; until then connects time out (Ctrl+Shift+D)"));
     m_reapply = new QPushButton(QStringLiteral("Re-apply"));
-    m_reapply->setToolTip(QStringLiteral("As `kubectl apply` of the InferenceService again (Ctrl+Shift+R)"));
+    m_reapply->setToolTip(QStringLiteral("As `kubectl apply` of the InferenceService again: the pod starts, the gateway "
+                                         "resolves the name again at its next DNS refresh (Ctrl+Shift+R)"));
     m_fault = new QPushButton(QStringLiteral("Fault"));
     m_log = new QPushButton(QStringLiteral("Log..."));
     m_log->setToolTip(QStringLiteral("The server's own output (Ctrl+Shift+L, or double-click its row)"));
@@ -230,7 +233,36 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
     row->addStretch(1);
     layout->addLayout(row);
 
+    // The simulator's DNS refresh delay (Envoy Gateway's dns_refresh_rate for fqdn Backends): how
+    // long a deleted server's name keeps resolving, and a re-applied one stays unresolved.
+    auto* dnsRow = new QHBoxLayout;
+    auto* dnsLabel = new QLabel(QStringLiteral("Gateway DNS refresh:"));
+    m_dnsBox = new QSpinBox;
+    m_dnsBox->setObjectName(QStringLiteral("dnsRefreshSeconds"));
+    m_dnsBox->setRange(0, 3600);
+    m_dnsBox->setSuffix(QStringLiteral(" s"));
+    m_dnsBox->setSpecialValueText(QStringLiteral("at once"));
+    m_dnsBox->setValue(m_dnsRunning);
+    const QString dnsTip = QStringLiteral(
+        "How long after `kubectl delete inferenceservice` the gateway still resolves the name (connects to the old "
+        "address time out), and after a re-apply how long until it resolves again. Envoy Gateway refreshes fqdn "
+        "Backends every 30 s (respecting the DNS TTL); a BackendTrafficPolicy dns.dnsRefreshRate wins for its routes.");
+    dnsLabel->setToolTip(dnsTip);
+    m_dnsBox->setToolTip(dnsTip);
+    m_dnsApply = new QPushButton(QStringLiteral("Apply"));
+    m_dnsApply->setToolTip(QStringLiteral("Restarts the gateway and its model servers with this DNS refresh delay"));
+    dnsLabel->setBuddy(m_dnsBox);
+    dnsRow->addWidget(dnsLabel);
+    dnsRow->addWidget(m_dnsBox);
+    dnsRow->addWidget(m_dnsApply);
+    dnsRow->addStretch(1);
+    layout->addLayout(dnsRow);
+    connect(m_dnsBox, &QSpinBox::valueChanged, this, &ServersPanel::updateDnsRow);
+    connect(m_dnsApply, &QPushButton::clicked, this, &ServersPanel::applyDnsRefresh);
+    updateDnsRow();
+
     auto* menu = new QMenu(this);
+    m_faultMenu = menu;
     auto fault = [this](const nlohmann::json& profile) {
         const QString s = selectedServer();
         if (!s.isEmpty())
@@ -245,6 +277,11 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
             fault(FaultPresets::status429(s));
     });
     menu->addAction(QStringLiteral("Hang (accept, never answer)"), this, [fault] { fault(FaultPresets::hang()); });
+    // Before the mock-only profiles are collected below: this one works for every server mode.
+    QAction* blackHole = menu->addAction(QStringLiteral("Black hole (connects time out)"), this,
+                                         [fault] { fault(FaultPresets::blackHole()); });
+    blackHole->setToolTip(QStringLiteral("Packets to the server are dropped: each connect fails after the cluster's "
+                                         "connect timeout (10 s by default), a connect-failure that retries cover"));
     menu->addAction(QStringLiteral("Slow first token..."), this, [this, fault] {
         bool ok = false;
         const int ms = QInputDialog::getInt(this, QStringLiteral("Slow first token"),
@@ -264,8 +301,12 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
         if (d.exec() == QDialog::Accepted)
             fault(d.profile());
     });
+    for (QAction* a : menu->actions())
+        if (a != blackHole)
+            m_mockOnlyFaults.push_back(a);
+    menu->setToolTipsVisible(true);
     menu->addSeparator();
-    menu->addAction(QStringLiteral("Clear fault"), this, [this] {
+    m_clearFault = menu->addAction(QStringLiteral("Clear fault"), this, [this] {
         const QString s = selectedServer();
         if (!s.isEmpty())
             m_service->clearFault(s);
@@ -317,8 +358,31 @@ void ServersPanel::updateButtons() {
     m_start->setEnabled(any && (s->state == S::Stopped || s->state == S::Failed));
     m_delete->setEnabled(any && s->state != S::Deleted);
     m_reapply->setEnabled(any && s->state == S::Deleted);
-    m_fault->setEnabled(any && s->mode == proxy::ServerMode::Mock && running);
+    // A black hole is emulated by the gateway, so it applies to any server mode; the other profiles
+    // are aigw-mock-backend's and need it running. Clear stays available while a fault is set.
+    const bool mockRunning = any && s->mode == proxy::ServerMode::Mock && running;
+    const bool faulted = any && !s->faultSummary.isEmpty();
+    m_fault->setEnabled(any && s->state != S::Deleted && (running || faulted));
+    for (QAction* a : m_mockOnlyFaults)
+        a->setEnabled(mockRunning);
+    if (m_clearFault)
+        m_clearFault->setEnabled(faulted);
     m_log->setEnabled(any);
+}
+
+void ServersPanel::setDnsRefreshSeconds(int seconds) {
+    m_dnsRunning = seconds;
+    m_dnsBox->setValue(seconds);
+    updateDnsRow();
+}
+
+void ServersPanel::applyDnsRefresh() {
+    if (m_dnsBox->value() != m_dnsRunning)
+        emit dnsRefreshApplyRequested(m_dnsBox->value());
+}
+
+void ServersPanel::updateDnsRow() {
+    m_dnsApply->setEnabled(m_dnsBox->value() != m_dnsRunning);
 }
 
 // ---------------------------------------------------------------- LoadPanel

@@ -7,7 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <vector>
+
+class QAction;
 class QLabel;
+class QMenu;
 class QPlainTextEdit;
 class QPushButton;
 class QTableView;
@@ -53,6 +57,8 @@ struct FaultPresets {
     static nlohmann::json status503();
     static nlohmann::json status429(int retryAfterSeconds);
     static nlohmann::json hang();
+    /// Packets dropped at the gateway's upstream layer: connects time out (any server mode).
+    static nlohmann::json blackHole();
     static nlohmann::json slowFirstToken(int ms);
     static nlohmann::json streamCut(int afterTokens);
     static nlohmann::json latencyAndErrors(int latencyMs, int jitterMs, double errorRate, int status);
@@ -67,9 +73,23 @@ public:
     QString selectedServer() const;
     void selectServer(const QString& name);
     void showLog(const QString& name);
+    /// The fault button's menu (tests trigger its actions).
+    QMenu* faultMenu() const { return m_faultMenu; }
+
+    /// The gateway's DNS refresh delay the running gateway uses (shown; the spin box starts there).
+    void setDnsRefreshSeconds(int seconds);
+    int dnsRefreshSeconds() const { return m_dnsRunning; }
+    QSpinBox* dnsRefreshBox() const { return m_dnsBox; }
+    /// Applies the spin box's value (what its Apply button does).
+    void applyDnsRefresh();
+
+signals:
+    /// The user asked for another DNS refresh delay; the session restarts the gateway with it.
+    void dnsRefreshApplyRequested(int seconds);
 
 private:
     void updateButtons();
+    void updateDnsRow();
     ServersModel* m_model;
     proxy::GatewayService* m_service;
     QTableView* m_view;
@@ -79,6 +99,12 @@ private:
     QPushButton* m_reapply;
     QPushButton* m_fault;
     QPushButton* m_log;
+    QMenu* m_faultMenu;
+    std::vector<QAction*> m_mockOnlyFaults;  ///< profiles only aigw-mock-backend understands
+    QAction* m_clearFault = nullptr;
+    QSpinBox* m_dnsBox;
+    QPushButton* m_dnsApply;
+    int m_dnsRunning = 30;
 };
 
 /// Latency / error-rate sliders for a custom fault profile.

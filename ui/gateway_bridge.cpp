@@ -48,10 +48,9 @@ GatewayBridge::GatewayBridge(proxy::GatewayService* service, ChartFeed* feed, Re
     connect(&m_statsTimer, &QTimer::timeout, this, [this] {
         m_stats = m_service->stats();
         emit statsUpdated(m_stats);
-        // Ejection deadlines pass without an event from the server list: refresh the state column.
-        if (!m_servers->servers().empty())
-            emit m_servers->dataChanged(m_servers->index(0, ServersModel::StateColumn),
-                                        m_servers->index(m_servers->rowCount() - 1, ServersModel::StateColumn));
+        // DNS countdowns and ejection deadlines pass without an event from the server list: repaint
+        // the state cells that show one (none most of the time).
+        m_servers->refreshTimedStates(QDateTime::currentMSecsSinceEpoch());
     });
     m_statsTimer.start();
     connect(m_service, &proxy::GatewayService::serversChanged, this, &GatewayBridge::onServersChanged);

@@ -5,7 +5,12 @@
 #include <QEventLoop>
 #include <QTimer>
 
+#include <QUrl>
+
+#include <chrono>
+
 #include "app_settings.h"
+#include "docks.h"
 #include "main_window.h"
 
 namespace aigw::ui {
@@ -22,7 +27,13 @@ GuiSession::GuiSession(const config::Config& config, Options options, QObject* p
       m_options(std::move(options)),
       m_service(std::make_unique<proxy::GatewayService>()),
       m_settings(std::make_unique<AppSettings>(m_options.settingsPath)) {
+    // The DNS refresh delay the user chose in the servers dock wins over the session's default.
+    if (const auto dns = m_settings->dnsRefreshSeconds())
+        m_options.gateway.dnsRefreshDelay = std::chrono::seconds(*dns);
     m_window = std::make_unique<MainWindow>(m_service.get(), m_settings.get());
+    m_window->serversPanel()->setDnsRefreshSeconds(static_cast<int>(
+        std::chrono::round<std::chrono::seconds>(m_options.gateway.dnsRefreshDelay).count()));
+    connect(m_window->serversPanel(), &ServersPanel::dnsRefreshApplyRequested, this, &GuiSession::setDnsRefreshSeconds);
     connect(m_service.get(), &proxy::GatewayService::ready, this, [this](const QString& proxyUrl, const QString&) {
         m_ready = true;
         emit ready(proxyUrl);
@@ -50,6 +61,29 @@ GuiSession::~GuiSession() {
 void GuiSession::start() {
     m_window->showConfig(m_config);
     m_service->start(m_config, m_options.gateway);
+}
+
+void GuiSession::setDnsRefreshSeconds(int seconds) {
+    m_settings->setDnsRefreshSeconds(seconds);
+    m_options.gateway.dnsRefreshDelay = std::chrono::seconds(seconds);
+    m_window->serversPanel()->setDnsRefreshSeconds(seconds);
+    if (!m_service->isRunning())
+        return;  // the next start() uses it
+    // GatewayService reads the delay at start only: restart on the ports in use (clients keep their
+    // URL), with the config the gateway runs now. Deleted and stopped servers come back.
+    auto o = m_options.gateway;
+    const QUrl proxy(m_service->proxyUrl());
+    const QUrl admin(m_service->adminUrl());
+    if (proxy.port() > 0)
+        o.proxyPort = static_cast<quint16>(proxy.port());
+    if (admin.port() > 0)
+        o.adminPort = static_cast<quint16>(admin.port());
+    const auto cfg = m_service->config();
+    m_config = cfg ? *cfg : m_config;
+    m_ready = false;
+    m_retried = false;
+    m_error.clear();
+    m_service->start(m_config, o);
 }
 
 bool GuiSession::waitReady(int timeoutMs) {

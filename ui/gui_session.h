@@ -35,6 +35,10 @@ public:
     bool waitReady(int timeoutMs);
     /// Runs the event loop until every server is ready (or `timeoutMs`). True if all ready.
     bool waitServersReady(int timeoutMs);
+    /// The gateway's DNS refresh delay (servers dock): saved in the settings and applied by
+    /// restarting the gateway on the same ports with its current config (the delay is a start
+    /// option of GatewayService).
+    void setDnsRefreshSeconds(int seconds);
 
     MainWindow* window() const { return m_window.get(); }
     proxy::GatewayService* service() const { return m_service.get(); }

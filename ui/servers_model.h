@@ -12,8 +12,14 @@
 namespace aigw::ui {
 
 QString modeLabel(proxy::ServerMode mode);
-/// "ready", "pulling 42%", "stopped", "faulted: status 503", "ejected until 12:00:31" ...
+/// "ready", "pulling 42%", "stopped (connection refused)", "faulted: status 503", "black hole (connects
+/// time out)", "deleted — DNS still resolves for 23 s", "deleted (name removed from DNS)",
+/// "re-applied — resolves again in 12 s", "..., ejected until 12:00:31". `nowMs`: system clock.
 QString stateLabel(const proxy::ServerInfo& info, qint64 nowMs);
+/// The label plus what the state means for the gateway (refused vs timed-out connects, DNS refresh).
+QString stateToolTip(const proxy::ServerInfo& info, qint64 nowMs);
+/// Whether the label changes with time alone (a DNS countdown, an ejection deadline).
+bool hasTimedState(const proxy::ServerInfo& info, qint64 nowMs);
 
 class ServersModel : public QAbstractTableModel {
     Q_OBJECT
@@ -22,6 +28,9 @@ public:
 
     explicit ServersModel(QObject* parent = nullptr);
     void setServers(std::vector<proxy::ServerInfo> servers);
+    /// Repaints the state cells whose label depends on the time (countdowns, ejection deadlines);
+    /// nothing when none does. Called by the bridge about twice a second.
+    void refreshTimedStates(qint64 nowMs);
     const std::vector<proxy::ServerInfo>& servers() const { return m_servers; }
     const proxy::ServerInfo* server(int row) const;
     int rowOf(const QString& name) const;

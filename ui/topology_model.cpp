@@ -34,8 +34,25 @@ TopologyModel::TopologyModel(QObject* parent) : QAbstractItemModel(parent) {}
 void TopologyModel::setConfig(const config::Config& config) {
     beginResetModel();
     m_config = config;
+    m_status = routing::routeStatuses(m_config);
+    // As Snapshot::build: a route that is not accepted keeps serving if it was served before.
+    std::set<std::string> served;
+    for (auto& st : m_status) {
+        if (!st.accepted && m_served.count(st.route))
+            st.servingLastAccepted = true;
+        if (st.accepted || st.servingLastAccepted)
+            served.insert(st.route);
+    }
+    m_served = std::move(served);
     rebuild();
     endResetModel();
+}
+
+QString TopologyModel::statusText(const routing::RouteStatus& st) {
+    if (st.accepted)
+        return QStringLiteral("Accepted");
+    return QStringLiteral("Not accepted: %1%2")
+        .arg(q(st.reason), st.servingLastAccepted ? QStringLiteral("; serving the last accepted version") : QString());
 }
 
 void TopologyModel::setUnhealthy(const std::set<std::string>& backends) {
@@ -159,12 +176,34 @@ QVariant TopologyModel::data(const QModelIndex& index, int role) const {
         if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
             switch (n->type) {
             case NodeType::Gateway: return QStringLiteral("Gateway %1").arg(n->gateway);
-            case NodeType::Route: return QStringLiteral("AIGatewayRoute %1").arg(q(m_config.routes[n->path.route].meta.name));
+            case NodeType::Route: {
+                const QString name = q(m_config.routes[n->path.route].meta.name);
+                const auto ri = static_cast<std::size_t>(n->path.route);
+                if (ri >= m_status.size())
+                    return QStringLiteral("AIGatewayRoute %1").arg(name);
+                const auto& st = m_status[ri];
+                if (role == Qt::ToolTipRole)
+                    return QStringLiteral("AIGatewayRoute %1\nStatus: %2\n\n%3")
+                        .arg(name, statusText(st),
+                             st.accepted ? QStringLiteral("The controller accepted the route: the gateway serves it.")
+                             : st.servingLastAccepted
+                                 ? QStringLiteral("A backendRef names a missing AIServiceBackend or Backend, so the "
+                                                  "controller rejects the whole route and leaves its HTTPRoute as it "
+                                                  "was: the last accepted version keeps serving.")
+                                 : QStringLiteral("A backendRef names a missing AIServiceBackend or Backend, so the "
+                                                  "controller rejects the whole route: its models answer 404."));
+                return QStringLiteral("AIGatewayRoute %1 \u2014 %2").arg(name, statusText(st));
+            }
             case NodeType::Rule:
                 return ruleLabel(m_config.routes[n->path.route].rules[n->path.rule], n->path.rule);
             default: return {};
             }
         }
+        if (role == Qt::ForegroundRole && n->type == NodeType::Route &&
+            static_cast<std::size_t>(n->path.route) < m_status.size() &&
+            !m_status[static_cast<std::size_t>(n->path.route)].accepted)
+            return QBrush(m_status[static_cast<std::size_t>(n->path.route)].servingLastAccepted ? QColor(200, 100, 0)
+                                                                                                : QColor(190, 0, 0));
         if (role == Qt::FontRole && n->type != NodeType::Rule) {
             QFont f;
             f.setBold(true);

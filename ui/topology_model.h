@@ -3,6 +3,7 @@
 // of a backendRef are editable in place; each edit is a QUndoCommand on the given stack (so Ctrl+Z
 // works) and is announced with backendRefEdited() so the bridge can apply it to the running gateway.
 // The "Target" column shows the share each backendRef should get within its rule's active priority.
+// Route rows carry the route's status (Accepted / Not accepted: reason), as the controller reports it.
 
 #include <QAbstractItemModel>
 #include <QUndoCommand>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "routing/engine.h"
 
 class QUndoStack;
 
@@ -41,6 +43,12 @@ public:
     /// AIServiceBackends currently out of rotation (ejected, deleted); changes the Target column.
     void setUnhealthy(const std::set<std::string>& backends);
     const std::set<std::string>& unhealthy() const { return m_unhealthy; }
+    /// Each route's acceptance, as the gateway decides it (routing::routeStatuses), in config order.
+    /// servingLastAccepted follows the configs shown here: a route that breaks keeps serving the
+    /// version last accepted while it stays in the config, as the engine keeps it.
+    const std::vector<routing::RouteStatus>& routeStatus() const { return m_status; }
+    /// "Accepted", or "Not accepted: <reason>" plus "; serving the last accepted version".
+    static QString statusText(const routing::RouteStatus& status);
 
     /// Applies an edit without the undo stack (the undo command calls this).
     void applyBackendRef(const RefPath& path, const config::BackendRefSpec& spec);
@@ -78,6 +86,8 @@ private:
 
     config::Config m_config;
     std::set<std::string> m_unhealthy;
+    std::vector<routing::RouteStatus> m_status;
+    std::set<std::string> m_served;  ///< routes the gateway serves (accepted, or a last accepted version)
     std::vector<Node> m_nodes;
     std::vector<int> m_top;
     QUndoStack* m_undo = nullptr;

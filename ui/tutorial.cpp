@@ -146,11 +146,15 @@ void TutorialPage::showStep(int index) {
     if (m_list->currentRow() != index)
         m_list->setCurrentRow(index);
     const auto& s = m_steps[static_cast<std::size_t>(index)];
+    // Steps about a delete quote the simulator's DNS refresh delay as it runs now.
+    const int dns = m_window->serversPanel() ? m_window->serversPanel()->dnsRefreshSeconds() : 30;
+    QString simulator = s.simulator;
+    simulator.replace(QStringLiteral("{dns}"), QString::number(dns));
     m_text->setHtml(QStringLiteral("<h2>%1 &mdash; %2</h2>"
                                    "<h4>The tutorial runs</h4><pre style='background:#f3f3f3;padding:6px'>%3</pre>"
                                    "<h4>In the simulator (Run this step)</h4><p>%4</p>"
                                    "<h4>What the real cluster would show</h4><p>%5</p>")
-                        .arg(s.ticket, s.title.toHtmlEscaped(), s.command.toHtmlEscaped(), s.simulator, s.cluster));
+                        .arg(s.ticket, s.title.toHtmlEscaped(), s.command.toHtmlEscaped(), simulator, s.cluster));
 }
 
 void TutorialPage::runCurrent() {
@@ -286,18 +290,33 @@ void TutorialPage::buildSteps() {
                            ask(QStringLiteral("qwen-with-fallback"), QStringLiteral("Explain quantum computing in detail."));
                            load(QStringLiteral("qwen-with-fallback"), 20);
                        }});
+    // Reference 3.5: a delete reaches the gateway at its next DNS refresh ({dns} is the running delay).
     m_steps.push_back({t2, QStringLiteral("Step 5: delete the primary InferenceService"),
                        QStringLiteral("kubectl delete inferenceservice qwen-primary"),
-                       QStringLiteral("Deletes <b>qwen-primary</b>: its host name stops resolving and the host leaves the "
-                                      "cluster (as a STRICT_DNS cluster after NXDOMAIN). Priority 0 is then <i>empty</i>, so "
-                                      "Envoy sends every request straight to priority 1: the requests succeed from "
-                                      "qwen-secondary-fb <b>even with the policy as written</b>, with no failed attempt, because "
-                                      "no retry is involved. The next step shows where the policy as written fails."),
-                       QStringLiteral("After Envoy's next DNS refresh (seconds) the deleted Service's name no longer "
-                                      "resolves and the host is dropped: the same as here. Until then, and with Envoy "
-                                      "versions that keep the last address on a DNS failure, connections fail and the "
-                                      "policy as written gives <b>503</b>. So the tutorial's deletion test can look fine "
-                                      "for the wrong reason (an empty priority, not the retry)."),
+                       QStringLiteral("Deletes <b>qwen-primary</b>. The pod goes at once; the gateway learns it in two "
+                                      "phases (the <i>Model servers</i> dock counts down: <i>deleted &mdash; DNS still "
+                                      "resolves for N s</i>).<br><b>Phase 1, until the gateway's DNS refresh ({dns} s):</b> "
+                                      "the name still resolves to the old pod address, which drops packets. Every attempt "
+                                      "waits for the 10 s connect timeout, and with the policy as written all retries stay "
+                                      "on priority 0: requests <b>stall</b> (the timeline goes quiet, the load generator's "
+                                      "requests hang), and a request whose 4 attempts (1 + numRetries 3, 10 s each) all end "
+                                      "before the refresh <b>fails with 503</b>.<br><b>Phase 2, after the refresh</b> "
+                                      "(<i>deleted (name removed from DNS)</i>): the host is removed, priority 0 is "
+                                      "<i>empty</i>, and Envoy sends every request straight to priority 1: qwen-secondary-fb "
+                                      "answers <b>even with the policy as written</b>, and a stalled request is answered by "
+                                      "its next retry. With a 30 s refresh the 4th attempt of a request starts after it, so "
+                                      "phase 1 shows as stalls of up to 30 s rather than 503s; a longer refresh (DNS TTL, "
+                                      "BackendTrafficPolicy <code>dns.dnsRefreshRate</code>, or the dock's <i>Gateway DNS "
+                                      "refresh</i>) shows the 503s."),
+                       QStringLiteral("The same two phases. Envoy Gateway makes the InferenceService's fqdn Backend a "
+                                      "STRICT_DNS cluster refreshed every 30 s (respecting the record's TTL). After the "
+                                      "delete, the name answers NXDOMAIN, and Envoy removes the host at its <i>next</i> "
+                                      "resolution; until then connects to the old address time out (Envoy Gateway's "
+                                      "default connect timeout is 10 s) and the as-written retries keep them on priority 0. "
+                                      "Once the host is gone, priority 0 has no host and its load moves to priority 1. "
+                                      "<b>This is probably why the tutorial's author saw the fallback \"work\"</b>: it is "
+                                      "the empty priority after the DNS refresh, not the retry policy. A primary that "
+                                      "crashes or stops while its Service remains never gets past phase 1 (next step)."),
                        [w, service, showCharts] {
                            service()->deleteServer(QStringLiteral("qwen-primary"));
                            w->serversPanel()->selectServer(QStringLiteral("qwen-primary"));
@@ -305,13 +324,18 @@ void TutorialPage::buildSteps() {
                        }});
     m_steps.push_back({t2, QStringLiteral("Step 5 (pod down): the primary refuses connections"),
                        QStringLiteral("# not in the tutorial: the primary's pod crashes or restarts, its Service remains"),
-                       QStringLiteral("Re-applies <b>qwen-primary</b> and stops its server: the host name still resolves but "
-                                      "connections are refused. <b>With the policy as written the requests fail:</b> the "
-                                      "timeline shows red failed attempts on the qwen-primary-fb lane, the request log shows "
-                                      "503s, and the Doctor's <code>retry-stays-on-priority-0</code> finding says why."),
-                       QStringLiteral("<b>The tutorial's policy as written does not fail over.</b> Without "
-                                      "<code>numAttemptsPerPriority</code>, Envoy keeps every retry on priority 0: all 4 "
-                                      "attempts (1 + numRetries 3) go to the dead primary and the client gets "
+                       QStringLiteral("Re-applies <b>qwen-primary</b> if it was deleted and stops its server: its Service "
+                                      "remains, so the host name resolves but connections are refused at once. (After a "
+                                      "delete, the gateway resolves the re-applied name again only at its next DNS refresh, "
+                                      "{dns} s: until the dock's <i>re-applied &mdash; resolves again in N s</i> runs out, "
+                                      "priority 0 is still empty and the secondary answers.) Then, <b>with the policy as "
+                                      "written, the requests fail:</b> the timeline shows red failed attempts on the "
+                                      "qwen-primary-fb lane, the request log shows 503s, and the Doctor's "
+                                      "<code>retry-stays-on-priority-0</code> finding says why."),
+                       QStringLiteral("<b>The tutorial's policy as written does not fail over.</b> This is phase 1 "
+                                      "without an end: the host stays in the cluster, so no DNS refresh empties priority 0. "
+                                      "Without <code>numAttemptsPerPriority</code>, Envoy keeps every retry on priority 0: "
+                                      "all 4 attempts (1 + numRetries 3) go to the dead primary and the client gets "
                                       "<b>503</b> <code>upstream connect error or disconnect/reset before headers</code>, "
                                       "wrapped by the AI Gateway as an OpenAI-style error. The fix is one line in the "
                                       "BackendTrafficPolicy (Envoy Gateway v1.5+):<pre>") +
@@ -354,12 +378,14 @@ void TutorialPage::buildSteps() {
     m_steps.push_back({t2, QStringLiteral("Steps 7-8: restore the primary"),
                        QStringLiteral("kubectl apply -f primary-model.yaml   # the tutorial re-applies provider-fallback.yaml, "
                                       "which does not recreate the InferenceService"),
-                       QStringLiteral("Brings <b>qwen-primary</b> back (re-applied if deleted, started if stopped). With "
-                                      "retries only (no passive health check), the very next request goes back to the "
-                                      "primary: the fallback lines stop on the timeline."),
+                       QStringLiteral("Brings <b>qwen-primary</b> back: started if stopped (at once), re-applied if "
+                                      "deleted (the gateway resolves the name again at its next DNS refresh, {dns} s; the "
+                                      "dock counts down). With retries only (no passive health check), the first request "
+                                      "after that goes back to the primary: the fallback lines stop on the timeline."),
                        QStringLiteral("<b>Correction:</b> the tutorial's step 8 re-applies <code>provider-fallback.yaml</code>, "
                                       "which does not bring back a deleted InferenceService; apply <code>primary-model.yaml</code> "
-                                      "and wait for READY (minutes, the model is pulled again). Its \"after ~30-60 s primary "
+                                      "and wait for READY (minutes, the model is pulled again) plus the gateway's next DNS "
+                                      "refresh (up to 30 s). Its \"after ~30-60 s primary "
                                       "recovers\" only happens with outlier detection (passive health check), which this "
                                       "policy does not configure: with retries alone traffic returns as soon as the primary answers."),
                        [w, bringUp, showCharts] {
