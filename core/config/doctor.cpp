@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/exporter.h"
+#include "config/retry_semantics.h"
 
 namespace aigw::config {
 namespace {
@@ -84,16 +85,93 @@ const Backend* backendOf(const Config& c, const AIGatewayRoute& r, const Backend
     return c.findBackend(sb->backendRef.name, sb->backendRef.ns.value_or(sb->meta.effectiveNamespace()));
 }
 
-/// Hosts in the rule's Envoy cluster: every endpoint of every Backend behind a weight > 0 ref.
-int hostsInRule(const Config& c, const AIGatewayRoute& r, const RouteRule& rule) {
-    int hosts = 0;
+/// Hosts in the rule's Envoy cluster (every endpoint of every Backend behind a weight > 0 ref),
+/// and how many of them are in its first priority.
+struct RuleHosts {
+    std::string name;  ///< "route rule k"
+    int total = 0;
+    int first = 0;
+    bool fallback = false;
+};
+
+RuleHosts hostsInRule(const Config& c, const AIGatewayRoute& r, std::size_t k) {
+    const RouteRule& rule = r.rules[k];
+    RuleHosts h;
+    h.name = r.meta.name + " rule " + std::to_string(k);
+    const auto levels = priorityLevels(rule);
+    h.fallback = levels.size() > 1;
     for (const auto& ref : rule.backendRefs) {
         if (ref.effectiveWeight() <= 0)
             continue;
         const Backend* b = backendOf(c, r, ref);
-        hosts += b && !b->endpoints.empty() ? static_cast<int>(b->endpoints.size()) : 1;
+        const int n = b && !b->endpoints.empty() ? static_cast<int>(b->endpoints.size()) : 1;
+        h.total += n;
+        if (!levels.empty() && ref.effectivePriority() == levels.front())
+            h.first += n;
     }
-    return hosts;
+    return h;
+}
+
+/// Is `p` the BackendTrafficPolicy Envoy Gateway applies to route `ri`? A policy on the route's
+/// HTTPRoute wins over one on its Gateway.
+bool governs(const Config& c, const BackendTrafficPolicy& p, std::size_t ri) {
+    const auto scope = routesInScope(c, p);
+    if (std::find(scope.begin(), scope.end(), ri) == scope.end())
+        return false;
+    if (targetsRouteDirectly(p, c.routes[ri]))
+        return true;
+    for (const auto& other : c.trafficPolicies)
+        if (&other != &p && targetsRouteDirectly(other, c.routes[ri]))
+            return false;
+    return true;
+}
+
+/// The policy that applies to route `ri`, if any.
+const BackendTrafficPolicy* governingPolicy(const Config& c, std::size_t ri) {
+    for (const auto& p : c.trafficPolicies)
+        if (governs(c, p, ri))
+            return &p;
+    return nullptr;
+}
+
+/// Rules of the routes `p` applies to, as (route, rule) indices.
+std::vector<std::pair<std::size_t, std::size_t>> governedRules(const Config& c, const BackendTrafficPolicy& p) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    for (std::size_t ri = 0; ri < c.routes.size(); ++ri)
+        if (governs(c, p, ri))
+            for (std::size_t k = 0; k < c.routes[ri].rules.size(); ++k)
+                out.emplace_back(ri, k);
+    return out;
+}
+
+/// Envoy keeps a per-try timeout only when it is non-zero and below a non-zero route timeout
+/// (router.cc: a per-try timeout >= the global timeout is ignored).
+bool perTryKept(Duration perTry, const RouteRule& rule) {
+    const Duration rt = rule.effectiveRequestTimeout();
+    return perTry > Duration::zero() && (rt == Duration::zero() || perTry < rt);
+}
+
+/// A per-try timeout that leaves room for every attempt within the route timeout `rt`: rt / (1 +
+/// numRetries) (at least halved), in whole seconds above two seconds.
+Duration suggestedPerTry(Duration rt, std::int64_t numRetries) {
+    Duration d = rt / std::max<std::int64_t>(2, 1 + numRetries);
+    if (d >= secs(2))
+        d = std::chrono::duration_cast<std::chrono::seconds>(d);
+    else
+        d = std::chrono::duration_cast<std::chrono::milliseconds>(d);
+    return std::max(d, Duration(ms(1)));
+}
+
+/// The per-try timeout suggested for a policy: below the shortest non-zero route timeout it
+/// applies to (the AI Gateway's default 60s when it applies to none).
+Duration suggestedPerTry(const Config& c, const BackendTrafficPolicy& p) {
+    std::optional<Duration> shortest;
+    for (const auto& [ri, k] : governedRules(c, p)) {
+        const Duration rt = c.routes[ri].rules[k].effectiveRequestTimeout();
+        if (rt > Duration::zero() && (!shortest || rt < *shortest))
+            shortest = rt;
+    }
+    return suggestedPerTry(shortest.value_or(secs(60)), p.retry ? p.retry->effectiveNumRetries() : 2);
 }
 
 /// Retries needed so that the last priority gets an attempt: N attempts per level before moving on.
@@ -101,13 +179,9 @@ std::int64_t retriesNeeded(std::int64_t perPriority, std::size_t levels) {
     return perPriority * static_cast<std::int64_t>(levels - 1);
 }
 
-bool coversConnectFailure(const RetryPolicy& r) {
-    // Envoy retry_state_impl.cc: a refused connection is a reset of type ConnectionFailure,
-    // retried by connect-failure, 5xx, gateway-error, and (newer Envoy) reset.
-    for (const auto& t : r.effectiveTriggers())
-        if (t == "connect-failure" || t == "5xx" || t == "gateway-error" || t == "reset")
-            return true;
-    return false;
+/// Does the policy, with Envoy Gateway's defaults filled in, retry `f`? The one table of the engine.
+bool policyRetries(const RetryPolicy& r, FailureClass f, int status = 0) {
+    return retries(r.effectiveTriggers(), r.effectiveHttpStatusCodes(), f, status);
 }
 
 bool hasTrigger(const RetryPolicy& r, const std::string& name) {
@@ -115,8 +189,41 @@ bool hasTrigger(const RetryPolicy& r, const std::string& name) {
     return std::find(t.begin(), t.end(), name) != t.end();
 }
 
-std::int64_t ejectionPercentNeeded(int hosts) {
-    return (100 + hosts - 1) / hosts;  // ceil(100 / hosts): one ejection must fit
+/// Adds a trigger. An empty list means Envoy Gateway's defaults, so they are written out first:
+/// pushing onto the empty list would replace them with the one trigger.
+void addTrigger(RetryPolicy& r, const std::string& name) {
+    r.triggers = r.effectiveTriggers();
+    r.hasRetryOn = true;
+    if (std::find(r.triggers.begin(), r.triggers.end(), name) == r.triggers.end())
+        r.triggers.push_back(name);
+}
+
+std::string joinWords(const std::vector<std::string>& words, const char* sep = ", ") {
+    std::string out;
+    for (const auto& w : words)
+        out += (out.empty() ? "" : sep) + w;
+    return out;
+}
+
+std::string joinCodes(const std::vector<int>& codes) {
+    std::string out;
+    for (int c : codes)
+        out += (out.empty() ? "" : ", ") + std::to_string(c);
+    return "[" + out + "]";
+}
+
+/// The status codes a fallback policy retries (the doctor's own templates).
+const std::vector<int>& fallbackStatusCodes() {
+    static const std::vector<int> codes = {500, 502, 503, 504};
+    return codes;
+}
+
+/// How many hosts of a cluster of `hosts` Envoy may eject at once: it ejects only while
+/// 100 x (ejected + 1) / hosts <= max_ejection_percent, or one host with alwaysEjectOneEndpoint
+/// (outlier_detection_impl.cc ejectHost).
+std::int64_t ejectableHosts(std::int64_t maxPercent, int hosts, bool alwaysEjectOne) {
+    const std::int64_t k = hosts > 0 ? maxPercent * hosts / 100 : 0;
+    return alwaysEjectOne ? std::max<std::int64_t>(k, 1) : k;
 }
 
 const std::regex& revisionHost() {
@@ -137,8 +244,8 @@ bool sameSubject(const Config& c, const Finding& f) {
 struct PolicyNeeds {
     bool anyFallback = false;
     std::size_t maxLevels = 0;
-    int minHostsWithFallback = 0;  ///< fewest hosts among rules with 2+ hosts (0 if none)
     std::string worstRule;         ///< "route rule[i]" naming where the requirement comes from
+    std::vector<RuleHosts> hosts;  ///< rules with 2+ hosts, where ejection matters
 };
 
 PolicyNeeds needsOf(const Config& c, const BackendTrafficPolicy& p) {
@@ -153,12 +260,93 @@ PolicyNeeds needsOf(const Config& c, const BackendTrafficPolicy& p) {
                 n.maxLevels = levels.size();
                 n.worstRule = r.meta.name + " rule " + std::to_string(k);
             }
-            const int hosts = hostsInRule(c, r, r.rules[k]);
-            if (hosts >= 2 && (n.minHostsWithFallback == 0 || hosts < n.minHostsWithFallback))
-                n.minHostsWithFallback = hosts;
+            const RuleHosts h = hostsInRule(c, r, k);
+            if (h.total >= 2)
+                n.hosts.push_back(h);
         }
     }
     return n;
+}
+
+/// Ejections a rule needs: all of priority 0 when it has a fallback (only then does all traffic
+/// move to priority 1), else one host.
+int ejectionsNeeded(const RuleHosts& h) {
+    return h.fallback ? h.first : 1;
+}
+
+/// The first rule whose needed ejections the passive health check does not allow, or null.
+const RuleHosts* unejectable(const PolicyNeeds& n, const PassiveHealthCheck& hc) {
+    for (const auto& h : n.hosts)
+        if (ejectableHosts(hc.effectiveMaxEjectionPercent(), h.total, hc.effectiveAlwaysEjectOne()) < ejectionsNeeded(h))
+            return &h;
+    return nullptr;
+}
+
+// What each retry finding checks, shared by detection and by fix() (which must not apply a fix
+// to a finding that no longer matches).
+
+/// Finding 3: refused connections are not retried.
+bool missesConnectFailure(const RetryPolicy& r) {
+    return !policyRetries(r, FailureClass::ConnectRefused);
+}
+
+/// Finding 11: listed codes that no trigger retries (retriable-status-codes is the one trigger that
+/// reads the list).
+std::vector<int> ignoredCodes(const RetryPolicy& r) {
+    std::vector<int> out;
+    if (hasTrigger(r, "retriable-status-codes"))
+        return out;
+    for (int code : r.httpStatusCodes)
+        if (!policyRetries(r, FailureClass::HttpStatus, code))
+            out.push_back(code);
+    return out;
+}
+
+/// Finding 14: retriable-status-codes with a present but empty code list.
+bool statusCodesEmpty(const RetryPolicy& r) {
+    return hasTrigger(r, "retriable-status-codes") && r.hasHttpStatusCodes && r.httpStatusCodes.empty();
+}
+
+/// Finding 12: the rules where Envoy drops the per-try timeout (>= their non-zero route timeout).
+std::vector<std::pair<std::size_t, std::size_t>> perTryDroppedIn(const Config& c, const BackendTrafficPolicy& p) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    if (!p.retry || !p.retry->perTryTimeout || *p.retry->perTryTimeout <= Duration::zero())
+        return out;
+    for (const auto& rk : governedRules(c, p))
+        if (!perTryKept(*p.retry->perTryTimeout, c.routes[rk.first].rules[rk.second]))
+            out.push_back(rk);
+    return out;
+}
+
+/// Is the policy's per-try timeout in force on some rule it applies to (or, applying to none, at all)?
+bool perTryInForce(const Config& c, const BackendTrafficPolicy& p) {
+    if (!p.retry || !p.retry->perTryTimeout || *p.retry->perTryTimeout <= Duration::zero())
+        return false;
+    const auto rules = governedRules(c, p);
+    if (rules.empty())
+        return true;
+    for (const auto& [ri, k] : rules)
+        if (perTryKept(*p.retry->perTryTimeout, c.routes[ri].rules[k]))
+            return true;
+    return false;
+}
+
+/// Finding 13: a per-try timeout in force that no trigger retries.
+bool perTryUnretried(const Config& c, const BackendTrafficPolicy& p) {
+    return perTryInForce(c, p) && !policyRetries(*p.retry, FailureClass::PerTryTimeout);
+}
+
+/// Finding 17: rule k of route ri is guarded by a retried per-try timeout and nothing else
+/// (no streamIdleTimeout); returns that per-try timeout.
+std::optional<Duration> perTryOnlyGuard(const Config& c, std::size_t ri, std::size_t k) {
+    const RouteRule& rule = c.routes[ri].rules[k];
+    const BackendTrafficPolicy* p = governingPolicy(c, ri);
+    if (rule.streamIdleTimeout || !p || !p->retry || !p->retry->perTryTimeout)
+        return std::nullopt;
+    const Duration pt = *p->retry->perTryTimeout;
+    if (!perTryKept(pt, rule) || !policyRetries(*p->retry, FailureClass::PerTryTimeout))
+        return std::nullopt;
+    return pt;
 }
 
 std::optional<Changed> fix(Config& c, const Finding& f) {
@@ -177,9 +365,9 @@ std::optional<Changed> fix(Config& c, const Finding& f) {
             return here;
         }
         if (id == finding_id::kRetryMissesConnectFailure) {
-            if (coversConnectFailure(*p.retry))
+            if (!missesConnectFailure(*p.retry))
                 return std::nullopt;
-            p.retry->triggers.push_back("connect-failure");
+            addTrigger(*p.retry, "connect-failure");
             return here;
         }
         if (id == finding_id::kTooFewRetries) {
@@ -191,22 +379,58 @@ std::optional<Changed> fix(Config& c, const Finding& f) {
             return here;
         }
         if (id == finding_id::kStatusCodesIgnored) {
-            if (p.retry->httpStatusCodes.empty() || hasTrigger(*p.retry, "retriable-status-codes"))
-                return std::nullopt;  // a trigger without codes needs the user to pick codes
-            p.retry->triggers.push_back("retriable-status-codes");
+            if (ignoredCodes(*p.retry).empty())
+                return std::nullopt;
+            addTrigger(*p.retry, "retriable-status-codes");
+            return here;
+        }
+        if (id == finding_id::kStatusCodesEmpty) {
+            if (!statusCodesEmpty(*p.retry))
+                return std::nullopt;
+            p.retry->httpStatusCodes = fallbackStatusCodes();
+            return here;
+        }
+        if (id == finding_id::kRetryDefaultTriggers) {
+            if (!p.retry->triggers.empty())
+                return std::nullopt;
+            // Spelled out, nothing changes in Envoy: the same triggers and codes, now visible.
+            p.retry->triggers = p.retry->effectiveTriggers();
+            p.retry->httpStatusCodes = p.retry->effectiveHttpStatusCodes();
+            p.retry->hasHttpStatusCodes = true;
+            p.retry->hasRetryOn = true;
+            return here;
+        }
+        if (id == finding_id::kPerTryTimeoutDropped) {
+            if (perTryDroppedIn(c, p).empty())
+                return std::nullopt;
+            p.retry->perTryTimeout = suggestedPerTry(c, p);
+            return here;
+        }
+        if (id == finding_id::kPerTryTimeoutNotRetried) {
+            if (!perTryUnretried(c, p))
+                return std::nullopt;
+            addTrigger(*p.retry, "reset");
             return here;
         }
         if (id == finding_id::kEjectionImpossible) {
-            const PolicyNeeds n = needsOf(c, p);
-            if (!p.passive || n.minHostsWithFallback < 2)
+            if (!p.passive || !unejectable(needsOf(c, p), *p.passive))
                 return std::nullopt;
-            const std::int64_t need = ejectionPercentNeeded(n.minHostsWithFallback);
-            if (p.passive->effectiveAlwaysEjectOne() || p.passive->effectiveMaxEjectionPercent() >= need)
-                return std::nullopt;
-            p.passive->maxEjectionPercent = need;
+            // As the official docs do (AI Gateway PR #642): the whole of priority 0 may be ejected.
+            p.passive->maxEjectionPercent = 100;
             return here;
         }
         return std::nullopt;
+    }
+    if (f.subjectKind == Kind::AIGatewayRoute && id == finding_id::kPerTryTimeoutMissesStreams) {
+        if (f.rule < 0 || static_cast<std::size_t>(f.rule) >= c.routes[f.subjectIndex].rules.size())
+            return std::nullopt;
+        const auto k = static_cast<std::size_t>(f.rule);
+        const auto pt = perTryOnlyGuard(c, f.subjectIndex, k);
+        if (!pt)
+            return std::nullopt;
+        // The silence allowed between chunks: as long as a whole attempt may wait for its headers.
+        c.routes[f.subjectIndex].rules[k].streamIdleTimeout = *pt;
+        return Changed{Kind::AIGatewayRoute, f.subjectIndex};
     }
     if (f.subjectKind == Kind::AIGatewayRoute && id == finding_id::kNoRetryPolicy) {
         const auto& r = c.routes[f.subjectIndex];
@@ -220,7 +444,8 @@ std::optional<Changed> fix(Config& c, const Finding& f) {
         retry.numRetries = retriesNeeded(1, levels);
         retry.hasRetryOn = true;
         retry.triggers = {"connect-failure", "retriable-status-codes"};
-        retry.httpStatusCodes = {500, 502, 503, 504};
+        retry.hasHttpStatusCodes = true;
+        retry.httpStatusCodes = fallbackStatusCodes();
         // A policy already aimed at this route (say, health check only) gets the retry block.
         for (std::size_t i = 0; i < c.trafficPolicies.size(); ++i) {
             auto& p = c.trafficPolicies[i];
@@ -436,6 +661,99 @@ private:
                 }
                 add(std::move(f));
             }
+            ruleTimeoutFindings(i, k);
+        }
+    }
+
+    /// Findings 15 (0s route and idle timeouts) and 17 (streams guarded by a per-try timeout only)
+    /// on rule k of route i.
+    void ruleTimeoutFindings(std::size_t i, std::size_t k) {
+        const auto& rule = m_c.routes[i].rules[k];
+        const std::string rp = "spec.rules[" + std::to_string(k) + "]";
+        const Duration rt = rule.effectiveRequestTimeout();
+        const std::string rtText = rt > Duration::zero() ? "the route timeout (" + formatDuration(rt) + ")"
+                                                         : "the route timeout, which is disabled too";
+        const auto zero = [](const std::optional<Duration>& d) { return d && *d <= Duration::zero(); };
+        const auto timeoutsSnippet = [&](Duration request) {
+            YAML::Node snippet(YAML::NodeType::Map);
+            snippet["timeouts"]["request"] = formatDuration(request);
+            return emitNode(snippet);
+        };
+        const std::string disabledMeaning =
+            "no deadline covers the request's attempts, connects and backoffs: a backend that accepts the request "
+            "and never answers holds the client until the client gives up, unless a per-try timeout, the connect "
+            "timeout or a stream idle timeout ends the attempt. That is a choice (long generations), not an error.";
+        if (zero(rule.requestTimeout)) {
+            Finding f = make(finding_id::kTimeoutDisabled, Severity::Info, Kind::AIGatewayRoute, i, rp + ".timeouts.request");
+            f.rule = static_cast<int>(k);
+            if (rt > Duration::zero()) {
+                f.title = "timeouts.request: 0s has no effect: timeouts.backendRequest " + formatDuration(rt) +
+                          " is the route timeout";
+                f.explanation =
+                    "On AI Gateway rules (which carry no Gateway API retry) timeouts.backendRequest becomes Envoy's route "
+                    "timeout and replaces timeouts.request, so the request is still bounded by " + formatDuration(rt) +
+                    ". A 0s timeouts.request alone would disable the route timeout.";
+            } else {
+                f.title = "timeouts.request: 0s disables the route timeout";
+                f.explanation =
+                    "In Envoy a route timeout of 0 disables it (\"A value of 0 will disable the route's timeout\"). "
+                    "The AI Gateway writes timeouts.request on every rule it generates, 60s when unset; with 0s " +
+                    disabledMeaning;
+            }
+            f.fixYaml = timeoutsSnippet(secs(60));
+            add(std::move(f));
+        }
+        if (zero(rule.backendRequestTimeout)) {
+            Finding f = make(finding_id::kTimeoutDisabled, Severity::Info, Kind::AIGatewayRoute, i,
+                             rp + ".timeouts.backendRequest");
+            f.rule = static_cast<int>(k);
+            f.title = "timeouts.backendRequest: 0s disables the route timeout";
+            f.explanation =
+                "On AI Gateway rules (which carry no Gateway API retry) timeouts.backendRequest becomes Envoy's route "
+                "timeout, replacing timeouts.request" +
+                (rule.requestTimeout ? " (" + formatDuration(*rule.requestTimeout) + ")" : std::string()) +
+                ", and in Envoy a route timeout of 0 disables it: " + disabledMeaning +
+                " Remove backendRequest to get timeouts.request back.";
+            f.fixYaml = timeoutsSnippet(rule.requestTimeout && *rule.requestTimeout > Duration::zero() ? *rule.requestTimeout
+                                                                                                     : secs(60));
+            add(std::move(f));
+        }
+        if (zero(rule.streamIdleTimeout)) {
+            Finding f = make(finding_id::kTimeoutDisabled, Severity::Info, Kind::AIGatewayRoute, i, rp + ".streamIdleTimeout");
+            f.rule = static_cast<int>(k);
+            f.title = "streamIdleTimeout: 0s disables the stream idle timeout on this rule";
+            f.explanation =
+                "A route idle timeout of 0 disables Envoy's idle timeout for the route completely, even the connection "
+                "manager's stream idle timeout (5 minutes by default). A backend that goes silent, before its first "
+                "byte or in the middle of a stream, is then ended only by " + rtText +
+                ". That is a choice, not an error; 5m is what applies when the field is omitted.";
+            YAML::Node snippet(YAML::NodeType::Map);
+            snippet["streamIdleTimeout"] = "5m";
+            f.fixYaml = emitNode(snippet);
+            add(std::move(f));
+        }
+        // Finding 17: a retried per-try timeout is the rule's only guard, and it ends at the headers.
+        if (const auto pt = perTryOnlyGuard(m_c, i, k)) {
+            const BackendTrafficPolicy* p = governingPolicy(m_c, i);
+            Finding f = make(finding_id::kPerTryTimeoutMissesStreams, Severity::Info, Kind::AIGatewayRoute, i,
+                             rp + ".streamIdleTimeout");
+            f.rule = static_cast<int>(k);
+            f.title = "only perRetry.timeout " + formatDuration(*pt) +
+                      " guards this rule, and it ends at the response headers: a stalled stream is not cut or failed over";
+            f.explanation =
+                "BackendTrafficPolicy " + p->meta.name + " retries a per-try timeout (" +
+                joinWords(p->retry->effectiveTriggers()) +
+                "), so a backend that is slow to answer fails over. But Envoy stops applying the per-try timeout once "
+                "response headers have gone to the client (\"ignored upstream per try timeout due to already started "
+                "downstream response\"), and a model server answering `stream: true` sends its headers when the stream "
+                "starts, with or before the first token. From then on the client holds a 200: Envoy can no longer "
+                "retry or fail over, and a stream that stalls runs until " + rtText +
+                " or the connection manager's 5 minute idle timeout cuts it. A streamIdleTimeout on the rule (as in "
+                "the AI Gateway's stream_idle_timeout example) bounds the silence: before the headers it is a reset "
+                "that " + std::string(policyRetries(*p->retry, FailureClass::IdleTimeout) ? "these triggers retry" : "is not retried") +
+                ", so a silent backend fails over; after them it ends the stalled stream early, and the client has to "
+                "retry it. Nothing fails a stream over once its headers went out.";
+            add(std::move(f));
         }
     }
 
@@ -507,79 +825,230 @@ private:
             m_out.push_back(std::move(f));
         }
 
-        if (p.retry) {
-            const auto& r = *p.retry;
-            // Finding 1: fallback declared, retries never leave priority 0.
-            if (needs.anyFallback && r.numAttemptsPerPriority.value_or(0) <= 0) {
-                Finding f = make(finding_id::kRetryStaysOnPriority0, Severity::Warning, Kind::BackendTrafficPolicy, i, "spec.retry");
-                f.title = "retry has no numAttemptsPerPriority: retries never leave priority 0, so fallback never happens";
-                f.explanation =
-                    "Routes under this policy (" + needs.worstRule +
-                    ") have backendRefs with priority > 0. Envoy moves a retry to the next priority only with "
-                    "retry_priority previous_priorities, which Envoy Gateway emits only when numAttemptsPerPriority "
-                    "> 0 (EG v1.5+). Without it every attempt (1 + numRetries = " +
-                    std::to_string(1 + r.effectiveNumRetries()) +
-                    ") goes to priority 0; when it refuses connections the client gets 503. Priority 1 is used only "
-                    "after a passive health check ejects priority 0." + shadowedBy;
-                add(std::move(f));
-            }
-            // Finding 3: refused connections are not retried.
-            if (r.hasRetryOn && !coversConnectFailure(r)) {
-                Finding f = make(finding_id::kRetryMissesConnectFailure, Severity::Warning, Kind::BackendTrafficPolicy, i,
-                                 "spec.retry.retryOn.triggers");
-                f.title = "retryOn has no connect-failure: a stopped or deleted backend is not retried";
-                f.explanation =
-                    "A backend that is down refuses the connection, so there is no upstream response and no status "
-                    "code: `retriable-status-codes` never matches it. Envoy retries a connection failure only with "
-                    "connect-failure (or 5xx, gateway-error, reset), so the client gets 503 instead of a fallback.";
-                add(std::move(f));
-            }
-            // Finding 11: status codes without the trigger that reads them.
-            if (r.hasRetryOn && !r.httpStatusCodes.empty() && !hasTrigger(r, "retriable-status-codes")) {
-                Finding f = make(finding_id::kStatusCodesIgnored, Severity::Warning, Kind::BackendTrafficPolicy, i,
-                                 "spec.retry.retryOn.httpStatusCodes");
-                f.title = "httpStatusCodes are listed but the retriable-status-codes trigger is missing";
-                f.explanation = "Envoy consults retriable_status_codes only for the retriable-status-codes trigger, so "
-                                "these codes are never retried.";
-                add(std::move(f));
-            }
-            // Finding 4: not enough retries to reach the last priority.
-            const std::int64_t perPriority = r.numAttemptsPerPriority.value_or(0);
-            if (perPriority > 0 && needs.maxLevels > 1 &&
-                r.effectiveNumRetries() < retriesNeeded(perPriority, needs.maxLevels)) {
-                Finding f = make(finding_id::kTooFewRetries, Severity::Warning, Kind::BackendTrafficPolicy, i,
-                                 r.numRetries ? "spec.retry.numRetries" : "spec.retry");
-                const std::int64_t need = retriesNeeded(perPriority, needs.maxLevels);
-                f.title = "numRetries " + std::to_string(r.effectiveNumRetries()) + " cannot reach the lowest of " +
-                          std::to_string(needs.maxLevels) + " priorities (needs " + std::to_string(need) + ")";
-                f.explanation =
-                    "With numAttemptsPerPriority " + std::to_string(perPriority) + ", each priority gets that many "
-                    "attempts before Envoy moves on, so reaching priority level " + std::to_string(needs.maxLevels) +
-                    " of " + needs.worstRule + " takes 1 + " + std::to_string(need) +
-                    " attempts. With fewer retries (numRetries defaults to 2) the last fallback is never tried.";
-                add(std::move(f));
-            }
-        }
+        if (p.retry)
+            retryFindings(i, needs, shadowedBy);
 
-        // Finding 5: a passive health check that can never eject.
-        if (p.passive && !p.passive->effectiveAlwaysEjectOne() && needs.minHostsWithFallback >= 2) {
-            const int hosts = needs.minHostsWithFallback;
-            const std::int64_t need = ejectionPercentNeeded(hosts);
-            if (p.passive->effectiveMaxEjectionPercent() < need) {
+        // Finding 5: a passive health check that cannot eject what the fallback needs ejected.
+        if (p.passive) {
+            if (const RuleHosts* h = unejectable(needs, *p.passive)) {
+                const std::int64_t maxPct = p.passive->effectiveMaxEjectionPercent();
+                const std::int64_t allowed = ejectableHosts(maxPct, h->total, p.passive->effectiveAlwaysEjectOne());
                 Finding f = make(finding_id::kEjectionImpossible, Severity::Warning, Kind::BackendTrafficPolicy, i,
                                  p.passive->maxEjectionPercent ? "spec.healthCheck.passive.maxEjectionPercent"
                                                                : "spec.healthCheck.passive");
-                f.title = "maxEjectionPercent " + std::to_string(p.passive->effectiveMaxEjectionPercent()) +
-                          " never allows an ejection with " + std::to_string(hosts) + " hosts";
-                f.explanation =
-                    "Envoy ejects a host only if 100 x (ejected + 1) / hosts <= max_ejection_percent "
-                    "(outlier_detection_impl.cc). Ejecting one of " + std::to_string(hosts) + " hosts is " +
-                    std::to_string(100 / hosts) + "%, above " + std::to_string(p.passive->effectiveMaxEjectionPercent()) +
-                    "% (Envoy Gateway's default is 10), so nothing is ever ejected and traffic never shifts to the "
-                    "fallback on its own. Set maxEjectionPercent to at least " + std::to_string(need) +
-                    ", or alwaysEjectOneEndpoint: true (EG v1.8+).";
+                const std::string hosts = std::to_string(h->total);
+                if (allowed == 0) {
+                    f.title = "maxEjectionPercent " + std::to_string(maxPct) + " never allows an ejection with " + hosts + " hosts";
+                    f.explanation =
+                        "Envoy ejects a host only if 100 x (ejected + 1) / hosts <= max_ejection_percent, counted over "
+                        "every host of the rule's cluster, all priorities (outlier_detection_impl.cc). Ejecting one of " +
+                        hosts + " hosts (" + h->name + ") is " + std::to_string(100 / h->total) + "%, above " +
+                        std::to_string(maxPct) + "% (Envoy Gateway's default is 10), so nothing is ever ejected and "
+                        "traffic never shifts to the fallback on its own.";
+                } else {
+                    f.title = "maxEjectionPercent " + std::to_string(maxPct) + " ejects at most " + std::to_string(allowed) +
+                              " of " + hosts + " hosts: the " + std::to_string(h->first) +
+                              " priority-0 hosts are never all ejected";
+                    f.explanation =
+                        "Envoy ejects a host only if 100 x (ejected + 1) / hosts <= max_ejection_percent, counted over "
+                        "every host of the rule's cluster, all priorities (outlier_detection_impl.cc). In " + h->name +
+                        " that allows " + std::to_string(allowed) + " ejected host(s) of " + hosts + ", fewer than the " +
+                        std::to_string(h->first) + " hosts of priority 0, so priority 0 is never emptied: it keeps "
+                        "min(100, 1.4 x its healthy share) of the traffic and failing hosts keep getting requests.";
+                }
+                f.explanation +=
+                    " Set maxEjectionPercent to 100, as the AI Gateway's provider fallback docs do, so that the whole "
+                    "of priority 0 can be ejected and its traffic moves to priority 1 until the ejection time is over" +
+                    std::string(h->fallback ? "." : " (alwaysEjectOneEndpoint: true, EG v1.8+, ejects a single host).");
                 add(std::move(f));
             }
+        }
+    }
+
+    /// Findings 1, 3, 4, 11-16 on the retry block of policy `i`.
+    void retryFindings(std::size_t i, const PolicyNeeds& needs, const std::string& shadowedBy) {
+        const auto& p = m_c.trafficPolicies[i];
+        const auto& r = *p.retry;
+        const std::vector<std::string> triggers = r.effectiveTriggers();
+        const std::string triggerList = joinWords(triggers);
+        // Finding 1: fallback declared, retries never leave priority 0.
+        if (needs.anyFallback && r.numAttemptsPerPriority.value_or(0) <= 0) {
+            Finding f = make(finding_id::kRetryStaysOnPriority0, Severity::Warning, Kind::BackendTrafficPolicy, i, "spec.retry");
+            const std::string dns = formatDuration(p.dnsRefreshRate.value_or(secs(30)));
+            f.title = "retry has no numAttemptsPerPriority: retries never leave priority 0, so fallback never happens";
+            f.explanation =
+                "Routes under this policy (" + needs.worstRule +
+                ") have backendRefs with priority > 0. Envoy moves a retry to the next priority only with "
+                "retry_priority previous_priorities, which Envoy Gateway emits only when numAttemptsPerPriority "
+                "> 0 (EG v1.5+). Without it every attempt (1 + numRetries = " +
+                std::to_string(1 + r.effectiveNumRetries()) +
+                ") goes to priority 0; when it refuses connections the client gets 503. Priority 1 is used only "
+                "after a passive health check ejects priority 0, or once priority 0 has no host at all.\n"
+                "That is why deleting the primary (`kubectl delete inferenceservice`) seems to fall back while a "
+                "crashed one does not. After a delete, Envoy keeps the Backend's old address until its next DNS "
+                "resolution (every " + dns + ", dns.dnsRefreshRate; sooner with a shorter record TTL): until then "
+                "connects to it time out (" + formatDuration(p.effectiveConnectTimeout()) +
+                ", timeout.tcp.connectTimeout) and every request fails; then the name no longer resolves, Envoy "
+                "removes the host, priority 0 is empty and priority 1 answers. A crashed or stopped primary whose "
+                "Service still exists keeps resolving and never gets there: its clients get 503 until it is back." +
+                shadowedBy;
+            add(std::move(f));
+        }
+        // Finding 3: refused connections are not retried.
+        if (missesConnectFailure(r)) {
+            Finding f = make(finding_id::kRetryMissesConnectFailure, Severity::Warning, Kind::BackendTrafficPolicy, i,
+                             "spec.retry.retryOn.triggers");
+            f.title = "retryOn has no connect-failure: a stopped or deleted backend is not retried";
+            f.explanation =
+                "A backend that is down refuses the connection (or, black-holed or just deleted, lets it time out), "
+                "so there is no upstream response and no status code: `retriable-status-codes` never matches it. "
+                "Envoy retries a connection failure only under " +
+                joinWords(triggersRetrying(FailureClass::ConnectRefused)) + "; with " + triggerList +
+                " the client gets 503 instead of a fallback.";
+            add(std::move(f));
+        }
+        // Finding 11: status codes without the trigger that reads them.
+        if (const auto ignored = ignoredCodes(r); !ignored.empty()) {
+            Finding f = make(finding_id::kStatusCodesIgnored, Severity::Warning, Kind::BackendTrafficPolicy, i,
+                             "spec.retry.retryOn.httpStatusCodes");
+            f.title = "httpStatusCodes are listed but the retriable-status-codes trigger is missing";
+            f.explanation = "Envoy consults retriable_status_codes only for the retriable-status-codes trigger, so "
+                            "responses with " + joinCodes(ignored) + " are never retried (the triggers " + triggerList +
+                            " do not cover them).";
+            add(std::move(f));
+        }
+        // Finding 14: retriable-status-codes with nothing to match.
+        if (statusCodesEmpty(r)) {
+            Finding f = make(finding_id::kStatusCodesEmpty, Severity::Warning, Kind::BackendTrafficPolicy, i,
+                             "spec.retry.retryOn.httpStatusCodes");
+            std::vector<int> stillRetried;
+            for (int code : fallbackStatusCodes())
+                if (policyRetries(r, FailureClass::HttpStatus, code))
+                    stillRetried.push_back(code);
+            f.title = "retriable-status-codes with an empty httpStatusCodes list retries no status code";
+            f.explanation =
+                "Envoy Gateway passes retryOn.httpStatusCodes to Envoy as given: a present but empty list replaces "
+                "the default [503] with nothing, so the retriable-status-codes trigger never matches and an error "
+                "response from priority 0 (a 503 from an overloaded model server, a 500) goes to the client instead "
+                "of to the fallback." +
+                (stillRetried.empty() ? std::string()
+                                      : " Of " + joinCodes(fallbackStatusCodes()) + ", only " + joinCodes(stillRetried) +
+                                            " are still retried, by the other triggers (" + triggerList + ").") +
+                " List the codes to retry, or remove httpStatusCodes to get the default [503].";
+            add(std::move(f));
+        }
+        // Finding 4: not enough retries to reach the last priority.
+        const std::int64_t perPriority = r.numAttemptsPerPriority.value_or(0);
+        if (perPriority > 0 && needs.maxLevels > 1 && r.effectiveNumRetries() < retriesNeeded(perPriority, needs.maxLevels)) {
+            Finding f = make(finding_id::kTooFewRetries, Severity::Warning, Kind::BackendTrafficPolicy, i,
+                             r.numRetries ? "spec.retry.numRetries" : "spec.retry");
+            const std::int64_t need = retriesNeeded(perPriority, needs.maxLevels);
+            f.title = "numRetries " + std::to_string(r.effectiveNumRetries()) + " cannot reach the lowest of " +
+                      std::to_string(needs.maxLevels) + " priorities (needs " + std::to_string(need) + ")";
+            f.explanation =
+                "With numAttemptsPerPriority " + std::to_string(perPriority) + ", each priority gets that many "
+                "attempts before Envoy moves on, so reaching priority level " + std::to_string(needs.maxLevels) +
+                " of " + needs.worstRule + " takes 1 + " + std::to_string(need) +
+                " attempts. With fewer retries (numRetries defaults to 2) the last fallback is never tried.";
+            add(std::move(f));
+        }
+        perTryFindings(i);
+        // Finding 16: the triggers are Envoy Gateway's defaults, which the YAML does not show.
+        if (r.triggers.empty()) {
+            Finding f = make(finding_id::kRetryDefaultTriggers, Severity::Info, Kind::BackendTrafficPolicy, i,
+                             r.hasRetryOn ? "spec.retry.retryOn" : "spec.retry");
+            const std::vector<int> codes = r.effectiveHttpStatusCodes();
+            f.title = std::string(r.hasRetryOn ? "retryOn has no triggers" : "retry has no retryOn") +
+                      ": Envoy Gateway's defaults apply (" + triggerList + ", codes " + joinCodes(codes) + ")";
+            f.explanation =
+                "Whenever a BackendTrafficPolicy has `retry`, Envoy Gateway sets Envoy's retry_on to " + triggerList +
+                " with retriable status codes [503]; retryOn.triggers replaces the triggers only when it is non-empty, "
+                "and retryOn.httpStatusCodes replaces the codes as given (internal/xds/translator/route.go "
+                "buildRetryPolicy).";
+            for (const auto& t : triggers)
+                if (const TriggerRow* row = findTrigger(t))
+                    f.explanation += std::string("\n") + row->name + ": " + row->note + ".";
+            std::vector<std::string> retried;
+            std::vector<std::string> notRetried;
+            for (FailureClass fc : {FailureClass::ConnectRefused, FailureClass::ConnectTimeout, FailureClass::Reset,
+                                    FailureClass::PerTryTimeout, FailureClass::IdleTimeout})
+                (policyRetries(r, fc) ? retried : notRetried).emplace_back(describe(fc));
+            for (int code : {500, 502, 503, 504, 429})
+                (policyRetries(r, FailureClass::HttpStatus, code) ? retried : notRetried).push_back(std::to_string(code));
+            f.explanation += "\nSo this policy retries: " + joinWords(retried) + "; and not: " + joinWords(notRetried) +
+                             ". The fix writes the same defaults out; add gateway-error or reset to retry more.";
+            add(std::move(f));
+        }
+    }
+
+    /// Findings 12, 13 and 15 (perRetry.timeout: 0s) on policy `i`.
+    void perTryFindings(std::size_t i) {
+        const auto& p = m_c.trafficPolicies[i];
+        const auto& r = *p.retry;
+        if (!r.perTryTimeout)
+            return;
+        const Duration pt = *r.perTryTimeout;
+        const std::string ptText = formatDuration(pt);
+        const std::string path = "spec.retry.perRetry.timeout";
+        const auto rules = governedRules(m_c, p);
+        const auto ruleName = [&](std::size_t ri, std::size_t k) {
+            return m_c.routes[ri].meta.name + " rule " + std::to_string(k);
+        };
+        const auto routeTimeoutText = [&](std::size_t ri, std::size_t k) {
+            const Duration rt = m_c.routes[ri].rules[k].effectiveRequestTimeout();
+            return rt > Duration::zero() ? formatDuration(rt) : std::string("0s, disabled");
+        };
+        if (pt <= Duration::zero()) {
+            // Finding 15 (per-try): 0s means none.
+            Finding f = make(finding_id::kTimeoutDisabled, Severity::Info, Kind::BackendTrafficPolicy, i, path);
+            f.title = "perRetry.timeout: 0s disables the per-try timeout";
+            f.explanation =
+                "Envoy treats a per-try timeout of 0 as none, as if the field were omitted: each attempt may wait for "
+                "its response headers until the route timeout" +
+                (rules.empty() ? std::string() : " (" + routeTimeoutText(rules.front().first, rules.front().second) + " on " +
+                                                     ruleName(rules.front().first, rules.front().second) + ")") +
+                " ends the whole request with 504, so a slow backend is never retried on a timeout. That is a "
+                "choice, not an error; to bound each attempt, set a value below the route timeout.";
+            YAML::Node snippet(YAML::NodeType::Map);
+            snippet["retry"]["perRetry"]["timeout"] = formatDuration(suggestedPerTry(m_c, p));
+            f.fixYaml = emitNode(snippet);
+            add(std::move(f));
+            return;
+        }
+        // Finding 12: not below the route timeout, so Envoy drops it.
+        if (const auto dropped = perTryDroppedIn(m_c, p); !dropped.empty()) {
+            const auto [ri, k] = dropped.front();
+            const std::string rt = formatDuration(m_c.routes[ri].rules[k].effectiveRequestTimeout());
+            Finding f = make(finding_id::kPerTryTimeoutDropped, Severity::Warning, Kind::BackendTrafficPolicy, i, path);
+            f.title = "perRetry.timeout " + ptText + " is not below the route timeout " + rt + " of " + ruleName(ri, k) +
+                      ": Envoy drops it";
+            std::string names;
+            for (const auto& [dri, dk] : dropped)
+                names += (names.empty() ? "" : ", ") + ruleName(dri, dk);
+            f.explanation =
+                "Envoy ignores a per-try timeout that is greater than or equal to the route's timeout when that is "
+                "non-zero, so attempts on " + names + " have no per-try timeout at all: a slow backend holds the "
+                "request until the route timeout (" + rt + ") ends it with 504, and no retry happens. The route "
+                "timeout is the rule's timeouts.backendRequest, else timeouts.request, which the AI Gateway sets to "
+                "60s when unset; it covers every attempt, connect and backoff. Set perRetry.timeout below it, with "
+                "room for the retries (here " + formatDuration(suggestedPerTry(m_c, p)) +
+                ": the route timeout / (1 + numRetries)), or raise the route timeout.";
+            add(std::move(f));
+        }
+        // Finding 13: a per-try timeout in force that nothing retries.
+        if (perTryUnretried(m_c, p)) {
+            Finding f = make(finding_id::kPerTryTimeoutNotRetried, Severity::Warning, Kind::BackendTrafficPolicy, i, path);
+            f.title = "perRetry.timeout " + ptText + " is not retried by " + joinWords(r.effectiveTriggers()) +
+                      ": a slow backend gives the client 504, not a fallback";
+            f.explanation =
+                "Envoy arms the per-try timeout once the connection is ready and the request sent (connect time is "
+                "not covered: the connect timeout bounds it). When it fires before the response headers, the attempt "
+                "is reset locally, with no status code: only " + joinWords(triggersRetrying(FailureClass::PerTryTimeout)) +
+                " retry that, not connect-failure or retriable-status-codes. With " + joinWords(r.effectiveTriggers()) +
+                " the timed-out attempt is the last one: the client gets 504 \"upstream request timeout\" and the "
+                "fallback is never tried. Add reset (or gateway-error, which also retries 502, 503 and 504 responses). "
+                "Once response headers have gone to the client the per-try timeout no longer applies.";
+            add(std::move(f));
         }
     }
 

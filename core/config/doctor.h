@@ -1,8 +1,10 @@
 #pragma once
 // The config doctor: configurations that a cluster accepts but that do not do what they seem to
 // (fallback that never happens, health checks that never eject, bodies over the buffer limit).
-// Each finding says what the real gateway does (see the reference, sections 3 and 8) and gives a
-// concrete YAML fix; mechanical fixes can be applied to the model with applyFix().
+// Each finding says what the real gateway does (see the reference, sections 3, 3.5 and 8) and gives
+// a concrete YAML fix; mechanical fixes can be applied to the model with applyFix(). Which retry
+// trigger covers which failure is read from config/retry_semantics.h, the table the routing engine
+// compiles policies with, and retry defaults from RetryPolicy::effective*().
 
 #include <cstddef>
 #include <string>
@@ -31,6 +33,12 @@ inline constexpr const char* kNoBufferLimit = "no-buffer-limit";                
 inline constexpr const char* kPolicyTargetsGateway = "policy-targets-gateway";         // 9
 inline constexpr const char* kPinnedRevision = "pinned-revision";                      // 10
 inline constexpr const char* kStatusCodesIgnored = "status-codes-ignored";             // 11
+inline constexpr const char* kPerTryTimeoutDropped = "per-try-timeout-dropped";        // 12
+inline constexpr const char* kPerTryTimeoutNotRetried = "per-try-timeout-not-retried"; // 13
+inline constexpr const char* kStatusCodesEmpty = "status-codes-empty";                 // 14
+inline constexpr const char* kTimeoutDisabled = "timeout-disabled";                    // 15
+inline constexpr const char* kRetryDefaultTriggers = "retry-default-triggers";         // 16
+inline constexpr const char* kPerTryTimeoutMissesStreams = "per-try-timeout-misses-streams";  // 17
 }  // namespace finding_id
 
 struct Finding {
@@ -55,9 +63,11 @@ struct Finding {
 /// document order.
 std::vector<Finding> diagnose(const Config& config);
 
-/// Applies a mechanical fix (add numAttemptsPerPriority: 1, add connect-failure, raise numRetries,
-/// raise maxEjectionPercent, add a retry policy or a buffer limit, drop the KServe revision from a
-/// hostname). Returns false, leaving `config` unchanged, where the fix needs a human decision or
+/// Applies a mechanical fix (add numAttemptsPerPriority: 1, add connect-failure / reset /
+/// retriable-status-codes, raise numRetries, set maxEjectionPercent to 100, add a retry policy or a
+/// buffer limit, drop the KServe revision from a hostname, lower a per-try timeout below the route
+/// timeout, list codes for an empty httpStatusCodes, write Envoy Gateway's default triggers out,
+/// add a streamIdleTimeout). Returns false, leaving `config` unchanged, where the fix needs a human decision or
 /// the finding no longer matches `config`.
 bool applyFix(Config& config, const Finding& finding);
 

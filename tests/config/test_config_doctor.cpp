@@ -7,6 +7,7 @@
 #include "config/doctor.h"
 #include "config/exporter.h"
 #include "config/loader.h"
+#include "config/retry_semantics.h"
 #include "config/validate.h"
 #include "config_test_util.h"
 
@@ -68,9 +69,10 @@ private slots:
         row("3+ no connect-failure", mutated("        - connect-failure\n", ""), {"retry-misses-connect-failure"}, true,
             "98:7 spec.retry.retryOn.triggers");
         row("3- 5xx covers refused connections", mutated("        - connect-failure\n", "        - 5xx\n"), none, false, "");
-        row("3- retryOn defaults include connect-failure",
+        row("3- reset covers refused connections too", mutated("        - connect-failure\n", "        - reset\n"), none, false, "");
+        row("3- no retryOn: the EG defaults include connect-failure (only 16, an info)",
             mutated("    retryOn:\n      triggers:\n        - connect-failure\n        - retriable-status-codes\n      httpStatusCodes:\n        - 503\n", ""),
-            none, false, "");
+            {"retry-default-triggers"}, true, "94:3 spec.retry");
         // 4
         row("4+ too few retries", mutated("numAttemptsPerPriority: 1\n    numRetries: 2", "numAttemptsPerPriority: 2\n    numRetries: 1"),
             {"too-few-retries"}, true, "96:17 spec.retry.numRetries");
@@ -81,6 +83,14 @@ private slots:
             {"ejection-impossible"}, true, "106:27 spec.healthCheck.passive.maxEjectionPercent");
         row("5+ EG default 10%", mutated("    passive:\n      maxEjectionPercent: 50\n", "    passive: {}\n"),
             {"ejection-impossible"}, true, "105:5 spec.healthCheck.passive");
+        // 3 hosts, 2 of them in priority 0: 50% ejects floor(50 x 3 / 100) = 1 host, priority 0 keeps one.
+        row("5+ 50% ejects 1 of 3 hosts, not both priority-0 hosts",
+            mutated("        hostname: a.default.svc.cluster.local\n        port: 80\n",
+                    "        hostname: a.default.svc.cluster.local\n        port: 80\n    - fqdn:\n"
+                    "        hostname: a2.default.svc.cluster.local\n        port: 80\n"),
+            {"ejection-impossible"}, true, "109:27 spec.healthCheck.passive.maxEjectionPercent");
+        // 2 hosts, 1 in priority 0: 50% ejects floor(50 x 2 / 100) = 1 host, all of priority 0.
+        row("5- 50% ejects the one priority-0 host of 2", kBase, none, false, "");
         row("5- alwaysEjectOneEndpoint",
             mutated("maxEjectionPercent: 50", "maxEjectionPercent: 10\n      alwaysEjectOneEndpoint: true"), none, false, "");
         // 6
@@ -108,6 +118,46 @@ private slots:
         // 11
         row("11+ codes without the trigger", mutated("        - retriable-status-codes\n", ""), {"status-codes-ignored"}, true,
             "100:7 spec.retry.retryOn.httpStatusCodes");
+        row("11- 5xx retries the listed 503 anyway", mutated("        - retriable-status-codes\n", "        - 5xx\n"), none, false, "");
+        // 12-13, 17: a per-try timeout. The base rule's route timeout is backendRequest 30s.
+        const std::string perTry10 = mutated("    numRetries: 2\n", "    numRetries: 2\n    perRetry:\n      timeout: 10s\n");
+        const std::string perTry10Reset =
+            both(perTry10, "        - retriable-status-codes\n", "        - retriable-status-codes\n        - reset\n");
+        // 12
+        row("12+ per-try 30s >= route timeout 30s", mutated("    numRetries: 2\n", "    numRetries: 2\n    perRetry:\n      timeout: 30s\n"),
+            {"per-try-timeout-dropped"}, true, "98:16 spec.retry.perRetry.timeout");
+        row("12- route timeout 0s: per-try 30s stays (and is not retried)",
+            both(mutated("    numRetries: 2\n", "    numRetries: 2\n    perRetry:\n      timeout: 30s\n"), "backendRequest: 30s",
+                 "backendRequest: 0s"),
+            {"timeout-disabled", "per-try-timeout-not-retried"}, false, "28:25 spec.rules[0].timeouts.backendRequest");
+        // 13
+        row("13+ per-try not retried by connect-failure, retriable-status-codes", perTry10, {"per-try-timeout-not-retried"}, true,
+            "98:16 spec.retry.perRetry.timeout");
+        row("13- gateway-error retries it (17 remains, an info)", both(perTry10, "        - connect-failure\n", "        - gateway-error\n"),
+            {"per-try-timeout-misses-streams"}, true, "20:7 spec.rules[0].streamIdleTimeout");
+        // 14
+        row("14+ retriable-status-codes, httpStatusCodes []", mutated("      httpStatusCodes:\n        - 503\n", "      httpStatusCodes: []\n"),
+            {"status-codes-empty"}, true, "101:7 spec.retry.retryOn.httpStatusCodes");
+        row("14- httpStatusCodes absent: EG's [503]", mutated("      httpStatusCodes:\n        - 503\n", ""), none, false, "");
+        // 15
+        row("15+ timeouts.request 0s", mutated("        request: 60s\n        backendRequest: 30s\n", "        request: 0s\n"),
+            {"timeout-disabled"}, false, "27:18 spec.rules[0].timeouts.request");
+        row("15+ timeouts.request 0s, backendRequest wins", mutated("request: 60s", "request: 0s"), {"timeout-disabled"}, false,
+            "27:18 spec.rules[0].timeouts.request");
+        row("15+ timeouts.backendRequest 0s", mutated("backendRequest: 30s", "backendRequest: 0s"), {"timeout-disabled"}, false,
+            "28:25 spec.rules[0].timeouts.backendRequest");
+        row("15+ streamIdleTimeout 0s", mutated("      timeouts:\n", "      streamIdleTimeout: 0s\n      timeouts:\n"),
+            {"timeout-disabled"}, false, "26:26 spec.rules[0].streamIdleTimeout");
+        row("15+ perRetry.timeout 0s", mutated("    numRetries: 2\n", "    numRetries: 2\n    perRetry:\n      timeout: 0s\n"),
+            {"timeout-disabled"}, false, "98:16 spec.retry.perRetry.timeout");
+        // 16
+        row("16+ retryOn without triggers", mutated("      triggers:\n        - connect-failure\n        - retriable-status-codes\n", ""),
+            {"retry-default-triggers"}, true, "97:5 spec.retry.retryOn");
+        // 17
+        row("17+ a retried per-try timeout is the only guard of a stream", perTry10Reset, {"per-try-timeout-misses-streams"}, true,
+            "20:7 spec.rules[0].streamIdleTimeout");
+        row("17- streamIdleTimeout set", both(perTry10Reset, "      timeouts:\n", "      streamIdleTimeout: 30s\n      timeouts:\n"), none,
+            false, "");
     }
     void findings() {
         QFETCH(QString, yaml);
@@ -148,15 +198,83 @@ private slots:
         QVERIFY(!applyFix(r.config, f));
     }
 
+    void doctorAgreesWithTheTriggerTable() {
+        // Findings 3 and 13 ask the engine's table; one trigger at a time, the answers must match it.
+        for (const auto& row : triggerTable()) {
+            const std::string t = row.name;
+            std::string yaml = both(mutated("    numRetries: 2\n", "    numRetries: 2\n    perRetry:\n      timeout: 10s\n"),
+                                    "        - connect-failure\n        - retriable-status-codes\n", "        - " + t + "\n");
+            const LoadResult r = loadString(yaml, "base.yaml");
+            QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+            const QStringList found = ids(diagnose(r.config));
+            QCOMPARE(found.contains("retry-misses-connect-failure"), !retries({t}, {503}, FailureClass::ConnectRefused));
+            QCOMPARE(found.contains("per-try-timeout-not-retried"), !retries({t}, {503}, FailureClass::PerTryTimeout));
+            QCOMPARE(found.contains("per-try-timeout-misses-streams"), retries({t}, {503}, FailureClass::PerTryTimeout));
+        }
+    }
+
+    void fixValues() {
+        auto fixed = [](const std::string& yaml, const char* id) {
+            LoadResult r = loadString(yaml, "base.yaml");
+            for (const auto& f : diagnose(r.config))
+                if (f.id == id)
+                    applyFix(r.config, f);
+            return r.config.trafficPolicies.at(0);
+        };
+        // Finding 5: 100, so the whole of priority 0 can be ejected (the official docs' value).
+        QCOMPARE(*fixed(mutated("maxEjectionPercent: 50", "maxEjectionPercent: 10"), finding_id::kEjectionImpossible)
+                      .passive->maxEjectionPercent,
+                 std::int64_t(100));
+        // Finding 12: route timeout 30s / (1 + numRetries 2) = 10s.
+        const auto dropped = fixed(mutated("    numRetries: 2\n", "    numRetries: 2\n    perRetry:\n      timeout: 45s\n"),
+                                   finding_id::kPerTryTimeoutDropped);
+        QCOMPARE(*dropped.retry->perTryTimeout, secs(10));
+        // Finding 13: reset added, the other triggers kept.
+        const auto reset = fixed(mutated("    numRetries: 2\n", "    numRetries: 2\n    perRetry:\n      timeout: 10s\n"),
+                                 finding_id::kPerTryTimeoutNotRetried);
+        QCOMPARE(reset.retry->triggers, (std::vector<std::string>{"connect-failure", "retriable-status-codes", "reset"}));
+        // Finding 16: the defaults written out, so Envoy sees the same policy.
+        const auto defaults = fixed(mutated("      triggers:\n        - connect-failure\n        - retriable-status-codes\n", ""),
+                                    finding_id::kRetryDefaultTriggers);
+        QCOMPARE(defaults.retry->triggers, defaultTriggers());
+        QCOMPARE(defaults.retry->httpStatusCodes, std::vector<int>{503});
+        // Finding 14: the codes the doctor's fallback template retries.
+        const auto codes = fixed(mutated("      httpStatusCodes:\n        - 503\n", "      httpStatusCodes: []\n"),
+                                 finding_id::kStatusCodesEmpty);
+        QCOMPARE(codes.retry->httpStatusCodes, (std::vector<int>{500, 502, 503, 504}));
+    }
+
+    void staysOnPriority0TellsTheDeleteStory() {
+        // Reference 3.5: after a delete, failures until the DNS refresh, then priority 1; a crash never gets there.
+        const std::string noPerPriority = mutated("    numAttemptsPerPriority: 1\n", "");
+        for (const auto& [yaml, refresh] : {std::pair{noPerPriority, std::string("every 30s")},
+                                            std::pair{both(noPerPriority, "  retry:\n", "  dns:\n    dnsRefreshRate: 5s\n  retry:\n"),
+                                                      std::string("every 5s")}}) {
+            const LoadResult r = loadString(yaml, "base.yaml");
+            QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+            const auto found = diagnose(r.config);
+            QCOMPARE(ids(found), QStringList{"retry-stays-on-priority-0"});
+            const std::string& e = found[0].explanation;
+            for (const std::string& part : {refresh, std::string("connects to it time out (10s"), std::string("priority 1 answers"),
+                                            std::string("crashed or stopped primary")})
+                QVERIFY2(e.find(part) != std::string::npos, (part + " in: " + e).c_str());
+        }
+    }
+
     void samplesTogether() {
-        // `check samples/*.yaml`: finding 1 on the tutorial's policy, nothing on the corrected one.
+        // `check samples/*.yaml`: finding 1 on the tutorial's policy. Both policies, as the official
+        // example, keep perRetry.timeout 30s with connect-failure and retriable-status-codes, which do
+        // not retry a per-try timeout (finding 13, reference 3.5): that is the only other warning.
         const LoadResult r = loadFiles(allSamplePaths());
         QVERIFY(r.ok());
         const auto found = diagnose(r.config);
         int onTutorial = 0;
         for (const auto& f : found) {
-            QVERIFY2(f.subject.find("envoy-ai-gateway-fallback-policy-corrected") == std::string::npos, formatFinding(f).c_str());
-            QVERIFY2(f.severity != Severity::Warning || f.id == finding_id::kRetryStaysOnPriority0, formatFinding(f).c_str());
+            const bool perTry = f.id == finding_id::kPerTryTimeoutNotRetried || f.id == finding_id::kPerTryTimeoutMissesStreams;
+            QVERIFY2(f.subject.find("envoy-ai-gateway-fallback-policy-corrected") == std::string::npos || perTry,
+                     formatFinding(f).c_str());
+            QVERIFY2(f.severity != Severity::Warning || f.id == finding_id::kRetryStaysOnPriority0 || perTry,
+                     formatFinding(f).c_str());
             if (f.id == finding_id::kRetryStaysOnPriority0) {
                 ++onTutorial;
                 QCOMPARE(f.subject, std::string("BackendTrafficPolicy default/envoy-ai-gateway-fallback-policy"));
@@ -174,21 +292,40 @@ private slots:
         const QStringList found = ids(diagnose(r.config));
         QVERIFY(found.contains("retry-stays-on-priority-0"));
         QVERIFY(found.contains("policy-targets-gateway"));
+        QVERIFY(found.contains("per-try-timeout-not-retried"));
+        QVERIFY(!found.contains("retry-misses-connect-failure"));
         QVERIFY(!found.contains("no-buffer-limit"));
     }
 
-    void builtinScenarioHasNoWarnings() {
+    void builtinScenarioWarnsOnlyAboutItsPerTryTimeout() {
+        // The corrected policy falls back on refused connections and 5xx; its per-try timeout is not
+        // retried (finding 13), so a hung primary still gives 504.
         const LoadResult r = loadBuiltinScenario();
         QVERIFY(r.ok());
         for (const auto& f : diagnose(r.config))
-            QVERIFY2(f.severity == Severity::Info, formatFinding(f).c_str());
+            QVERIFY2(f.severity == Severity::Info || f.id == finding_id::kPerTryTimeoutNotRetried, formatFinding(f).c_str());
     }
 
     void officialFallbackExampleHasNoWarnings() {
+        // Only the buffer limit (the example sets none) and its per-try timeout of
+        // 30s under connect-failure and retriable-status-codes, which Envoy does not retry.
         const LoadResult r = loadFiles({dataPath("official/provider_fallback-base.yaml"), dataPath("official/provider_fallback-fallback.yaml")});
         QVERIFY(r.ok());
         for (const auto& f : diagnose(r.config))
-            QVERIFY2(f.severity == Severity::Info || f.id == finding_id::kNoBufferLimit, formatFinding(f).c_str());
+            QVERIFY2(f.severity == Severity::Info || f.id == finding_id::kNoBufferLimit || f.id == finding_id::kPerTryTimeoutNotRetried,
+                     formatFinding(f).c_str());
+    }
+
+    void officialStreamIdleTimeoutExample() {
+        // streamIdleTimeout 5s with a retry: none of the timeout findings. (Its AIServiceBackends live
+        // in another file of the example, so the route is reported as not accepted.)
+        const LoadResult r = loadFiles({dataPath("official/stream_idle_timeout-base.yaml")});
+        QCOMPARE(r.config.routes.size(), std::size_t(1));
+        QCOMPARE(r.config.trafficPolicies.size(), std::size_t(1));
+        for (const auto& f : diagnose(r.config))
+            QVERIFY2(f.id != finding_id::kPerTryTimeoutMissesStreams && f.id != finding_id::kTimeoutDisabled &&
+                         f.id != finding_id::kPerTryTimeoutDropped,
+                     formatFinding(f).c_str());
     }
 
     void formatIsStable() {
