@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <string_view>
 
 namespace aigw::app {
 
@@ -17,6 +19,14 @@ const std::vector<Command>& commands() {
         {"headless", "gateway + model servers + admin API without a window (also --headless)", runHeadless},
     };
     return table;
+}
+
+bool looksLikeFile(const std::string& arg) {
+    const auto endsWith = [&](std::string_view suffix) {
+        return arg.size() > suffix.size() && arg.compare(arg.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    std::error_code ec;
+    return endsWith(".yaml") || endsWith(".yml") || std::filesystem::is_regular_file(arg, ec);
 }
 
 int runDefault(const Args& args) {

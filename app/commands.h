@@ -34,5 +34,8 @@ int runScreenshots(const Args& args);
 
 /// Mode used when aigw-sim is started without a mode name.
 int runDefault(const Args& args);
+/// True when a first argument that names no mode is a manifest (`aigw-sim my-gateway.yaml`):
+/// a .yaml/.yml name or an existing file.
+bool looksLikeFile(const std::string& arg);
 
 }  // namespace aigw::app
