@@ -183,6 +183,16 @@ for conns in 32 1; do
   awk -v g="$g_rps" -v n="$n_rps" -v gp="$g_p50" -v np="$n_p50" -v dp="$d_p50" -v gq="$g_p99" -v nq="$n_p99" 'BEGIN {
     printf "gateway/nginx requests/s: %.2f   p50: %.2f   p99: %.2f\n", g/n, gp/np, gq/nq
     printf "added p50 over direct: gateway %+.0f us, nginx %+.0f us\n", gp-dp, np-dp }'
+  if ((ROUNDS > 1)); then
+    # How noisy the medians are: every round's requests/s, and the spread (max - min) / median.
+    for who in direct nginx gateway; do
+      vals=$(for ((r = 1; r <= ROUNDS; r++)); do awk '{printf "%.0f\n", $1}' <<<"${RESULTS[$who,$r]}"; done)
+      med=$(median <<<"$vals")
+      printf '%-9s requests/s per round: %s   spread %s\n' "$who" "$(paste -sd' ' <<<"$vals")" \
+        "$(sort -g <<<"$vals" | awk -v m="$med" 'NR == 1 {lo = $1} {hi = $1} END { printf "%.0f%%", (m > 0) ? 100 * (hi - lo) / m : 0 }')"
+    done
+  fi
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
