@@ -559,14 +559,9 @@ private:
         for (const auto& rule : r.rules)
             anyFallback = anyFallback || hasFallback(rule);
         if (anyFallback) {
-            bool retried = false;
-            for (const auto& p : m_c.trafficPolicies) {
-                if (!p.retry)
-                    continue;
-                const auto scope = routesInScope(m_c, p);
-                retried = retried || std::find(scope.begin(), scope.end(), i) != scope.end();
-            }
-            if (!retried) {
+            // A policy on the route's HTTPRoute replaces one on its Gateway, retry block included.
+            const BackendTrafficPolicy* governing = governingPolicy(m_c, i);
+            if (!governing || !governing->retry) {
                 std::size_t k = 0;
                 while (k < r.rules.size() && !hasFallback(r.rules[k]))
                     ++k;
@@ -741,14 +736,14 @@ private:
             f.title = "only perRetry.timeout " + formatDuration(*pt) +
                       " guards this rule, and it ends at the response headers: a stalled stream is not cut or failed over";
             f.explanation =
-                "BackendTrafficPolicy " + p->meta.name + " retries a per-try timeout (" +
+                "BackendTrafficPolicy " + p->meta.name + " retries a per-try timeout (its triggers: " +
                 joinWords(p->retry->effectiveTriggers()) +
                 "), so a backend that is slow to answer fails over. But Envoy stops applying the per-try timeout once "
                 "response headers have gone to the client (\"ignored upstream per try timeout due to already started "
                 "downstream response\"), and a model server answering `stream: true` sends its headers when the stream "
                 "starts, with or before the first token. From then on the client holds a 200: Envoy can no longer "
                 "retry or fail over, and a stream that stalls runs until " + rtText +
-                " or the connection manager's 5 minute idle timeout cuts it. A streamIdleTimeout on the rule (as in "
+                " ends it, or 5 minutes of silence (the connection manager's stream idle timeout). A streamIdleTimeout on the rule (as in "
                 "the AI Gateway's stream_idle_timeout example) bounds the silence: before the headers it is a reset "
                 "that " + std::string(policyRetries(*p->retry, FailureClass::IdleTimeout) ? "these triggers retry" : "is not retried") +
                 ", so a silent backend fails over; after them it ends the stalled stream early, and the client has to "

@@ -64,6 +64,12 @@ private slots:
         row("1- no priorities > 0", both(mutated("    numAttemptsPerPriority: 1\n", ""), "priority: 1", "priority: 0"), none, false, "");
         // 2
         row("2+ no retry policy", mutated(kRetryBlock, ""), {"no-retry-policy"}, true, "20:7 spec.rules[0]");
+        row("2+ the route's policy has no retry: the Gateway's retry does not apply",
+            mutated(kRetryBlock, "") +
+                "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata:\n  name: gw-btp\n"
+                "  namespace: default\nspec:\n  targetRefs:\n    - group: gateway.networking.k8s.io\n      kind: Gateway\n"
+                "      name: gw\n  retry:\n    numAttemptsPerPriority: 1\n",
+            {"no-retry-policy", "policy-targets-gateway", "retry-default-triggers"}, true, "20:7 spec.rules[0]");
         row("2- no retry, no priorities", both(mutated(kRetryBlock, ""), "priority: 1", "priority: 0"), none, false, "");
         // 3
         row("3+ no connect-failure", mutated("        - connect-failure\n", ""), {"retry-misses-connect-failure"}, true,
