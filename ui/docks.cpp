@@ -55,6 +55,12 @@ TopologyPanel::TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* pa
     m_view->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_view->header()->setSectionResizeMode(TopologyModel::NameColumn, QHeaderView::Interactive);
     layout->addWidget(m_view, 1);
+    m_routeStatus = new QLabel;
+    m_routeStatus->setObjectName(QStringLiteral("routeStatus"));
+    m_routeStatus->setWordWrap(true);
+    m_routeStatus->setTextFormat(Qt::RichText);
+    m_routeStatus->hide();
+    layout->addWidget(m_routeStatus);
     auto* row = new QHBoxLayout;
     auto* undoButton = new QPushButton(QStringLiteral("Undo"));
     auto* redoButton = new QPushButton(QStringLiteral("Redo"));
@@ -76,6 +82,7 @@ TopologyPanel::TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* pa
     auto expand = [this] {
         m_view->expandAll();
         fitColumns();
+        updateRouteStatus();
     };
     connect(model, &QAbstractItemModel::modelReset, this, expand);
     connect(model, &TopologyModel::editRejected, this, [this](const QString& reason) {
@@ -102,6 +109,22 @@ void TopologyPanel::fitColumns() {
     };
     walk({}, 1);
     m_view->setColumnWidth(TopologyModel::NameColumn, name + 24);
+}
+
+void TopologyPanel::updateRouteStatus() {
+    auto* model = static_cast<TopologyModel*>(m_view->model());
+    QStringList lines;
+    const auto& statuses = model->routeStatus();
+    for (const auto& st : statuses)
+        if (!st.accepted)
+            lines << QStringLiteral("<b>%1</b> %2. %3")
+                         .arg(QString::fromStdString(st.route).toHtmlEscaped(),
+                              QStringLiteral("not accepted: %1").arg(QString::fromStdString(st.reason).toHtmlEscaped()),
+                              st.servingLastAccepted
+                                  ? QStringLiteral("Its last accepted version keeps serving.")
+                                  : QStringLiteral("Never accepted: its models answer 404."));
+    m_routeStatus->setText(QStringLiteral("<span style='color:#b00'>%1</span>").arg(lines.join(QStringLiteral("<br>"))));
+    m_routeStatus->setVisible(!lines.isEmpty());
 }
 
 int TopologyPanel::preferredWidth() const {
@@ -213,6 +236,9 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
     m_view->horizontalHeader()->setSectionResizeMode(ServersModel::StateColumn, QHeaderView::Stretch);
     m_view->setWordWrap(false);
     m_view->verticalHeader()->hide();
+    // Rows as tall as the text: the dock is short, and every server should show without scrolling.
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
     layout->addWidget(m_view, 1);
     auto* row = new QHBoxLayout;
     m_stop = new QPushButton(QStringLiteral("Stop"));

@@ -48,7 +48,9 @@ public:
 
 private:
     void fitColumns();
+    void updateRouteStatus();
     QTreeView* m_view;
+    QLabel* m_routeStatus;  ///< every route that is not accepted, with its reason (hidden when none)
     QLabel* m_message;
 };
 

@@ -187,7 +187,8 @@ void MainWindow::resetLayout() {
     const int h = std::max(height(), 700);
     const int left = std::clamp(m_topologyPanel->preferredWidth(), std::max(400, w * 26 / 100), w * 38 / 100);
     resizeDocks({m_topologyDock}, {left}, Qt::Horizontal);
-    resizeDocks({m_topologyDock, m_serversDock, m_loadDock}, {h * 45 / 100, h * 19 / 100, h * 36 / 100}, Qt::Vertical);
+    // The servers dock holds its table (one row per server), its buttons and the DNS refresh setting.
+    resizeDocks({m_topologyDock, m_serversDock, m_loadDock}, {h * 42 / 100, h * 22 / 100, h * 36 / 100}, Qt::Vertical);
 }
 
 QDockWidget* MainWindow::loadDock() const { return m_loadDock; }

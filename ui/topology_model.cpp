@@ -192,7 +192,13 @@ QVariant TopologyModel::data(const QModelIndex& index, int role) const {
                                                   "was: the last accepted version keeps serving.")
                                  : QStringLiteral("A backendRef names a missing AIServiceBackend or Backend, so the "
                                                   "controller rejects the whole route: its models answer 404."));
-                return QStringLiteral("AIGatewayRoute %1 \u2014 %2").arg(name, statusText(st));
+                // The reason can be long: the row says what it means for traffic, the tooltip and the
+                // panel's note under the tree give it in full.
+                if (st.accepted)
+                    return QStringLiteral("AIGatewayRoute %1 \u2014 Accepted").arg(name);
+                return QStringLiteral("AIGatewayRoute %1 \u2014 Not accepted (%2)")
+                    .arg(name, st.servingLastAccepted ? QStringLiteral("last accepted serving")
+                                                      : QStringLiteral("not served"));
             }
             case NodeType::Rule:
                 return ruleLabel(m_config.routes[n->path.route].rules[n->path.rule], n->path.rule);

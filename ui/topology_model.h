@@ -47,7 +47,9 @@ public:
     /// servingLastAccepted follows the configs shown here: a route that breaks keeps serving the
     /// version last accepted while it stays in the config, as the engine keeps it.
     const std::vector<routing::RouteStatus>& routeStatus() const { return m_status; }
-    /// "Accepted", or "Not accepted: <reason>" plus "; serving the last accepted version".
+    /// "Accepted", or "Not accepted: <reason>" plus "; serving the last accepted version". Route rows
+    /// show "AIGatewayRoute <name> \u2014 Accepted" or "... \u2014 Not accepted (not served | last
+    /// accepted serving)"; their tooltip has this text.
     static QString statusText(const routing::RouteStatus& status);
 
     /// Applies an edit without the undo stack (the undo command calls this).

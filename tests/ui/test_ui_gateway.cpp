@@ -3,10 +3,13 @@
 // gateway produces, and stopping a server from the servers dock makes the fallback route answer
 // from the secondary. Bad YAML opened from the File menu leaves the running config untouched.
 #include <QAbstractItemModelTester>
+#include <QDir>
 #include <QDockWidget>
+#include <QSpinBox>
 #include <QFile>
 #include <QHeaderView>
 #include <QTabWidget>
+#include <QLabel>
 #include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -28,6 +31,7 @@
 #include "loadgen/load_generator.h"
 #include "main_window.h"
 #include "request_log_model.h"
+#include "routing/records.h"
 #include "servers_model.h"
 #include "topology_model.h"
 #include "tutorial.h"
@@ -76,6 +80,7 @@ QString describe(const std::map<std::string, int>& m) {
 class TestUiGateway : public QObject {
     Q_OBJECT
 private:
+    static constexpr int kDnsSeconds = 3;
     QTemporaryDir m_tmp;
     std::unique_ptr<GuiSession> m_session;
 
@@ -86,6 +91,8 @@ private slots:
         o.gateway.adminPort = 0;
         o.gateway.mockBackendPath = qEnvironmentVariable("AIGW_BUILD_DIR") + QStringLiteral("/mockbackends/aigw-mock-backend");
         o.settingsPath = m_tmp.filePath(QStringLiteral("settings.ini"));
+        // A short DNS refresh, so that a delete's two phases (reference 3.5) pass in seconds.
+        o.gateway.dnsRefreshDelay = std::chrono::seconds(kDnsSeconds);
         m_session = std::make_unique<GuiSession>(config::builtinScenario(), o);
         m_session->window()->setInteractive(false);
         m_session->window()->show();
@@ -182,9 +189,10 @@ private slots:
         QVERIFY(service()->config() == running);
     }
 
-    // Every step of the guided tutorial, in order, against the live gateway: Ticket 2 as written
-    // gives 503s once the primary is deleted (and the doctor says why), the fix fails over to the
-    // secondary, restoring the primary brings the traffic back.
+    // Every step of the guided tutorial, in order, against the live gateway: Ticket 2 as written,
+    // the primary deleted: requests stall on connect timeouts until the DNS refresh, then priority 1
+    // answers; a primary that refuses connections gives 503s (and the doctor says why); the fix fails
+    // over to the secondary; restoring the primary brings the traffic back.
     void tutorialStepsEndToEnd() {
         MainWindow* w = m_session->window();
         TutorialPage* tutorial = w->tutorial();
@@ -220,16 +228,46 @@ private slots:
         run(QStringLiteral("Ticket 2: Step 4"));
         collect(20);
         QVERIFY2(by["envoy-ai-gateway-qwen-primary-fb"] == total, qPrintable(describe(by)));
-        // Deleted: the host leaves the cluster, priority 0 is empty, priority 1 answers even as written.
+        // Deleted, phase 1: the name still resolves (the state counts down) and connects to the old
+        // address time out; the as-written retries stay on priority 0, so requests stall.
+        const TimePoint deleted = w->bridge()->steadyNow();
         run(QStringLiteral("Ticket 2: Step 5: delete"));
         const int row = w->serversModel()->rowOf(QStringLiteral("qwen-primary"));
-        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Deleted, 10000);
+        const QModelIndex state = w->serversModel()->index(row, ServersModel::StateColumn);
+        QTRY_VERIFY_WITH_TIMEOUT(state.data().toString().startsWith(QStringLiteral("deleted \u2014 DNS still resolves for ")), 10000);
+        dumpWindow(QStringLiteral("ui-delete-phase1.png"));
+        if (!qEnvironmentVariableIsEmpty("AIGW_UI_SHOTS")) {
+            QWidget* charts = w->tabs()->currentWidget();
+            w->tabs()->setCurrentWidget(tutorial);
+            dumpWindow(QStringLiteral("ui-tutorial-delete.png"));
+            w->tabs()->setCurrentWidget(charts);
+        }
+        // Phase 2: the refresh removed the host, priority 0 is empty, priority 1 answers even as written.
+        QTRY_COMPARE_WITH_TIMEOUT(state.data().toString(), QStringLiteral("deleted (name removed from DNS)"), 15000);
         QTest::qWait(300);
         collect(15);
         QVERIFY2(by["envoy-ai-gateway-qwen-secondary-fb"] == total, qPrintable(describe(by)));
-        // Refusing connections instead: every attempt stays on priority 0 -> 503.
+        // A request caught in phase 1 waited for a connect timeout on the primary, then its retry
+        // (after the refresh) found priority 0 empty and was answered by the secondary.
+        auto stalledThenAnswered = [&] {
+            auto* log = w->requestLogModel();
+            for (int i = 0; i < log->rowCount(); ++i) {
+                const auto& r = log->record(i);
+                if (r.virtualModel == "qwen-with-fallback" && r.start >= deleted && r.attempts.size() >= 2 &&
+                    r.attempts.front().failure == routing::UpstreamFailure::ConnectTimeout &&
+                    r.attempts.front().server == "qwen-primary" && r.finalStatus == 200 &&
+                    r.finalBackend == "envoy-ai-gateway-qwen-secondary-fb")
+                    return true;
+            }
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(stalledThenAnswered(), 30000);
+        // Refusing connections instead: once the re-applied name resolves again (the next refresh),
+        // every attempt stays on priority 0 -> 503.
         run(QStringLiteral("Ticket 2: Step 5 (pod down)"));
+        QTRY_VERIFY_WITH_TIMEOUT(state.data().toString().startsWith(QStringLiteral("re-applied \u2014 resolves again in ")), 10000);
         QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Stopped, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(state.data().toString(), QStringLiteral("stopped (connection refused)"), 15000);
         QTest::qWait(300);
         collect(15);
         QVERIFY2(by["status 503"] == total, qPrintable(describe(by)));
@@ -281,6 +319,24 @@ private slots:
         clear->trigger();
         QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 10000);
 
+        // Black hole: emulated by the gateway (any server mode), shown as the server's state; the
+        // same "Clear fault" clears it.
+        QAction* blackHole = nullptr;
+        for (QAction* a : panel->faultMenu()->actions())
+            if (a->text() == QStringLiteral("Black hole (connects time out)"))
+                blackHole = a;
+        QVERIFY(blackHole && blackHole->isEnabled());
+        blackHole->trigger();
+        const QModelIndex state = w->serversModel()->index(row, ServersModel::StateColumn);
+        QTRY_VERIFY_WITH_TIMEOUT(w->serversModel()->server(row)->blackHole, 10000);
+        QCOMPARE(state.data().toString(), QStringLiteral("black hole (connects time out)"));
+        QCOMPARE(w->serversModel()->server(row)->faultSummary, QStringLiteral("black hole (connects time out)"));
+        QTRY_VERIFY_WITH_TIMEOUT(clear->isEnabled(), 5000);
+        clear->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(!w->serversModel()->server(row)->blackHole, 10000);
+        QCOMPARE(state.data().toString(), QStringLiteral("ready"));
+        QVERIFY(w->serversModel()->server(row)->faultSummary.isEmpty());
+
         // The server's own output, in a dialog that follows it.
         panel->showLog(QStringLiteral("qwen-tertiary"));
         ServerLogDialog* dialog = nullptr;
@@ -289,6 +345,92 @@ private slots:
         QVERIFY(text);
         QTRY_VERIFY_WITH_TIMEOUT(!text->toPlainText().isEmpty() && !text->toPlainText().startsWith(QStringLiteral("(no output")), 5000);
         dialog->close();
+    }
+
+    // A live config whose route names a missing AIServiceBackend: the topology says the route is not
+    // accepted and that its last accepted version serves, and the gateway still answers its model.
+    void topologyShowsRouteNotAccepted() {
+        MainWindow* w = m_session->window();
+        config::Config broken = config::builtinScenario();
+        int fallback = -1;
+        for (int r = 0; r < static_cast<int>(broken.routes.size()); ++r)
+            for (const auto& rule : broken.routes[r].rules)
+                for (const auto& m : rule.matches)
+                    for (const auto& h : m.headers)
+                        if (h.value == "qwen-with-fallback")
+                            fallback = r;
+        QVERIFY(fallback >= 0);
+        broken.routes[fallback].rules.at(0).backendRefs.at(1).name = "qwen-secondary-gone";
+        const QString name = QString::fromStdString(broken.routes[fallback].meta.name);
+        service()->applyConfig(broken);
+        auto routeLabel = [&] {
+            auto* topo = w->topologyModel();
+            for (int g = 0; g < topo->rowCount(); ++g)
+                for (int r = 0; r < topo->rowCount(topo->index(g, 0)); ++r) {
+                    const QString label = topo->index(r, 0, topo->index(g, 0)).data().toString();
+                    if (label.startsWith(QStringLiteral("AIGatewayRoute %1 ").arg(name)))
+                        return label;
+                }
+            return QString();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(routeLabel(), QStringLiteral("AIGatewayRoute %1 \u2014 Not accepted (last accepted serving)").arg(name), 10000);
+        // The reason in full, under the tree.
+        auto* note = w->topologyPanel()->findChild<QLabel*>(QStringLiteral("routeStatus"));
+        QVERIFY(note && !note->isHidden());
+        QVERIFY2(note->text().contains(QStringLiteral("not accepted: failed to get AIServiceBackend default/qwen-secondary-gone: not found")),
+                 qPrintable(note->text()));
+        QVERIFY(note->text().contains(QStringLiteral("last accepted version keeps serving")));
+        w->topologyDock()->raise();
+        dumpWindow(QStringLiteral("ui-route-not-accepted.png"));
+        // The last accepted version serves: the primary answers qwen-with-fallback.
+        const TimePoint after = w->bridge()->steadyNow();
+        drive(w, QStringLiteral("qwen-with-fallback"), 10, after);
+        int total = 0;
+        const auto by = answeredBy(w, "qwen-with-fallback", after, &total);
+        QVERIFY2(by.count("envoy-ai-gateway-qwen-primary-fb") && by.at("envoy-ai-gateway-qwen-primary-fb") == total,
+                 qPrintable(describe(by)));
+        service()->applyConfig(config::builtinScenario());
+        QTRY_VERIFY_WITH_TIMEOUT(routeLabel().endsWith(QStringLiteral(" \u2014 Accepted")), 10000);
+        QVERIFY(note->isHidden());
+    }
+
+    // The DNS refresh delay is a visible setting of the servers dock: it shows the running value,
+    // Apply restarts the gateway with the new one (and saves it), and a delete then counts down from it.
+    void dnsRefreshSettingApplies() {
+        MainWindow* w = m_session->window();
+        auto* panel = w->serversPanel();
+        QCOMPARE(panel->dnsRefreshSeconds(), kDnsSeconds);
+        QCOMPARE(panel->dnsRefreshBox()->value(), kDnsSeconds);
+        QPushButton* apply = nullptr;
+        for (auto* b : panel->findChildren<QPushButton*>())
+            if (b->text() == QStringLiteral("Apply"))
+                apply = b;
+        QVERIFY(apply && !apply->isEnabled());
+        panel->dnsRefreshBox()->setValue(20);
+        QVERIFY(apply->isEnabled());
+        QTest::mouseClick(apply, Qt::LeftButton);
+        QCOMPARE(panel->dnsRefreshSeconds(), 20);
+        QVERIFY(!apply->isEnabled());
+        QVERIFY2(m_session->waitReady(20000), qPrintable(m_session->error()));
+        QVERIFY(m_session->waitServersReady(30000));
+        {
+            AppSettings settings(m_tmp.filePath(QStringLiteral("settings.ini")));
+            QCOMPARE(settings.dnsRefreshSeconds().value_or(-1), 20);
+        }
+        service()->deleteServer(QStringLiteral("qwen-tertiary"));
+        const int row = w->serversModel()->rowOf(QStringLiteral("qwen-tertiary"));
+        const QModelIndex state = w->serversModel()->index(row, ServersModel::StateColumn);
+        // 20 s from the delete: the first label reads 20 (or 19 once a second went by).
+        QTRY_VERIFY_WITH_TIMEOUT(state.data().toString().startsWith(QStringLiteral("deleted \u2014 DNS still resolves for ")), 10000);
+        const int left = state.data().toString().section(QLatin1Char(' '), -2, -2).toInt();
+        QVERIFY2(left > 10 && left <= 20, qPrintable(state.data().toString()));
+        w->serversPanel()->selectServer(QStringLiteral("qwen-tertiary"));
+        w->serversDock()->raise();
+        dumpWindow(QStringLiteral("ui-delete-countdown.png"));
+        service()->reapplyServer(QStringLiteral("qwen-tertiary"));
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 15000);
+        // A re-apply before the refresh cancels the pending removal: nothing left to count down.
+        QTRY_COMPARE_WITH_TIMEOUT(state.data().toString(), QStringLiteral("ready"), 10000);
     }
 
     // Last: it closes the session's window. Window layout, chart window, request log columns and
@@ -322,6 +464,14 @@ private slots:
 
 private:
     proxy::GatewayService* service() { return m_session->service(); }
+    /// With AIGW_UI_SHOTS=DIR, saves what the window shows (to look at a state a test reached).
+    void dumpWindow(const QString& name) {
+        const QString dir = qEnvironmentVariable("AIGW_UI_SHOTS");
+        if (dir.isEmpty())
+            return;
+        QTest::qWait(300);  // the last repaint
+        QVERIFY(m_session->window()->grab().save(QDir(dir).filePath(name), "PNG"));
+    }
 };
 
 QTEST_MAIN(TestUiGateway)

@@ -1,6 +1,8 @@
 // Item models and chart buffers of the desktop app: model invariants (QAbstractItemModelTester),
 // in-place edits through the undo stack, the target split, and bounded chart buffers.
 #include <QAbstractItemModelTester>
+#include <QBrush>
+#include <QDateTime>
 #include <QSignalSpy>
 #include <QTest>
 #include <QUndoStack>
@@ -587,7 +589,10 @@ private slots:
         QCOMPARE(panel.currentFinding(), 0);
         for (std::size_t i = 1; i < panel.findings().size(); ++i)
             QVERIFY(panel.findings()[i - 1].severity <= panel.findings()[i].severity);
-        QVERIFY(panel.summary().startsWith(QStringLiteral("1 warning")));
+        // The second warning: its perRetry.timeout (30s) is not retried by connect-failure or
+        // retriable-status-codes (reference 3.5), so a timed-out attempt ends in 504.
+        QVERIFY2(panel.summary().startsWith(QStringLiteral("2 warnings")), qPrintable(panel.summary()));
+        QCOMPARE(panel.findings().at(1).id, std::string(config::finding_id::kPerTryTimeoutNotRetried));
         // The fix's changed line is the one highlighted.
         const QString fixYaml = QString::fromStdString(panel.findings().front().fixYaml);
         const QString current = QString::fromStdString(config::exportYaml(asWritten, {}));
@@ -724,6 +729,137 @@ private slots:
         model.setServers(servers);
         QCOMPARE(model.rowCount(), 2);
         QCOMPARE(model.rowOf(QStringLiteral("qwen-secondary")), 1);
+    }
+
+    // Reference 3.5: a delete reaches the gateway at its next DNS refresh; the state says how long
+    // the name still resolves (connects time out until then), and a re-apply how long until it
+    // resolves again. A black hole is a fault in any state.
+    void serverStateTellsTheDnsStory_data() {
+        QTest::addColumn<int>("state");
+        QTest::addColumn<qint64>("dnsInMs");  // dnsChangeAtMs - now; -1: nothing pending
+        QTest::addColumn<bool>("blackHole");
+        QTest::addColumn<QString>("label");
+        using S = proxy::ServerState;
+        // 22.2 s left rounds up to 23 s: the countdown never shows 0 while the change is pending.
+        QTest::newRow("deleted, DNS pending") << int(S::Deleted) << qint64(22200) << false
+                                              << QStringLiteral("deleted \u2014 DNS still resolves for 23 s");
+        QTest::newRow("deleted, refresh due") << int(S::Deleted) << qint64(-500) << false
+                                              << QStringLiteral("deleted \u2014 DNS refresh due");
+        QTest::newRow("deleted, removed") << int(S::Deleted) << qint64(-1) << false
+                                          << QStringLiteral("deleted (name removed from DNS)");
+        QTest::newRow("re-applied, ready") << int(S::Ready) << qint64(5000) << false
+                                           << QStringLiteral("re-applied \u2014 resolves again in 5 s");
+        QTest::newRow("re-applied, starting") << int(S::Starting) << qint64(4001) << false
+                                              << QStringLiteral("re-applied \u2014 resolves again in 5 s (starting)");
+        QTest::newRow("black hole") << int(S::Ready) << qint64(-1) << true << QStringLiteral("black hole (connects time out)");
+        QTest::newRow("stopped") << int(S::Stopped) << qint64(-1) << false << QStringLiteral("stopped (connection refused)");
+    }
+    void serverStateTellsTheDnsStory() {
+        QFETCH(int, state);
+        QFETCH(qint64, dnsInMs);
+        QFETCH(bool, blackHole);
+        QFETCH(QString, label);
+        const qint64 now = 1'800'000'000'000;
+        proxy::ServerInfo s;
+        s.name = "qwen-primary";
+        s.state = static_cast<proxy::ServerState>(state);
+        s.dnsChangeAtMs = dnsInMs == -1 ? 0 : now + dnsInMs;
+        s.blackHole = blackHole;
+        if (blackHole)
+            s.faultSummary = "black hole (connects time out)";
+        QCOMPARE(stateLabel(s, now), label);
+        QVERIFY(stateToolTip(s, now).startsWith(label));
+        QCOMPARE(hasTimedState(s, now), dnsInMs != -1);
+    }
+
+    void serversModelCountsDownOnlyPendingRows() {
+        ServersModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        std::vector<proxy::ServerInfo> servers(2);
+        servers[0].name = "qwen-primary";
+        servers[0].state = proxy::ServerState::Deleted;
+        servers[0].dnsChangeAtMs = now + 30000;
+        servers[1].name = "qwen-secondary";
+        servers[1].state = proxy::ServerState::Ready;
+        model.setServers(servers);
+        const QModelIndex primary = model.index(0, ServersModel::StateColumn);
+        QVERIFY2(primary.data().toString().startsWith(QStringLiteral("deleted \u2014 DNS still resolves for ")),
+                 qPrintable(primary.data().toString()));
+        QVERIFY(primary.data(Qt::ToolTipRole).toString().contains(QStringLiteral("priority 1")));
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.refreshTimedStates(now + 1000);
+        QCOMPARE(changed.count(), 1);  // the deleted row's state cell only
+        QCOMPARE(changed.front().at(0).toModelIndex(), primary);
+        QCOMPARE(changed.front().at(1).toModelIndex(), primary);
+        servers[0].dnsChangeAtMs = 0;  // the refresh removed the host
+        model.setServers(servers);
+        QCOMPARE(primary.data().toString(), QStringLiteral("deleted (name removed from DNS)"));
+        changed.clear();
+        model.refreshTimedStates(now + 2000);
+        QCOMPARE(changed.count(), 0);  // nothing counts down: no repaint
+    }
+
+    // Reference 3.5: a backendRef naming a missing AIServiceBackend fails the whole route. The
+    // topology shows each route's status; a route that breaks after it was accepted keeps serving its
+    // last accepted version, as the engine does.
+    void topologyShowsRouteStatus() {
+        const config::Config good = config::builtinScenario();
+        config::Config broken = good;
+        QVERIFY(broken.routes.size() >= 2);
+        broken.routes[1].rules.at(0).backendRefs.at(0).name = "no-such-backend";
+        const QString brokenName = QString::fromStdString(broken.routes[1].meta.name);
+        auto routeRows = [](const TopologyModel& m) {
+            QStringList out;
+            for (int g = 0; g < m.rowCount(); ++g)
+                for (int r = 0; r < m.rowCount(m.index(g, 0)); ++r)
+                    out << m.index(r, 0, m.index(g, 0)).data().toString();
+            return out;
+        };
+        auto rowOf = [&](const TopologyModel& m, const QString& name) {
+            for (const QString& row : routeRows(m))
+                if (row.startsWith(QStringLiteral("AIGatewayRoute %1 ").arg(name)))
+                    return row;
+            return QString();
+        };
+        const QString reason = QStringLiteral("Not accepted: failed to get AIServiceBackend default/no-such-backend: not found");
+
+        TopologyModel fresh;
+        QAbstractItemModelTester tester(&fresh, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        fresh.setConfig(broken);
+        QCOMPARE(rowOf(fresh, brokenName), QStringLiteral("AIGatewayRoute %1 \u2014 Not accepted (not served)").arg(brokenName));
+        QCOMPARE(TopologyModel::statusText(fresh.routeStatus()[1]), reason);
+        QCOMPARE(fresh.routeStatus().size(), broken.routes.size());
+        QVERIFY(!fresh.routeStatus()[1].accepted);
+        QVERIFY(!fresh.routeStatus()[1].servingLastAccepted);  // never accepted: not served (404)
+        QVERIFY(fresh.routeStatus()[0].accepted);
+        QVERIFY(routeRows(fresh).first().endsWith(QStringLiteral(" \u2014 Accepted")));
+        // The row is red and its tooltip says what a rejected route means for clients.
+        auto indexOf = [](const TopologyModel& m, const QString& name) {
+            for (int g = 0; g < m.rowCount(); ++g)
+                for (int r = 0; r < m.rowCount(m.index(g, 0)); ++r)
+                    if (m.index(r, 0, m.index(g, 0)).data().toString().contains(name))
+                        return m.index(r, 0, m.index(g, 0));
+            return QModelIndex();
+        };
+        const QModelIndex row = indexOf(fresh, brokenName);
+        QVERIFY(row.isValid());
+        QCOMPARE(row.data(Qt::ForegroundRole).value<QBrush>().color(), QColor(190, 0, 0));
+        QVERIFY(row.data(Qt::ToolTipRole).toString().contains(reason));
+        QVERIFY(row.data(Qt::ToolTipRole).toString().contains(QStringLiteral("404")));
+
+        TopologyModel live;
+        live.setConfig(good);
+        QCOMPARE(rowOf(live, brokenName), QStringLiteral("AIGatewayRoute %1 \u2014 Accepted").arg(brokenName));
+        live.setConfig(broken);  // a live edit breaks it: the last accepted version keeps serving
+        QCOMPARE(rowOf(live, brokenName),
+                 QStringLiteral("AIGatewayRoute %1 \u2014 Not accepted (last accepted serving)").arg(brokenName));
+        QCOMPARE(TopologyModel::statusText(live.routeStatus()[1]), reason + QStringLiteral("; serving the last accepted version"));
+        QVERIFY(live.routeStatus()[1].servingLastAccepted);
+        live.setConfig(broken);  // still served while it stays in the config
+        QVERIFY(live.routeStatus()[1].servingLastAccepted);
+        live.setConfig(good);
+        QVERIFY(live.routeStatus()[1].accepted);
     }
 };
 
