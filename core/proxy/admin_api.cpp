@@ -95,6 +95,14 @@ Json serverJson(const ServerInfo& s) {
         j["fault"] = s.faultSummary.toStdString();
     if (!s.error.isEmpty())
         j["error"] = s.error.toStdString();
+    if (s.dnsChangeAtMs > 0) {
+        // Deleted (or re-applied) and not yet seen by the gateway's DNS refresh.
+        const qint64 left = std::max<qint64>(0, s.dnsChangeAtMs - QDateTime::currentMSecsSinceEpoch());
+        j["dns"] = s.state == ServerState::Deleted
+                       ? "name still resolves for " + std::to_string((left + 999) / 1000) + " s (until the DNS refresh)"
+                       : "name resolves again in " + std::to_string((left + 999) / 1000) + " s (at the DNS refresh)";
+        j["dnsChangeAtMs"] = s.dnsChangeAtMs;
+    }
     j["pid"] = s.pid;
     Json ejected = Json::object();
     for (const auto& [rule, until] : s.ejectedUntilMsByRule)
