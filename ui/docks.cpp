@@ -276,7 +276,7 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
     dnsLabel->setToolTip(dnsTip);
     m_dnsBox->setToolTip(dnsTip);
     m_dnsApply = new QPushButton(QStringLiteral("Apply"));
-    m_dnsApply->setToolTip(QStringLiteral("Restarts the gateway and its model servers with this DNS refresh delay"));
+    m_dnsApply->setToolTip(QStringLiteral("Applies this DNS refresh delay to the running gateway, for the next delete or re-apply"));
     dnsLabel->setBuddy(m_dnsBox);
     dnsRow->addWidget(dnsLabel);
     dnsRow->addWidget(m_dnsBox);

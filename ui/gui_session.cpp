@@ -67,23 +67,9 @@ void GuiSession::setDnsRefreshSeconds(int seconds) {
     m_settings->setDnsRefreshSeconds(seconds);
     m_options.gateway.dnsRefreshDelay = std::chrono::seconds(seconds);
     m_window->serversPanel()->setDnsRefreshSeconds(seconds);
-    if (!m_service->isRunning())
-        return;  // the next start() uses it
-    // GatewayService reads the delay at start only: restart on the ports in use (clients keep their
-    // URL), with the config the gateway runs now. Deleted and stopped servers come back.
-    auto o = m_options.gateway;
-    const QUrl proxy(m_service->proxyUrl());
-    const QUrl admin(m_service->adminUrl());
-    if (proxy.port() > 0)
-        o.proxyPort = static_cast<quint16>(proxy.port());
-    if (admin.port() > 0)
-        o.adminPort = static_cast<quint16>(admin.port());
-    const auto cfg = m_service->config();
-    m_config = cfg ? *cfg : m_config;
-    m_ready = false;
-    m_retried = false;
-    m_error.clear();
-    m_service->start(m_config, o);
+    // The running gateway takes it at once, for the next delete or re-apply (a pending one keeps its
+    // time); the next start() uses it too.
+    m_service->setDnsRefreshDelay(m_options.gateway.dnsRefreshDelay);
 }
 
 bool GuiSession::waitReady(int timeoutMs) {

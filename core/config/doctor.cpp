@@ -883,8 +883,10 @@ private:
                 "crashed one does not. After a delete, Envoy keeps the Backend's old address until its next DNS "
                 "resolution (every " + dns + ", dns.dnsRefreshRate; sooner with a shorter record TTL): until then "
                 "connects to it time out (" + formatDuration(p.effectiveConnectTimeout()) +
-                ", timeout.tcp.connectTimeout) and every request fails; then the name no longer resolves, Envoy "
-                "removes the host, priority 0 is empty and priority 1 answers. A crashed or stopped primary whose "
+                ", timeout.tcp.connectTimeout) on every attempt: a request stalls, and fails with 503 when all its "
+                "attempts time out before the refresh (a later attempt goes to priority 1); then the name no longer "
+                "resolves, Envoy removes the host, priority 0 is empty and priority 1 answers at once. A crashed or "
+                "stopped primary whose "
                 "Service still exists keeps resolving and never gets there: its clients get 503 until it is back." +
                 shadowedBy;
             add(std::move(f));

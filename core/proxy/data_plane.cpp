@@ -352,6 +352,11 @@ void DataPlane::setFault(const QString& name, const nlohmann::json& profile) {
     });
 }
 
+void DataPlane::setDnsRefreshDelay(std::chrono::milliseconds delay) {
+    if (m_engine)
+        m_engine->setDnsRefreshDelay(delay);
+}
+
 void DataPlane::clearFault(const QString& name) { setFault(name, nlohmann::json()); }
 
 Result<bool> DataPlane::editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,

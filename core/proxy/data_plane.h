@@ -61,6 +61,7 @@ public:
     void reapplyServer(const QString& name);
     void setFault(const QString& name, const nlohmann::json& profile);
     void clearFault(const QString& name);
+    void setDnsRefreshDelay(std::chrono::milliseconds delay);
     Result<bool> editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
                                 std::optional<std::int64_t> priority, std::optional<QString> modelNameOverride);
     void applyConfig(std::shared_ptr<const config::Config> config);

@@ -79,6 +79,9 @@ void GatewayService::reapplyServer(const QString& name) {
 void GatewayService::setFault(const QString& name, const nlohmann::json& profile) {
     QMetaObject::invokeMethod(m_plane, [p = m_plane, name, profile] { p->setFault(name, profile); }, Qt::QueuedConnection);
 }
+void GatewayService::setDnsRefreshDelay(std::chrono::milliseconds delay) {
+    QMetaObject::invokeMethod(m_plane, [p = m_plane, delay] { p->setDnsRefreshDelay(delay); }, Qt::QueuedConnection);
+}
 void GatewayService::clearFault(const QString& name) {
     QMetaObject::invokeMethod(m_plane, [p = m_plane, name] { p->clearFault(name); }, Qt::QueuedConnection);
 }

@@ -190,6 +190,9 @@ public:
     /// aigw-mock-backend's fault endpoint, e.g. {"status":503,"errorRate":0.5}). Mock servers only;
     /// others report an Error event.
     void setFault(const QString& name, const nlohmann::json& profile);
+    /// Changes the DNS refresh delay of the running gateway (Options::dnsRefreshDelay) for the next
+    /// delete or re-apply; a change already pending keeps its time.
+    void setDnsRefreshDelay(std::chrono::milliseconds delay);
     void clearFault(const QString& name);
     /// Live edit of one backendRef (route = "ns/name" or "name"); unset optionals keep their value.
     /// An empty modelNameOverride removes the override. Applies from the next request on.

@@ -212,7 +212,7 @@ void ProxyHandler::answerModels(const std::shared_ptr<http::HttpRequest>& reques
     }
     // internal/extproc/models_processor.go: Exact x-ai-eg-model match values, in route/rule order,
     // not deduplicated; overrides are not listed.
-    const auto cfg = m_engine.config();
+    const auto cfg = m_engine.servedConfig();  // a route that is not accepted lists no model
     nlohmann::ordered_json data = nlohmann::ordered_json::array();
     static const qint64 createdAt = QDateTime::currentSecsSinceEpoch();
     if (cfg)

@@ -249,6 +249,9 @@ public:
     /// key still exists and dropped for the others.
     virtual void setConfig(std::shared_ptr<const config::Config> config) = 0;
     virtual std::shared_ptr<const config::Config> config() const = 0;
+    /// What is served: config() without the routes that are not accepted, plus the last accepted
+    /// version of those that were served before (the same object as config() when all are accepted).
+    virtual std::shared_ptr<const config::Config> servedConfig() const = 0;
     /// Problems found while building clusters (unknown AIServiceBackend, invalid regex...). The
     /// affected backendRef or match is left out, as Envoy Gateway drops an invalid backend.
     virtual const std::vector<Error>& problems() const = 0;

@@ -120,6 +120,7 @@ public:
 
     void setConfig(std::shared_ptr<const config::Config> config) override;
     std::shared_ptr<const config::Config> config() const override { return m_snap->config; }
+    std::shared_ptr<const config::Config> servedConfig() const override { return m_snap->effective; }
     const std::vector<Error>& problems() const override { return m_snap->problems; }
     RouteResult route(const std::string& model, const Headers& headers) const override;
     std::unique_ptr<Request> start(const std::string& model, const Headers& headers, TimePoint now) override;

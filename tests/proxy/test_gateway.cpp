@@ -747,6 +747,8 @@ void TestGateway::routeAcceptanceOnReload() {
     auto n = chat("new");
     QCOMPARE(n.status, 404);
     QVERIFY(n.body.contains("No matching route found"));
+    const auto models = call(m_proxyPort, "GET", "/v1/models");
+    QVERIFY2(!models.body.contains("\"new\""), models.body.constData());  // not served, not listed
     // Anything else wrong is still rejected as a whole.
     QCOMPARE(admin("POST", "/config", "kind: AIGatewayRoute\nspec: [").status, 400);
 }

@@ -395,7 +395,7 @@ private slots:
     }
 
     // The DNS refresh delay is a visible setting of the servers dock: it shows the running value,
-    // Apply restarts the gateway with the new one (and saves it), and a delete then counts down from it.
+    // Apply hands the new one to the running gateway (and saves it), and a delete then counts down from it.
     void dnsRefreshSettingApplies() {
         MainWindow* w = m_session->window();
         auto* panel = w->serversPanel();
