@@ -18,7 +18,10 @@ void printCheckHelp() {
         "usage: aigw-sim check [FILE...]\n\n"
         "Validates Envoy AI Gateway manifests against the CRDs and runs the config doctor, which\n"
         "explains what the real gateway will do and gives a YAML fix for each finding.\n"
-        "Without FILE, checks the built-in default scenario.\n\n"
+        "Without FILE, checks the built-in default scenario. FILE - reads standard input\n"
+        "(kubectl get aigatewayroutes,aiservicebackends,backends,backendtrafficpolicies -A -o yaml |\n"
+        "aigw-sim check -); a kind: List is read item by item, and what the API server added (status,\n"
+        "uid, resourceVersion, managedFields, ...) is ignored.\n\n"
         "Exit status: 0 no validation errors (findings do not change it), 1 validation errors,\n"
         "2 bad arguments.\n");
 }

@@ -1,4 +1,4 @@
-// `aigw-sim export [FILE...] [--api-version v1beta1|v1alpha1] [-o FILE] [--strip-sim]`:
+// `aigw-sim export [FILE...] [--api-version v1beta1|v1alpha1] [-o FILE] [--strip-sim] [--keep-server-fields]`:
 // deterministic, kubectl-applyable YAML. Only a configuration without errors is exported.
 #include <cstdio>
 #include <fstream>
@@ -14,13 +14,18 @@ namespace {
 
 void printExportHelp() {
     std::printf(
-        "usage: aigw-sim export [FILE...] [--api-version v1beta1|v1alpha1] [-o FILE] [--strip-sim]\n\n"
+        "usage: aigw-sim export [FILE...] [--api-version v1beta1|v1alpha1] [-o FILE] [--strip-sim]\n"
+        "                       [--keep-server-fields]\n\n"
         "Writes the manifests as deterministic, kubectl-applyable YAML (comments are not kept).\n"
-        "Without FILE, exports the built-in default scenario.\n\n"
+        "Without FILE, exports the built-in default scenario. FILE - reads standard input; a kind: List\n"
+        "(kubectl get -o yaml) is written as one document per object.\n\n"
         "  --api-version V  aigateway.envoyproxy.io version for AIGatewayRoute and AIServiceBackend:\n"
         "                   v1beta1 (default, AI Gateway v0.6+) or v1alpha1 (AI Gateway <= v0.5)\n"
         "  -o FILE          write to FILE instead of standard output\n"
-        "  --strip-sim      drop the simulator-only aigw-sim/... annotations\n\n"
+        "  --strip-sim      drop the simulator-only aigw-sim/... annotations\n"
+        "  --keep-server-fields  keep what the API server added to objects read from a cluster (status,\n"
+        "                   metadata.uid, resourceVersion, generation, creationTimestamp, managedFields,\n"
+        "                   the last-applied-configuration annotation); dropped by default\n\n"
         "Exit status: 0 exported, 1 the input has errors (nothing is written) or FILE cannot be\n"
         "written, 2 bad arguments.\n");
 }
@@ -45,6 +50,8 @@ int runExport(const Args& args) {
             return 0;
         } else if (a == "--strip-sim") {
             options.stripSim = true;
+        } else if (a == "--keep-server-fields") {
+            options.keepServerFields = true;
         } else if (a == "--api-version" || a.rfind("--api-version=", 0) == 0) {
             std::string v;
             if (a == "--api-version") {

@@ -1,11 +1,13 @@
 #include "config/doctor.h"
 
 #include <algorithm>
+#include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "config/exporter.h"
+#include "config/index.h"
 #include "config/retry_semantics.h"
 
 namespace aigw::config {
@@ -39,21 +41,26 @@ bool attachedToGateway(const AIGatewayRoute& r, const std::string& gateway, cons
     return false;
 }
 
-/// Routes a BackendTrafficPolicy applies to: HTTPRoute targets name the generated HTTPRoute
+/// Does BackendTrafficPolicy `p` apply to route `r`? HTTPRoute targets name the generated HTTPRoute
 /// (same name as the AIGatewayRoute); Gateway targets cover every route attached to it.
-std::vector<std::size_t> routesInScope(const Config& c, const BackendTrafficPolicy& p) {
-    std::set<std::size_t> out;
+bool inScope(const BackendTrafficPolicy& p, const AIGatewayRoute& r) {
     const std::string ns = p.meta.effectiveNamespace();
     for (const auto& t : p.targetRefs) {
-        for (std::size_t i = 0; i < c.routes.size(); ++i) {
-            const auto& r = c.routes[i];
-            if (t.kind.value_or("") == "HTTPRoute" && r.meta.name == t.name && r.meta.effectiveNamespace() == ns)
-                out.insert(i);
-            if (t.kind.value_or("") == "Gateway" && attachedToGateway(r, t.name, ns))
-                out.insert(i);
-        }
+        if (t.kind.value_or("") == "HTTPRoute" && r.meta.name == t.name && r.meta.effectiveNamespace() == ns)
+            return true;
+        if (t.kind.value_or("") == "Gateway" && attachedToGateway(r, t.name, ns))
+            return true;
     }
-    return {out.begin(), out.end()};
+    return false;
+}
+
+/// The routes `p` applies to, in config order.
+std::vector<std::size_t> routesInScope(const Config& c, const BackendTrafficPolicy& p) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < c.routes.size(); ++i)
+        if (inScope(p, c.routes[i]))
+            out.push_back(i);
+    return out;
 }
 
 bool targetsRouteDirectly(const BackendTrafficPolicy& p, const AIGatewayRoute& r) {
@@ -78,11 +85,11 @@ bool hasFallback(const RouteRule& rule) {
     return priorityLevels(rule).size() > 1;
 }
 
-const Backend* backendOf(const Config& c, const AIGatewayRoute& r, const BackendRefSpec& ref) {
-    const AIServiceBackend* sb = c.findServiceBackend(ref.name, ref.ns.value_or(r.meta.effectiveNamespace()));
+const Backend* backendOf(const ConfigIndex& ix, const AIGatewayRoute& r, const BackendRefSpec& ref) {
+    const AIServiceBackend* sb = ix.serviceBackend(ref.name, ref.ns.value_or(r.meta.effectiveNamespace()));
     if (!sb)
         return nullptr;
-    return c.findBackend(sb->backendRef.name, sb->backendRef.ns.value_or(sb->meta.effectiveNamespace()));
+    return ix.backend(sb->backendRef.name, sb->backendRef.ns.value_or(sb->meta.effectiveNamespace()));
 }
 
 /// Hosts in the rule's Envoy cluster (every endpoint of every Backend behind a weight > 0 ref),
@@ -94,7 +101,7 @@ struct RuleHosts {
     bool fallback = false;
 };
 
-RuleHosts hostsInRule(const Config& c, const AIGatewayRoute& r, std::size_t k) {
+RuleHosts hostsInRule(const ConfigIndex& ix, const AIGatewayRoute& r, std::size_t k) {
     const RouteRule& rule = r.rules[k];
     RuleHosts h;
     h.name = r.meta.name + " rule " + std::to_string(k);
@@ -103,7 +110,7 @@ RuleHosts hostsInRule(const Config& c, const AIGatewayRoute& r, std::size_t k) {
     for (const auto& ref : rule.backendRefs) {
         if (ref.effectiveWeight() <= 0)
             continue;
-        const Backend* b = backendOf(c, r, ref);
+        const Backend* b = backendOf(ix, r, ref);
         const int n = b && !b->endpoints.empty() ? static_cast<int>(b->endpoints.size()) : 1;
         h.total += n;
         if (!levels.empty() && ref.effectivePriority() == levels.front())
@@ -115,8 +122,7 @@ RuleHosts hostsInRule(const Config& c, const AIGatewayRoute& r, std::size_t k) {
 /// Is `p` the BackendTrafficPolicy Envoy Gateway applies to route `ri`? A policy on the route's
 /// HTTPRoute wins over one on its Gateway.
 bool governs(const Config& c, const BackendTrafficPolicy& p, std::size_t ri) {
-    const auto scope = routesInScope(c, p);
-    if (std::find(scope.begin(), scope.end(), ri) == scope.end())
+    if (!inScope(p, c.routes[ri]))
         return false;
     if (targetsRouteDirectly(p, c.routes[ri]))
         return true;
@@ -248,7 +254,7 @@ struct PolicyNeeds {
     std::vector<RuleHosts> hosts;  ///< rules with 2+ hosts, where ejection matters
 };
 
-PolicyNeeds needsOf(const Config& c, const BackendTrafficPolicy& p) {
+PolicyNeeds needsOf(const Config& c, const ConfigIndex& ix, const BackendTrafficPolicy& p) {
     PolicyNeeds n;
     for (std::size_t ri : routesInScope(c, p)) {
         const auto& r = c.routes[ri];
@@ -260,7 +266,7 @@ PolicyNeeds needsOf(const Config& c, const BackendTrafficPolicy& p) {
                 n.maxLevels = levels.size();
                 n.worstRule = r.meta.name + " rule " + std::to_string(k);
             }
-            const RuleHosts h = hostsInRule(c, r, k);
+            const RuleHosts h = hostsInRule(ix, r, k);
             if (h.total >= 2)
                 n.hosts.push_back(h);
         }
@@ -349,7 +355,9 @@ std::optional<Duration> perTryOnlyGuard(const Config& c, std::size_t ri, std::si
     return pt;
 }
 
-std::optional<Changed> fix(Config& c, const Finding& f) {
+/// Applies the fix of `f` to `c`, changing only the one object it returns (a new one is appended).
+/// `ix` indexes `c` (fixes change no names, so it stays valid).
+std::optional<Changed> fix(Config& c, const ConfigIndex& ix, const Finding& f) {
     if (!sameSubject(c, f))
         return std::nullopt;
     const std::string& id = f.id;
@@ -371,7 +379,7 @@ std::optional<Changed> fix(Config& c, const Finding& f) {
             return here;
         }
         if (id == finding_id::kTooFewRetries) {
-            const PolicyNeeds n = needsOf(c, p);
+            const PolicyNeeds n = needsOf(c, ix, p);
             const std::int64_t need = retriesNeeded(p.retry->numAttemptsPerPriority.value_or(0), n.maxLevels);
             if (n.maxLevels < 2 || p.retry->effectiveNumRetries() >= need)
                 return std::nullopt;
@@ -413,7 +421,7 @@ std::optional<Changed> fix(Config& c, const Finding& f) {
             return here;
         }
         if (id == finding_id::kEjectionImpossible) {
-            if (!p.passive || !unejectable(needsOf(c, p), *p.passive))
+            if (!p.passive || !unejectable(needsOf(c, ix, p), *p.passive))
                 return std::nullopt;
             // As the official docs do (AI Gateway PR #642): the whole of priority 0 may be ejected.
             p.passive->maxEjectionPercent = 100;
@@ -515,7 +523,7 @@ std::optional<Changed> fix(Config& c, const Finding& f) {
 /// Builds findings; fills the fix snippet from the mechanically fixed object where there is one.
 class Doctor {
 public:
-    explicit Doctor(const Config& c) : m_c(c) {}
+    explicit Doctor(const Config& c) : m_c(c), m_ix(c) {}
 
     std::vector<Finding> run() {
         for (std::size_t i = 0; i < m_c.routes.size(); ++i)
@@ -539,17 +547,72 @@ private:
         f.subjectKind = kind;
         f.subjectIndex = index;
         f.subject = subjectOf(m_c, kind, index);
-        f.where = m_c.locate(kind, index, path);
+        f.where = m_ix.locate(kind, index, path);
         return f;
     }
 
+    /// The fix snippet is the fixed object, exported. Each fix is applied to one scratch copy of
+    /// the config (made once), exported, then undone, so a finding costs its object, not the config.
     void add(Finding f) {
         if (f.fixYaml.empty()) {
-            Config copy = m_c;
-            if (auto changed = fix(copy, f))
-                f.fixYaml = exportObject(copy, changed->kind, changed->index);
+            Scratch& s = scratch();
+            if (auto changed = fix(s.config, *s.index, f)) {
+                f.fixYaml = exportObject(s.config, changed->kind, changed->index);
+                s.undo(m_c, *changed);
+            }
         }
         m_out.push_back(std::move(f));
+    }
+
+    struct Scratch {
+        Config config;
+        std::unique_ptr<ConfigIndex> index;
+
+        explicit Scratch(const Config& c) {
+            config.routes = c.routes;
+            config.serviceBackends = c.serviceBackends;
+            config.backends = c.backends;
+            config.trafficPolicies = c.trafficPolicies;
+            config.clientPolicies = c.clientPolicies;
+            config.inferenceServices = c.inferenceServices;
+            // Export reads each document's raw node (shared, not copied); nothing here reads locations.
+            config.documents.reserve(c.documents.size());
+            for (const auto& d : c.documents) {
+                Document light;
+                light.kind = d.kind;
+                light.apiVersion = d.apiVersion;
+                light.kindName = d.kindName;
+                light.meta = d.meta;
+                light.where = d.where;
+                light.raw = d.raw;
+                config.documents.push_back(std::move(light));
+            }
+            index = std::make_unique<ConfigIndex>(config);
+        }
+
+        /// Puts back the object a fix changed, and drops an object it added.
+        void undo(const Config& original, const Changed& changed) {
+            auto restore = [&](auto& mine, const auto& theirs) {
+                if (changed.index < theirs.size())
+                    mine[changed.index] = theirs[changed.index];
+                mine.resize(theirs.size(), {});
+            };
+            switch (changed.kind) {
+            case Kind::AIGatewayRoute: restore(config.routes, original.routes); break;
+            case Kind::AIServiceBackend: restore(config.serviceBackends, original.serviceBackends); break;
+            case Kind::Backend: restore(config.backends, original.backends); break;
+            case Kind::BackendTrafficPolicy: restore(config.trafficPolicies, original.trafficPolicies); break;
+            case Kind::ClientTrafficPolicy: restore(config.clientPolicies, original.clientPolicies); break;
+            case Kind::InferenceService: restore(config.inferenceServices, original.inferenceServices); break;
+            default: break;
+            }
+        }
+    };
+
+    Scratch& scratch() {
+        if (!m_scratch)
+            m_scratch = std::make_unique<Scratch>(m_c);
+        return *m_scratch;
     }
 
     void route(std::size_t i) {
@@ -618,7 +681,7 @@ private:
             for (const auto& ref : rule.backendRefs) {
                 if (ref.effectiveWeight() <= 0)
                     continue;
-                if (const Backend* b = backendOf(m_c, r, ref))
+                if (const Backend* b = backendOf(m_ix, r, ref))
                     for (const auto& ep : b->endpoints)
                         (ep.type == EndpointType::Fqdn ? fqdn : other).push_back(b->meta.name);
             }
@@ -636,7 +699,7 @@ private:
                     "rule, for example a Service DNS name instead of the IP.";
                 const Backend* ipBackend = nullptr;
                 for (const auto& ref : rule.backendRefs)
-                    if (const Backend* b = backendOf(m_c, r, ref))
+                    if (const Backend* b = backendOf(m_ix, r, ref))
                         for (const auto& ep : b->endpoints)
                             if (ep.type != EndpointType::Fqdn && !ipBackend)
                                 ipBackend = b;
@@ -775,7 +838,7 @@ private:
 
     void policy(std::size_t i) {
         const auto& p = m_c.trafficPolicies[i];
-        const PolicyNeeds needs = needsOf(m_c, p);
+        const PolicyNeeds needs = needsOf(m_c, m_ix, p);
         const auto scope = routesInScope(m_c, p);
         std::string shadowedBy;
         for (std::size_t ri : scope)
@@ -1072,6 +1135,8 @@ private:
     }
 
     const Config& m_c;
+    const ConfigIndex m_ix;
+    std::unique_ptr<Scratch> m_scratch;
     std::vector<Finding> m_out;
 };
 
@@ -1091,7 +1156,8 @@ std::vector<Finding> diagnose(const Config& config) {
 }
 
 bool applyFix(Config& config, const Finding& finding) {
-    return fix(config, finding).has_value();
+    const ConfigIndex index(config);
+    return fix(config, index, finding).has_value();
 }
 
 std::string formatFinding(const Finding& f) {

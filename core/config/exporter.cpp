@@ -184,12 +184,40 @@ void overlayRef(YAML::Node& n, const ObjectRef& r) {
 }
 
 // Key order for newly created nodes follows the official examples (name first).
+// The model leaves the server's last-applied-configuration annotation out; one still in the
+// document (export --keep-server-fields) stays.
 void overlayMeta(YAML::Node& doc, const ObjectMeta& m) {
     YAML::Node meta = ensureMap(doc, "metadata");
     setStr(meta, "name", m.name);
     setStr(meta, "namespace", m.ns.empty() ? std::nullopt : std::optional<std::string>(m.ns));
     setStringMap(meta, "labels", m.labels);
-    setStringMap(meta, "annotations", m.annotations);
+    const YAML::Node lastApplied = findChild(findChild(meta, "annotations"), server_fields::kLastAppliedAnnotation);
+    if (lastApplied.IsScalar() && !m.annotations.count(server_fields::kLastAppliedAnnotation)) {
+        auto withServer = m.annotations;
+        withServer[server_fields::kLastAppliedAnnotation] = lastApplied.Scalar();
+        setStringMap(meta, "annotations", withServer);
+    } else {
+        setStringMap(meta, "annotations", m.annotations);
+    }
+}
+
+/// Drops what the API server adds to an object (status, uid, resourceVersion, ...; see
+/// server_fields), so that what kubectl printed exports as what a user would apply.
+void stripServerFields(YAML::Node& doc) {
+    if (!doc.IsMap())
+        return;
+    removeKey(doc, server_fields::kStatus);
+    YAML::Node meta = findChild(doc, "metadata");
+    if (!meta.IsMap())
+        return;
+    for (const char* key : server_fields::kMetadata)
+        removeKey(meta, key);
+    YAML::Node ann = findChild(meta, "annotations");
+    if (ann.IsMap() && hasKey(ann, server_fields::kLastAppliedAnnotation)) {
+        ann.remove(server_fields::kLastAppliedAnnotation);
+        if (ann.size() == 0)
+            meta.remove("annotations");
+    }
 }
 
 struct SubMap {
@@ -489,127 +517,131 @@ std::string emitNode(const YAML::Node& node) {
 
 namespace {
 
-struct Built {
-    Kind kind;
-    std::size_t index;  ///< typed index; SIZE_MAX for unmodelled documents
-    YAML::Node node;
-};
+/// Builds the exported form of one object at a time, so that exporting one object (the doctor's
+/// fix snippets) costs that object, not the whole config.
+class Builder {
+public:
+    Builder(const Config& config, const ExportOptions& options)
+        : m_config(config), m_options(options), m_convert(isSupportedApiVersion(options.apiVersion)) {}
 
-std::vector<Built> buildDocuments(const Config& config, const ExportOptions& options) {
-    const bool convert = isSupportedApiVersion(options.apiVersion);
-    auto aigwVersion = [&](const std::string& asRead) {
-        if (convert)
-            return "aigateway.envoyproxy.io/" + options.apiVersion;
-        return asRead.empty() ? std::string("aigateway.envoyproxy.io/v1beta1") : asRead;
-    };
+    static bool typed(Kind kind) {
+        return kind == Kind::AIGatewayRoute || kind == Kind::AIServiceBackend || kind == Kind::Backend ||
+               kind == Kind::BackendTrafficPolicy || kind == Kind::ClientTrafficPolicy || kind == Kind::InferenceService;
+    }
 
-    std::vector<Built> docs;
-    std::map<Kind, std::size_t> seen;
-    auto typedIndex = [&](Kind k) { return seen[k]++; };
-    for (const auto& d : config.documents) {
+    /// Number of typed objects of `kind` (0 for kinds without a typed vector).
+    std::size_t typedCount(Kind kind) const {
+        switch (kind) {
+        case Kind::AIGatewayRoute: return m_config.routes.size();
+        case Kind::AIServiceBackend: return m_config.serviceBackends.size();
+        case Kind::Backend: return m_config.backends.size();
+        case Kind::BackendTrafficPolicy: return m_config.trafficPolicies.size();
+        case Kind::ClientTrafficPolicy: return m_config.clientPolicies.size();
+        case Kind::InferenceService: return m_config.inferenceServices.size();
+        default: return 0;
+        }
+    }
+
+    /// Document `d` (the `index`-th of its kind) with its typed object laid over it; undefined when
+    /// that object was deleted from the typed model after loading.
+    YAML::Node fromDocument(const Document& d, std::size_t index) const {
+        if (typed(d.kind) && index >= typedCount(d.kind))
+            return YAML::Node(YAML::NodeType::Undefined);
         YAML::Node doc = YAML::Clone(d.raw);
-        bool keep = true;
-        const std::size_t typed = d.kind == Kind::Other ? SIZE_MAX : seen[d.kind];
-        switch (d.kind) {
+        if (!m_options.keepServerFields)
+            stripServerFields(doc);
+        if (typed(d.kind))
+            overlay(doc, d.kind, index);  // unmodelled kinds are written as read
+        finish(doc);
+        return doc;
+    }
+
+    /// A typed object added after loading (no document yet).
+    YAML::Node fresh(Kind kind, std::size_t i) const {
+        YAML::Node doc;
+        switch (kind) {
+        case Kind::AIGatewayRoute: doc = newDocument(aigwVersion(m_config.routes[i].apiVersion), "AIGatewayRoute"); break;
+        case Kind::AIServiceBackend:
+            doc = newDocument(aigwVersion(m_config.serviceBackends[i].apiVersion), "AIServiceBackend");
+            break;
+        case Kind::Backend: doc = newDocument("gateway.envoyproxy.io/v1alpha1", "Backend"); break;
+        case Kind::BackendTrafficPolicy: doc = newDocument("gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy"); break;
+        case Kind::ClientTrafficPolicy: doc = newDocument("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy"); break;
+        default:
+            // An InferenceService added without a document has no container spec to write; the
+            // simulator only reads its name and model, so there is nothing a cluster could run.
+            return YAML::Node(YAML::NodeType::Undefined);
+        }
+        overlay(doc, kind, i);
+        finish(doc);
+        return doc;
+    }
+
+private:
+    std::string aigwVersion(const std::string& asRead) const {
+        if (m_convert)
+            return "aigateway.envoyproxy.io/" + m_options.apiVersion;
+        return asRead.empty() ? std::string("aigateway.envoyproxy.io/v1beta1") : asRead;
+    }
+
+    void overlay(YAML::Node& doc, Kind kind, std::size_t i) const {
+        switch (kind) {
         case Kind::AIGatewayRoute:
-            if (auto i = typedIndex(d.kind); i < config.routes.size()) {
-                overlayRoute(doc, config.routes[i]);
-                doc["apiVersion"] = aigwVersion(config.routes[i].apiVersion);
-            } else {
-                keep = false;  // deleted from the typed model after loading
-            }
+            overlayRoute(doc, m_config.routes[i]);
+            doc["apiVersion"] = aigwVersion(m_config.routes[i].apiVersion);
             break;
         case Kind::AIServiceBackend:
-            if (auto i = typedIndex(d.kind); i < config.serviceBackends.size()) {
-                overlayServiceBackend(doc, config.serviceBackends[i]);
-                doc["apiVersion"] = aigwVersion(config.serviceBackends[i].apiVersion);
-            } else {
-                keep = false;
-            }
+            overlayServiceBackend(doc, m_config.serviceBackends[i]);
+            doc["apiVersion"] = aigwVersion(m_config.serviceBackends[i].apiVersion);
             break;
-        case Kind::Backend:
-            if (auto i = typedIndex(d.kind); i < config.backends.size())
-                overlayBackend(doc, config.backends[i]);
-            else
-                keep = false;
-            break;
-        case Kind::BackendTrafficPolicy:
-            if (auto i = typedIndex(d.kind); i < config.trafficPolicies.size())
-                overlayTrafficPolicy(doc, config.trafficPolicies[i]);
-            else
-                keep = false;
-            break;
-        case Kind::ClientTrafficPolicy:
-            if (auto i = typedIndex(d.kind); i < config.clientPolicies.size())
-                overlayClientPolicy(doc, config.clientPolicies[i]);
-            else
-                keep = false;
-            break;
-        case Kind::InferenceService:
-            if (auto i = typedIndex(d.kind); i < config.inferenceServices.size())
-                overlayMeta(doc, config.inferenceServices[i].meta);
-            else
-                keep = false;
-            break;
-        default:
-            break;  // unmodelled kinds are written exactly as read
+        case Kind::Backend: overlayBackend(doc, m_config.backends[i]); break;
+        case Kind::BackendTrafficPolicy: overlayTrafficPolicy(doc, m_config.trafficPolicies[i]); break;
+        case Kind::ClientTrafficPolicy: overlayClientPolicy(doc, m_config.clientPolicies[i]); break;
+        case Kind::InferenceService: overlayMeta(doc, m_config.inferenceServices[i].meta); break;
+        default: break;
         }
-        if (keep)
-            docs.push_back(Built{d.kind, typed, doc});
     }
 
-    // Typed objects added after loading have no document yet.
-    for (std::size_t i = seen[Kind::AIGatewayRoute]; i < config.routes.size(); ++i) {
-        YAML::Node doc = newDocument(aigwVersion(config.routes[i].apiVersion), "AIGatewayRoute");
-        overlayRoute(doc, config.routes[i]);
-        docs.push_back(Built{Kind::AIGatewayRoute, i, doc});
+    void finish(YAML::Node& doc) const {
+        if (m_options.stripSim)
+            stripSimAnnotations(doc);
     }
-    for (std::size_t i = seen[Kind::AIServiceBackend]; i < config.serviceBackends.size(); ++i) {
-        YAML::Node doc = newDocument(aigwVersion(config.serviceBackends[i].apiVersion), "AIServiceBackend");
-        overlayServiceBackend(doc, config.serviceBackends[i]);
-        docs.push_back(Built{Kind::AIServiceBackend, i, doc});
-    }
-    for (std::size_t i = seen[Kind::Backend]; i < config.backends.size(); ++i) {
-        YAML::Node doc = newDocument("gateway.envoyproxy.io/v1alpha1", "Backend");
-        overlayBackend(doc, config.backends[i]);
-        docs.push_back(Built{Kind::Backend, i, doc});
-    }
-    for (std::size_t i = seen[Kind::BackendTrafficPolicy]; i < config.trafficPolicies.size(); ++i) {
-        YAML::Node doc = newDocument("gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy");
-        overlayTrafficPolicy(doc, config.trafficPolicies[i]);
-        docs.push_back(Built{Kind::BackendTrafficPolicy, i, doc});
-    }
-    for (std::size_t i = seen[Kind::ClientTrafficPolicy]; i < config.clientPolicies.size(); ++i) {
-        YAML::Node doc = newDocument("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy");
-        overlayClientPolicy(doc, config.clientPolicies[i]);
-        docs.push_back(Built{Kind::ClientTrafficPolicy, i, doc});
-    }
-    // An InferenceService added without a document has no container spec to write; the
-    // simulator only reads its name and model, so there is nothing a cluster could run.
-    for (auto& b : docs)
-        if (options.stripSim)
-            stripSimAnnotations(b.node);
-    return docs;
-}
+
+    const Config& m_config;
+    const ExportOptions& m_options;
+    bool m_convert;
+};
 
 }  // namespace
 
 std::string exportYaml(const Config& config, const ExportOptions& options) {
+    const Builder builder(config, options);
     std::string out;
-    for (const auto& b : buildDocuments(config, options)) {
+    auto write = [&out](const YAML::Node& node) {
+        if (!node.IsDefined())
+            return;
         if (!out.empty())
             out += "---\n";
-        out += emitNode(b.node);
-    }
+        out += emitNode(node);
+    };
+    std::map<Kind, std::size_t> seen;
+    for (const auto& d : config.documents)
+        write(builder.fromDocument(d, Builder::typed(d.kind) ? seen[d.kind]++ : 0));
+    // Typed objects added after loading have no document yet: after the read ones, in kind order.
+    for (Kind kind : {Kind::AIGatewayRoute, Kind::AIServiceBackend, Kind::Backend, Kind::BackendTrafficPolicy,
+                      Kind::ClientTrafficPolicy})
+        for (std::size_t i = seen[kind]; i < builder.typedCount(kind); ++i)
+            write(builder.fresh(kind, i));
     return out;
 }
 
 std::string exportObject(const Config& config, Kind kind, std::size_t index, const ExportOptions& options) {
-    for (const auto& b : buildDocuments(config, options))
-        if (b.kind == kind && b.index == index)
-            return emitNode(b.node);
-    return {};
+    const Builder builder(config, options);
+    if (!Builder::typed(kind) || index >= builder.typedCount(kind))
+        return {};
+    const Document* d = config.documentFor(kind, index);
+    const YAML::Node node = d ? builder.fromDocument(*d, index) : builder.fresh(kind, index);
+    return node.IsDefined() ? emitNode(node) : std::string();
 }
-
 
 }  // namespace aigw::config

@@ -21,6 +21,10 @@ struct ExportOptions {
     std::string apiVersion = "v1beta1";
     /// Drop the simulator-only `aigw-sim/...` annotations (SimSettings).
     bool stripSim = false;
+    /// Keep what the API server added to objects read from a cluster (`status`, `metadata.uid`,
+    /// `resourceVersion`, ...: server_fields). By default they are dropped, as a user applies
+    /// objects without them.
+    bool keepServerFields = false;
 };
 
 /// True for "v1alpha1" and "v1beta1".

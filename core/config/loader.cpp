@@ -1,7 +1,9 @@
 #include "config/loader.h"
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "common/log.h"
@@ -69,6 +71,10 @@ std::string structureProblem(const YAML::Node& node, std::vector<YAML::Node>& an
 void recordLocations(const YAML::Node& node, const std::string& path, const SourceLocation& here,
                      const std::string& file, std::map<std::string, SourceLocation>& out) {
     out.emplace(path, here);
+    // Nothing reads or reports inside what the API server wrote (often the bulk of a document
+    // from `kubectl get -o yaml`): the subtree's key is enough.
+    if (path == server_fields::kStatus || path == "metadata.managedFields")
+        return;
     if (node.IsMap()) {
         for (const auto& kv : node) {
             if (!kv.first.IsScalar())
@@ -239,6 +245,7 @@ ObjectMeta readMeta(DocReader& r, const YAML::Node& root) {
     m.ns = r.str(meta, "namespace", "metadata").value_or("");
     m.labels = r.stringMap(meta, "labels", "metadata");
     m.annotations = r.stringMap(meta, "annotations", "metadata");
+    m.annotations.erase(server_fields::kLastAppliedAnnotation);  // the server's, not the user's
     return m;
 }
 
@@ -529,26 +536,56 @@ constexpr KindInfo kKinds[] = {
     {"InferenceService", "serving.kserve.io", Kind::InferenceService},
 };
 
-/// Builds one Document (and its typed object) from a parsed YAML document.
-void addDocument(const YAML::Node& root, const std::string& file, std::size_t docIndexInFile, Config& config,
-                 std::vector<Error>& errors) {
-    if (root.IsNull() || !root.IsDefined())
-        return;  // an empty document (a stray `---` or a comment-only section)
-    Document doc;
-    doc.raw = root;
-    doc.where = fromMark(file, root.Mark());
-    if (doc.where.line == 0)
-        doc.where.line = 1;
-    std::vector<YAML::Node> ancestors;
-    std::size_t budget = 1'000'000;
-    if (const std::string problem = structureProblem(root, ancestors, budget); !problem.empty()) {
-        errors.push_back(Error{doc.where, "malformed YAML: " + problem});
+SourceLocation startOf(const YAML::Node& node, const std::string& file) {
+    SourceLocation where = fromMark(file, node.Mark());
+    if (where.line == 0)
+        where.line = 1;
+    return where;
+}
+
+/// `kind: List` (apiVersion v1), as `kubectl get -o yaml` prints several objects: its items are
+/// read as documents of their own, at their own lines; Lists may nest.
+bool isList(const YAML::Node& node) {
+    if (!node.IsMap())
+        return false;
+    const YAML::Node kind = DocReader::child(node, "kind");
+    return kind.IsScalar() && kind.Scalar() == "List";
+}
+
+/// Builds one Document (and its typed object) from an object; `label` names it in the error for
+/// something that is not a mapping ("document 3", "items[2]").
+void addObject(const YAML::Node& root, const std::string& file, const std::string& label, Config& config,
+               std::vector<Error>& errors) {
+    if (isList(root)) {
+        const YAML::Node items = DocReader::child(root, "items");
+        if (!DocReader::present(items))
+            return;  // an empty List (kubectl prints `items: []`; null reads the same)
+        if (!items.IsSequence()) {
+            SourceLocation where = fromMark(file, items.Mark());
+            where.path = "items";
+            errors.push_back(Error{where, "must be a list (kind: List holds its objects in items)"});
+            return;
+        }
+        std::size_t i = 0;
+        for (const auto& item : items) {
+            if (item.IsNull()) {
+                SourceLocation where = startOf(item, file);
+                where.path = "items[" + std::to_string(i) + "]";
+                errors.push_back(Error{where, "is empty (expected an object with apiVersion, kind, metadata)"});
+            } else {
+                addObject(item, file, "items[" + std::to_string(i) + "]", config, errors);
+            }
+            ++i;
+        }
         return;
     }
+    Document doc;
+    doc.raw = root;
+    doc.where = startOf(root, file);
     recordLocations(root, "", doc.where, file, doc.locations);
     DocReader r(doc, errors);
     if (!root.IsMap()) {
-        r.error("", "document " + std::to_string(docIndexInFile + 1) + " is not a mapping (expected apiVersion, kind, metadata, spec)");
+        r.error("", label + " is not a mapping (expected apiVersion, kind, metadata, spec)");
         return;
     }
     doc.apiVersion = r.str(root, "apiVersion", "").value_or("");
@@ -592,6 +629,20 @@ void addDocument(const YAML::Node& root, const std::string& file, std::size_t do
     config.documents.push_back(std::move(doc));
 }
 
+/// One parsed YAML document of a file: checked for alias bombs and cycles once (a List's items
+/// included), then read. `budget` bounds the nodes a walk may visit.
+void addDocument(const YAML::Node& root, const std::string& file, std::size_t docIndexInFile, std::size_t budget,
+                 Config& config, std::vector<Error>& errors) {
+    if (root.IsNull() || !root.IsDefined())
+        return;  // an empty document (a stray `---` or a comment-only section)
+    std::vector<YAML::Node> ancestors;
+    if (const std::string problem = structureProblem(root, ancestors, budget); !problem.empty()) {
+        errors.push_back(Error{startOf(root, file), "malformed YAML: " + problem});
+        return;
+    }
+    addObject(root, file, "document " + std::to_string(docIndexInFile + 1), config, errors);
+}
+
 /// yaml-cpp parses flow collections recursively; a few thousand `[` would exhaust the stack.
 /// Returns the location of the first opener past the limit (real manifests nest a dozen levels).
 std::optional<SourceLocation> tooDeep(const Source& source) {
@@ -632,9 +683,18 @@ void loadOne(const Source& source, Config& config, std::vector<Error>& errors) {
         errors.push_back(Error{loc, "malformed YAML: " + e.msg});
         return;
     }
+    // A Document is copied, not moved, when the vector grows (YAML::Node's copy is not noexcept),
+    // and copying its location map costs more than parsing it: make room for a List's items first.
+    std::size_t objects = 0;
+    for (const auto& d : docs)
+        objects += isList(d) && DocReader::child(d, "items").IsSequence() ? DocReader::child(d, "items").size() : 1;
+    config.documents.reserve(config.documents.size() + objects);
     for (std::size_t i = 0; i < docs.size(); ++i) {
         try {
-            addDocument(docs[i], source.fileName, i, config, errors);
+            // Nodes reachable without aliases are bounded by the text's size; a walk visiting far
+            // more than that is expanding aliases ("billion laughs").
+            const std::size_t budget = std::max<std::size_t>(1'000'000, source.text.size());
+            addDocument(docs[i], source.fileName, i, budget, config, errors);
         } catch (const YAML::Exception& e) {
             // Defensive: the readers check node types first, so this means a yaml-cpp corner case.
             errors.push_back(Error{fromMark(source.fileName, e.mark), "cannot read document: " + e.msg});
@@ -660,7 +720,17 @@ LoadResult loadString(const std::string& yaml, const std::string& fileName) {
 LoadResult loadFiles(const std::vector<std::string>& paths) {
     std::vector<Source> sources;
     LoadResult unreadable;
+    bool stdinRead = false;
     for (const auto& p : paths) {
+        if (p == "-") {
+            // Standard input, once: `kubectl get ... -o yaml | aigw-sim check -`.
+            std::ostringstream buf;
+            if (!stdinRead)
+                buf << std::cin.rdbuf();
+            stdinRead = true;
+            sources.push_back(Source{kStdinName, buf.str()});
+            continue;
+        }
         std::error_code ec;
         std::ifstream in;
         if (std::filesystem::is_regular_file(p, ec))

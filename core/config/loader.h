@@ -33,8 +33,13 @@ struct Source {
     std::string text;
 };
 
+/// The file name standard input is read under (in error locations).
+inline constexpr const char* kStdinName = "<stdin>";
+
 /// Reads every file (documents in input order), builds the typed model, then validates it.
-/// An unreadable file is an error, not an exception.
+/// "-" reads standard input (once; a second "-" reads nothing more). A `kind: List` document
+/// (`kubectl get -o yaml`) contributes its items, each at its own line; Lists may nest. An
+/// unreadable file is an error, not an exception.
 LoadResult loadFiles(const std::vector<std::string>& paths);
 /// As loadFiles, for YAML already in memory; `fileName` names it in error locations.
 LoadResult loadString(const std::string& yaml, const std::string& fileName);

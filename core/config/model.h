@@ -234,6 +234,16 @@ struct SimSettings {
     static constexpr const char* kServer = "aigw-sim/server";
 };
 
+/// Fields the API server adds to an object, which `kubectl get -o yaml` prints: the model and
+/// validation ignore them, export drops them unless asked (ExportOptions::keepServerFields).
+/// Top level: `status`. The last-applied annotation is left out of ObjectMeta::annotations.
+namespace server_fields {
+inline constexpr const char* kStatus = "status";
+inline constexpr const char* kMetadata[] = {"uid",        "resourceVersion", "generation", "creationTimestamp",
+                                            "managedFields", "selfLink"};
+inline constexpr const char* kLastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+}  // namespace server_fields
+
 /// One YAML document as read, with its typed view (if its kind is simulated).
 struct Document {
     Kind kind = Kind::Other;

@@ -7,6 +7,8 @@
 #include <set>
 #include <tuple>
 
+#include "config/index.h"
+
 namespace aigw::config {
 namespace {
 
@@ -83,7 +85,7 @@ void unknownFields(const YAML::Node& map, const std::set<std::string>& known, co
 
 class Validator {
 public:
-    explicit Validator(const Config& c) : m_c(c) {}
+    explicit Validator(const Config& c) : m_c(c), m_ix(c) {}
 
     std::vector<Error> run() {
         duplicates();
@@ -107,43 +109,23 @@ public:
     }
 
 private:
-    std::size_t fileRank(const std::string& file) const {
-        for (std::size_t i = 0; i < m_c.documents.size(); ++i)
-            if (m_c.documents[i].where.file == file)
-                return i;
-        return m_c.documents.size();
-    }
+    std::size_t fileRank(const std::string& file) const { return m_ix.fileRank(file); }
 
     void report(Kind kind, std::size_t i, const std::string& path, const std::string& message) {
-        m_errors.push_back(Error{m_c.locate(kind, i, path), message});
+        m_errors.push_back(Error{m_ix.locate(kind, i, path), message});
     }
     void reportReference(Kind kind, std::size_t i, const std::string& path, const std::string& message) {
-        m_errors.push_back(Error{m_c.locate(kind, i, path), message, true});
+        m_errors.push_back(Error{m_ix.locate(kind, i, path), message, true});
     }
 
     YAML::Node raw(Kind kind, std::size_t i) const {
-        const Document* d = m_c.documentFor(kind, i);
+        const Document* d = m_ix.document(kind, i);
         return d ? d->raw : YAML::Node(YAML::NodeType::Undefined);
     }
 
-    bool gatewayExists(const std::string& name, const std::string& ns) const {
-        for (const auto& d : m_c.documents)
-            if (d.kind == Kind::Gateway && d.meta.name == name && d.meta.effectiveNamespace() == ns)
-                return true;
-        return false;
-    }
+    bool gatewayExists(const std::string& name, const std::string& ns) const { return m_ix.hasGateway(name, ns); }
 
-    bool httpRouteExists(const std::string& name, const std::string& ns) const {
-        // The controller generates an HTTPRoute named after each AIGatewayRoute.
-        for (const auto& r : m_c.routes)
-            if (r.meta.name == name && r.meta.effectiveNamespace() == ns)
-                return true;
-        for (const auto& d : m_c.documents)
-            if (d.kind == Kind::Other && d.kindName == "HTTPRoute" && d.meta.name == name &&
-                d.meta.effectiveNamespace() == ns)
-                return true;
-        return false;
-    }
+    bool httpRouteExists(const std::string& name, const std::string& ns) const { return m_ix.hasHttpRoute(name, ns); }
 
     void duplicates() {
         std::map<std::tuple<std::string, std::string, std::string, std::string>, const Document*> seen;
@@ -293,7 +275,7 @@ private:
                     inferencePool = refs.IsSequence() && b < refs.size() && has(refs[b], "group");
                 }
                 const std::string ns = ref.ns.value_or(r.meta.effectiveNamespace());
-                if (!ref.name.empty() && !inferencePool && !m_c.findServiceBackend(ref.name, ns))
+                if (!ref.name.empty() && !inferencePool && !m_ix.serviceBackend(ref.name, ns))
                     reportReference(k, i, bp + ".name", "AIServiceBackend " + ns + "/" + ref.name +
                                                            " is not defined: the route is not accepted");
             }
@@ -325,7 +307,7 @@ private:
             return;
         }
         const std::string ns = b.backendRef.ns.value_or(b.meta.effectiveNamespace());
-        if (!b.backendRef.name.empty() && !m_c.findBackend(b.backendRef.name, ns))
+        if (!b.backendRef.name.empty() && !m_ix.backend(b.backendRef.name, ns))
             reportReference(k, i, "spec.backendRef.name",
                             "Backend " + ns + "/" + b.backendRef.name +
                                 " is not defined: routes that use this AIServiceBackend are not accepted");
@@ -462,6 +444,7 @@ private:
     }
 
     const Config& m_c;
+    const ConfigIndex m_ix;
     std::vector<Error> m_errors;
 };
 

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/index.h"
+
 namespace aigw::routing {
 
 // ---------------------------------------------------------------------------------------------
@@ -86,14 +88,18 @@ std::string resetReasonText(UpstreamFailure f) {
     }
 }
 
-std::string serverForEndpoint(const config::Config& cfg, const config::Backend& be, const config::Endpoint& ep) {
+std::string serverForEndpoint(const config::ConfigIndex& ix, const config::Backend& be, const config::Endpoint& ep) {
     auto it = be.meta.annotations.find(config::SimSettings::kServer);
     if (it != be.meta.annotations.end() && !it->second.empty())
         return it->second;
     if (ep.type == config::EndpointType::Fqdn)
-        if (const auto* is = cfg.findInferenceServiceByHostname(ep.address))
+        if (const auto* is = ix.inferenceServiceByHostname(ep.address))
             return is->meta.name;
-    return serverNameFor(cfg, be);
+    for (const auto& other : be.endpoints)
+        if (other.type == config::EndpointType::Fqdn)
+            if (const auto* is = ix.inferenceServiceByHostname(other.address))
+                return is->meta.name;
+    return be.meta.name;
 }
 
 }  // namespace
@@ -138,15 +144,15 @@ const config::BackendTrafficPolicy* policyFor(const config::Config& config, cons
 namespace {
 
 /// Why `route` cannot be accepted (the first missing AIServiceBackend or Backend), or "".
-std::string acceptanceProblem(const config::Config& cfg, const config::AIGatewayRoute& route) {
+std::string acceptanceProblem(const config::ConfigIndex& ix, const config::AIGatewayRoute& route) {
     const std::string ns = route.meta.effectiveNamespace();
     for (const auto& rule : route.rules)
         for (const auto& ref : rule.backendRefs) {
-            const auto* asb = cfg.findServiceBackend(ref.name, ref.ns.value_or(ns));
+            const auto* asb = ix.serviceBackend(ref.name, ref.ns.value_or(ns));
             if (!asb)
                 return "failed to get AIServiceBackend " + ref.ns.value_or(ns) + "/" + ref.name + ": not found";
             const std::string bns = asb->backendRef.ns.value_or(asb->meta.effectiveNamespace());
-            if (!cfg.findBackend(asb->backendRef.name, bns))
+            if (!ix.backend(asb->backendRef.name, bns))
                 return "Backend " + bns + "/" + asb->backendRef.name + " of AIServiceBackend " +
                        asb->meta.effectiveNamespace() + "/" + asb->meta.name + " not found";
         }
@@ -160,10 +166,11 @@ std::string routeKey(const config::AIGatewayRoute& r) { return r.meta.effectiveN
 std::vector<RouteStatus> routeStatuses(const config::Config& config) {
     std::vector<RouteStatus> out;
     out.reserve(config.routes.size());
+    const config::ConfigIndex ix(config);
     for (const auto& route : config.routes) {
         RouteStatus st;
         st.route = routeKey(route);
-        st.reason = acceptanceProblem(config, route);
+        st.reason = acceptanceProblem(ix, route);
         st.accepted = st.reason.empty();
         out.push_back(std::move(st));
     }
@@ -228,6 +235,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
         s->effective = std::move(eff);
     }
     const config::Config& cfg = *s->effective;
+    const config::ConfigIndex ix(cfg);
     s->table = RouteTable::build(cfg, s->problems);
     s->clusterOf.resize(cfg.routes.size());
     auto problem = [&](const std::string& path, const std::string& msg) {
@@ -277,9 +285,9 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
                 if (ref.effectiveWeight() <= 0)
                     continue;  // weight 0: not in the cluster at all, not even as a fallback
                 const std::string refPath = rulePath + ".backendRefs[" + std::to_string(j) + "]";
-                const auto* asb = cfg.findServiceBackend(ref.name, ref.ns.value_or(ns));
-                const auto* be = asb ? cfg.findBackend(asb->backendRef.name,
-                                                       asb->backendRef.ns.value_or(asb->meta.effectiveNamespace()))
+                const auto* asb = ix.serviceBackend(ref.name, ref.ns.value_or(ns));
+                const auto* be = asb ? ix.backend(asb->backendRef.name,
+                                                  asb->backendRef.ns.value_or(asb->meta.effectiveNamespace()))
                                      : nullptr;
                 if (!asb || !be)
                     continue;  // only a last accepted version can get here; its problem is reported above
@@ -294,7 +302,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
                 for (const auto& ep : be->endpoints) {
                     HostSpec h;
                     h.backend = asb->meta.name;
-                    h.server = serverForEndpoint(cfg, *be, ep);
+                    h.server = serverForEndpoint(ix, *be, ep);
                     h.schema = asb->schemaName;
                     h.address = ep.address;
                     h.port = ep.port;

@@ -31,6 +31,8 @@ const char* usage() {
            "\n"
            "Runs N requests for model NAME through the routing core in virtual time against simulated\n"
            "model servers. Without --config, the built-in scenario (the tutorial's Tickets 1 and 2).\n"
+           "  --config FILE...  YAML manifests; - reads standard input, and a kind: List (kubectl get -o yaml)\n"
+           "                is read item by item\n"
            "  --rate RPS    requests per virtual second, evenly spaced (default 10)\n"
            "  --seed S      random seed (default 1); the same seed gives the same output\n"
            "  --stream-share F  share of requests sent with \"stream\": true, 0 to 1 (default 0): their headers\n"

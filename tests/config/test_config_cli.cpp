@@ -30,6 +30,44 @@ Run run(const QStringList& args) {
     return r;
 }
 
+/// Runs aigw-sim with `input` on its standard input.
+Run runWithInput(const QStringList& args, const QByteArray& input) {
+    QProcess p;
+    p.start(qEnvironmentVariable("AIGW_BUILD_DIR") + "/app/aigw-sim", args);
+    Run r;
+    if (!p.waitForStarted(10000))
+        return r;
+    p.write(input);
+    p.closeWriteChannel();
+    if (!p.waitForFinished(60000))
+        return r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+/// The samples as `kubectl get -o yaml` prints several objects: one kind: List, with the fields the
+/// API server adds on each item.
+QByteArray samplesAsClusterList() {
+    YAML::Node list(YAML::NodeType::Map);
+    list["apiVersion"] = "v1";
+    list["items"] = YAML::Node(YAML::NodeType::Sequence);
+    int serial = 0;
+    for (const auto& path : allSamplePaths())
+        for (YAML::Node d : YAML::LoadAll(readFile(path))) {
+            if (!d.IsDefined() || d.IsNull())
+                continue;
+            d["metadata"]["uid"] = "0000-" + std::to_string(++serial);
+            d["metadata"]["resourceVersion"] = std::to_string(1000 + serial);
+            d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = "{}\n";
+            d["status"]["conditions"] = YAML::Node(YAML::NodeType::Sequence);
+            list["items"].push_back(d);
+        }
+    list["kind"] = "List";
+    return QByteArray::fromStdString(emitNode(list));
+}
+
 QStringList samples() {
     QStringList l;
     for (const auto& p : allSamplePaths())
@@ -64,6 +102,37 @@ private slots:
         QCOMPARE(r.out.count("BackendTrafficPolicy default/envoy-ai-gateway-fallback-policy-corrected:"), 0);
         QVERIFY(r.out.contains("AIGatewayRoutes: 2 Accepted, 0 NotAccepted"));
         QVERIFY(r.out.contains("21 documents: 0 errors, 2 warnings, 7 infos"));
+    }
+
+    void stdinListInEveryFileMode() {
+        // kubectl get ... -A -o yaml | aigw-sim check -: the same answer as the files.
+        const QByteArray list = samplesAsClusterList();
+        const Run check = runWithInput({"check", "-"}, list);
+        QCOMPARE(check.code, 0);
+        QVERIFY2(check.out.contains("21 documents: 0 errors, 2 warnings, 7 infos"), qPrintable(check.out));
+        QVERIFY2(check.out.contains("<stdin>:"), qPrintable(check.out));
+        // Export drops what the server added: the bytes the files export to.
+        const Run fromFiles = run(QStringList{"export"} + samples());
+        const Run fromStdin = runWithInput({"export", "-"}, list);
+        QCOMPARE(fromStdin.code, 0);
+        QCOMPARE(fromStdin.out, fromFiles.out);
+        const Run kept = runWithInput({"export", "--keep-server-fields", "-"}, list);
+        QCOMPARE(kept.code, 0);
+        QVERIFY2(kept.out.contains("uid: 0000-1\n") && kept.out.contains("status:"), qPrintable(kept.out.left(2000)));
+        // A List file beside another file, and stdin through simulate --config.
+        QTemporaryDir dir;
+        QFile f(dir.filePath("cluster.yaml"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(list);
+        f.close();
+        const Run sim = runWithInput({"simulate", "--config", "-", "--model", "virtual-qwen-model", "--requests", "100",
+                                      "--json"},
+                                     list);
+        QCOMPARE(sim.code, 0);
+        QVERIFY2(sim.out.contains("\"requests\":100") || sim.out.contains("\"requests\": 100"), qPrintable(sim.out));
+        const Run dup = run({"check", f.fileName(), QString::fromStdString(samplePath("gateway-setup.yaml"))});
+        QCOMPARE(dup.code, 1);  // the Gateway twice: a duplicate, reported at the second file
+        QVERIFY2(dup.out.contains("duplicate Gateway"), qPrintable(dup.out));
     }
 
     void checkTheTutorialPolicyAlone() {

@@ -1,0 +1,246 @@
+// Importing what a cluster prints: `kind: List` (nested too) read item by item, the fields the API
+// server adds ignored and dropped on export, the same name in two namespaces kept as two objects,
+// and a cluster-sized config (bench/config_scale_gen.h) loading and checking.
+#include <QTest>
+
+#include "config/doctor.h"
+#include "config/exporter.h"
+#include "config/index.h"
+#include "config/loader.h"
+#include "config_scale_gen.h"
+#include "config_test_util.h"
+#include "routing/engine.h"
+#include "routing/engine_impl.h"
+
+using namespace aigw::config;
+using namespace aigw::config::test;
+
+namespace {
+
+/// The samples' documents as one `kind: List`, the last two nested in a List of their own.
+std::string samplesAsList() {
+    std::vector<YAML::Node> docs;
+    for (const auto& path : allSamplePaths())
+        for (const auto& d : YAML::LoadAll(readFile(path)))
+            if (d.IsDefined() && !d.IsNull())
+                docs.push_back(d);
+    YAML::Node inner(YAML::NodeType::Map);
+    inner["apiVersion"] = "v1";
+    inner["kind"] = "List";
+    inner["items"] = YAML::Node(YAML::NodeType::Sequence);
+    YAML::Node outer(YAML::NodeType::Map);
+    outer["apiVersion"] = "v1";
+    outer["items"] = YAML::Node(YAML::NodeType::Sequence);
+    for (std::size_t i = 0; i < docs.size(); ++i)
+        (i + 2 < docs.size() ? outer["items"] : inner["items"]).push_back(docs[i]);
+    outer["items"].push_back(inner);
+    outer["kind"] = "List";
+    outer["metadata"]["resourceVersion"] = "";
+    return emitNode(outer);
+}
+
+aigw::bench::ScaleSpec smallCluster(bool asList, bool serverFields) {
+    aigw::bench::ScaleSpec spec;
+    spec.routes = 8;
+    spec.backendsPerRoute = 3;
+    spec.namespaces = 2;
+    spec.asList = asList;
+    spec.serverFields = serverFields;
+    return spec;
+}
+
+}  // namespace
+
+class TestConfigImport : public QObject {
+    Q_OBJECT
+
+private slots:
+    void listEqualsDocumentsOneByOne() {
+        const LoadResult one = loadFiles(allSamplePaths());
+        QVERIFY2(one.ok(), joinErrors(one.errors).c_str());
+        const LoadResult list = loadString(samplesAsList(), "list.yaml");
+        QVERIFY2(list.ok(), joinErrors(list.errors).c_str());
+        QCOMPARE(list.config.documents.size(), one.config.documents.size());
+        QCOMPARE(modelDifference(list.config, one.config), std::string());
+        for (const char* version : {"v1beta1", "v1alpha1", "as-read"}) {
+            ExportOptions o;
+            o.apiVersion = version;
+            QCOMPARE(exportYaml(list.config, o), exportYaml(one.config, o));
+        }
+    }
+
+    void generatedListEqualsGeneratedDocuments() {
+        const LoadResult list = loadString(aigw::bench::generateClusterYaml(smallCluster(true, true)), "list.yaml");
+        const LoadResult docs = loadString(aigw::bench::generateClusterYaml(smallCluster(false, true)), "docs.yaml");
+        QVERIFY2(list.ok(), joinErrors(list.errors).c_str());
+        QVERIFY2(docs.ok(), joinErrors(docs.errors).c_str());
+        QCOMPARE(list.config.documents.size(), aigw::bench::documentCount(smallCluster(true, true)));
+        QCOMPARE(exportYaml(list.config, {}), exportYaml(docs.config, {}));
+        ExportOptions keep;
+        keep.keepServerFields = true;
+        QCOMPARE(exportYaml(list.config, keep), exportYaml(docs.config, keep));
+    }
+
+    void listItemErrorsPointAtTheItem() {
+        const std::string yaml =
+            "apiVersion: v1\n"                                       // 1
+            "kind: List\n"                                           // 2
+            "items:\n"                                               // 3
+            "- apiVersion: gateway.envoyproxy.io/v1alpha1\n"         // 4
+            "  kind: Backend\n"                                      // 5
+            "  metadata: {name: b, namespace: ns}\n"                 // 6
+            "  spec: {endpoints: [{fqdn: {hostname: h, port: 80}}]}\n"  // 7
+            "- apiVersion: v1\n"                                     // 8
+            "  kind: List\n"                                         // 9
+            "  items:\n"                                             // 10
+            "  - apiVersion: gateway.envoyproxy.io/v1alpha1\n"       // 11
+            "    kind: Backend\n"                                    // 12
+            "    metadata:\n"                                        // 13
+            "      name: c\n"                                        // 14
+            "    spec:\n"                                            // 15
+            "      endpoints:\n"                                     // 16
+            "      - fqdn:\n"                                        // 17
+            "          hostname: h\n"                                // 18
+            "          port: eighty\n"                               // 19
+            "  - 42\n";                                              // 20
+        const LoadResult r = loadString(yaml, "list.yaml");
+        QCOMPARE(r.config.documents.size(), std::size_t(2));
+        QCOMPARE(r.config.documents[1].where.line, 11);
+        QCOMPARE(r.config.documents[1].where.column, 5);
+        const std::string errors = joinErrors(r.errors);
+        QVERIFY2(errors.find("list.yaml:19:17: spec.endpoints[0].fqdn.port: must be an integer") != std::string::npos,
+                 errors.c_str());
+        QVERIFY2(errors.find("list.yaml:20:5: items[1] is not a mapping") != std::string::npos, errors.c_str());
+    }
+
+    void listWithoutItemsIsEmpty() {
+        const LoadResult r = loadString("apiVersion: v1\nkind: List\nitems: []\nmetadata:\n  resourceVersion: \"\"\n", "l.yaml");
+        QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QCOMPARE(r.config.documents.size(), std::size_t(0));
+        const LoadResult bad = loadString("apiVersion: v1\nkind: List\nitems: {a: 1}\n", "l.yaml");
+        QCOMPARE(bad.errors.size(), std::size_t(1));
+        QCOMPARE(bad.errors[0].where.line, 3);
+        QCOMPARE(bad.errors[0].where.path, std::string("items"));
+    }
+
+    void serverFieldsIgnoredAndDroppedOnExport() {
+        const LoadResult cluster = loadString(aigw::bench::generateClusterYaml(smallCluster(true, true)), "c.yaml");
+        const LoadResult applied = loadString(aigw::bench::generateClusterYaml(smallCluster(false, false)), "a.yaml");
+        QVERIFY2(cluster.ok(), joinErrors(cluster.errors).c_str());
+        QVERIFY2(applied.ok(), joinErrors(applied.errors).c_str());
+        // The model does not see them...
+        QVERIFY(cluster.config.routes == applied.config.routes);
+        QVERIFY(cluster.config.backends == applied.config.backends);
+        QVERIFY(cluster.config.trafficPolicies == applied.config.trafficPolicies);
+        for (const auto& d : cluster.config.documents)
+            QVERIFY(!d.meta.annotations.count(server_fields::kLastAppliedAnnotation));
+        // ...nor does the doctor...
+        QCOMPARE(diagnose(cluster.config).size(), diagnose(applied.config).size());
+        // ...and export writes what a user applies.
+        const std::string exported = exportYaml(cluster.config, {});
+        QCOMPARE(exported, exportYaml(applied.config, {}));
+        for (const char* field : {"status:", "uid:", "resourceVersion:", "generation:", "creationTimestamp:",
+                                  "managedFields:", "last-applied-configuration"})
+            QVERIFY2(exported.find(field) == std::string::npos, field);
+
+        ExportOptions keep;
+        keep.keepServerFields = true;
+        const std::string kept = exportYaml(cluster.config, keep);
+        for (const char* field : {"status:", "uid:", "resourceVersion:", "generation:", "creationTimestamp:",
+                                  "managedFields:", "kubectl.kubernetes.io/last-applied-configuration: |"})
+            QVERIFY2(kept.find(field) != std::string::npos, field);
+        // Kept, they read back as they were.
+        const LoadResult again = loadString(kept, "kept.yaml");
+        QVERIFY2(again.ok(), joinErrors(again.errors).c_str());
+        QCOMPARE(exportYaml(again.config, keep), kept);
+    }
+
+    void userAnnotationsStayBesideTheServers() {
+        const std::string yaml = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata:\n"
+                                 "  annotations:\n    aigw-sim/mode: mock\n"
+                                 "    kubectl.kubernetes.io/last-applied-configuration: |\n      {}\n"
+                                 "  name: b\n  uid: 1234\nspec:\n  endpoints:\n  - fqdn:\n      hostname: h\n      port: 80\n";
+        const LoadResult r = loadString(yaml, "b.yaml");
+        QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QCOMPARE(r.config.backends[0].meta.annotations.size(), std::size_t(1));
+        const std::string out = exportYaml(r.config, {});
+        QVERIFY2(out.find("aigw-sim/mode: mock") != std::string::npos, out.c_str());
+        QVERIFY2(out.find("last-applied") == std::string::npos && out.find("uid") == std::string::npos, out.c_str());
+        ExportOptions strip;
+        strip.stripSim = true;
+        QVERIFY2(exportYaml(r.config, strip).find("annotations") == std::string::npos, exportYaml(r.config, strip).c_str());
+    }
+
+    void sameNameInTwoNamespacesStaysTwoObjects() {
+        const LoadResult r = loadString(aigw::bench::generateClusterYaml(smallCluster(true, true)), "c.yaml");
+        QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        // llm-route-0 in team-0 and in team-1, each with backends of the same names.
+        std::vector<std::string> routes;
+        for (const auto& route : r.config.routes)
+            if (route.meta.name == "llm-route-0")
+                routes.push_back(route.meta.effectiveNamespace());
+        QCOMPARE(routes, (std::vector<std::string>{"team-0", "team-1"}));
+        const ConfigIndex ix(r.config);
+        const Backend* b0 = ix.backend("llm-route-0-backend-0", "team-0");
+        const Backend* b1 = ix.backend("llm-route-0-backend-0", "team-1");
+        QVERIFY(b0 && b1 && b0 != b1);
+        QVERIFY(b0->endpoints[0].address != b1->endpoints[0].address);
+        QVERIFY(!ix.backend("llm-route-0-backend-0", "team-2"));
+        // The gateway keys routes by namespace/name: both are accepted, under two keys.
+        const auto statuses = aigw::routing::routeStatuses(r.config);
+        QCOMPARE(statuses.size(), std::size_t(8));
+        std::set<std::string> keys;
+        for (const auto& st : statuses) {
+            QVERIFY2(st.accepted, st.reason.c_str());
+            keys.insert(st.route);
+        }
+        QCOMPARE(keys.size(), std::size_t(8));
+        QVERIFY(keys.count("team-0/llm-route-0") && keys.count("team-1/llm-route-0"));
+        // Each route's cluster holds its own namespace's backends.
+        const auto snapshot = aigw::routing::Snapshot::build(std::make_shared<const Config>(r.config), nullptr);
+        for (const auto& c : snapshot->clusters) {
+            const std::string ns = c.route.substr(0, c.route.find('/'));
+            QCOMPARE(c.hosts.size(), std::size_t(3));
+            for (const auto& h : c.hosts)
+                QVERIFY2(h.address.find("." + ns + ".svc") != std::string::npos, h.address.c_str());
+        }
+        // Export keeps both, in input order.
+        const std::string out = exportYaml(r.config, {});
+        QVERIFY(out.find("name: llm-route-0\n  namespace: team-0\n") != std::string::npos);
+        QVERIFY(out.find("name: llm-route-0\n  namespace: team-1\n") != std::string::npos);
+    }
+
+    void duplicateAcrossFilesIsStillAnError() {
+        const std::string doc = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: b, namespace: x}\n"
+                                "spec: {endpoints: [{fqdn: {hostname: h, port: 80}}]}\n";
+        const LoadResult r = loadSources({Source{"one.yaml", doc}, Source{"two.yaml", "apiVersion: v1\nkind: List\nitems:\n- " +
+                                                                                     std::string("apiVersion: gateway.envoyproxy.io/v1alpha1\n  kind: Backend\n  metadata: {name: b, namespace: x}\n  spec: {endpoints: [{fqdn: {hostname: h, port: 80}}]}\n")}});
+        QCOMPARE(r.errors.size(), std::size_t(1));
+        QVERIFY2(r.errors[0].toString().find("two.yaml:6:") == 0, r.errors[0].toString().c_str());
+        QVERIFY(r.errors[0].message.find("duplicate Backend x/b (first defined at one.yaml:1)") == 0);
+    }
+
+    // No timing assertion: bench/config_scale.sh measures. This checks a cluster-sized config
+    // (3,998 objects, 4 namespaces, server fields, one kind: List) loads, validates and diagnoses.
+    void clusterSizedConfigLoadsAndChecks() {
+        aigw::bench::ScaleSpec spec;
+        spec.routes = 190;
+        const LoadResult r = loadString(aigw::bench::generateClusterYaml(spec), "cluster.yaml");
+        QVERIFY2(r.ok(), joinErrors(r.errors).substr(0, 2000).c_str());
+        QCOMPARE(r.config.documents.size(), std::size_t(3998));
+        QCOMPARE(r.config.routes.size(), std::size_t(190));
+        QCOMPARE(r.config.backends.size(), std::size_t(1900));
+        const auto findings = diagnose(r.config);
+        // Each route: one stream finding (only the per-try timeout guards it); each policy: the
+        // Gateway-wide target info.
+        std::size_t streams = 0;
+        for (const auto& f : findings)
+            streams += f.id == finding_id::kPerTryTimeoutMissesStreams ? 1 : 0;
+        QCOMPARE(streams, std::size_t(190));
+        for (const auto& st : aigw::routing::routeStatuses(r.config))
+            QVERIFY(st.accepted);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConfigImport)
+#include "test_config_import.moc"
