@@ -36,7 +36,8 @@ namespace {
 const char* kGuiUsage =
     "usage: aigw-sim gui [FILE...] [--config FILE...] [--listen HOST:PORT] [--admin HOST:PORT] [--no-servers]\n"
     "Opens the desktop app with the gateway, its model servers and the admin API started.\n"
-    "  FILE...              YAML manifests (several files allowed); default: the built-in scenario\n"
+    "  FILE...              YAML manifests (several files; - reads standard input; a kind: List as\n"
+    "                       kubectl get -o yaml prints it); default: the built-in scenario\n"
     "  --config FILE...     the same, as an option\n"
     "  --listen HOST:PORT   proxy address (default 127.0.0.1:8080; a free port if that one is taken)\n"
     "  --admin HOST:PORT    admin API address (default 127.0.0.1:9901)\n"
@@ -111,7 +112,7 @@ int runGui(const Args& args) {
             }
         } else if (a == "--no-servers") {
             options.gateway.startServers = false;
-        } else if (!a.empty() && a[0] != '-') {
+        } else if (a == "-" || (!a.empty() && a[0] != '-')) {
             files.push_back(a);  // positional files, as check and export take them
         } else {
             std::fprintf(stderr, "aigw-sim: unknown option '%s'\n%s", a.c_str(), kGuiUsage);

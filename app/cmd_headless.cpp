@@ -29,7 +29,8 @@ const char* kUsage =
     "                           [--allow-remote] [--no-debug-headers] [--no-servers] [--dns-refresh DURATION]\n"
     "\n"
     "Runs the gateway (OpenAI-compatible proxy), its model servers and the admin API without a window.\n"
-    "  FILE...              YAML manifests (several files allowed); default: the built-in scenario\n"
+    "  FILE...              YAML manifests (several files; - reads standard input; a kind: List as\n"
+    "                       kubectl get -o yaml prints it); default: the built-in scenario\n"
     "  --config FILE...     the same, as an option\n"
     "  --listen HOST:PORT   proxy address (default 127.0.0.1:8080; port 0 picks a free port)\n"
     "  --admin HOST:PORT    admin API address (default 127.0.0.1:9901)\n"
@@ -119,7 +120,7 @@ int runHeadless(const Args& args) {
                 return 2;
             }
             options.dnsRefreshDelay = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-        } else if (!a.empty() && a[0] != '-') {
+        } else if (a == "-" || (!a.empty() && a[0] != '-')) {
             files.push_back(a);  // positional files, as check and export take them
         } else {
             std::fprintf(stderr, "aigw-sim: unknown option '%s'\n\n%s", a.c_str(), kUsage);

@@ -12,12 +12,14 @@
 
 #include <algorithm>
 #include <csignal>
+#include <map>
 #include <set>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <utility>
 
 #include "common/log.h"
+#include "config/index.h"
 #include "config/model.h"
 #include "http/http_client.h"
 #include "mockbackends/fault_profile.h"
@@ -71,6 +73,7 @@ void dieWithParent() {
 std::vector<ServerSpec> planServers(const config::Config& config,
                                     const std::function<std::string(const config::Backend&)>& nameFor) {
     std::vector<ServerSpec> out;
+    const config::ConfigIndex ix(config);
     std::map<std::string, std::size_t> byHost;  // endpoint address -> index in out
     for (const auto& b : config.backends) {
         const std::string host = b.endpoints.empty() ? b.meta.name : b.endpoints.front().address;
@@ -84,7 +87,7 @@ std::vector<ServerSpec> planServers(const config::Config& config,
             s.externalUrl = QString::fromStdString(annotation(b, config::SimSettings::kUrl));
             s.models = splitList(annotation(b, config::SimSettings::kModels));
             if (s.models.isEmpty())
-                if (const auto* isvc = config.findInferenceServiceByHostname(host); isvc && !isvc->model.empty())
+                if (const auto* isvc = ix.inferenceServiceByHostname(host); isvc && !isvc->model.empty())
                     s.models << QString::fromStdString(isvc->model);
             out.push_back(std::move(s));
         }
@@ -94,40 +97,47 @@ std::vector<ServerSpec> planServers(const config::Config& config,
         spec.backends << QString::fromStdString(backendId);
     }
     // Servers with no model yet: serve what the routes send them (override, else the virtual name).
+    // One pass over the backendRefs collects the models sent to each Backend ("ns/name").
+    std::map<std::string, std::set<std::string>> modelsByBackend;
+    for (const auto& route : config.routes)
+        for (const auto& rule : route.rules)
+            for (const auto& ref : rule.backendRefs) {
+                const auto* asb = ix.serviceBackend(ref.name, ref.ns.value_or(route.meta.effectiveNamespace()));
+                if (!asb)
+                    continue;
+                const auto* be = ix.backend(asb->backendRef.name, asb->backendRef.ns.value_or(asb->meta.effectiveNamespace()));
+                if (!be)
+                    continue;
+                auto& models = modelsByBackend[be->meta.effectiveNamespace() + "/" + be->meta.name];
+                if (ref.modelNameOverride) {
+                    models.insert(*ref.modelNameOverride);
+                } else {
+                    for (const auto& m : rule.matches)
+                        for (const auto& h : m.headers)
+                            if (h.name == "x-ai-eg-model" && h.effectiveType() == config::HeaderMatchType::Exact)
+                                models.insert(h.value);
+                }
+            }
     for (auto& spec : out) {
         if (!spec.models.isEmpty())
             continue;
         std::set<std::string> models;
-        for (const auto& route : config.routes)
-            for (const auto& rule : route.rules)
-                for (const auto& ref : rule.backendRefs) {
-                    const auto* asb = config.findServiceBackend(ref.name, ref.ns.value_or(route.meta.effectiveNamespace()));
-                    if (!asb)
-                        continue;
-                    const auto* be = config.findBackend(asb->backendRef.name,
-                                                        asb->backendRef.ns.value_or(asb->meta.effectiveNamespace()));
-                    if (!be || !spec.backends.contains(QString::fromStdString(be->meta.effectiveNamespace() + "/" + be->meta.name)))
-                        continue;
-                    if (ref.modelNameOverride) {
-                        models.insert(*ref.modelNameOverride);
-                    } else {
-                        for (const auto& m : rule.matches)
-                            for (const auto& h : m.headers)
-                                if (h.name == "x-ai-eg-model" && h.effectiveType() == config::HeaderMatchType::Exact)
-                                    models.insert(h.value);
-                    }
-                }
+        for (const auto& backendId : spec.backends)
+            if (auto it = modelsByBackend.find(backendId.toStdString()); it != modelsByBackend.end())
+                models.insert(it->second.begin(), it->second.end());
         for (const auto& m : models)
             spec.models << QString::fromStdString(m);
     }
     // Two hostnames may still map to one requested name (aigw-sim/server): merge them.
     std::vector<ServerSpec> merged;
+    std::map<QString, std::size_t> byName;  // server name -> index in merged
     for (auto& s : out) {
-        auto same = std::find_if(merged.begin(), merged.end(), [&](const ServerSpec& m) { return m.name == s.name; });
-        if (same == merged.end()) {
+        const auto [at, first] = byName.emplace(s.name, merged.size());
+        if (first) {
             merged.push_back(std::move(s));
             continue;
         }
+        auto same = merged.begin() + static_cast<std::ptrdiff_t>(at->second);
         for (const auto& h : s.hostnames)
             if (!same->hostnames.contains(h))
                 same->hostnames << h;
