@@ -9,6 +9,7 @@
 #include <QTreeView>
 #include <QTemporaryDir>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -276,6 +277,28 @@ int runScreenshots(const Args& args) {
     ok &= saveShot(w, out, QStringLiteral("09-fault-503-tertiary.png"));
     load->stopLoad();
     service->clearFault(QStringLiteral("qwen-tertiary"));
+    ui::pump(500);
+
+    // Ticket 2 as written, `kubectl delete inferenceservice qwen-primary`, with a DNS refresh of 40 s
+    // (a record TTL longer than the 4 x 10 s connect timeouts): phase one, connects to the old address
+    // time out and the requests whose 4 attempts all end before the refresh fail; phase two, the host
+    // is removed and the secondary answers.
+    service->applyConfig(asWritten);
+    w->showConfig(asWritten);
+    service->setDnsRefreshDelay(std::chrono::seconds(40));
+    charts->setWindowSeconds(60);
+    charts->splitChart()->selectModel(QStringLiteral("qwen-with-fallback"));
+    load->setModel(QStringLiteral("qwen-with-fallback"));
+    load->setRate(20);
+    load->setConcurrency(64);
+    load->startLoad();
+    ui::pump(4000);
+    service->deleteServer(QStringLiteral("qwen-primary"));
+    w->serversPanel()->selectServer(QStringLiteral("qwen-primary"));
+    ui::pump(52000);
+    ok &= saveShot(w, out, QStringLiteral("10-ticket2-as-written-delete-two-phases.png"));
+    load->stopLoad();
+    service->reapplyServer(QStringLiteral("qwen-primary"));
     ui::pump(500);
     return ok ? 0 : 1;
 }
