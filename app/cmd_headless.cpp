@@ -26,7 +26,9 @@ void onSignal(int sig) {
 
 const char* kUsage =
     "usage: aigw-sim --headless [FILE...] [--config FILE...] [--listen HOST:PORT] [--admin HOST:PORT]\n"
-    "                           [--allow-remote] [--no-debug-headers] [--no-servers] [--dns-refresh DURATION]\n"
+    "                           [--allow-remote] [--allowed-host HOST]... [--admin-token TOKEN]\n"
+    "                           [--cors-origin ORIGIN]... [--no-debug-headers] [--no-servers]\n"
+    "                           [--dns-refresh DURATION]\n"
     "\n"
     "Runs the gateway (OpenAI-compatible proxy), its model servers and the admin API without a window.\n"
     "  FILE...              YAML manifests (several files; - reads standard input; a kind: List as\n"
@@ -34,7 +36,13 @@ const char* kUsage =
     "  --config FILE...     the same, as an option\n"
     "  --listen HOST:PORT   proxy address (default 127.0.0.1:8080; port 0 picks a free port)\n"
     "  --admin HOST:PORT    admin API address (default 127.0.0.1:9901)\n"
-    "  --allow-remote       allow binding a non-loopback address\n"
+    "  --allow-remote       allow binding a non-loopback address, and answer requests whatever their\n"
+    "                       Host header names (default: only the listen address, localhost, 127.0.0.1, [::1])\n"
+    "  --allowed-host HOST  also answer to this name (HOST or HOST:PORT; repeatable), e.g. a LAN name\n"
+    "  --admin-token TOKEN  every admin request needs 'Authorization: Bearer TOKEN' (generated and\n"
+    "                       printed when --admin binds a non-loopback address without one)\n"
+    "  --cors-origin ORIGIN let a browser app at ORIGIN (e.g. http://localhost:5173) call the proxy\n"
+    "                       (repeatable); other cross-origin requests get 403\n"
     "  --no-debug-headers   omit the simulator's x-aigw-backend / x-aigw-attempts response headers\n"
     "  --no-servers         do not spawn model servers (start them later through the admin API)\n"
     "  --dns-refresh DURATION  how long a deleted server's name keeps resolving before the gateway's\n"
@@ -106,6 +114,19 @@ int runHeadless(const Args& args) {
             }
         } else if (a == "--allow-remote") {
             options.allowRemote = true;
+        } else if (a == "--allowed-host" || a == "--cors-origin" || a == "--admin-token") {
+            const std::string* v = needValue(a == "--allowed-host" ? "a host name" : a == "--cors-origin" ? "an origin" : "a token");
+            if (!v || v->empty()) {
+                if (v)
+                    std::fprintf(stderr, "aigw-sim: %s needs a non-empty value\n", a.c_str());
+                return 2;
+            }
+            if (a == "--allowed-host")
+                options.allowedHosts << QString::fromStdString(*v);
+            else if (a == "--cors-origin")
+                options.corsOrigins << QString::fromStdString(*v);
+            else
+                options.adminToken = QString::fromStdString(*v);
         } else if (a == "--no-debug-headers") {
             options.debugHeaders = false;
         } else if (a == "--no-servers") {
@@ -182,7 +203,10 @@ int runHeadless(const Args& args) {
         std::fprintf(stderr, "aigw-sim: draining in-flight requests and stopping servers\n");
         service.stop();
     });
-    QObject::connect(&service, &proxy::GatewayService::ready, &app, [](const QString& proxyUrl, const QString& adminUrl) {
+    const bool tokenGiven = !options.adminToken.isEmpty();
+    QObject::connect(&service, &proxy::GatewayService::ready, &app, [&service, tokenGiven](const QString& proxyUrl, const QString& adminUrl) {
+        if (const QString token = service.adminToken(); !token.isEmpty() && !tokenGiven)
+            std::printf("ADMIN_TOKEN %s (admin requests need 'Authorization: Bearer %s')\n", qPrintable(token), qPrintable(token));
         std::printf("READY proxy=%s admin=%s\n", qPrintable(proxyUrl), qPrintable(adminUrl));
         std::fflush(stdout);
     });

@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
     const QCommandLineOption dims("embedding-dimensions", "Default embedding size.", "N", "384");
     const QCommandLineOption logLevel("log-level", "trace, debug, info, warn, error.", "LEVEL", "warn");
     const QCommandLineOption exitWithParent("exit-with-parent", "Exit when the parent process goes away.");
+    const QCommandLineOption allowRemote("allow-remote", "Answer requests whatever their Host header names (default: only the\n"
+                                         "listen address, localhost, 127.0.0.1 and [::1], against DNS rebinding).");
+    const QCommandLineOption allowedHost("allowed-host", "Also answer to this Host name (NAME or NAME:PORT; repeatable).", "HOST");
+    const QCommandLineOption ignoreSigterm("ignore-sigterm", "Test aid: ignore SIGTERM (a server that does not stop when asked).");
     const QCommandLineOption fault("fault", "Initial fault profile as JSON (other fault flags override its keys).", "JSON");
     const QCommandLineOption errorStatus("error-status", "Fault: answer with this HTTP status (400, 429, 500, 503...).", "CODE");
     const QCommandLineOption errorRate("error-rate", "Fault: fraction of requests that get --error-status.", "R");
@@ -88,7 +92,8 @@ int main(int argc, char** argv) {
     const QCommandLineOption malformedAfter("malformed-after", "Fault: send a malformed chunk after N tokens.", "N");
     const QCommandLineOption omitDone("omit-done", "Fault: end streams without data: [DONE].");
     const QCommandLineOption resetBefore("reset-before-headers", "Fault: reset the connection on every request.");
-    parser.addOptions({listen, name, model, seed, tps, firstToken, noPull, dims, logLevel, exitWithParent, fault, errorStatus,
+    parser.addOptions({listen, name, model, seed, tps, firstToken, noPull, dims, logLevel, exitWithParent, allowRemote, allowedHost,
+                       ignoreSigterm, fault, errorStatus,
                        errorRate, retryAfter, errorText, latency, jitter, hang, slowFirst, cutAfter, stallAfter, stallMs, malformedAfter,
                        omitDone, resetBefore});
     if (!parser.parse(app.arguments())) return usageError(parser.errorText());
@@ -120,6 +125,8 @@ int main(int argc, char** argv) {
         return usageError("--embedding-dimensions must be between 1 and 65536");
     }
     options.allowPull = !parser.isSet(noPull);
+    options.access.allowAnyHost = parser.isSet(allowRemote);
+    for (const QString& h : parser.values(allowedHost)) options.access.allowedHosts.push_back(h.toStdString());
 
     // Fault flags become one JSON object so validation has a single path (and the same messages).
     nlohmann::json faultJson = nlohmann::json::object();
@@ -172,7 +179,7 @@ int main(int argc, char** argv) {
         auto* notifier = new QSocketNotifier(g_signalFds[1], QSocketNotifier::Read, &app);
         QObject::connect(notifier, &QSocketNotifier::activated, &app, [] { QCoreApplication::quit(); });
         std::signal(SIGINT, onSignal);
-        std::signal(SIGTERM, onSignal);
+        std::signal(SIGTERM, parser.isSet(ignoreSigterm) ? SIG_IGN : onSignal);
     }
     if (parser.isSet(exitWithParent)) {
         // Polling getppid() works whichever thread of the parent started us (PR_SET_PDEATHSIG does not).

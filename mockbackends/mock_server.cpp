@@ -170,6 +170,7 @@ MockServer::MockServer(MockOptions options, QObject* parent)
     m_http = std::make_unique<http::HttpServer>(
         [this](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) { handle(std::move(req), std::move(res)); },
         http::ServerOptions{.maxBodyBytes = 64 * 1024 * 1024});
+    m_http->setAccessPolicy(m_options.access);
 }
 
 MockServer::~MockServer() { close(); }
@@ -251,7 +252,14 @@ void MockServer::handle(std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpRe
     const std::string& p = req->path;
     const std::string& m = req->method;
     const bool get = m == "GET" || m == "HEAD";
-    if (p.rfind("/_mock/", 0) == 0) return serveControl(std::move(req), std::move(res));
+    if (p.rfind("/_mock/", 0) == 0) {
+        // A web page must not set faults (a cross-origin "simple" POST needs no preflight).
+        if (const auto origin = req->headers.get("origin"); origin && !http::sameOrigin(*origin, req->headers.value("host"))) {
+            http::sendForbidden(*req, *res, "the mock's control endpoints do not answer cross-origin requests");
+            return;
+        }
+        return serveControl(std::move(req), std::move(res));
+    }
     if (get && p == "/") {
         res->send(200, headersFor("text/plain; charset=utf-8"), "Ollama is running");
         return;

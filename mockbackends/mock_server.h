@@ -40,6 +40,9 @@ struct MockOptions {
     bool allowPull = true;            ///< /api/pull of an unknown model "downloads" it and serves it
     int embeddingDimensions = 384;
     int pullStepMs = 20;              ///< pace of /api/pull progress lines
+    /// Which Host names it answers to (default: its listen address, localhost, 127.0.0.1, [::1]);
+    /// `--allow-remote` / `--allowed-host`. The /_mock/ control endpoints also refuse a foreign Origin.
+    http::AccessPolicy access;
 };
 
 /// One inference request as the server saw it.

@@ -13,7 +13,10 @@ const check = (ok, what, detail = '') => {
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const admin = async (method, path, body) => {
-  const r = await fetch(`${ADMIN}${path}`, { method, body });
+  // Every admin change carries a JSON (or, for /config, YAML) content type, bodiless ones too
+  // (README "Security": a browser cannot send one cross-origin without a preflight).
+  const headers = method === 'GET' ? {} : { 'content-type': path === '/config' ? 'application/yaml' : 'application/json' };
+  const r = await fetch(`${ADMIN}${path}`, { method, body, headers });
   if (!r.ok) throw new Error(`${method} ${path} -> ${r.status} ${await r.text()}`);
   return r.json();
 };

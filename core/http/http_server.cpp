@@ -282,6 +282,15 @@ void Connection::dispatch(bool tooLarge) {
     m_current = responder.get();
     ++m_server->m_activeRequests;
     ++m_server->m_requestsServed;
+    if (m_server->m_access) {
+        const auto host = request->headers.get("host");
+        if (host && !hostAllowed(*host, m_server->m_listenHost, m_server->port(), *m_server->m_access)) {
+            sendForbidden(*request, *responder,
+                          "host '" + *host + "' is not this server's address; start it with --allowed-host NAME or "
+                          "--allow-remote to answer to other names");
+            return;
+        }
+    }
     if (tooLarge) {
         if (m_server->m_tooLargeHandler) {
             m_server->m_tooLargeHandler(request, responder);
@@ -432,8 +441,13 @@ std::string HttpResponder::head(int status, const Headers& headers, std::size_t 
     return out;
 }
 
+void HttpResponder::addResponseHeader(std::string name, std::string value) {
+    if (!m_headersSent) m_extraHeaders.add(std::move(name), std::move(value));
+}
+
 bool HttpResponder::send(int status, Headers headers, const QByteArray& body) {
     if (!isOpen() || m_headersSent) return false;
+    for (const auto& [n, v] : m_extraHeaders.entries()) headers.add(n, v);
     Connection* c = m_connection;
     m_headersSent = true;
     if (!headers.has("content-length")) headers.add("content-length", std::to_string(body.size()));
@@ -455,6 +469,7 @@ bool HttpResponder::send(int status, Headers headers, const QByteArray& body) {
 
 bool HttpResponder::startStream(int status, Headers headers) {
     if (!isOpen() || m_headersSent) return false;
+    for (const auto& [n, v] : m_extraHeaders.entries()) headers.add(n, v);
     m_headersSent = true;
     if (!headers.has("content-length")) {
         headers.remove("transfer-encoding");
@@ -551,6 +566,7 @@ Result<quint16> HttpServer::listen(const QString& host, quint16 port) {
         return Error{{}, "cannot listen on " + host.toStdString() + ":" + std::to_string(port) + ": " +
                              m_listener->errorString().toStdString()};
     }
+    m_listenHost = m_listener->serverAddress().toString().toStdString();
     return m_listener->serverPort();
 }
 
@@ -577,6 +593,7 @@ QString HttpServer::url() const {
 void HttpServer::setHandler(Handler handler) { m_handler = std::move(handler); }
 void HttpServer::setPayloadTooLargeHandler(Handler handler) { m_tooLargeHandler = std::move(handler); }
 void HttpServer::setMaxBodyBytes(qint64 bytes) { m_options.maxBodyBytes = bytes; }
+void HttpServer::setAccessPolicy(AccessPolicy policy) { m_access = std::move(policy); }
 int HttpServer::connectionCount() const { return static_cast<int>(m_connections.size()); }
 
 void HttpServer::acceptPending() {

@@ -15,9 +15,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
+#include "http/access.h"
 #include "http/headers.h"
 
 class QTcpServer;
@@ -76,6 +78,9 @@ public:
     bool finish();
     /// Ends the connection mid-response so the client sees an error rather than a clean end.
     void abort(AbortMode mode = AbortMode::Close);
+    /// A header every response to this request carries, whoever sends it (e.g. CORS headers decided
+    /// before the handler runs). Only before send() / startStream().
+    void addResponseHeader(std::string name, std::string value);
 
     /// Called once if the client disconnects (or the server closes the connection) before this
     /// response finished, so in-flight upstream work can be cancelled. Called immediately if that
@@ -108,6 +113,7 @@ private:
     bool m_closeAfterFinish = false;
     bool m_lost = false;
     std::function<void()> m_onDisconnect;
+    Headers m_extraHeaders;
 };
 
 using Handler = std::function<void(std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder>)>;
@@ -148,6 +154,10 @@ public:
     /// no body; whatever it sends, the connection closes afterwards. Null restores the default 413.
     void setPayloadTooLargeHandler(Handler handler);
     void setMaxBodyBytes(qint64 bytes);
+    /// Answer only requests whose `Host` names this server (see http/access.h); others get 403 with
+    /// a JSON error, logged, before any handler runs. Requests without a Host header (HTTP/1.0
+    /// clients; never a browser) pass. Off until called.
+    void setAccessPolicy(AccessPolicy policy);
     qint64 maxBodyBytes() const { return m_options.maxBodyBytes; }
 
     int connectionCount() const;
@@ -172,6 +182,8 @@ private:
     Handler m_handler;
     Handler m_tooLargeHandler;
     ServerOptions m_options;
+    std::optional<AccessPolicy> m_access;
+    std::string m_listenHost;  ///< the bound address as text, for the Host check
     std::vector<Connection*> m_connections;
     int m_activeRequests = 0;
     std::uint64_t m_requestsServed = 0;

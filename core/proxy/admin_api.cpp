@@ -18,6 +18,13 @@
 //                                         and latency histogram, "backends": per route and backend
 //                                         attempts, outcomes, ejections and latency histogram}
 //   GET    /stats/prometheus              Prometheus text format
+//
+// Who may call it (adminRequestAllowed; README "Security"): the listener answers only to its own
+// names (Host check, http/access.h); a request with an Origin other than the API's own is refused, so
+// a web page cannot drive it; every POST/PUT/PATCH/DELETE must say Content-Type: application/json
+// (POST /config: application/yaml or application/json), which no browser sends cross-origin
+// without a preflight, and preflights (OPTIONS) are never granted; with a token set, every request
+// needs `Authorization: Bearer TOKEN`.
 
 #include <QDateTime>
 #include <QUrlQuery>
@@ -25,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/exporter.h"
+#include "http/access.h"
 #include "config/loader.h"
 #include "proxy/data_plane.h"
 
@@ -126,9 +134,49 @@ void sendError(const std::shared_ptr<http::HttpResponder>& rs, int status, const
 
 }  // namespace
 
+bool DataPlane::adminRequestAllowed(const http::HttpRequest& rq, http::HttpResponder& rs) const {
+    if (const auto origin = rq.headers.get("origin"); origin && !http::sameOrigin(*origin, rq.headers.value("host"))) {
+        http::sendForbidden(rq, rs, "the admin API does not answer cross-origin requests (origin '" + *origin + "')");
+        return false;
+    }
+    if (!m_adminToken.empty()) {
+        const std::string auth = rq.headers.value("authorization");
+        const std::string want = "Bearer " + m_adminToken;
+        // Length first, then every byte: the time taken does not tell how much of a guess was right.
+        bool same = auth.size() == want.size();
+        unsigned char diff = 0;
+        for (std::size_t i = 0; same && i < want.size(); ++i)
+            diff |= static_cast<unsigned char>(auth[i] ^ want[i]);
+        if (!same || diff != 0) {
+            rs.addResponseHeader("www-authenticate", "Bearer");
+            http::sendForbidden(rq, rs, "the admin API needs 'Authorization: Bearer TOKEN' (--admin-token)", 401);
+            return false;
+        }
+    }
+    const std::string& method = rq.method;
+    if (method == "OPTIONS") {
+        http::sendForbidden(rq, rs, "the admin API grants no CORS preflight", 405);
+        return false;
+    }
+    if (method != "GET" && method != "HEAD") {
+        const std::string type = http::mediaType(rq.headers.value("content-type"));
+        const bool yamlOk = rq.path == "/config" && (type == "application/yaml" || type == "application/x-yaml");
+        if (type != "application/json" && !yamlOk) {
+            http::sendForbidden(rq, rs,
+                                method + " " + rq.path + " needs 'Content-Type: application/json'" +
+                                    (rq.path == "/config" ? " or application/yaml" : "") + ", even without a body (got '" +
+                                    rq.headers.value("content-type") + "')");
+            return false;
+        }
+    }
+    return true;
+}
+
 void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_ptr<http::HttpResponder> rs) {
     const std::string& path = rq->path;
     const std::string& method = rq->method;
+    if (!adminRequestAllowed(*rq, *rs))
+        return;
     if (!m_running)
         return sendError(rs, 503, "the gateway is not running");
 

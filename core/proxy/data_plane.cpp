@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QHostAddress>
+#include <QRandomGenerator>
 #include <QTimer>
 
 #include "common/log.h"
@@ -61,11 +62,27 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
     for (const auto& host : {options.listenHost, adminHost})
         if (!options.allowRemote && !isLoopback(host))
             return fail(QStringLiteral("refusing to listen on non-loopback address %1 without --allow-remote").arg(host));
+    // A token guards an admin API other machines can reach (generated when none was given).
+    m_adminToken = options.adminToken.toStdString();
+    if (m_adminToken.empty() && !isLoopback(adminHost)) {
+        const quint64 a = QRandomGenerator::system()->generate64(), b = QRandomGenerator::system()->generate64();
+        m_adminToken = QStringLiteral("%1%2").arg(a, 16, 16, QLatin1Char('0')).arg(b, 16, 16, QLatin1Char('0')).toStdString();
+        log::get("proxy")->warn("admin API on non-loopback address {}: requests need the generated bearer token "
+                                "(printed by --headless; GatewayService::adminToken())",
+                                adminHost.toStdString());
+    }
     {
         std::lock_guard lock(m_shared->mutex);
         m_shared->bufferLimit = std::max(100, options.recordBufferLimit);
         m_shared->config = config;
     }
+    http::AccessPolicy access;
+    access.allowAnyHost = options.allowRemote;
+    for (const auto& h : options.allowedHosts)
+        access.allowedHosts.push_back(h.toStdString());
+    http::CorsPolicy cors;
+    for (const auto& o : options.corsOrigins)
+        cors.allowedOrigins.push_back(o.toStdString());
 
     const auto seed = SeededRandom::osSeed();
     log::get("proxy")->info("data plane starting (random seed {})", seed);
@@ -107,10 +124,13 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
     proxyOpts.maxBodyBytes = bufferLimitOf(*config);
     auto* handler = m_handler.get();
     m_proxy = std::make_unique<http::HttpServer>(
-        [handler](std::shared_ptr<http::HttpRequest> rq, std::shared_ptr<http::HttpResponder> rs) {
+        [handler, cors = std::move(cors)](std::shared_ptr<http::HttpRequest> rq, std::shared_ptr<http::HttpResponder> rs) {
+            if (rq->headers.has("origin") && http::answerCors(*rq, *rs, cors))
+                return;
             handler->handle(std::move(rq), std::move(rs));
         },
         proxyOpts);
+    m_proxy->setAccessPolicy(access);
     m_proxy->setPayloadTooLargeHandler([handler](std::shared_ptr<http::HttpRequest> rq, std::shared_ptr<http::HttpResponder> rs) {
         handler->handleTooLarge(std::move(rq), std::move(rs));
     });
@@ -125,6 +145,11 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
             handleAdmin(std::move(rq), std::move(rs));
         },
         adminOpts);
+    // --allow-remote opens the admin API to any Host only when it is itself reachable from elsewhere
+    // (and then token-guarded): opening the proxy to the LAN keeps a loopback admin local-only.
+    http::AccessPolicy adminAccess = access;
+    adminAccess.allowAnyHost = options.allowRemote && !isLoopback(adminHost);
+    m_admin->setAccessPolicy(adminAccess);
     auto adminPort = m_admin->listen(adminHost, options.adminPort);
     if (!adminPort.ok())
         return fail(QStringLiteral("admin: %1").arg(QString::fromStdString(adminPort.error().message)));
@@ -141,6 +166,7 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
         m_shared->running = true;
         m_shared->proxyUrl = proxyUrl;
         m_shared->adminUrl = adminUrl;
+        m_shared->adminToken = QString::fromStdString(m_adminToken);
     }
     publishServers();
     log::get("proxy")->info("proxy listening on {}, admin on {}", proxyUrl.toStdString(), adminUrl.toStdString());
@@ -164,8 +190,16 @@ void DataPlane::stop() {
         if (m_handler && m_handler->inFlight() > 0 && nowMs() < deadline)
             return;
         poll->deleteLater();
-        teardown();
-        emit m_service->stopped();
+        if (m_proxy)
+            m_proxy->close();
+        // Children stop without blocking this thread (SIGTERM, SIGKILL after a delay); the admin API
+        // keeps answering meanwhile. Torn down once the last one exited, outside its signal.
+        m_supervisor->stopAll([this] {
+            QTimer::singleShot(0, this, [this] {
+                teardown();
+                emit m_service->stopped();
+            });
+        });
     });
     poll->start();
 }
@@ -178,7 +212,7 @@ void DataPlane::teardown() {
     if (m_admin)
         m_admin->close();
     if (m_supervisor)
-        m_supervisor->stopAll();
+        m_supervisor->killAllNow();
     m_proxy.reset();
     m_admin.reset();
     m_handler.reset();
@@ -193,6 +227,7 @@ void DataPlane::teardown() {
     m_shared->running = false;
     m_shared->proxyUrl.clear();
     m_shared->adminUrl.clear();
+    m_shared->adminToken.clear();
     for (auto& s : m_shared->servers)
         if (s.mode != ServerMode::External)
             s.state = ServerState::Stopped, s.pid = 0;

@@ -29,7 +29,7 @@ namespace aigw::proxy {
 struct SharedState {
     mutable std::mutex mutex;
     bool running = false;
-    QString proxyUrl, adminUrl;
+    QString proxyUrl, adminUrl, adminToken;
     std::vector<ServerInfo> servers;
     std::shared_ptr<const config::Config> config;
     std::map<QString, std::deque<QString>> logs;
@@ -72,6 +72,9 @@ public:
 
 private:
     void handleAdmin(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder);
+    /// Origin, bearer token, method and content-type checks of the admin API (the Host check is the
+    /// listener's). Returns false when it answered the request with a refusal.
+    bool adminRequestAllowed(const http::HttpRequest& request, http::HttpResponder& responder) const;
     void teardown();
     void publishServers();
     /// Tells the supervisor when the engine's DNS refresh will see the server's delete or re-apply.
@@ -87,6 +90,7 @@ private:
     GatewayService* m_service;
     std::shared_ptr<SharedState> m_shared;
     GatewayService::Options m_options;
+    std::string m_adminToken;  ///< empty: no token required
     bool m_running = false;
     bool m_stopping = false;
 

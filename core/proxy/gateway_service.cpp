@@ -42,8 +42,10 @@ GatewayService::GatewayService(QObject* parent)
 }
 
 GatewayService::~GatewayService() {
-    // Cut everything on the data-plane thread (children killed there, where their QProcess lives),
-    // then quit and join the thread; the plane is deleted when the thread finishes.
+    // Cut everything on the data-plane thread (children stopped there, where their QProcess lives:
+    // SIGTERM, one short grace for all of them, then SIGKILL, so a child that ignores SIGTERM costs
+    // Supervisor::kShutdownGraceMs once), then quit and join the thread; the plane is deleted when
+    // the thread finishes.
     QMetaObject::invokeMethod(m_plane, [p = m_plane] { p->shutdownNow(); }, Qt::BlockingQueuedConnection);
     m_thread->quit();
     m_thread->wait();
@@ -169,6 +171,12 @@ QString GatewayService::adminUrl() const {
     const auto& s = m_shared;
     std::lock_guard lock(s->mutex);
     return s->adminUrl;
+}
+
+QString GatewayService::adminToken() const {
+    const auto& s = m_shared;
+    std::lock_guard lock(s->mutex);
+    return s->adminToken;
 }
 
 void GatewayService::drain(std::vector<routing::RequestRecord>* requests, std::vector<routing::HostEvent>* hosts,

@@ -138,8 +138,19 @@ public:
         quint16 adminPort = 9901;  ///< 0 picks a free port
         /// Admin listener address; empty = listenHost. Non-loopback also needs allowRemote.
         QString adminHost;
-        /// Binding a non-loopback listenHost is refused unless this is true (`--allow-remote`).
+        /// Binding a non-loopback listenHost is refused unless this is true (`--allow-remote`); it also
+        /// lets the proxy answer requests whatever their `Host` header names (the admin API too when
+        /// it binds a non-loopback address).
         bool allowRemote = false;
+        /// Extra names the proxy and the admin API answer to (`--allowed-host`, "name" or "name:port"),
+        /// besides their listen address, localhost, 127.0.0.1 and [::1] (http/access.h).
+        QStringList allowedHosts;
+        /// Bearer token every admin request must carry (`Authorization: Bearer TOKEN`); empty = none,
+        /// except that binding the admin API to a non-loopback address generates one (adminToken()).
+        QString adminToken;
+        /// Browser origins allowed to call the proxy (`--cors-origin`): their preflights are answered
+        /// and responses carry Access-Control-Allow-Origin. Other cross-origin requests get 403.
+        QStringList corsOrigins;
         /// Simulator-only response headers `x-aigw-backend` and `x-aigw-attempts`.
         bool debugHeaders = true;
         /// Spawn the model servers of the config (false: only the proxy; all servers show Stopped).
@@ -158,7 +169,8 @@ public:
 
     explicit GatewayService(QObject* parent = nullptr);
     /// Stops like stop() would, without waiting for draining: in-flight requests are cut, children
-    /// are killed, then the data-plane thread quits and is joined.
+    /// get SIGTERM and, after one short grace shared by all (Supervisor::kShutdownGraceMs), SIGKILL;
+    /// then the data-plane thread quits and is joined.
     ~GatewayService() override;
     GatewayService(const GatewayService&) = delete;
     GatewayService& operator=(const GatewayService&) = delete;
@@ -214,6 +226,9 @@ public:
     /// "http://127.0.0.1:8080" once ready, else empty.
     QString proxyUrl() const;
     QString adminUrl() const;
+    /// The admin API's bearer token once ready (Options::adminToken, or the generated one); empty when
+    /// none is required.
+    QString adminToken() const;
 
     /// Moves out everything recorded since the last drain (each argument is appended to). Any pointer
     /// may be null to discard that kind. Cheap: swaps buffers under a mutex.

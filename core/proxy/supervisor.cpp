@@ -2,8 +2,10 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFileInfo>
+#include <QPointer>
 #include <QProcessEnvironment>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -163,13 +165,14 @@ struct Supervisor::Server {
     qint64 dnsChangeAtMs = 0;     ///< when the engine's DNS refresh sees the delete / re-apply (0: none pending)
     bool blocked = false;         ///< External mode "stopped"
     std::uint64_t generation = 0;  ///< bumps on each spawn/kill so stale callbacks are ignored
+    QPointer<QProcess> dying;      ///< the previous process, told to stop and not exited yet (holds the port)
     QByteArray partialLine;
 };
 
 Supervisor::Supervisor(Options options, http::HttpClient* client, QObject* parent)
     : QObject(parent), m_options(std::move(options)), m_client(client) {}
 
-Supervisor::~Supervisor() { stopAll(); }
+Supervisor::~Supervisor() { killAllNow(); }
 
 QString Supervisor::findMockBackend(const QString& explicitPath) {
     if (!explicitPath.isEmpty())
@@ -225,7 +228,12 @@ void Supervisor::apply(const std::vector<ServerSpec>& specs) {
     }
     for (const auto& spec : specs) {
         Server* s = find(spec.name);
-        if (s && s->spec.runsSameAs(spec)) {
+        // A mock answers only to the hostnames it was started with (its Host check, --allowed-host):
+        // one that gains a hostname needs a new process, as a change of what it runs does.
+        const bool gainsHost = s && s->process && spec.mode == ServerMode::Mock &&
+                               std::any_of(spec.hostnames.begin(), spec.hostnames.end(),
+                                           [&](const QString& h) { return !s->spec.hostnames.contains(h); });
+        if (s && s->spec.runsSameAs(spec) && !gainsHost) {
             // Only what is routed to it changed (hostnames, Backends): the same server, untouched.
             s->spec = spec;
             continue;
@@ -241,6 +249,8 @@ void Supervisor::apply(const std::vector<ServerSpec>& specs) {
                 what << QStringLiteral("models");
             if (s->spec.externalUrl != spec.externalUrl)
                 what << QStringLiteral("url");
+            if (gainsHost)
+                what << QStringLiteral("hostnames");
             log::get("proxy")->info("server {}: {} changed, restarting (in-flight requests finish on the old process)",
                                     spec.name.toStdString(), what.join(QStringLiteral(", ")).toStdString());
             retireChild(*s);
@@ -269,6 +279,23 @@ void Supervisor::spawn(Server& s) {
     s.deleted = false;
     s.blocked = false;
     ++s.generation;
+    if (s.dying && s.dying->state() != QProcess::NotRunning && s.spec.mode != ServerMode::External) {
+        // The previous process still holds the port (a server slow to honour SIGTERM): start on the
+        // same port once it exited, at most kKillAfterMs from now. Never wait for it here.
+        setState(s, ServerState::Starting);
+        const auto gen = s.generation;
+        const QString name = s.spec.name;
+        connect(s.dying.data(), &QProcess::finished, this, [this, name, gen] {
+            Server* srv = find(name);
+            if (srv && srv->generation == gen)
+                spawnNow(*srv);
+        });
+        return;
+    }
+    spawnNow(s);
+}
+
+void Supervisor::spawnNow(Server& s) {
     switch (s.spec.mode) {
     case ServerMode::Mock:
         spawnMock(s);
@@ -305,6 +332,10 @@ void Supervisor::spawnMock(Server& s) {
                      s.spec.name, QStringLiteral("--exit-with-parent")};
     for (const auto& m : s.spec.models)
         args << QStringLiteral("--model") << m;
+    // The gateway rewrites Host to the Backend's hostname (as Envoy does): the server answers to
+    // those names, and to nothing else beyond its loopback address (no DNS rebinding).
+    for (const auto& h : s.spec.hostnames)
+        args << QStringLiteral("--allowed-host") << h;
     args << m_options.mockArgs;
     if (s.fault)
         args << QStringLiteral("--fault") << QString::fromStdString(s.fault->dump());
@@ -523,14 +554,39 @@ void Supervisor::killChild(Server& s) {
         return;
     QProcess* p = s.process;
     s.process = nullptr;
-    p->disconnect(this);
-    p->terminate();
-    if (!p->waitForFinished(2000)) {
-        p->kill();
-        p->waitForFinished(2000);
-    }
+    s.dying = p;
     appendLog(s, QStringLiteral("[aigw-sim] server process stopped"));
-    p->deleteLater();
+    terminateProcess(p);
+}
+
+void Supervisor::terminateProcess(QProcess* p) {
+    p->disconnect(this);
+    if (p->state() == QProcess::NotRunning) {
+        p->deleteLater();
+        return;
+    }
+    // Keep reading its output: a full pipe must not keep it from exiting.
+    connect(p, &QProcess::readyReadStandardOutput, p, [p] { p->readAllStandardOutput(); });
+    connect(p, &QProcess::readyReadStandardError, p, [p] { p->readAllStandardError(); });
+    connect(p, &QProcess::finished, this, [this, p] {
+        std::erase(m_dying, p);
+        p->deleteLater();
+        checkAllGone();
+    });
+    m_dying.push_back(p);
+    p->terminate();
+    // Parented to the process: gone with it when it exits first.
+    QTimer::singleShot(kKillAfterMs, p, [p] {
+        if (p->state() != QProcess::NotRunning) {
+            log::get("proxy")->warn("server process {} ignored SIGTERM for {} ms: SIGKILL", p->processId(), kKillAfterMs);
+            p->kill();
+        }
+    });
+}
+
+void Supervisor::checkAllGone() {
+    if (m_dying.empty() && m_allGone)
+        std::exchange(m_allGone, {})();
 }
 
 void Supervisor::retireChild(Server& s) {
@@ -679,15 +735,38 @@ void Supervisor::clearFault(const QString& name, std::function<void(Result<bool>
     setFault(name, nlohmann::json(), std::move(done));
 }
 
-void Supervisor::stopAll() {
+void Supervisor::stopAll(std::function<void()> done) {
     for (auto& s : m_servers)
         killChild(*s);
-    for (QProcess* p : std::exchange(m_retiring, {})) {
+    for (QProcess* p : std::exchange(m_retiring, {}))
+        terminateProcess(p);
+    m_allGone = std::move(done);
+    checkAllGone();
+}
+
+void Supervisor::killAllNow() {
+    m_allGone = nullptr;
+    std::vector<QProcess*> all = std::exchange(m_dying, {});
+    for (QProcess* p : std::exchange(m_retiring, {}))
+        all.push_back(p);
+    for (auto& s : m_servers) {
+        ++s->generation;
+        if (s->process)
+            all.push_back(std::exchange(s->process, nullptr));
+    }
+    for (QProcess* p : all) {
         p->disconnect(this);
-        p->terminate();
-        if (!p->waitForFinished(2000)) {
-            p->kill();
-            p->waitForFinished(2000);
+        if (p->state() != QProcess::NotRunning)
+            p->terminate();
+    }
+    const QDeadlineTimer grace(kShutdownGraceMs);
+    for (QProcess* p : all)
+        if (p->state() != QProcess::NotRunning)
+            p->waitForFinished(static_cast<int>(std::max<qint64>(0, grace.remainingTime())));
+    for (QProcess* p : all) {
+        if (p->state() != QProcess::NotRunning) {
+            p->kill();  // SIGKILL: the kernel ends it at once; the wait only reaps it
+            p->waitForFinished(1000);
         }
         delete p;
     }
@@ -706,7 +785,8 @@ Resolution Supervisor::resolve(const std::string& hostname) const {
             r.kind = Resolution::Kind::BlackHole;
             return r;
         }
-        if (s->blocked || s->port == 0) {
+        // A stopped server whose process has not exited yet refuses connections as a stopped one does.
+        if (s->blocked || s->port == 0 || (!s->process && s->dying && s->dying->state() != QProcess::NotRunning)) {
             r.kind = Resolution::Kind::Blocked;
             return r;
         }

@@ -82,7 +82,7 @@ public:
         QStringList mockArgs;  ///< extra aigw-mock-backend arguments (e.g. --first-token-ms 0)
     };
     Supervisor(Options options, http::HttpClient* client, QObject* parent = nullptr);
-    ~Supervisor() override;  ///< kills every child
+    ~Supervisor() override;  ///< killAllNow()
 
     /// Adds new servers, removes vanished ones, and updates the others in place:
     ///  - same mode, models and URL (runsSameAs): the hostnames and Backends routed to it change,
@@ -104,8 +104,19 @@ public:
     /// When the gateway's DNS refresh will see this server's delete or re-apply (ms since epoch,
     /// system clock; 0: nothing pending). Shown in the server's state.
     void setDnsChangeAt(const QString& name, qint64 atMs);
-    /// Kills every child (SIGTERM, then SIGKILL after 2 s) and waits for them, retiring ones included.
-    void stopAll();
+    /// Stops every child, retiring ones included, without blocking: SIGTERM now, SIGKILL after
+    /// kKillAfterMs for those still running; `done` is called (on this thread, from a process's
+    /// `finished`, or at once when none runs) once the last one exited. Destroying the supervisor
+    /// from `done` is not allowed: defer it.
+    void stopAll(std::function<void()> done);
+    /// Shutdown path (destructor, restart): SIGTERM to every child, one short grace (kShutdownGraceMs
+    /// for all of them together, not per child), then SIGKILL, which cannot be ignored, and reap.
+    /// Bounded: a child that ignores SIGTERM costs kShutdownGraceMs once, not seconds each.
+    void killAllNow();
+    /// Children that were told to stop and have not exited yet.
+    int dyingCount() const { return static_cast<int>(m_dying.size()); }
+    static constexpr int kKillAfterMs = 2000;
+    static constexpr int kShutdownGraceMs = 300;
     /// How long a replaced or removed server's old process keeps serving its in-flight requests
     /// before SIGTERM (Kubernetes' default terminationGracePeriodSeconds). Tests may shorten it.
     void setRetireGraceMs(int ms) { m_retireGraceMs = ms; }
@@ -139,7 +150,13 @@ private:
     void appendLog(Server& s, const QString& line);
     QString lastLogLine(const Server& s) const;
     void publish();
+    /// Stops the server's process without blocking (terminateProcess); a later spawn of the server
+    /// waits for it to exit, since it still holds the port.
     void killChild(Server& s);
+    /// SIGTERM now, SIGKILL after kKillAfterMs if it still runs; its `finished` deletes it.
+    void terminateProcess(QProcess* p);
+    void spawnNow(Server& s);
+    void checkAllGone();
     /// Detaches the server's process and lets it finish what it serves: SIGTERM after the grace
     /// period, SIGKILL 2 s later, never blocking this thread.
     void retireChild(Server& s);
@@ -150,6 +167,8 @@ private:
     http::HttpClient* m_client;
     std::vector<std::unique_ptr<Server>> m_servers;
     std::vector<QProcess*> m_retiring;  ///< owned (children of this), removed when they finish
+    std::vector<QProcess*> m_dying;     ///< told to stop (SIGTERM sent), removed when they finish
+    std::function<void()> m_allGone;    ///< stopAll's callback, pending until m_dying empties
     int m_retireGraceMs = 30000;
     mutable std::mutex m_mutex;  ///< guards m_published and m_logs
     std::vector<ServerInfo> m_published;

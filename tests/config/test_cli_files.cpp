@@ -51,7 +51,9 @@ QByteArray httpGet(const QString& host, quint16 port, const QByteArray& target) 
     s.connectToHost(host, port);
     if (!s.waitForConnected(10000))
         return {};
-    s.write("GET " + target + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    // The gateway answers only to its own names (README "Security").
+    s.write("GET " + target + " HTTP/1.1\r\nHost: " + host.toUtf8() + ":" + QByteArray::number(port) +
+            "\r\nConnection: close\r\n\r\n");
     QByteArray out;
     while (s.state() == QAbstractSocket::ConnectedState && s.waitForReadyRead(10000))
         out += s.readAll();

@@ -71,7 +71,7 @@ private:
         rq.host = m_host;
         rq.port = port;
         rq.target = target;
-        if (!body.isEmpty())
+        if (!body.isEmpty() || method != "GET")  // the admin API wants it on every change, bodiless too
             rq.headers.add("content-type", "application/json");
         rq.body = body;
         rq.tryTimeoutMs = 15000;

@@ -101,7 +101,8 @@ private:
         rq.port = port;
         rq.target = target;
         rq.headers = std::move(headers);
-        if (!body.isEmpty() && !rq.headers.has("content-type"))
+        // The admin API wants it on every change, bodiless ones too (README "Security").
+        if ((!body.isEmpty() || method != "GET") && !rq.headers.has("content-type"))
             rq.headers.add("content-type", "application/json");
         rq.body = body;
         rq.tryTimeoutMs = timeoutMs;

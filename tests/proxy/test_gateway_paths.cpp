@@ -98,7 +98,7 @@ Reply TestGatewayPaths::call(quint16 port, const std::string& method, const std:
     rq.host = m_host;
     rq.port = port;
     rq.target = target;
-    if (!body.isEmpty())
+    if (!body.isEmpty() || method != "GET")  // the admin API wants it on every change, bodiless too
         rq.headers.add("content-type", contentType);
     rq.body = body;
     rq.tryTimeoutMs = 15000;

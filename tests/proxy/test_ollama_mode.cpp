@@ -133,11 +133,14 @@ private slots:
         QFile::remove(m_bin.filePath(QStringLiteral("ollama")));
     }
 
+    // The stand-ins take --allow-remote: real Ollama on loopback answers the Host names the gateway
+    // rewrites to (Backend hostnames; it allows *.local, so *.svc.cluster.local), which the mock's
+    // own Host check would refuse.
     void pullsThenServes() {
         installFakeOllama(QStringLiteral(
             "[ \"$1\" = serve ] || { echo \"fake ollama: only serve\" >&2; exit 2; }\n"
             "echo \"fake ollama serve on $OLLAMA_HOST\"\n"
-            "exec '%1' --listen \"$OLLAMA_HOST\" --name fake-ollama --first-token-ms 0 --tokens-per-second 0")
+            "exec '%1' --listen \"$OLLAMA_HOST\" --name fake-ollama --first-token-ms 0 --tokens-per-second 0 --allow-remote")
                               .arg(QStringLiteral(AIGW_MOCK_BACKEND)));
         QVERIFY(start("qwen2.5:0.5b,qwen2.5:1.5b"));
         const auto info = waitState(proxy::ServerState::Ready);
@@ -192,7 +195,8 @@ private slots:
 
     void pullRefused() {
         // A registry that does not have the model: Ollama streams {"error": ...} after the manifest.
-        installFakeOllama(QStringLiteral("exec '%1' --listen \"$OLLAMA_HOST\" --no-pull").arg(QStringLiteral(AIGW_MOCK_BACKEND)));
+        installFakeOllama(
+            QStringLiteral("exec '%1' --listen \"$OLLAMA_HOST\" --no-pull --allow-remote").arg(QStringLiteral(AIGW_MOCK_BACKEND)));
         QVERIFY(start("no-such-model:7b"));
         const auto info = waitState(proxy::ServerState::Ready);
         QCOMPARE(info.state, proxy::ServerState::Failed);

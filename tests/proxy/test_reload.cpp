@@ -153,7 +153,7 @@ std::shared_ptr<Pending> TestReload::send(quint16 port, const std::string& metho
     rq.host = m_host;
     rq.port = port;
     rq.target = target;
-    if (!body.isEmpty())
+    if (!body.isEmpty() || method != "GET")  // the admin API wants it on every change, bodiless too
         rq.headers.add("content-type", target == "/config" ? "application/yaml" : "application/json");
     rq.body = body;
     rq.tryTimeoutMs = 60000;
