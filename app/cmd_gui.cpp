@@ -9,7 +9,6 @@
 #include <QTreeView>
 #include <QTemporaryDir>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -285,7 +284,7 @@ int runScreenshots(const Args& args) {
     // is removed and the secondary answers.
     service->applyConfig(asWritten);
     w->showConfig(asWritten);
-    service->setDnsRefreshDelay(std::chrono::seconds(40));
+    session.setDnsRefreshSeconds(40);  // the servers dock shows it
     charts->setWindowSeconds(60);
     charts->splitChart()->selectModel(QStringLiteral("qwen-with-fallback"));
     load->setModel(QStringLiteral("qwen-with-fallback"));

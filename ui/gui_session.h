@@ -35,9 +35,8 @@ public:
     bool waitReady(int timeoutMs);
     /// Runs the event loop until every server is ready (or `timeoutMs`). True if all ready.
     bool waitServersReady(int timeoutMs);
-    /// The gateway's DNS refresh delay (servers dock): saved in the settings and applied by
-    /// restarting the gateway on the same ports with its current config (the delay is a start
-    /// option of GatewayService).
+    /// The gateway's DNS refresh delay (servers dock): saved in the settings, handed to the running
+    /// gateway for its next delete or re-apply, and used at the next start.
     void setDnsRefreshSeconds(int seconds);
 
     MainWindow* window() const { return m_window.get(); }
