@@ -27,6 +27,9 @@
 // needs `Authorization: Bearer TOKEN`.
 
 #include <QDateTime>
+#include <QFutureWatcher>
+#include <QPromise>
+#include <QThreadPool>
 #include <QUrlQuery>
 
 #include <nlohmann/json.hpp>
@@ -271,40 +274,62 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
         return sendJson(rs, 200, ok);
     }
     if (path == "/config" && (method == "POST" || method == "PUT")) {
-        auto loaded = config::loadString(rq->body.toStdString(), "<admin POST /config>");
-        // A missing AIServiceBackend or Backend does not stop an apply on a cluster: the controller
-        // marks the route NotAccepted (its last accepted version keeps serving). Anything else does.
-        if (!loaded.ok() && !loaded.onlyReferenceErrors()) {
+        // A cluster-sized config takes seconds to parse and validate: that runs on a worker thread
+        // (one per gateway, so POSTs apply in the order they came) while this thread keeps proxying;
+        // the result is checked and applied back on this thread.
+        auto* parser = findChild<QThreadPool*>(QStringLiteral("configParser"), Qt::FindDirectChildrenOnly);
+        if (!parser) {
+            parser = new QThreadPool(this);
+            parser->setObjectName(QStringLiteral("configParser"));
+            parser->setMaxThreadCount(1);
+        }
+        auto result = std::make_shared<config::LoadResult>();
+        auto done = std::make_shared<QPromise<void>>();
+        auto* watcher = new QFutureWatcher<void>(this);
+        connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, result, rs] {
+            watcher->deleteLater();
+            config::LoadResult& loaded = *result;
+            // A missing AIServiceBackend or Backend does not stop an apply on a cluster: the controller
+            // marks the route NotAccepted (its last accepted version keeps serving). Anything else does.
+            if (!loaded.ok() && !loaded.onlyReferenceErrors()) {
+                Json j;
+                Json errs = Json::array();
+                for (const auto& e : loaded.errors)
+                    errs.push_back(e.toString());
+                j["error"] = "config rejected";
+                j["errors"] = std::move(errs);
+                QStringList lines;
+                for (const auto& e : loaded.errors)
+                    lines << QString::fromStdString(e.toString());
+                pushEvent(ServiceEvent{ServiceEvent::Kind::ConfigRejected, {}, ServerState::Ready, lines.join('\n'),
+                                       QDateTime::currentMSecsSinceEpoch()});
+                return sendJson(rs, 400, j);
+            }
+            applyConfig(std::make_shared<const config::Config>(std::move(loaded.config)));
             Json j;
-            Json errs = Json::array();
-            for (const auto& e : loaded.errors)
-                errs.push_back(e.toString());
-            j["error"] = "config rejected";
-            j["errors"] = std::move(errs);
-            QStringList lines;
-            for (const auto& e : loaded.errors)
-                lines << QString::fromStdString(e.toString());
-            pushEvent(ServiceEvent{ServiceEvent::Kind::ConfigRejected, {}, ServerState::Ready, lines.join('\n'),
-                                   QDateTime::currentMSecsSinceEpoch()});
-            return sendJson(rs, 400, j);
-        }
-        applyConfig(std::make_shared<const config::Config>(std::move(loaded.config)));
-        Json j;
-        j["applied"] = true;
-        j["routes"] = m_engine->config()->routes.size();
-        Json notAccepted = Json::array();
-        for (const auto& st : m_engine->routeStatus())
-            if (!st.accepted)
-                notAccepted.push_back(
-                    Json{{"route", st.route}, {"reason", st.reason}, {"servingLastAccepted", st.servingLastAccepted}});
-        j["notAccepted"] = std::move(notAccepted);
-        if (!loaded.errors.empty()) {
-            Json warnings = Json::array();
-            for (const auto& e : loaded.errors)
-                warnings.push_back(e.toString());
-            j["warnings"] = std::move(warnings);
-        }
-        return sendJson(rs, 200, j);
+            j["applied"] = true;
+            j["routes"] = m_engine->config()->routes.size();
+            Json notAccepted = Json::array();
+            for (const auto& st : m_engine->routeStatus())
+                if (!st.accepted)
+                    notAccepted.push_back(
+                        Json{{"route", st.route}, {"reason", st.reason}, {"servingLastAccepted", st.servingLastAccepted}});
+            j["notAccepted"] = std::move(notAccepted);
+            if (!loaded.errors.empty()) {
+                Json warnings = Json::array();
+                for (const auto& e : loaded.errors)
+                    warnings.push_back(e.toString());
+                j["warnings"] = std::move(warnings);
+            }
+            return sendJson(rs, 200, j);
+        });
+        watcher->setFuture(done->future());
+        done->start();
+        parser->start([result, done, body = rq->body.toStdString()] {
+            *result = config::loadString(body, "<admin POST /config>");
+            done->finish();
+        });
+        return;
     }
     if (path == "/config_dump" && method == "GET") {
         // Each AIGatewayRoute's status as the controller reports it, as comments ahead of the YAML
