@@ -11,7 +11,8 @@
 #   check FILE | export FILE | simulate --config FILE (1,000 requests) | headless FILE to READY
 # (--no-servers: 2,000 mock model servers would measure process start-up, not the config), then
 # the time of POST /config with the same file on that gateway and, meanwhile, the slowest
-# GET /v1/models on the proxy (answered by the data plane: a stall would show there).
+# GET /v1/models on the proxy (answered by the data plane: a stall would show there), and the
+# gateway's peak RSS at READY and after the POST (old and new config both alive for a moment).
 # Needs /usr/bin/time and curl.
 set -euo pipefail
 
@@ -28,7 +29,9 @@ done
 WORK=$(mktemp -d)
 HEADLESS_PID=
 cleanup() {
-    [ -n "$HEADLESS_PID" ] && kill "$HEADLESS_PID" 2>/dev/null || true
+    if [ -n "$HEADLESS_PID" ]; then
+        kill "$(pgrep -P "$HEADLESS_PID")" 2>/dev/null || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -43,7 +46,8 @@ measure() {
     awk '{ printf "%.2f %d", $1, $2 / 1024 }' "$WORK/time"
 }
 
-# headless FILE: starts the gateway, waits for READY; prints "seconds maxrss_MiB post_ms max_models_ms".
+# headless FILE: starts the gateway, waits for READY, posts FILE to /config; prints "seconds_to_ready
+# peak_rss_at_ready_MiB post_ms max_models_ms peak_rss_after_post_MiB".
 headless() {
     local file=$1 out="$WORK/headless.out" start ready rss post models
     : >"$out"
@@ -57,6 +61,8 @@ headless() {
         sleep 0.05
     done
     ready=$(date +%s.%N)
+    local readyRss
+    readyRss=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$(pgrep -P "$HEADLESS_PID")/status")
     local line proxy admin
     line=$(grep '^READY' "$out")
     proxy=$(sed -E 's/.*proxy=([^ ]+).*/\1/' <<<"$line")
@@ -78,17 +84,18 @@ headless() {
     wait "$poller"
     rm -f "$WORK/post.done"
     models=$(cat "$WORK/models.max")
-    kill -TERM "$HEADLESS_PID"
+    # SIGTERM to aigw-sim itself (the child of /usr/bin/time), so that time reports its peak RSS.
+    kill -TERM "$(pgrep -P "$HEADLESS_PID")"
     wait "$HEADLESS_PID" || true
     HEADLESS_PID=
     rss=$(tail -1 "$WORK/headless.time")
-    awk -v s="$start" -v r="$ready" -v m="$rss" -v p="$post" -v q="$models" \
-        'BEGIN { printf "%.2f %d %.0f %.0f", r - s, m / 1024, p * 1000, q * 1000 }'
+    awk -v s="$start" -v r="$ready" -v m="$rss" -v p="$post" -v q="$models" -v rr="$readyRss" \
+        'BEGIN { printf "%.2f %d %.0f %.0f %d", r - s, rr, p * 1000, q * 1000, m / 1024 }'
 }
 
 echo "config_scale: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-printf '%-8s %-7s | %-14s | %-14s | %-14s | %-14s | %-9s %s\n' objects MiB check export simulate \
-    "headless READY" "POST /config" "max GET /v1/models during it"
+printf '%-8s %-4s | %-14s | %-14s | %-14s | %-14s | %-12s %-8s %s\n' objects MiB check export simulate \
+    "headless READY" "POST /config" "max GET" "RSS after POST"
 for routes in "${ROUTES[@]}"; do
     file="$WORK/cluster-$routes.yaml"
     objects=$("$GEN" --routes "$routes" -o "$file" 2>&1 | awk '{ print $1 }')
@@ -96,8 +103,8 @@ for routes in "${ROUTES[@]}"; do
     read -r c_s c_m <<<"$(measure "$SIM" check "$file")" || true
     read -r e_s e_m <<<"$(measure "$SIM" export "$file")"
     read -r s_s s_m <<<"$(measure "$SIM" simulate --config "$file" --model model-0 --requests 1000)"
-    read -r h_s h_m p_ms m_ms <<<"$(headless "$file")"
-    printf '%-8s %-7s | %5s s %4s MiB | %5s s %4s MiB | %5s s %4s MiB | %5s s %4s MiB | %6s ms  %s ms\n' \
-        "$objects" "$size" "$c_s" "$c_m" "$e_s" "$e_m" "$s_s" "$s_m" "$h_s" "$h_m" "$p_ms" "$m_ms"
+    read -r h_s h_m p_ms m_ms h_post <<<"$(headless "$file")"
+    printf '%-8s %-4s | %5s s %4s MiB | %5s s %4s MiB | %5s s %4s MiB | %5s s %4s MiB | %7s ms   %4s ms  %4s MiB\n' \
+        "$objects" "$size" "$c_s" "$c_m" "$e_s" "$e_m" "$s_s" "$s_m" "$h_s" "$h_m" "$p_ms" "$m_ms" "$h_post"
 done
 echo "config_scale: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
