@@ -103,6 +103,7 @@ http {
     listen 127.0.0.1:$NGINX_PORT;
     location / {
       proxy_pass http://mock;
+      proxy_set_header Host 127.0.0.1:$MOCK_PORT;  # the mock answers only to its own names
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_buffering on;

@@ -40,9 +40,10 @@ struct MockOptions {
     bool allowPull = true;            ///< /api/pull of an unknown model "downloads" it and serves it
     int embeddingDimensions = 384;
     int pullStepMs = 20;              ///< pace of /api/pull progress lines
-    /// Which Host names it answers to (default: its listen address, localhost, 127.0.0.1, [::1]);
-    /// `--allow-remote` / `--allowed-host`. The /_mock/ control endpoints also refuse a foreign Origin.
-    http::AccessPolicy access;
+    /// Which Host names it answers to: as Ollama on loopback, its listen address, localhost,
+    /// 127.0.0.1, [::1] and *.localhost / *.local / *.internal; more with `--allowed-host`, any with
+    /// `--allow-remote`. The /_mock/ control endpoints also refuse a foreign Origin.
+    http::AccessPolicy access{.allowLocalNames = true};
 };
 
 /// One inference request as the server saw it.

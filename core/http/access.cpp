@@ -87,6 +87,11 @@ bool hostAllowed(std::string_view hostHeader, std::string_view listenHost, quint
         if (!listenHost.empty() && name == listenName(listenHost))
             return true;
     }
+    if (policy.allowLocalNames && name.front() != '[') {
+        for (const std::string_view suffix : {".localhost", ".local", ".internal"})
+            if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+                return true;
+    }
     for (const auto& allowed : policy.allowedHosts) {
         std::string allowedName;
         int allowedPort = -1;

@@ -28,6 +28,10 @@ struct AccessPolicy {
     /// `--allowed-host`: extra names, "name" (any port) or "name:port"; compared case-insensitively.
     /// IPv6 literals in brackets: "[fd00::1]" or "[fd00::1]:8080".
     std::vector<std::string> allowedHosts;
+    /// Also names ending in .localhost, .local or .internal, any port: what Ollama answers to on
+    /// loopback (its allowedHostsMiddleware), so the cluster names the gateway rewrites Host to
+    /// (*.svc.cluster.local) reach a mock model server as they reach Ollama.
+    bool allowLocalNames = false;
 };
 
 /// True when `hostHeader` names this server: the listen address (`listenHost`, bare IPv6 without

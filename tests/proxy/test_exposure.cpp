@@ -199,6 +199,7 @@ void TestExposure::hostCheck_data() {
     QTest::newRow("allowed name, any port") << "gw.lan:9901" << "127.0.0.1" << QStringList{"gw.lan"} << true;
     QTest::newRow("allowed name:port, same port") << "gw.lan:9901" << "127.0.0.1" << QStringList{"GW.lan:9901"} << true;
     QTest::newRow("allowed name:port, other port") << "gw.lan:9902" << "127.0.0.1" << QStringList{"gw.lan:9901"} << false;
+    QTest::newRow("cluster name, local names off") << "m.default.svc.cluster.local:80" << "127.0.0.1" << QStringList{} << false;
 }
 
 void TestExposure::hostCheck() {
@@ -394,6 +395,10 @@ void TestExposure::mockServerHostAndOrigin() {
     QCOMPARE(call(port, "GET", "/api/tags").status, 200);
     QCOMPARE(call(port, "GET", "/api/tags", {{"host", "evil.example" + p}}).status, 403);
     QCOMPARE(call(port, "GET", "/api/tags", {{"host", "models.lan" + p}}).status, 200);
+    // As Ollama on loopback: *.local (the cluster names the gateway rewrites Host to), *.localhost, *.internal.
+    for (const char* local : {"m.default.svc.cluster.local:80", "app.localhost", "host.docker.internal:11434"})
+        QCOMPARE(call(port, "GET", "/api/tags", {{"host", local}}).status, 200);
+    QCOMPARE(call(port, "GET", "/api/tags", {{"host", "evil.local.example" + p}}).status, 403);
     // Its fault endpoint refuses a page's cross-origin POST.
     const auto r = call(port, "POST", "/_mock/fault", {{"origin", "http://evil.example"}, {"content-type", "text/plain"}},
                         R"({"errorStatus":503})");
