@@ -15,7 +15,7 @@ namespace {
 
 void printCheckHelp() {
     std::printf(
-        "usage: aigw-sim check [FILE...]\n\n"
+        "usage: aigw-sim check [FILE...] (or --config FILE...)\n\n"
         "Validates Envoy AI Gateway manifests against the CRDs and runs the config doctor, which\n"
         "explains what the real gateway will do and gives a YAML fix for each finding.\n"
         "Without FILE, checks the built-in default scenario. FILE - reads standard input\n"
@@ -40,6 +40,9 @@ int runCheck(const Args& args) {
             optionsDone = true;
             continue;
         }
+        if (!optionsDone && a == "--config")
+            continue;  // `--config FILE...`, as the other modes take it: the files follow
+
         if (!optionsDone && a.size() > 1 && a[0] == '-') {
             std::fprintf(stderr, "aigw-sim check: unknown option '%s' (see aigw-sim check --help)\n", a.c_str());
             return 2;

@@ -14,7 +14,7 @@ namespace {
 
 void printExportHelp() {
     std::printf(
-        "usage: aigw-sim export [FILE...] [--api-version v1beta1|v1alpha1] [-o FILE] [--strip-sim]\n"
+        "usage: aigw-sim export [FILE... | --config FILE...] [--api-version v1beta1|v1alpha1] [-o FILE] [--strip-sim]\n"
         "                       [--keep-server-fields]\n\n"
         "Writes the manifests as deterministic, kubectl-applyable YAML (comments are not kept).\n"
         "Without FILE, exports the built-in default scenario. FILE - reads standard input; a kind: List\n"
@@ -45,6 +45,8 @@ int runExport(const Args& args) {
         }
         if (a == "--") {
             optionsDone = true;
+        } else if (a == "--config") {
+            // `--config FILE...`, as the other modes take it: the files follow.
         } else if (a == "--help" || a == "-h") {
             printExportHelp();
             return 0;

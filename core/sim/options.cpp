@@ -26,7 +26,7 @@ bool parseUnsigned(const std::string& s, std::uint64_t& out) {
 }  // namespace
 
 const char* usage() {
-    return "usage: aigw-sim simulate [--config FILE...] --model NAME --requests N [--rate RPS] [--seed S]\n"
+    return "usage: aigw-sim simulate [FILE... | --config FILE...] --model NAME --requests N [--rate RPS] [--seed S]\n"
            "                         [--stream-share F] [--dns-refresh DURATION] [--event AT:SERVER:ACTION]... [--json]\n"
            "\n"
            "Runs N requests for model NAME through the routing core in virtual time against simulated\n"
@@ -186,6 +186,8 @@ Result<SimOptions> parseArgs(const std::vector<std::string>& args) {
             if (!e)
                 return e.error();
             o.events.push_back(std::move(e).value());
+        } else if (a == "-" || (!a.empty() && a[0] != '-')) {
+            o.configFiles.push_back(a);  // FILE..., as the other modes take them
         } else {
             return argError("unknown argument '" + a + "'");
         }

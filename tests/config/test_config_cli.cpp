@@ -130,6 +130,13 @@ private slots:
                                      list);
         QCOMPARE(sim.code, 0);
         QVERIFY2(sim.out.contains("\"requests\":100") || sim.out.contains("\"requests\": 100"), qPrintable(sim.out));
+        // FILE... and --config FILE... in every mode that takes files.
+        const Run viaOption = run({"check", "--config", f.fileName()});
+        QCOMPARE(viaOption.code, 0);
+        QVERIFY2(viaOption.out.contains("21 documents: 0 errors"), qPrintable(viaOption.out));
+        QCOMPARE(run({"export", "--config", f.fileName()}).out, fromFiles.out);
+        const Run simFile = run({"simulate", f.fileName(), "--model", "virtual-qwen-model", "--requests", "10"});
+        QCOMPARE(simFile.code, 0);
         const Run dup = run({"check", f.fileName(), QString::fromStdString(samplePath("gateway-setup.yaml"))});
         QCOMPARE(dup.code, 1);  // the Gateway twice: a duplicate, reported at the second file
         QVERIFY2(dup.out.contains("duplicate Gateway"), qPrintable(dup.out));
