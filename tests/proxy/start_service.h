@@ -1,4 +1,4 @@
-// Shared by the proxy tests: start a GatewayService on ports 0 and wait (bounded) until it is ready.
+// Shared by the proxy tests: the one-backend "solo" config, and starting a GatewayService on ports 0 with a bounded wait until it is ready.
 #pragma once
 
 #include <QDebug>
@@ -8,10 +8,44 @@
 #include <QTest>
 #include <QUrl>
 
+#include <string>
+
 #include "config/model.h"
 #include "proxy/gateway_service.h"
 
 namespace aigw::testing {
+
+#ifndef Q_MOC_RUN  // moc mis-tokenises multi-line raw strings
+/// One route "solo-model" -> one Backend "solo" (a mock server), no retry policy.
+inline std::string soloYaml(const std::string& ruleExtra = "", const std::string& extraDocs = "") {
+    return R"(apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: {name: solo-route, namespace: default}
+spec:
+  rules:
+    - matches:
+        - headers: [{type: Exact, name: x-ai-eg-model, value: solo-model}]
+      backendRefs:
+        - name: solo
+          modelNameOverride: solo:1b
+)" + ruleExtra + R"(
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIServiceBackend
+metadata: {name: solo, namespace: default}
+spec:
+  schema: {name: OpenAI}
+  backendRef: {name: solo, kind: Backend, group: gateway.envoyproxy.io}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata: {name: solo, namespace: default}
+spec:
+  endpoints:
+    - fqdn: {hostname: solo.default.svc.cluster.local, port: 80}
+)" + extraDocs;
+}
+#endif
 
 struct ServiceUrls {
     QUrl proxy;

@@ -18,35 +18,6 @@ using Json = nlohmann::json;
 
 namespace {
 
-#ifndef Q_MOC_RUN  // moc mis-tokenises multi-line raw strings; it only needs the class below
-/// One route "solo-model" -> one Backend "solo" (a mock server), no retry policy.
-const char* kSoloYaml = R"(apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIGatewayRoute
-metadata: {name: solo-route, namespace: default}
-spec:
-  rules:
-    - matches:
-        - headers: [{type: Exact, name: x-ai-eg-model, value: solo-model}]
-      backendRefs:
-        - name: solo
-          modelNameOverride: solo:1b
----
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: solo, namespace: default}
-spec:
-  schema: {name: OpenAI}
-  backendRef: {name: solo, kind: Backend, group: gateway.envoyproxy.io}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: Backend
-metadata: {name: solo, namespace: default}
-spec:
-  endpoints:
-    - fqdn: {hostname: solo.default.svc.cluster.local, port: 80}
-)";
-#endif
-
 struct Reply {
     bool done = false;
     int status = 0;
@@ -136,7 +107,7 @@ void TestAdminStats::perRouteAndBackend() {
     proxy::GatewayService::Options opts;
     opts.mockBackendArgs = {"--first-token-ms", "0", "--tokens-per-second", "0"};
     testing::ServiceUrls urls;
-    auto loaded = config::loadString(kSoloYaml, "solo.yaml");
+    auto loaded = config::loadString(testing::soloYaml(), "solo.yaml");
     QVERIFY(loaded.ok());
     QVERIFY(testing::startService(*m_service, loaded.config, opts, &urls));
     m_host = urls.proxy.host().toStdString();

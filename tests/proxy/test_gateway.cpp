@@ -14,6 +14,7 @@
 #include "routing/records.h"
 
 using namespace aigw;
+using testing::soloYaml;
 using Json = nlohmann::json;
 
 namespace {
@@ -36,39 +37,6 @@ config::Config loadYaml(const std::string& yaml) {
         qWarning("%s", e.toString().c_str());
     return r.config;
 }
-
-#ifndef Q_MOC_RUN  // moc mis-tokenises multi-line raw strings; it only needs the class below
-/// One route "solo-model" -> one Backend "solo" (a mock server), no retry policy.
-std::string soloYaml(const std::string& ruleExtra = "", const std::string& extraDocs = "") {
-    return R"(apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIGatewayRoute
-metadata: {name: solo-route, namespace: default}
-spec:
-  rules:
-    - matches:
-        - headers: [{type: Exact, name: x-ai-eg-model, value: solo-model}]
-      backendRefs:
-        - name: solo
-          modelNameOverride: solo:1b
-)" + ruleExtra + R"(
----
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: solo, namespace: default}
-spec:
-  schema: {name: OpenAI}
-  backendRef: {name: solo, kind: Backend, group: gateway.envoyproxy.io}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: Backend
-metadata: {name: solo, namespace: default}
-spec:
-  endpoints:
-    - fqdn: {hostname: solo.default.svc.cluster.local, port: 80}
-)" + extraDocs;
-}
-
-#endif
 
 struct Reply {
     int status = 0;

@@ -17,35 +17,6 @@ using Json = nlohmann::json;
 
 namespace {
 
-#ifndef Q_MOC_RUN  // moc mis-tokenises multi-line raw strings
-/// One route "solo-model" -> one Backend "solo" (a mock server) with modelNameOverride solo:1b.
-const char* kSoloYaml = R"(apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIGatewayRoute
-metadata: {name: solo-route, namespace: default}
-spec:
-  rules:
-    - matches:
-        - headers: [{type: Exact, name: x-ai-eg-model, value: solo-model}]
-      backendRefs:
-        - name: solo
-          modelNameOverride: solo:1b
----
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: solo, namespace: default}
-spec:
-  schema: {name: OpenAI}
-  backendRef: {name: solo, kind: Backend, group: gateway.envoyproxy.io}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: Backend
-metadata: {name: solo, namespace: default}
-spec:
-  endpoints:
-    - fqdn: {hostname: solo.default.svc.cluster.local, port: 80}
-)";
-#endif
-
 int intOr(const Json& j, const char* key, int fallback) {
     return j.contains(key) && j[key].is_number_integer() ? j[key].get<int>() : fallback;
 }
@@ -120,7 +91,7 @@ Reply TestGatewayPaths::call(quint16 port, const std::string& method, const std:
 }
 
 void TestGatewayPaths::initTestCase() {
-    auto loaded = config::loadString(kSoloYaml, "test.yaml");
+    auto loaded = config::loadString(testing::soloYaml(), "test.yaml");
     QVERIFY(loaded.errors.empty());
     m_service = std::make_unique<proxy::GatewayService>();
     m_client = std::make_unique<http::HttpClient>();
