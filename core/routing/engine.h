@@ -9,8 +9,9 @@
 //   Decision d = req->nextAttempt(clock.now());
 //   while (d.action != Action::Respond) {
 //       if (d.action == Action::Attempt) {
-//           // connect to d.target.address:port, send body with "model" = d.target.upstreamModel,
-//           // arm a timer for d.target.timeoutFrom(now) (per-try timeout or request deadline)
+//           // connect to d.target.address:port within d.target.connectBudget(now), send the body
+//           // with "model" = d.target.upstreamModel, then wait for headers at most
+//           // d.target.headersBudget(sentAt); the deadline (untilDeadline) bounds everything
 //           d = req->onAttemptResult(outcome, clock.now());
 //       } else {  // Action::Backoff
 //           // wait d.wait, then
