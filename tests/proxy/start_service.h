@@ -2,15 +2,19 @@
 #pragma once
 
 #include <QDebug>
-#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 #include <QTest>
 #include <QUrl>
 
+#include <memory>
+#include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "config/model.h"
+#include "http/http_client.h"
 #include "proxy/gateway_service.h"
 
 namespace aigw::testing {
@@ -56,6 +60,63 @@ struct ServiceUrls {
 /// to `timeoutMs` for ready or failed. The data plane emits both on its own thread; QSignalSpy::wait()
 /// misses a signal that arrives before it starts waiting (a real flake under ctest -j), so they are
 /// received queued on this thread and polled. Returns false (with a warning) when not ready.
+/// One HTTP exchange of a test: `done` once the answer, or the client's error, arrived.
+struct Reply {
+    bool done = false;
+    int status = 0;  ///< 0 when no answer came
+    http::Headers headers;
+    QByteArray body;
+    std::optional<http::ClientError> error;
+    nlohmann::json json() const {
+        return nlohmann::json::parse(body.constData(), body.constData() + body.size(), nullptr, false);
+    }
+    std::string errorText() const { return error ? error->message : std::string(); }
+};
+
+/// Sends `rq` and returns at once: the test acts while it is in flight, then waits on `done`.
+inline std::shared_ptr<Reply> send(http::HttpClient& client, http::ClientRequest rq) {
+    auto out = std::make_shared<Reply>();
+    client.fetch(std::move(rq), [out](http::FetchOutcome o) {
+        if (auto* r = std::get_if<http::FullResponse>(&o)) {
+            out->status = r->head.status;
+            out->headers = r->head.headers;
+            out->body = r->body;
+        } else {
+            out->error = std::get<http::ClientError>(o);
+        }
+        out->done = true;
+    });
+    return out;
+}
+
+/// Sends `rq` and runs the event loop until its answer arrives. The client's own try timeout
+/// (rq.tryTimeoutMs, 15 s when unset) always ends the exchange; the wait is only a safety bound.
+inline Reply fetch(http::HttpClient& client, http::ClientRequest rq) {
+    if (rq.tryTimeoutMs <= 0)
+        rq.tryTimeoutMs = 15000;
+    const int bound = rq.tryTimeoutMs + 5000;
+    auto out = send(client, std::move(rq));
+    if (!QTest::qWaitFor([&] { return out->done; }, bound))
+        out->error = http::ClientError{http::FailureKind::PerTryTimeout, "the test client gave up", false, 0};
+    return *out;
+}
+
+/// Waits until every model server (or only `only`) is in state `want`.
+inline bool waitServers(aigw::proxy::GatewayService& service, aigw::proxy::ServerState want, const QString& only = {},
+                        int timeoutMs = 20000) {
+    return QTest::qWaitFor(
+        [&] {
+            const auto servers = service.servers();
+            if (servers.empty())
+                return false;
+            for (const auto& s : servers)
+                if ((only.isEmpty() || s.name == only) && s.state != want)
+                    return false;
+            return true;
+        },
+        timeoutMs);
+}
+
 inline bool startService(aigw::proxy::GatewayService& service, const aigw::config::Config& cfg,
                          aigw::proxy::GatewayService::Options opts, ServiceUrls* urls, int timeoutMs = 20000) {
     opts.proxyPort = 0;
@@ -68,11 +129,8 @@ inline bool startService(aigw::proxy::GatewayService& service, const aigw::confi
     });
     QObject::connect(&service, &aigw::proxy::GatewayService::failed, &receiver, [&](const QString& e) { error = e; });
     service.start(cfg, opts);
-    QElapsedTimer t;
-    t.start();
-    while (proxyUrl.isEmpty() && error.isEmpty() && t.elapsed() < timeoutMs)
-        QTest::qWait(5);
-    if (proxyUrl.isEmpty()) {
+    const bool answered = QTest::qWaitFor([&] { return !proxyUrl.isEmpty() || !error.isEmpty(); }, timeoutMs);
+    if (!answered || proxyUrl.isEmpty()) {
         qWarning() << "gateway not ready:" << (error.isEmpty() ? QStringLiteral("timed out") : error);
         return false;
     }

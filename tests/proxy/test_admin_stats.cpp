@@ -18,12 +18,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-struct Reply {
-    bool done = false;
-    int status = 0;
-    QByteArray body;
-    Json json() const { return Json::parse(body.constData(), body.constData() + body.size(), nullptr, false); }
-};
+using testing::Reply;
 
 }  // namespace
 
@@ -46,19 +41,7 @@ private:
             rq.headers.add("content-type", "application/json");
         rq.body = body;
         rq.tryTimeoutMs = 15000;
-        auto out = std::make_shared<Reply>();
-        m_client->fetch(rq, [out](http::FetchOutcome o) {
-            if (auto* r = std::get_if<http::FullResponse>(&o)) {
-                out->status = r->head.status;
-                out->body = r->body;
-            }
-            out->done = true;
-        });
-        QElapsedTimer t;
-        t.start();
-        while (!out->done && t.elapsed() < 20000)
-            QTest::qWait(2);
-        return *out;
+        return testing::fetch(*m_client, std::move(rq));
     }
     int chat() {
         return call(m_proxyPort, "POST", "/v1/chat/completions",

@@ -38,13 +38,7 @@ config::Config loadYaml(const std::string& yaml) {
     return r.config;
 }
 
-struct Reply {
-    int status = 0;
-    http::Headers headers;
-    QByteArray body;
-    std::optional<http::ClientError> error;
-    Json json() const { return Json::parse(body.constData(), body.constData() + body.size(), nullptr, false); }
-};
+using testing::Reply;
 
 }  // namespace
 
@@ -74,25 +68,7 @@ private:
             rq.headers.add("content-type", "application/json");
         rq.body = body;
         rq.tryTimeoutMs = timeoutMs;
-        Reply out;
-        bool done = false;
-        m_client->fetch(rq, [&](http::FetchOutcome o) {
-            if (auto* r = std::get_if<http::FullResponse>(&o)) {
-                out.status = r->head.status;
-                out.headers = r->head.headers;
-                out.body = r->body;
-            } else {
-                out.error = std::get<http::ClientError>(o);
-            }
-            done = true;
-        });
-        QElapsedTimer t;
-        t.start();
-        while (!done && t.elapsed() < timeoutMs + 2000)
-            QTest::qWait(2);
-        if (!done)
-            out.error = http::ClientError{http::FailureKind::PerTryTimeout, "test client gave up", false, 0};
-        return out;
+        return testing::fetch(*m_client, std::move(rq));
     }
     Reply chat(const std::string& model, bool stream = false, const std::string& extra = "");
     Reply admin(const std::string& method, const std::string& target, const QByteArray& body = {});
@@ -155,18 +131,8 @@ bool TestGateway::startService(const config::Config& cfg, proxy::GatewayService:
 }
 
 bool TestGateway::waitServers(proxy::ServerState want, const QString& only) {
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < 15000) {
-        bool all = true;
-        const auto servers = m_service->servers();
-        for (const auto& s : servers)
-            if ((only.isEmpty() || s.name == only) && s.state != want)
-                all = false;
-        if (all && !servers.empty())
-            return true;
-        QTest::qWait(20);
-    }
+    if (testing::waitServers(*m_service, want, only, 15000))
+        return true;
     for (const auto& s : m_service->servers())
         qWarning() << s.name << proxy::toString(s.state) << s.error;
     return false;
@@ -290,15 +256,15 @@ void TestGateway::ticket2Corrected() {
     }
     QCOMPARE(admin("POST", "/servers/qwen-primary/start").status, 200);
     QVERIFY(waitServers(proxy::ServerState::Ready, "qwen-primary"));
-    bool back = false;
-    QElapsedTimer t;
-    t.start();
-    while (!back && t.elapsed() < 10000) {
-        r = chat("qwen-with-fallback");
-        QCOMPARE(r.status, 200);
-        back = r.headers.value("x-aigw-backend") == "envoy-ai-gateway-qwen-primary-fb";
-        QTest::qWait(50);
-    }
+    bool allOk = true;
+    const bool back = QTest::qWaitFor(
+        [&] {
+            r = chat("qwen-with-fallback");
+            allOk = allOk && r.status == 200;
+            return r.headers.value("x-aigw-backend") == "envoy-ai-gateway-qwen-primary-fb";
+        },
+        10000);
+    QVERIFY2(allOk, "a request failed while the primary came back");
     QVERIFY2(back, "traffic never returned to the primary");
 }
 

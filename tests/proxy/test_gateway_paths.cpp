@@ -21,13 +21,7 @@ int intOr(const Json& j, const char* key, int fallback) {
     return j.contains(key) && j[key].is_number_integer() ? j[key].get<int>() : fallback;
 }
 
-struct Reply {
-    int status = 0;
-    http::Headers headers;
-    QByteArray body;
-    bool failed = false;
-    Json json() const { return Json::parse(body.constData(), body.constData() + body.size(), nullptr, false); }
-};
+using testing::Reply;
 
 }  // namespace
 
@@ -73,21 +67,7 @@ Reply TestGatewayPaths::call(quint16 port, const std::string& method, const std:
         rq.headers.add("content-type", contentType);
     rq.body = body;
     rq.tryTimeoutMs = 15000;
-    Reply out;
-    bool done = false;
-    m_client->fetch(rq, [&](http::FetchOutcome o) {
-        if (auto* r = std::get_if<http::FullResponse>(&o)) {
-            out.status = r->head.status;
-            out.headers = r->head.headers;
-            out.body = r->body;
-        } else {
-            out.failed = true;
-        }
-        done = true;
-    });
-    if (!QTest::qWaitFor([&] { return done; }, 20000))
-        out.failed = true;
-    return out;
+    return testing::fetch(*m_client, std::move(rq));
 }
 
 void TestGatewayPaths::initTestCase() {
@@ -185,7 +165,7 @@ void TestGatewayPaths::everyServedPathIsRouted() {
     QFETCH(QByteArray, body);
     QFETCH(int, status);
     const auto r = proxy(path.toStdString(), body);
-    QVERIFY(!r.failed);
+    QVERIFY2(!r.error, r.errorText().c_str());
     QCOMPARE(r.status, status);
     QCOMPARE(r.headers.value("x-aigw-backend"), std::string("solo"));  // routed by the body's model
     if (status == 404) {

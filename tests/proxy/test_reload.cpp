@@ -72,14 +72,7 @@ spec:
 }
 #endif
 
-/// A request sent without waiting for it: the test acts while it is in flight.
-struct Pending {
-    bool done = false;
-    int status = 0;
-    http::Headers headers;
-    QByteArray body;
-    std::string error;
-};
+using Pending = testing::Reply;  ///< a request sent without waiting for it: the test acts while it is in flight
 
 }  // namespace
 
@@ -104,7 +97,6 @@ private:
                                               R"(","messages":[{"role":"user","content":"hello"}],"max_tokens":8})"));
     }
     std::optional<proxy::ServerInfo> server(const QString& name) const;
-    bool allReady() const;
     /// Inference requests the named mock server has received (its /_mock/stats), -1 when unreachable.
     int mockRequests(const QString& name);
 
@@ -132,18 +124,7 @@ bool TestReload::start(const config::Config& cfg) {
     m_host = urls.proxy.host().toStdString();
     m_proxyPort = static_cast<quint16>(urls.proxy.port());
     m_adminPort = static_cast<quint16>(urls.admin.port());
-    QElapsedTimer t;
-    t.start();
-    while (!allReady() && t.elapsed() < 20000)
-        QTest::qWait(20);
-    return allReady();
-}
-
-bool TestReload::allReady() const {
-    const auto servers = m_service->servers();
-    return !servers.empty() && std::all_of(servers.begin(), servers.end(), [](const proxy::ServerInfo& s) {
-        return s.state == proxy::ServerState::Ready;
-    });
+    return testing::waitServers(*m_service, proxy::ServerState::Ready);
 }
 
 std::shared_ptr<Pending> TestReload::send(quint16 port, const std::string& method, const std::string& target,
@@ -157,27 +138,14 @@ std::shared_ptr<Pending> TestReload::send(quint16 port, const std::string& metho
         rq.headers.add("content-type", target == "/config" ? "application/yaml" : "application/json");
     rq.body = body;
     rq.tryTimeoutMs = 60000;
-    auto p = std::make_shared<Pending>();
-    m_client->fetch(rq, [p](http::FetchOutcome o) {
-        if (auto* r = std::get_if<http::FullResponse>(&o)) {
-            p->status = r->head.status;
-            p->headers = r->head.headers;
-            p->body = r->body;
-        } else {
-            p->error = std::get<http::ClientError>(o).message;
-        }
-        p->done = true;
-    });
-    return p;
+    return testing::send(*m_client, std::move(rq));
 }
 
 std::shared_ptr<Pending> TestReload::call(quint16 port, const std::string& method, const std::string& target,
                                           const QByteArray& body) {
     auto p = send(port, method, target, body);
-    QElapsedTimer t;
-    t.start();
-    while (!p->done && t.elapsed() < 30000)
-        QTest::qWait(2);
+    if (!QTest::qWaitFor([&] { return p->done; }, 65000))  // the client's 60 s try timeout ends it first
+        p->error = http::ClientError{http::FailureKind::PerTryTimeout, "the test client gave up", false, 0};
     return p;
 }
 
@@ -251,7 +219,7 @@ void TestReload::backendMappingChangeKeepsInFlight() {
     }
 
     QTRY_VERIFY_WITH_TIMEOUT(inFlight->done, 30000);
-    QVERIFY2(inFlight->error.empty(), inFlight->error.c_str());
+    QVERIFY2(!inFlight->error, inFlight->errorText().c_str());
     QVERIFY2(inFlight->status == 200, inFlight->body.constData());
     const auto answeredBy = QString::fromStdString(inFlight->headers.value("x-aigw-backend"));
     if (!server.isEmpty())
@@ -290,7 +258,7 @@ void TestReload::modelChangeRestartsAfterInFlight() {
 
     // The request already on the old process is answered by it, with the model it asked for.
     QTRY_VERIFY_WITH_TIMEOUT(inFlight->done, 30000);
-    QVERIFY2(inFlight->error.empty(), inFlight->error.c_str());
+    QVERIFY2(!inFlight->error, inFlight->errorText().c_str());
     QVERIFY2(inFlight->status == 200, inFlight->body.constData());
     const auto j = Json::parse(inFlight->body.constData(), inFlight->body.constData() + inFlight->body.size(), nullptr, false);
     QCOMPARE(QString::fromStdString(j.value("model", "")), QString("solo:1b"));
