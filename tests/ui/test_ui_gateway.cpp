@@ -469,7 +469,7 @@ private:
         const QString dir = qEnvironmentVariable("AIGW_UI_SHOTS");
         if (dir.isEmpty())
             return;
-        QTest::qWait(300);  // the last repaint
+        QCoreApplication::processEvents();  // deliver pending model updates; grab() renders synchronously
         QVERIFY(m_session->window()->grab().save(QDir(dir).filePath(name), "PNG"));
     }
 };
