@@ -1,7 +1,11 @@
 #pragma once
-// Shared helpers for the config tests: data paths, file reading, model comparison.
+// Shared helpers for the config tests: data paths, file reading, model comparison, running aigw-sim.
 
+#include <QByteArray>
+#include <QProcess>
+#include <QProcessEnvironment>
 #include <QString>
+#include <QStringList>
 #include <QTest>
 
 #include <fstream>
@@ -13,6 +17,38 @@
 #include "config/loader.h"
 
 namespace aigw::config::test {
+
+/// What one run of the aigw-sim binary did: exit code (-1 when it did not end normally within 60 s),
+/// standard output and standard error.
+struct Run {
+    int code = -1;
+    QString out;
+    QString err;
+};
+
+/// Runs build/app/aigw-sim (AIGW_BUILD_DIR, set by ctest) with `args`, `input` on its standard input,
+/// in `env` (the test's own environment when empty).
+inline Run runAigwSim(const QStringList& args, const QByteArray& input = {},
+                      const QProcessEnvironment& env = QProcessEnvironment()) {
+    QProcess p;
+    if (!env.isEmpty())
+        p.setProcessEnvironment(env);
+    p.start(qEnvironmentVariable("AIGW_BUILD_DIR") + "/app/aigw-sim", args);
+    Run r;
+    if (!p.waitForStarted(10000))
+        return r;
+    p.write(input);
+    p.closeWriteChannel();
+    if (!p.waitForFinished(60000)) {
+        p.kill();
+        p.waitForFinished(5000);
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
 
 inline std::string samplePath(const std::string& name) { return std::string(AIGW_SAMPLES_DIR) + "/" + name; }
 inline std::string dataPath(const std::string& name) { return std::string(AIGW_CONFIG_TEST_DATA) + "/" + name; }

@@ -10,11 +10,6 @@ using namespace aigw::config::test;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QString out;
-    QString err;
-};
 
 QString binary() { return qEnvironmentVariable("AIGW_BUILD_DIR") + "/app/aigw-sim"; }
 
@@ -27,21 +22,7 @@ QProcessEnvironment noDisplay() {
     return env;
 }
 
-Run run(const QStringList& args) {
-    QProcess p;
-    p.setProcessEnvironment(noDisplay());
-    p.start(binary(), args);
-    Run r;
-    if (!p.waitForFinished(60000)) {
-        p.kill();
-        p.waitForFinished(5000);
-        return r;
-    }
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+Run run(const QStringList& args) { return runAigwSim(args, {}, noDisplay()); }
 
 QString sample(const char* name) { return QString::fromStdString(samplePath(name)); }
 

@@ -12,40 +12,11 @@ using namespace aigw::config::test;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QString out;
-    QString err;
-};
 
-Run run(const QStringList& args) {
-    QProcess p;
-    p.start(qEnvironmentVariable("AIGW_BUILD_DIR") + "/app/aigw-sim", args);
-    Run r;
-    if (!p.waitForFinished(60000))
-        return r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+Run run(const QStringList& args) { return runAigwSim(args); }
 
 /// Runs aigw-sim with `input` on its standard input.
-Run runWithInput(const QStringList& args, const QByteArray& input) {
-    QProcess p;
-    p.start(qEnvironmentVariable("AIGW_BUILD_DIR") + "/app/aigw-sim", args);
-    Run r;
-    if (!p.waitForStarted(10000))
-        return r;
-    p.write(input);
-    p.closeWriteChannel();
-    if (!p.waitForFinished(60000))
-        return r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+Run runWithInput(const QStringList& args, const QByteArray& input) { return runAigwSim(args, input); }
 
 /// The samples as `kubectl get -o yaml` prints several objects: one kind: List, with the fields the
 /// API server adds on each item.

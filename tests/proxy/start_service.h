@@ -20,8 +20,10 @@
 namespace aigw::testing {
 
 #ifndef Q_MOC_RUN  // moc mis-tokenises multi-line raw strings
-/// One route "solo-model" -> one Backend "solo" (a mock server), no retry policy.
-inline std::string soloYaml(const std::string& ruleExtra = "", const std::string& extraDocs = "") {
+/// One route "solo-model" -> one Backend "solo" (a mock server, model `override`), no retry policy;
+/// `ruleExtra` is YAML added to the rule, `extraDocs` documents added at the end.
+inline std::string soloYaml(const std::string& ruleExtra = "", const std::string& extraDocs = "",
+                            const std::string& override = "solo:1b") {
     return R"(apiVersion: aigateway.envoyproxy.io/v1beta1
 kind: AIGatewayRoute
 metadata: {name: solo-route, namespace: default}
@@ -31,8 +33,7 @@ spec:
         - headers: [{type: Exact, name: x-ai-eg-model, value: solo-model}]
       backendRefs:
         - name: solo
-          modelNameOverride: solo:1b
-)" + ruleExtra + R"(
+          modelNameOverride: )" + override + "\n" + ruleExtra + R"(
 ---
 apiVersion: aigateway.envoyproxy.io/v1beta1
 kind: AIServiceBackend

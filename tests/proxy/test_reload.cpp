@@ -41,35 +41,8 @@ config::Config loadYaml(const std::string& yaml) {
 }
 
 #ifndef Q_MOC_RUN  // moc mis-tokenises multi-line raw strings; it only needs the class below
-/// One route "solo-model" -> one Backend "solo" whose server serves `override` (no InferenceService,
-/// so the server's model list is the route's modelNameOverride: changing it changes what runs).
-std::string soloYaml(const std::string& override) {
-    return R"(apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIGatewayRoute
-metadata: {name: solo-route, namespace: default}
-spec:
-  rules:
-    - matches:
-        - headers: [{type: Exact, name: x-ai-eg-model, value: solo-model}]
-      backendRefs:
-        - name: solo
-          modelNameOverride: )" + override + R"(
----
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: solo, namespace: default}
-spec:
-  schema: {name: OpenAI}
-  backendRef: {name: solo, kind: Backend, group: gateway.envoyproxy.io}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: Backend
-metadata: {name: solo, namespace: default}
-spec:
-  endpoints:
-    - fqdn: {hostname: solo.default.svc.cluster.local, port: 80}
-)";
-}
+/// The solo config with the model its server runs (a change of it restarts the server).
+std::string soloYaml(const std::string& override) { return testing::soloYaml("", "", override); }
 #endif
 
 using Pending = testing::Reply;  ///< a request sent without waiting for it: the test acts while it is in flight
