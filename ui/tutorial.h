@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "config/tutorial_policy.h"
 
 class QLabel;
 class QListWidget;
@@ -21,15 +22,8 @@ namespace aigw::ui {
 
 class MainWindow;
 
-/// Sets or clears `numAttemptsPerPriority` on every BackendTrafficPolicy retry and drops the passive
-/// health check (the tutorial has none): std::nullopt is the tutorial's policy as written (retries
-/// stay on priority 0), 1 is the fix.
-config::Config withAttemptsPerPriority(config::Config config, std::optional<std::int64_t> value);
-
-/// The tutorial's fallback policy exactly as written (provider-fallback.yaml's BackendTrafficPolicy:
-/// targets the Gateway, retries without numAttemptsPerPriority, no health check) in place of every
-/// BackendTrafficPolicy of `config`. The doctor's locations point into provider-fallback.yaml.
-config::Config withTutorialPolicy(config::Config config);
+using config::withAttemptsPerPriority;
+using config::withTutorialPolicy;
 
 struct TutorialStep {
     QString ticket;   ///< "Ticket 1" / "Ticket 2"

@@ -1,0 +1,1 @@
+#include "scenario/scenario.h"
