@@ -8,12 +8,20 @@
 // addRecord/addHostEvent).
 //
 // Lives on the thread of the service's owner (the GUI thread in the app); never blocks it.
+//
+// Scenario time runs on the steady clock that stamps the proxy's records, from the moment the
+// servers are up after play() and frozen while paused; records convert through the stretches of
+// playing, so a request keeps the time it started at even when its record arrives after a pause.
+// An expectation is judged once its window closed and the requests sent before its end were answered
+// (the load generators are swapped for fresh ones at each window end, so the old ones' in-flight count
+// says exactly that), at most the longest route timeout plus a few seconds after.
 
 #include <QObject>
 #include <QString>
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "scenario/run.h"
@@ -38,6 +46,13 @@ public:
     /// everything. Applies nothing until play().
     void setScenario(const Scenario& scenario, const config::Config& config);
     const Scenario& scenario() const;
+    /// RunResult::configLabel of result() (default "scenario's own").
+    void setConfigLabel(const std::string& label);
+    /// Keep every record (in scenario time) for RunResult::records. Default false.
+    void setKeepRecords(bool keep);
+    /// Also hands every record and host event, converted to scenario time, to `observer` (not owned;
+    /// null: none).
+    void setObserver(routing::RecordSink* observer);
 
     /// When true (the CLI), the player drains the service's records itself; when false (the app),
     /// the owner forwards them with addRecord/addHostEvent. Default false.
@@ -46,7 +61,9 @@ public:
     void addHostEvent(const routing::HostEvent& event);
 
     /// Starts (from Idle or Finished: restarts from 0, re-applying the config and bringing every
-    /// server back up) or resumes (from Paused).
+    /// server back up; the clock starts once the config is applied and the servers are ready, at
+    /// most 30 s) or resumes (from Paused). Refused, with actionApplied("play", error), when the
+    /// service is not running.
     void play();
     /// Stops the clock: load stops sending (requests in flight complete), pending actions wait.
     void pause();
