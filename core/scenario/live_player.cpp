@@ -185,7 +185,8 @@ struct LivePlayer::Impl {
         drainTimer.setInterval(kDrainIntervalMs);
         QObject::connect(&drainTimer, &QTimer::timeout, q, [this] { drainNow(); });
         prepareTimer.setSingleShot(true);
-        QObject::connect(&prepareTimer, &QTimer::timeout, q, [this] { checkPrepared(); });
+        prepareTimer.setTimerType(Qt::PreciseTimer);
+        QObject::connect(&prepareTimer, &QTimer::timeout, q, [this] { checkPrepared(true); });
         if (service) {
             QObject::connect(service, &proxy::GatewayService::serversChanged, q, [this] { checkPrepared(); });
             QObject::connect(service, &proxy::GatewayService::configChanged, q, [this] {
@@ -198,7 +199,7 @@ struct LivePlayer::Impl {
     Duration duration() const { return std::max(scenario.duration, Duration::zero()); }
 
     Duration windowEnd(const Expectation& e) const {
-        return std::clamp(e.to.value_or(duration()), Duration::zero(), duration());
+        return std::clamp(e.to.value_or(scenario.stepEnd(e.step)), Duration::zero(), duration());
     }
 
     Duration position() const {
@@ -351,14 +352,15 @@ struct LivePlayer::Impl {
 
     /// Starts the clock once the reset took effect: the config swap happened and every server of
     /// the scenario is up (or failed, or the bound passed: then the run goes on, with a note).
-    void checkPrepared() {
-        if (prepared || state == State::Idle || state == State::Finished || segments.size() > 0)
+    void checkPrepared(bool boundPassed = false) {
+        if (prepared || state == State::Idle || state == State::Finished || !segments.empty())
             return;
-        const bool late = steadyNow() >= prepareDeadline;
+        const bool late = boundPassed || steadyNow() >= prepareDeadline;
         if (!late && !configSeen)
             return;
         const auto names = serverNames(config);
         std::set<std::string> waiting = names;
+        std::vector<std::string> failed;
         for (const auto& s : service->servers()) {
             const std::string n = s.name.toStdString();
             if (!names.count(n))
@@ -367,11 +369,12 @@ struct LivePlayer::Impl {
                 waiting.erase(n);
             } else if (s.state == proxy::ServerState::Failed) {
                 waiting.erase(n);
-                notes.push_back(fmt::format("model server {} failed: {}", n, s.error.toStdString()));
+                failed.push_back(fmt::format("model server {} failed: {}", n, s.error.toStdString()));
             }
         }
         if (!waiting.empty() && !late)
             return;
+        notes.insert(notes.end(), failed.begin(), failed.end());
         if (!waiting.empty())
             notes.push_back(fmt::format("model servers not ready after {}: {}; played anyway", formatDuration(kPrepareBound),
                                         joinNames(waiting)));
@@ -673,11 +676,16 @@ struct LivePlayer::Impl {
             const std::string full = r.meta.effectiveNamespace() + "/" + r.meta.name;
             if (a.route != r.meta.name && a.route != full)
                 continue;
+            // The first route of that name, as applyEdit edits it.
             if (a.rule < 0 || static_cast<std::size_t>(a.rule) >= r.rules.size())
                 return std::nullopt;
+            // As applyEdit reads it: the AIServiceBackend's name, else the index.
             const auto& refs = r.rules[static_cast<std::size_t>(a.rule)].backendRefs;
             for (std::size_t i = 0; i < refs.size(); ++i)
-                if (refs[i].name == a.backendRef || std::to_string(i) == a.backendRef)
+                if (refs[i].name == a.backendRef)
+                    return RefAt{full, static_cast<int>(i)};
+            for (std::size_t i = 0; i < refs.size(); ++i)
+                if (std::to_string(i) == a.backendRef)
                     return RefAt{full, static_cast<int>(i)};
             return std::nullopt;
         }
