@@ -201,3 +201,14 @@ const InferenceService* Config::findInferenceServiceByHostname(const std::string
 }
 
 }  // namespace aigw::config
+
+namespace aigw::config {
+
+std::int64_t gatewayBufferLimitBytes(const Config& config) {
+    for (const auto& p : config.clientPolicies)
+        if (p.bufferLimit)
+            return p.effectiveBufferLimitBytes();
+    return 32768;
+}
+
+}  // namespace aigw::config

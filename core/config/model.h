@@ -211,6 +211,10 @@ struct ClientTrafficPolicy {
     bool operator==(const ClientTrafficPolicy&) const = default;
 };
 
+/// The request body limit the gateway enforces: the first ClientTrafficPolicy's
+/// connection.bufferLimit, else Envoy Gateway's default 32 KiB. Bodies over it get 413.
+std::int64_t gatewayBufferLimitBytes(const struct Config& config);
+
 /// KServe InferenceService: which model it serves and the hostname the tutorial's Backends use.
 struct InferenceService {
     ObjectMeta meta;

@@ -42,11 +42,7 @@ DataPlane::DataPlane(GatewayService* service, std::shared_ptr<SharedState> share
 DataPlane::~DataPlane() { teardown(); }
 
 std::int64_t DataPlane::bufferLimitOf(const config::Config& config) const {
-    // ClientTrafficPolicy.connection.bufferLimit; EG's default 32 KiB when no policy sets it.
-    for (const auto& p : config.clientPolicies)
-        if (p.bufferLimit)
-            return p.effectiveBufferLimitBytes();
-    return 32768;
+    return config::gatewayBufferLimitBytes(config);
 }
 
 void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayService::Options options) {

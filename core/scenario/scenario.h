@@ -27,6 +27,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "config/loader.h"
 #include "config/model.h"
 
 namespace aigw::scenario {

@@ -16,11 +16,6 @@ namespace aigw::sim {
 
 namespace {
 
-using routing::Action;
-using routing::AttemptOutcome;
-using routing::Decision;
-using routing::UpstreamFailure;
-
 std::string join(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v)
@@ -31,21 +26,14 @@ std::string join(const std::vector<std::string>& v) {
 class Simulation final : public routing::RecordSink {
 public:
     Simulation(std::shared_ptr<const config::Config> config, const SimOptions& options, routing::RecordSink* observer)
-        : m_options(options),
-          m_observer(observer),
-          m_scheduler(m_clock),
-          m_routingRandom(options.seed),
-          m_serverRandom(options.seed ^ 0x5eed5eed5eed5eedULL),
-          m_engine(routing::makeEngine(std::move(config), m_clock, m_routingRandom, m_scheduler, this)) {
+        : m_options(options), m_observer(observer), m_gateway(std::move(config), options.seed, this) {
         if (options.dnsRefresh)
-            m_engine->setDnsRefreshDelay(*options.dnsRefresh);
+            m_gateway.engine().setDnsRefreshDelay(*options.dnsRefresh);
     }
 
     Result<SimReport> run() {
         if (auto err = validate())
             return *err;
-        for (const auto& name : m_engine->servers())
-            m_servers[name].latency = kDefaultLatency;
         std::vector<ServerEvent> events = m_options.events;
         std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
         // Segments: one per distinct event time, plus the first.
@@ -59,9 +47,14 @@ public:
             label += (label.empty() ? "" : " ") + e.text;
         }
         for (const auto& e : events)  // scheduled first: at equal times they apply before arrivals
-            m_scheduler.schedule(e.at, [this, e] { apply(e); });
-        m_scheduler.schedule(Duration::zero(), [this] { arrive(); });
-        m_scheduler.runAll();
+            m_gateway.at(e.at, [this, e] { apply(e); });
+        VirtualStream stream;
+        stream.model = m_options.model;
+        stream.rate = m_options.rate;
+        stream.count = m_options.requests;
+        stream.streamShare = m_options.streamShare;
+        m_gateway.addStream(stream);
+        m_gateway.run();
         finishReport();
         return std::move(m_report);
     }
@@ -97,175 +90,46 @@ public:
     }
 
 private:
-    struct Flight {
-        std::unique_ptr<routing::Request> request;
-        TimerId timer = 0;
-        bool attempting = false;
-        bool stream = false;
-        std::string server;
-    };
-
     std::optional<Error> validate() {
         auto problem = [](std::string msg) {
             Error e;
             e.message = std::move(msg);
             return e;
         };
-        const auto r = m_engine->route(m_options.model, {});
+        auto& engine = m_gateway.engine();
+        const auto r = engine.route(m_options.model, {});
         if (!r.matched) {
-            std::vector<std::string> models = m_engine->models();
+            std::vector<std::string> models = engine.models();
             std::sort(models.begin(), models.end());
             models.erase(std::unique(models.begin(), models.end()), models.end());
             return problem("unknown model '" + m_options.model + "': no route matches it (configured models: " +
                            (models.empty() ? "none" : join(models)) + ")");
         }
-        const auto servers = m_engine->servers();
+        const auto servers = engine.servers();
         for (const auto& e : m_options.events)
             if (std::find(servers.begin(), servers.end(), e.server) == servers.end())
                 return problem("unknown server '" + e.server + "' in --event '" + e.text + "' (servers: " + join(servers) + ")");
         return std::nullopt;
     }
 
-    ServerState& server(const std::string& name) {
-        auto [it, inserted] = m_servers.try_emplace(name);
-        if (inserted)
-            it->second.latency = kDefaultLatency;
-        return it->second;
-    }
-
-    TimePoint now() const { return m_clock.now(); }
-
-    void arrive() {
-        const std::uint64_t index = m_arrived++;
-        const std::uint64_t id = index;
-        Flight& f = m_flights[id];
-        // Streamed requests spread evenly: request i streams when floor((i+1)s) > floor(i s).
-        const double share = m_options.streamShare;
-        f.stream = std::floor(static_cast<double>(index + 1) * share) > std::floor(static_cast<double>(index) * share);
-        f.request = m_engine->start(m_options.model, {}, now());
-        handle(id, f.request->nextAttempt(now()));
-        if (m_arrived < m_options.requests) {
-            // Evenly spaced arrivals, computed from the index so rounding never accumulates.
-            const auto next = Duration(static_cast<std::int64_t>(std::llround(static_cast<double>(m_arrived) * 1e9 / m_options.rate)));
-            m_scheduler.schedule(next - now().time_since_epoch(), [this] { arrive(); });
-        }
-    }
-
-    void handle(std::uint64_t id, const Decision& d) {
-        auto it = m_flights.find(id);
-        if (it == m_flights.end())
-            return;
-        Flight& f = it->second;
-        switch (d.action) {
-        case Action::Attempt: attempt(id, f, d.target); return;
-        case Action::Backoff:
-            m_scheduler.schedule(d.wait, [this, id] {
-                auto fit = m_flights.find(id);
-                if (fit != m_flights.end())
-                    handle(id, fit->second.request->nextAttempt(now()));
-            });
-            return;
-        case Action::Respond: m_flights.erase(it); return;
-        }
-    }
-
-    /// One attempt, with the timers of reference 3.5: the connect (bounded by the connect timeout),
-    /// then the per-try timeout from the moment the request was sent until response headers, then
-    /// (a stream whose headers reached the client) only the route deadline.
-    void attempt(std::uint64_t id, Flight& f, const routing::AttemptTarget& t) {
-        const ServerState& s = server(t.server);
-        const TimePoint start = now();
-        AttemptOutcome o;
-        Duration after{};
-        if (s.deleted || s.fault == ServerEvent::kBlackHole) {
-            // Dropped packets: the connect neither succeeds nor is refused (a deleted server's name
-            // still resolves to its old address until the DNS refresh).
-            o = AttemptOutcome::failed(UpstreamFailure::ConnectTimeout);
-            after = t.connectBudget(start);
-        } else if (!s.up) {
-            o = AttemptOutcome::failed(UpstreamFailure::ConnectFailure);
-            after = std::min(kConnectRefusedAfter, t.untilDeadline(start));
-            if (after < kConnectRefusedAfter)
-                o = AttemptOutcome::failed(UpstreamFailure::RequestTimeout);
-        } else {
-            // Connected at once; the request is sent now, so the per-try timer starts now.
-            const bool stream = f.stream;
-            Duration headersAt = Duration::max();  // hang: never
-            Duration completeAt = Duration::max();
-            int status = 200;
-            if (s.fault > 0) {
-                status = s.fault;
-                headersAt = completeAt = kFaultAfter;
-            } else if (s.fault != ServerEvent::kHang) {
-                // +-20% jitter from the servers' own generator, so latency draws never shift routing draws.
-                const double factor = 0.8 + 0.4 * m_serverRandom.uniform01();
-                completeAt = Duration(static_cast<std::int64_t>(static_cast<double>(s.latency.count()) * factor));
-                headersAt = stream ? std::min(kFirstToken, completeAt) : completeAt;
-            }
-            Duration limit = t.headersBudget(start);
-            UpstreamFailure why = UpstreamFailure::PerTryTimeout;
-            if (t.streamIdleTimeout && *t.streamIdleTimeout < limit) {
-                limit = *t.streamIdleTimeout;  // nothing arrives before the headers
-                why = UpstreamFailure::StreamIdleTimeout;
-            }
-            if (headersAt > limit) {
-                o = AttemptOutcome::failed(why);
-                after = limit;
-            } else if (stream && status == 200) {
-                // Headers went to the client: the per-try timeout no longer applies; the deadline does.
-                const Duration left = t.untilDeadline(start);
-                if (completeAt > left) {
-                    o = AttemptOutcome::failed(UpstreamFailure::RequestTimeout);
-                    o.status = 200;
-                    o.headersSent = true;
-                    after = left;
-                } else {
-                    o = AttemptOutcome::ok(200);
-                    o.headersSent = true;
-                    after = completeAt;
-                }
-            } else {
-                o = AttemptOutcome::httpStatus(status);
-                after = completeAt;
-            }
-        }
-        f.attempting = true;
-        f.server = t.server;
-        f.timer = m_scheduler.schedule(after, [this, id, o] { complete(id, o); });
-    }
-
-    void complete(std::uint64_t id, const AttemptOutcome& o) {
-        auto it = m_flights.find(id);
-        if (it == m_flights.end())
-            return;
-        it->second.attempting = false;
-        handle(id, it->second.request->onAttemptResult(o, now()));
-    }
-
     void apply(const ServerEvent& e) {
-        ServerState& s = server(e.server);
         switch (e.action) {
-        case ServerEvent::Action::Stop:
-            // New connections are refused; responses in flight still complete, as KServe's
-            // queue-proxy drains in-flight requests when a predictor pod terminates.
-            s.up = false;
-            break;
+        case ServerEvent::Action::Stop: m_gateway.stop(e.server); break;
         case ServerEvent::Action::Start:
-        case ServerEvent::Action::Reapply:
-            s.up = true;
-            if (s.deleted) {
-                // The InferenceService is back: its pod serves at once, its name resolves again at
-                // the next DNS refresh.
-                s.deleted = false;
-                m_engine->setNameResolves(e.server, true, now());
-            }
+        case ServerEvent::Action::Reapply: m_gateway.start(e.server); break;
+        case ServerEvent::Action::Delete: m_gateway.remove(e.server); break;
+        case ServerEvent::Action::Fault: {
+            VirtualFault f;
+            if (e.faultStatus == ServerEvent::kHang)
+                f.hang = true;
+            else if (e.faultStatus == ServerEvent::kBlackHole)
+                f.blackHole = true;
+            else
+                f.status = e.faultStatus;
+            m_gateway.server(e.server).fault = f;
             break;
-        case ServerEvent::Action::Delete:
-            s.deleted = true;
-            m_engine->setNameResolves(e.server, false, now());
-            break;
-        case ServerEvent::Action::Fault: s.fault = e.faultStatus; break;
-        case ServerEvent::Action::Latency: s.latency = e.latency; break;
+        }
+        case ServerEvent::Action::Latency: m_gateway.server(e.server).latency = e.latency; break;
         }
     }
 
@@ -273,9 +137,9 @@ private:
         m_report.model = m_options.model;
         m_report.seed = m_options.seed;
         m_report.rate = m_options.rate;
-        m_report.virtualDuration = now().time_since_epoch();
-        m_report.counters = m_engine->counters();
-        for (const auto& p : m_engine->problems())
+        m_report.virtualDuration = m_gateway.now().time_since_epoch();
+        m_report.counters = m_gateway.engine().counters();
+        for (const auto& p : m_gateway.engine().problems())
             m_report.problems.push_back(p.toString());
         if (!m_latencies.empty()) {
             double sum = 0;
@@ -297,14 +161,7 @@ private:
 
     const SimOptions& m_options;
     routing::RecordSink* m_observer;
-    ManualClock m_clock;
-    SimScheduler m_scheduler;
-    SeededRandom m_routingRandom;
-    SeededRandom m_serverRandom;
-    std::unique_ptr<routing::Engine> m_engine;
-    std::map<std::string, ServerState> m_servers;
-    std::unordered_map<std::uint64_t, Flight> m_flights;
-    std::uint64_t m_arrived = 0;
+    VirtualGateway m_gateway;
     SimReport m_report;
     std::vector<float> m_latencies;
 };

@@ -13,22 +13,9 @@
 #include "config/model.h"
 #include "routing/engine.h"
 #include "sim/options.h"
+#include "sim/virtual_gateway.h"
 
 namespace aigw::sim {
-
-/// A simulated model server (one per InferenceService, else per Backend).
-struct ServerState {
-    bool up = true;        ///< false: refuses connections
-    bool deleted = false;  ///< its name is gone: connects time out until the engine's DNS refresh drops its hosts
-    int fault = 0;         ///< 0, an HTTP status answered to everything, ServerEvent::kHang or kBlackHole
-    Duration latency{};    ///< time to a complete response (jittered +-20%)
-};
-
-/// Timings of the simulated servers.
-inline constexpr Duration kDefaultLatency = ms(200);
-inline constexpr Duration kConnectRefusedAfter = ms(1);  ///< a RST comes back within the cluster
-inline constexpr Duration kFaultAfter = ms(10);          ///< an error status is quick to produce
-inline constexpr Duration kFirstToken = ms(20);          ///< a stream's headers and first chunk (the mock's default)
 
 /// Requests grouped by the server events that bound them (first segment starts at 0).
 struct Segment {
