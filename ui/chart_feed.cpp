@@ -50,10 +50,27 @@ void ChartFeed::requestFrame() {
 }
 
 void ChartFeed::setPaused(bool paused) {
-    if (paused == m_paused)
+    if (paused == m_paused || m_frozen)
         return;
     m_pausedAt = sessionSeconds();
     m_paused = paused;
+    requestFrame();
+}
+
+void ChartFeed::freezeAt(double t) {
+    m_frozen = true;
+    m_paused = true;
+    m_pausedAt = t;
+    requestFrame();
+}
+
+void ChartFeed::setScenarioOverlay(ScenarioOverlay overlay) {
+    m_overlay = std::move(overlay);
+    requestFrame();
+}
+
+void ChartFeed::setTimeAxisTitle(const QString& title) {
+    m_timeTitle = title;
     requestFrame();
 }
 

@@ -306,6 +306,10 @@ void ThroughputChart::redraw() {
         m_maxY = maxY;
     }
     const double maxY = m_maxY;
+    if (m_feed->scenarioOverlay().active)
+        viewport()->update();  // the cursor moves even when the axes do not (charts paused)
+    if (m_axisX->titleText() != m_feed->timeAxisTitle())
+        m_axisX->setTitleText(m_feed->timeAxisTitle());
     m_axisX->setRange(now - window, now);
     // Ticks on round seconds, as on the timeline below (Qt's default splits the range in four).
     const double xStep = window <= 30 ? 5 : window <= 120 ? 10 : window <= 600 ? 60 : 300;
@@ -326,6 +330,31 @@ void ThroughputChart::redraw() {
         m_axisY->setTickInterval(yStep);
         m_axisY->setRange(0, top);
     }
+}
+
+void ThroughputChart::drawForeground(QPainter* painter, const QRectF& rect) {
+    QChartView::drawForeground(painter, rect);
+    const ScenarioOverlay& overlay = m_feed->scenarioOverlay();
+    if (!overlay.active)
+        return;
+    // The chart item sits at the scene's origin: plot-area coordinates are scene coordinates.
+    const QRectF plot = chart()->plotArea();
+    const double from = m_axisX->min(), to = m_axisX->max();
+    if (to <= from)
+        return;
+    auto xOf = [&](double t) { return plot.left() + (t - from) / (to - from) * plot.width(); };
+    painter->save();
+    painter->setRenderHint(QPainter::Antialiasing, false);
+    painter->setPen(QPen(QColor(31, 78, 180), 1.5, Qt::DashLine));
+    for (const auto& mark : overlay.steps)
+        if (mark.t >= from && mark.t <= to)
+            painter->drawLine(QPointF(xOf(mark.t), plot.top()), QPointF(xOf(mark.t), plot.bottom()));
+    const double t = overlay.cursorAt(m_feed->now());
+    if (overlay.showCursor && t >= from && t <= to) {
+        painter->setPen(QPen(QColor(16, 48, 144), 2));
+        painter->drawLine(QPointF(xOf(t), plot.top()), QPointF(xOf(t), plot.bottom()));
+    }
+    painter->restore();
 }
 
 // ---------------------------------------------------------------- TimelineWidget
@@ -362,6 +391,9 @@ QColor markerColor(MarkerKind kind) {
     return Qt::black;
 }
 
+const QColor kStepColor(31, 78, 180);
+const QColor kCursorColor(16, 48, 144);
+
 struct LegendItem {
     QColor color;
     QString text;
@@ -369,7 +401,7 @@ struct LegendItem {
     bool dashed = false;
 };
 
-const std::vector<LegendItem>& legendItems() {
+const std::vector<LegendItem>& legendItems(bool scenario) {
     static const std::vector<LegendItem> items = {
         {QColor(44, 160, 44), QStringLiteral("ok attempt"), false},
         {QColor(214, 39, 40), QStringLiteral("failed attempt"), false},
@@ -382,7 +414,14 @@ const std::vector<LegendItem>& legendItems() {
         {markerColor(MarkerKind::Unejected), QStringLiteral("un-ejected"), true},
         {markerColor(MarkerKind::ConfigEdit), QStringLiteral("config edit"), true, true},
     };
-    return items;
+    // With a scenario overlay: its step marks and cursor too.
+    static const std::vector<LegendItem> withScenario = [] {
+        auto all = items;
+        all.push_back({kStepColor, QStringLiteral("scenario step"), true, true});
+        all.push_back({kCursorColor, QStringLiteral("scenario cursor"), true});
+        return all;
+    }();
+    return scenario ? withScenario : items;
 }
 constexpr int kLegendSwatch = 18;  // swatch and the space after it
 constexpr int kLegendSpacing = 14;
@@ -398,6 +437,11 @@ TimelineWidget::TimelineWidget(ChartFeed* feed, QWidget* parent) : QWidget(paren
         if (isVisible())
             update();
     });
+}
+
+void TimelineWidget::setTitle(const QString& title) {
+    m_title = title;
+    update();
 }
 
 bool TimelineWidget::event(QEvent* e) {
@@ -434,6 +478,7 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     const auto& lanes = buf.lanes();
     const QFontMetrics fm = p.fontMetrics();
     const int lineH = fm.height();
+    const ScenarioOverlay& overlay = m_feed->scenarioOverlay();
 
     // Lane labels get the width of the longest backend name (up to 28% of the widget, elided
     // beyond that); the legend wraps onto as many lines as the width needs.
@@ -445,7 +490,7 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     int legendLines = 1;
     {
         int lx = left;
-        for (const auto& item : legendItems()) {
+        for (const auto& item : legendItems(overlay.active)) {
             const int w = kLegendSwatch + fm.horizontalAdvance(item.text) + kLegendSpacing;
             if (lx + w > width() - right && lx > left) {
                 ++legendLines;
@@ -474,8 +519,10 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     bold.setBold(true);
     p.setFont(bold);
     p.drawText(QRect(0, 2, width(), titleH - 2), Qt::AlignHCenter | Qt::AlignVCenter,
-               QStringLiteral("Failover timeline: attempts per backend (failed attempt -> next attempt), last %1 s")
-                   .arg(window));
+               !m_title.isEmpty()
+                   ? m_title
+                   : QStringLiteral("Failover timeline: attempts per backend (failed attempt -> next attempt), last %1 s")
+                         .arg(window));
     p.setFont(font());
     const int n = std::max<int>(1, static_cast<int>(lanes.size()));
     const double laneH = static_cast<double>(plot.height()) / n;
@@ -564,6 +611,8 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
         MarkerKind kind;
         QString text;
         QString lanes;
+        QColor color;
+        bool step = false;  ///< a scenario step mark, not a data-plane event
     };
     std::vector<Drawn> labels;
     buf.forEachMarker(from, now, [&](const Marker& m) {
@@ -583,8 +632,22 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
                     d.lanes += (d.lanes.isEmpty() ? QString() : QStringLiteral(", ")) + lane;
                 return;
             }
-        labels.push_back({x, m.kind, text, lane});
+        labels.push_back({x, m.kind, text, lane, c});
     });
+    // The scenario's steps (Scenario dock, what-if compare): a dashed line across every lane, the
+    // step's title in the label band like the events'.
+    m_stepMarks = 0;
+    m_cursorX = -1;
+    if (overlay.active)
+        for (const auto& mark : overlay.steps) {
+            if (mark.t < from || mark.t > now)
+                continue;
+            const double x = xOf(mark.t);
+            p.setPen(QPen(kStepColor, 1.5, Qt::DashLine));
+            p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
+            labels.push_back({x, MarkerKind::ConfigEdit, QString::fromStdString(mark.text), QString(), kStepColor, true});
+            ++m_stepMarks;
+        }
     const int maxLabelW = std::max(80, std::min(300, plot.width() / 3));
     std::vector<LabelSpan> spans;
     std::vector<QString> shown;
@@ -595,14 +658,15 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
         const double l = d.x + 3 + tw <= plot.right() ? d.x + 3 : std::max<double>(plot.left(), d.x - 3 - tw);
         spans.push_back({l, tw});
         shown.push_back(t);
-        m_hits.push_back({d.x, QStringLiteral("%1 s: %2%3")
+        m_hits.push_back({d.x, QStringLiteral("%1 s: %2%3%4")
                                    .arg(from + (d.x - plot.left()) / std::max(1, plot.width()) * window, 0, 'f', 1)
-                                   .arg(d.text, d.lanes.isEmpty() ? QString() : QStringLiteral("  [%1]").arg(d.lanes))});
+                                   .arg(d.step ? QStringLiteral("scenario step: ") : QString(), d.text,
+                                        d.lanes.isEmpty() ? QString() : QStringLiteral("  [%1]").arg(d.lanes))});
     }
     const std::vector<int> rows = stackLabels(spans, kMarkerLabelRows, 8);
     m_hiddenLabels = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) {
-        const QColor c = markerColor(labels[i].kind);
+        const QColor c = labels[i].color;
         if (rows[i] < 0) {
             ++m_hiddenLabels;
             continue;
@@ -616,6 +680,24 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
         p.drawText(QRectF(spans[i].left, y, spans[i].width + 2, lineH), Qt::AlignLeft | Qt::AlignVCenter, shown[i]);
     }
 
+    // The scenario cursor: where the playing scenario is (at "now" while it plays), labelled with
+    // its scenario time.
+    if (overlay.active && overlay.showCursor) {
+        const double t = overlay.cursorAt(now);
+        if (t >= from && t <= now) {
+            const double x = xOf(t);
+            m_cursorX = x;
+            p.setPen(QPen(kCursorColor, 2));
+            p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
+            const QString text = QStringLiteral("\u25B6 scenario %1 s").arg(t - overlay.origin, 0, 'f', 1);
+            const double tw = fm.horizontalAdvance(text) + 8;
+            const double lx = x + 3 + tw <= plot.right() ? x + 3 : x - 3 - tw;
+            const QRectF box(lx, plot.bottom() - lineH - 4, tw, lineH + 2);
+            p.fillRect(box, QColor(255, 255, 255, 220));
+            p.drawText(box, Qt::AlignCenter, text);
+        }
+    }
+
     // Time axis.
     p.setPen(Qt::black);
     p.drawLine(plot.bottomLeft(), plot.bottomRight());
@@ -626,11 +708,11 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
         p.drawText(QRectF(x - 30, plot.bottom() + 4, 60, lineH), Qt::AlignCenter, QString::number(t, 'f', 0));
     }
     // Axis title left of the first tick label (which is centred on the plot's left edge).
-    p.drawText(QRectF(4, plot.bottom() + 4, left - 40, lineH), Qt::AlignRight | Qt::AlignVCenter, QStringLiteral("session time (s)"));
+    p.drawText(QRectF(4, plot.bottom() + 4, left - 40, lineH), Qt::AlignRight | Qt::AlignVCenter, m_feed->timeAxisTitle());
     // Legend, wrapped to the width.
     int lx = left;
     int ly = plot.bottom() + lineH + 10 + lineH / 2;
-    for (const auto& item : legendItems()) {
+    for (const auto& item : legendItems(overlay.active)) {
         const int iw = kLegendSwatch + fm.horizontalAdvance(item.text) + kLegendSpacing;
         if (lx + iw > width() - right && lx > left) {
             lx = left;

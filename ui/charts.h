@@ -76,6 +76,10 @@ public:
     explicit ThroughputChart(ChartFeed* feed, QWidget* parent = nullptr);
     void redraw();
 
+protected:
+    /// The scenario cursor and step marks (ChartFeed::scenarioOverlay) over the plot.
+    void drawForeground(QPainter* painter, const QRectF& rect) override;
+
 private:
     void ensureSeries(int lanes);
 
@@ -106,6 +110,12 @@ public:
 
     explicit TimelineWidget(ChartFeed* feed, QWidget* parent = nullptr);
     QSize sizeHint() const override { return {800, 300}; }
+    /// Replaces the title ("Failover timeline: ..., last N s"); empty restores it.
+    void setTitle(const QString& title);
+    /// Step marks of the scenario overlay drawn in the last frame (tests check them).
+    int lastStepMarks() const { return m_stepMarks; }
+    /// Where the scenario cursor was drawn in the last frame (x in pixels), or -1.
+    double lastCursorX() const { return m_cursorX; }
     /// Requests drawn with a failover line in the last frame (tests and screenshots check it).
     int lastFailoverLinks() const { return m_lastLinks; }
     /// Marker labels of the last frame that found no free row (their text is in the tooltip).
@@ -121,8 +131,11 @@ private:
         QString text;
     };
     ChartFeed* m_feed;
+    QString m_title;
     int m_lastLinks = 0;
     int m_hiddenLabels = 0;
+    int m_stepMarks = 0;
+    double m_cursorX = -1;
     // Geometry of the last frame, for tooltips.
     QRect m_plot;
     double m_from = 0;

@@ -32,6 +32,21 @@ bool sameShape(const config::Config& a, const config::Config& b) {
 }
 }  // namespace
 
+RequestPoint requestPoint(const routing::RequestRecord& r, TimePoint origin) {
+    auto seconds = [origin](TimePoint t) { return std::chrono::duration<double>(t - origin).count(); };
+    RequestPoint p;
+    p.t = seconds(r.start);
+    p.model = r.virtualModel;
+    p.ok = r.finalStatus >= 200 && r.finalStatus < 400;
+    p.status = r.finalStatus;
+    p.latencyMs = toMs(r.latency);
+    p.attempts.reserve(r.attempts.size());
+    for (const auto& a : r.attempts)
+        p.attempts.push_back({a.backend, seconds(a.start), toMs(a.duration),
+                              a.failure == routing::UpstreamFailure::None && a.status < 400});
+    return p;
+}
+
 GatewayBridge::GatewayBridge(proxy::GatewayService* service, ChartFeed* feed, RequestLogModel* log,
                              ServersModel* servers, TopologyModel* topology, QObject* parent)
     : QObject(parent), m_service(service), m_feed(feed), m_log(log), m_servers(servers), m_topology(topology) {
@@ -76,22 +91,13 @@ void GatewayBridge::drainNow() {
     std::vector<routing::HostEvent> hosts;
     std::vector<proxy::ServiceEvent> events;
     m_service->drain(&records, &hosts, &events);
+    if (!records.empty() || !hosts.empty())
+        emit recordsDrained(records, hosts);
     if (!records.empty()) {
         std::vector<RequestPoint> points;
         points.reserve(records.size());
-        for (const auto& r : records) {
-            RequestPoint p;
-            p.t = sessionTime(r.start);
-            p.model = r.virtualModel;
-            p.ok = r.finalStatus >= 200 && r.finalStatus < 400;
-            p.status = r.finalStatus;
-            p.latencyMs = toMs(r.latency);
-            p.attempts.reserve(r.attempts.size());
-            for (const auto& a : r.attempts)
-                p.attempts.push_back({a.backend, sessionTime(a.start), toMs(a.duration),
-                                      a.failure == routing::UpstreamFailure::None && a.status < 400});
-            points.push_back(std::move(p));
-        }
+        for (const auto& r : records)
+            points.push_back(requestPoint(r, m_steadyEpoch));
         m_feed->post(std::move(points));
         m_recordsSeen += records.size();
         const int n = static_cast<int>(records.size());

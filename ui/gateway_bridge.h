@@ -13,15 +13,17 @@
 #include <set>
 #include <string>
 
+#include "chart_buffers.h"
 #include "common/clock.h"
 #include "config/model.h"
 #include "proxy/gateway_service.h"
-
-namespace aigw::routing {
-struct RequestRecord;
-}
+#include "routing/records.h"
 
 namespace aigw::ui {
+
+/// A request record as the charts draw it, its times in seconds since `origin` (the live charts'
+/// session start, or a virtual run's time 0).
+RequestPoint requestPoint(const routing::RequestRecord& record, TimePoint origin);
 
 class ChartFeed;
 class RequestLogModel;
@@ -55,6 +57,10 @@ signals:
     void statsUpdated(const aigw::proxy::StatsSnapshot& stats);
     /// New request records reached the log (count in this batch).
     void recordsArrived(int count);
+    /// Every drained batch, before the log takes it (the Scenario dock forwards it to its player).
+    /// Direct connections only: the vectors are not copied.
+    void recordsDrained(const std::vector<aigw::routing::RequestRecord>& records,
+                        const std::vector<aigw::routing::HostEvent>& hosts);
 
 private:
     void onServersChanged();
