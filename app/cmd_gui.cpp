@@ -1,6 +1,7 @@
 // `aigw-sim gui` (and `aigw-sim` with a display): the desktop app on the built-in scenario or the
 // given files, with the gateway and every model server started. `aigw-sim screenshots --out DIR`
-// drives the same window through Ticket 1 and Ticket 2 under load and writes one PNG per view.
+// drives the same window through Ticket 1 and Ticket 2 under load, a lesson in the Scenario dock and
+// the what-if compare, and writes one PNG per view.
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
@@ -16,8 +17,13 @@
 #include "charts.h"
 #include "charts_panel.h"
 #include "commands.h"
+#include "compare_view.h"
 #include "config/builtin.h"
 #include "config/doctor.h"
+#include "config/tutorial_policy.h"
+#include "expectations_model.h"
+#include "lessons.h"
+#include "scenario_panel.h"
 #include "doctor_panel.h"
 #include "yaml_panel.h"
 #include "config/loader.h"
@@ -28,7 +34,6 @@
 #include "pages.h"
 #include "servers_model.h"
 #include "topology_model.h"
-#include "tutorial.h"
 
 namespace aigw::app {
 namespace {
@@ -71,7 +76,7 @@ bool loadConfig(const std::vector<std::string>& files, config::Config& out) {
     return true;
 }
 
-bool saveShot(ui::MainWindow* w, const QString& dir, const QString& name) {
+bool saveShot(QWidget* w, const QString& dir, const QString& name) {
     ui::pump(300);  // let the last frame paint
     const QString path = QDir(dir).filePath(name);
     const bool ok = w->grab().save(path, "PNG");
@@ -197,7 +202,7 @@ int runScreenshots(const Args& args) {
     load->stopLoad();
 
     // Ticket 2 as written: stop qwen-primary, the requests fail with 503.
-    auto asWritten = ui::withTutorialPolicy(w->topologyModel()->config());
+    auto asWritten = config::withTutorialPolicy(w->topologyModel()->config());
     service->applyConfig(asWritten);
     w->showConfig(asWritten);
     charts->setWindowSeconds(30);
@@ -256,12 +261,6 @@ int runScreenshots(const Args& args) {
     service->startServer(QStringLiteral("qwen-primary"));
     ui::pump(1000);
 
-    w->tabs()->setCurrentWidget(w->tutorial());
-    for (int i = 0; i < static_cast<int>(w->tutorial()->steps().size()); ++i)
-        if (w->tutorial()->steps()[static_cast<std::size_t>(i)].title.startsWith(QStringLiteral("Step 5 (pod down)")))
-            w->tutorial()->showStep(i);
-    ok &= saveShot(w, out, QStringLiteral("08-tutorial.png"));
-
     // A fault: qwen-tertiary returns 503 half the time under Ticket 1 load.
     w->tabs()->setCurrentWidget(charts);
     charts->setWindowSeconds(30);
@@ -277,6 +276,54 @@ int runScreenshots(const Args& args) {
     load->stopLoad();
     service->clearFault(QStringLiteral("qwen-tertiary"));
     ui::pump(500);
+
+    // The lessons: Ticket 2 as written with the pod down, selected (it loads into the Scenario dock).
+    const QString podDown = QDir(ui::shippedLessonsDirectory()).filePath(QStringLiteral("ticket2-as-written-pod-down.yaml"));
+    w->tabs()->setCurrentWidget(w->lessons());
+    if (!w->lessons()->selectFile(podDown)) {
+        std::fprintf(stderr, "aigw-sim: lesson %s did not load: %s\n", qPrintable(podDown),
+                     qPrintable(w->scenarioPanel()->errorText()));
+        return 1;
+    }
+    ok &= saveShot(w, out, QStringLiteral("08-lessons.png"));
+    // The lesson playing on the live gateway, past its second step: the first two steps'
+    // expectations judged (green), the last one pending, the cursor and step marks on the charts.
+    auto* scenarioPanel = w->scenarioPanel();
+    w->tabs()->setCurrentWidget(charts);
+    charts->setWindowSeconds(60);
+    scenarioPanel->play();
+    const auto judged = [scenarioPanel] {
+        const auto* m = scenarioPanel->expectationsModel();
+        int n = 0;
+        for (int row = 0; row < m->rowCount(); ++row)
+            n += m->status(0, row) != ui::ExpectationsModel::Status::Pending ? 1 : 0;
+        return n;
+    };
+    const int firstSteps = static_cast<int>(scenarioPanel->scenario().steps[0].expectations.size() +
+                                            scenarioPanel->scenario().steps[1].expectations.size());
+    for (int waited = 0; waited < 120000 && judged() < firstSteps; waited += 250)
+        ui::pump(250);
+    ui::pump(2000);
+    if (judged() < firstSteps) {
+        std::fprintf(stderr, "aigw-sim: the lesson's first expectations were not judged in time\n");
+        ok = false;
+    }
+    ok &= saveShot(w, out, QStringLiteral("11-scenario-dock.png"));
+    // The what-if compare of the same lesson: as written vs doctor-fixed, both in virtual time.
+    w->showCompare();
+    ui::CompareView* compare = w->compareView();
+    compare->resize(1920, 1080);
+    for (int waited = 0; waited < 20000 && compare->isRunning(); waited += 50)
+        ui::pump(50);
+    if (!compare->result(0) || !compare->result(1)) {
+        std::fprintf(stderr, "aigw-sim: the what-if compare did not run: %s\n", qPrintable(compare->errorText()));
+        ok = false;
+    }
+    ok &= saveShot(compare, out, QStringLiteral("12-what-if-compare.png"));
+    compare->close();
+    scenarioPanel->restart();
+    w->scenarioDock()->hide();
+    ui::pump(1000);
 
     // Ticket 2 as written, `kubectl delete inferenceservice qwen-primary`, with a DNS refresh of 40 s
     // (a record TTL longer than the 4 x 10 s connect timeouts): phase one, connects to the old address

@@ -289,11 +289,7 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
 
     auto* menu = new QMenu(this);
     m_faultMenu = menu;
-    auto fault = [this](const nlohmann::json& profile) {
-        const QString s = selectedServer();
-        if (!s.isEmpty())
-            m_service->setFault(s, profile);
-    };
+    auto fault = [this](const nlohmann::json& profile) { setFault(selectedServer(), profile); };
     menu->addAction(QStringLiteral("Return 503"), this, [fault] { fault(FaultPresets::status503()); });
     menu->addAction(QStringLiteral("Return 429 with Retry-After..."), this, [this, fault] {
         bool ok = false;
@@ -332,23 +328,49 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
             m_mockOnlyFaults.push_back(a);
     menu->setToolTipsVisible(true);
     menu->addSeparator();
-    m_clearFault = menu->addAction(QStringLiteral("Clear fault"), this, [this] {
-        const QString s = selectedServer();
-        if (!s.isEmpty())
-            m_service->clearFault(s);
-    });
+    m_clearFault = menu->addAction(QStringLiteral("Clear fault"), this, [this] { clearFault(selectedServer()); });
     m_fault->setMenu(menu);
 
-    connect(m_stop, &QPushButton::clicked, this, [this] { m_service->stopServer(selectedServer()); });
-    connect(m_start, &QPushButton::clicked, this, [this] { m_service->startServer(selectedServer()); });
-    connect(m_delete, &QPushButton::clicked, this, [this] { m_service->deleteServer(selectedServer()); });
-    connect(m_reapply, &QPushButton::clicked, this, [this] { m_service->reapplyServer(selectedServer()); });
+    connect(m_stop, &QPushButton::clicked, this, [this] { stopServer(selectedServer()); });
+    connect(m_start, &QPushButton::clicked, this, [this] { startServer(selectedServer()); });
+    connect(m_delete, &QPushButton::clicked, this, [this] { deleteServer(selectedServer()); });
+    connect(m_reapply, &QPushButton::clicked, this, [this] { reapplyServer(selectedServer()); });
     connect(m_log, &QPushButton::clicked, this, [this] { showLog(selectedServer()); });
     connect(m_view, &QTableView::doubleClicked, this, [this] { showLog(selectedServer()); });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &ServersPanel::updateButtons);
     connect(model, &QAbstractItemModel::dataChanged, this, &ServersPanel::updateButtons);
     connect(model, &QAbstractItemModel::modelReset, this, &ServersPanel::updateButtons);
     updateButtons();
+}
+
+void ServersPanel::stopServer(const QString& name) { command(scenario::Action::Verb::Stop, name); }
+void ServersPanel::startServer(const QString& name) { command(scenario::Action::Verb::Start, name); }
+void ServersPanel::deleteServer(const QString& name) { command(scenario::Action::Verb::Delete, name); }
+void ServersPanel::reapplyServer(const QString& name) { command(scenario::Action::Verb::Reapply, name); }
+void ServersPanel::setFault(const QString& name, const nlohmann::json& profile) {
+    command(scenario::Action::Verb::Fault, name, profile);
+}
+void ServersPanel::clearFault(const QString& name) { command(scenario::Action::Verb::ClearFault, name); }
+
+void ServersPanel::command(scenario::Action::Verb verb, const QString& name, const nlohmann::json& fault) {
+    if (name.isEmpty())
+        return;
+    using V = scenario::Action::Verb;
+    switch (verb) {
+    case V::Stop: m_service->stopServer(name); break;
+    case V::Start: m_service->startServer(name); break;
+    case V::Delete: m_service->deleteServer(name); break;
+    case V::Reapply: m_service->reapplyServer(name); break;
+    case V::Fault: m_service->setFault(name, fault); break;
+    case V::ClearFault: m_service->clearFault(name); break;
+    default: return;  // not a server command
+    }
+    scenario::Action action;
+    action.verb = verb;
+    action.server = name.toStdString();
+    if (verb == V::Fault)
+        action.fault = fault;
+    emit serverCommand(action);
 }
 
 QString ServersPanel::selectedServer() const {
@@ -522,9 +544,22 @@ void LoadPanel::startLoad() {
     o.prompt = m_prompt->text().toStdString();
     o.maxTokens = m_maxTokens->value();
     m_generator->start(o);
+    m_started = o;
+    emit loadStarted(o);
 }
 
-void LoadPanel::stopLoad() { m_generator->stop(); }
+void LoadPanel::stopLoad() {
+    const bool was = m_generator->isRunning();
+    m_generator->stop();
+    if (was)
+        emit loadStopped();
+}
+
+std::optional<loadgen::LoadOptions> LoadPanel::runningOptions() const {
+    if (!m_generator->isRunning())
+        return std::nullopt;
+    return m_started;
+}
 
 void LoadPanel::toggle() {
     if (m_generator->isRunning())

@@ -7,7 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <vector>
+
+#include "loadgen/load_generator.h"
+#include "scenario/scenario.h"
 
 class QAction;
 class QLabel;
@@ -27,9 +31,6 @@ class QTimer;
 
 namespace aigw::proxy {
 class GatewayService;
-}
-namespace aigw::loadgen {
-class LoadGenerator;
 }
 
 namespace aigw::ui {
@@ -78,6 +79,16 @@ public:
     /// The fault button's menu (tests trigger its actions).
     QMenu* faultMenu() const { return m_faultMenu; }
 
+    // What the buttons, the fault menu and the Gateway menu do to a server: the command goes to the
+    // service and is announced with serverCommand() (the session recorder captures it there). An
+    // empty name does nothing.
+    void stopServer(const QString& name);
+    void startServer(const QString& name);
+    void deleteServer(const QString& name);
+    void reapplyServer(const QString& name);
+    void setFault(const QString& name, const nlohmann::json& profile);
+    void clearFault(const QString& name);
+
     /// The gateway's DNS refresh delay the running gateway uses (shown; the spin box starts there).
     void setDnsRefreshSeconds(int seconds);
     int dnsRefreshSeconds() const { return m_dnsRunning; }
@@ -88,8 +99,11 @@ public:
 signals:
     /// The user asked for another DNS refresh delay; the session restarts the gateway with it.
     void dnsRefreshApplyRequested(int seconds);
+    /// A server command was sent (verb, server and, for a fault, its profile; `at` unset).
+    void serverCommand(const aigw::scenario::Action& action);
 
 private:
+    void command(scenario::Action::Verb verb, const QString& name, const nlohmann::json& fault = {});
     void updateButtons();
     void updateDnsRow();
     ServersModel* m_model;
@@ -151,6 +165,14 @@ public:
     void stopLoad();
     void toggle();
     QComboBox* modelBox() const { return m_model; }
+    /// The options of the running load (the last startLoad()), none when stopped.
+    std::optional<loadgen::LoadOptions> runningOptions() const;
+
+signals:
+    /// Load started (or restarted with new options) from this panel; the session recorder captures it.
+    void loadStarted(const aigw::loadgen::LoadOptions& options);
+    /// Running load stopped from this panel.
+    void loadStopped();
 
 private:
     void updateStats();
@@ -166,6 +188,7 @@ private:
     QLabel* m_stats;
     QLabel* m_modelsStatus;
     QString m_wantedModel;
+    loadgen::LoadOptions m_started;
 };
 
 }  // namespace aigw::ui

@@ -24,18 +24,22 @@
 
 #include "app_settings.h"
 #include "chart_feed.h"
+#include "charts.h"
 #include "charts_panel.h"
+#include "compare_view.h"
 #include "config/loader.h"
 #include "docks.h"
+#include "lessons.h"
 #include "doctor_panel.h"
 #include "gateway_bridge.h"
 #include "loadgen/load_generator.h"
 #include "pages.h"
 #include "proxy/gateway_service.h"
 #include "request_log_model.h"
+#include "scenario_panel.h"
+#include "session_recorder.h"
 #include "servers_model.h"
 #include "topology_model.h"
-#include "tutorial.h"
 #include "yaml_panel.h"
 
 namespace aigw::ui {
@@ -64,11 +68,13 @@ MainWindow::MainWindow(proxy::GatewayService* service, AppSettings* settings, QW
     m_events = new QPlainTextEdit;
     m_events->setReadOnly(true);
     m_events->setMaximumBlockCount(1000);  // bounded, like every log here
-    m_tutorial = new TutorialPage(this);
+    m_recorder = new SessionRecorder({service, m_topology, m_serversPanel, m_loadPanel}, this);
+    m_scenario = new ScenarioPanel(service, m_bridge, m_feed, m_recorder);
+    m_lessons = new LessonsPage(m_scenario);
     m_tabs->addTab(m_charts, QStringLiteral("Charts"));
     m_tabs->addTab(m_logPage, QStringLiteral("Request log"));
     m_tabs->addTab(m_playground, QStringLiteral("Playground"));
-    m_tabs->addTab(m_tutorial, QStringLiteral("Guided tutorial"));
+    m_tabs->addTab(m_lessons, QStringLiteral("Lessons"));
     setCentralWidget(m_tabs);
 
     m_topologyDock = addDock(QStringLiteral("Topology"), QStringLiteral("topologyDock"), m_topologyPanel);
@@ -77,6 +83,7 @@ MainWindow::MainWindow(proxy::GatewayService* service, AppSettings* settings, QW
     m_yamlDock = addDock(QStringLiteral("YAML export preview"), QStringLiteral("yamlDock"), m_yaml);
     m_doctorDock = addDock(QStringLiteral("Doctor"), QStringLiteral("doctorDock"), m_doctor);
     m_eventsDock = addDock(QStringLiteral("Events"), QStringLiteral("eventsDock"), m_events);
+    m_scenarioDock = addDock(QStringLiteral("Scenario"), QStringLiteral("scenarioDock"), m_scenario);
 
     m_statusUrls = new QLabel(QStringLiteral("gateway starting..."));
     m_statusUrls->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -128,10 +135,25 @@ MainWindow::MainWindow(proxy::GatewayService* service, AppSettings* settings, QW
         m_doctorDock->setWindowTitle(QStringLiteral("Doctor: %1").arg(summary));
     });
     connect(m_doctor, &DoctorPanel::fixed, this, [this](const config::Config& cfg, const QString& what) {
-        m_service->applyConfig(cfg);
-        showConfig(cfg);
+        applyConfig(cfg, QStringLiteral("doctor fix: %1").arg(what));
         m_events->appendPlainText(QStringLiteral("doctor fix applied: %1").arg(what));
     });
+
+    // The Scenario dock: shown when a scenario loads; its load replaces the load generator's.
+    connect(m_scenario, &ScenarioPanel::scenarioLoaded, this, [this] {
+        m_scenarioDock->show();
+        m_scenarioDock->raise();
+        m_lessons->addFile(m_scenario->scenarioFile());
+    });
+    connect(m_scenario, &ScenarioPanel::aboutToPlay, m_loadPanel, &LoadPanel::stopLoad);
+    connect(m_scenario, &ScenarioPanel::modelOfInterest, m_charts->splitChart(), &SplitChart::selectModel);
+    connect(m_scenario, &ScenarioPanel::compareRequested, this, &MainWindow::showCompare);
+    connect(m_scenario, &ScenarioPanel::eventLogged, m_events, &QPlainTextEdit::appendPlainText);
+    connect(m_lessons, &LessonsPage::playRequested, this, [this] {
+        m_tabs->setCurrentWidget(m_charts);
+        m_scenario->play();
+    });
+    connect(m_lessons, &LessonsPage::compareRequested, this, &MainWindow::showCompare);
 }
 
 MainWindow::~MainWindow() = default;
@@ -158,6 +180,20 @@ void MainWindow::showEvent(QShowEvent* event) {
         // Dock sizes can only be set once the window has its real size.
         QTimer::singleShot(0, this, &MainWindow::resetLayout);
     }
+}
+
+void MainWindow::showCompare() {
+    if (!m_scenario->hasScenario())
+        return;
+    if (!m_compare)
+        m_compare = new CompareView(this);  // a window of its own, kept for the next compare
+    m_compare->setCurrentConfig(m_topology->config());
+    if (!m_compare->setScenarioFile(m_scenario->scenarioFile()))
+        return showError(QStringLiteral("What-if compare"), m_compare->errorText());
+    m_compare->show();
+    m_compare->raise();
+    m_compare->activateWindow();
+    m_compare->run();
 }
 
 void MainWindow::resetLayout() {
@@ -189,6 +225,12 @@ void MainWindow::resetLayout() {
     resizeDocks({m_topologyDock}, {left}, Qt::Horizontal);
     // The servers dock holds its table (one row per server), its buttons and the DNS refresh setting.
     resizeDocks({m_topologyDock, m_serversDock, m_loadDock}, {h * 42 / 100, h * 22 / 100, h * 36 / 100}, Qt::Vertical);
+    // The Scenario dock on the right, shown once a scenario is loaded (a lesson, File > Open scenario).
+    m_scenarioDock->setFloating(false);
+    removeDockWidget(m_scenarioDock);
+    addDockWidget(Qt::RightDockWidgetArea, m_scenarioDock);
+    m_scenarioDock->setVisible(m_scenario->hasScenario());
+    resizeDocks({m_scenarioDock}, {std::max(420, w * 25 / 100)}, Qt::Horizontal);
 }
 
 QDockWidget* MainWindow::loadDock() const { return m_loadDock; }
@@ -208,6 +250,8 @@ void MainWindow::buildMenus() {
     open->setShortcut(QKeySequence::Open);
     m_recentMenu = file->addMenu(QStringLiteral("Open &recent"));
     updateRecentMenu();
+    QAction* openScenario = file->addAction(QStringLiteral("Open s&cenario..."), m_scenario, &ScenarioPanel::openFileDialog);
+    openScenario->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+O")));
     auto exportAs = [this](const QString& version) {
         const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export config (%1)").arg(version),
                                                           m_settings->lastDirectory() + QStringLiteral("/aigw-config.yaml"),
@@ -257,19 +301,19 @@ void MainWindow::buildMenus() {
     QAction* pause = run->addAction(QStringLiteral("&Pause/resume charts"), m_charts, &ChartsPanel::togglePause);
     pause->setShortcut(QKeySequence(QStringLiteral("Ctrl+P")));
     QAction* stopSel = run->addAction(QStringLiteral("S&top selected server"), this, [this] {
-        m_service->stopServer(m_serversPanel->selectedServer());
+        m_serversPanel->stopServer(m_serversPanel->selectedServer());
     });
     stopSel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+S")));
     QAction* startSel = run->addAction(QStringLiteral("St&art selected server"), this, [this] {
-        m_service->startServer(m_serversPanel->selectedServer());
+        m_serversPanel->startServer(m_serversPanel->selectedServer());
     });
     startSel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+A")));
     QAction* deleteSel = run->addAction(QStringLiteral("&Delete selected server (kubectl delete isvc)"), this, [this] {
-        m_service->deleteServer(m_serversPanel->selectedServer());
+        m_serversPanel->deleteServer(m_serversPanel->selectedServer());
     });
     deleteSel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+D")));
     QAction* reapplySel = run->addAction(QStringLiteral("&Re-apply selected server"), this, [this] {
-        m_service->reapplyServer(m_serversPanel->selectedServer());
+        m_serversPanel->reapplyServer(m_serversPanel->selectedServer());
     });
     reapplySel->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+R")));
     QAction* logSel = run->addAction(QStringLiteral("Selected server's &log..."), this, [this] {
@@ -280,22 +324,43 @@ void MainWindow::buildMenus() {
     QAction* copyUrl = run->addAction(QStringLiteral("&Copy proxy URL"), this, [this] { QApplication::clipboard()->setText(m_proxyUrl); });
     copyUrl->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+C")));
 
+    QMenu* scenario = menuBar()->addMenu(QStringLiteral("&Scenario"));
+    scenario->addAction(openScenario);
+    QAction* play = scenario->addAction(QStringLiteral("&Play / resume"), m_scenario, &ScenarioPanel::play);
+    play->setShortcut(QKeySequence(QStringLiteral("F5")));
+    QAction* pauseScenario = scenario->addAction(QStringLiteral("P&ause"), m_scenario, &ScenarioPanel::pause);
+    pauseScenario->setShortcut(QKeySequence(QStringLiteral("F6")));
+    QAction* step = scenario->addAction(QStringLiteral("&Step to the next step"), m_scenario, &ScenarioPanel::step);
+    step->setShortcut(QKeySequence(QStringLiteral("F10")));
+    scenario->addAction(QStringLiteral("&Restart"), m_scenario, &ScenarioPanel::restart);
+    scenario->addSeparator();
+    QAction* record = scenario->addAction(QStringLiteral("Re&cord my actions"));
+    record->setCheckable(true);
+    connect(record, &QAction::toggled, m_scenario, &ScenarioPanel::setRecording);
+    connect(m_recorder, &SessionRecorder::recordingChanged, record, [record](bool on) {
+        const QSignalBlocker block(record);
+        record->setChecked(on);
+    });
+    scenario->addSeparator();
+    QAction* compare = scenario->addAction(QStringLiteral("&What-if compare..."), this, &MainWindow::showCompare);
+    compare->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+W")));
+
     m_viewMenu = menuBar()->addMenu(QStringLiteral("&View"));
     const QList<QPair<QWidget*, QString>> pages = {{m_charts, QStringLiteral("Ctrl+1")},
                                                    {m_logPage, QStringLiteral("Ctrl+2")},
                                                    {m_playground, QStringLiteral("Ctrl+3")},
-                                                   {m_tutorial, QStringLiteral("Ctrl+4")}};
+                                                   {m_lessons, QStringLiteral("Ctrl+4")}};
     for (const auto& [page, key] : pages) {
         QAction* a = m_viewMenu->addAction(m_tabs->tabText(m_tabs->indexOf(page)), this, [this, page] { m_tabs->setCurrentWidget(page); });
         a->setShortcut(QKeySequence(key));
     }
     m_viewMenu->addSeparator();
-    for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock})
+    for (auto* d : {m_topologyDock, m_serversDock, m_loadDock, m_doctorDock, m_yamlDock, m_eventsDock, m_scenarioDock})
         m_viewMenu->addAction(d->toggleViewAction());
     // Raising a tabbed dock from the keyboard: Ctrl+Alt+1..6 shows and raises it.
     m_viewMenu->addSeparator();
     int key = 1;
-    for (auto* d : {m_topologyDock, m_doctorDock, m_yamlDock, m_eventsDock, m_serversDock, m_loadDock}) {
+    for (auto* d : {m_topologyDock, m_doctorDock, m_yamlDock, m_eventsDock, m_serversDock, m_loadDock, m_scenarioDock}) {
         QAction* a = m_viewMenu->addAction(QStringLiteral("Go to %1").arg(d->windowTitle().section(QLatin1Char(':'), 0, 0)), this, [d] {
             d->show();
             d->raise();
@@ -342,12 +407,20 @@ bool MainWindow::openFiles(const QStringList& files) {
                   QStringLiteral("The running configuration was not changed.\n\n") + lines.join(QLatin1Char('\n')));
         return false;
     }
-    m_service->applyConfig(result.config);
-    showConfig(result.config);
+    QStringList names;
+    for (const auto& f : files)
+        names << QFileInfo(f).fileName();
+    applyConfig(result.config, QStringLiteral("opened %1").arg(names.join(QStringLiteral(", "))));
     m_settings->addRecentFiles(files);
     updateRecentMenu();
     m_events->appendPlainText(QStringLiteral("opened %1").arg(files.join(QStringLiteral(", "))));
     return true;
+}
+
+void MainWindow::applyConfig(const config::Config& config, const QString& what) {
+    m_service->applyConfig(config);
+    showConfig(config);
+    m_recorder->configApplied(config, what);
 }
 
 void MainWindow::showConfig(const config::Config& config) {

@@ -29,17 +29,20 @@ namespace aigw::ui {
 class AppSettings;
 class ChartFeed;
 class ChartsPanel;
+class CompareView;
 class DoctorPanel;
 class GatewayBridge;
+class LessonsPage;
 class LoadPanel;
 class PlaygroundPage;
 class RequestLogModel;
 class RequestLogPage;
 class ServersModel;
+class ScenarioPanel;
 class ServersPanel;
+class SessionRecorder;
 class TopologyModel;
 class TopologyPanel;
-class TutorialPage;
 class YamlPanel;
 
 class MainWindow : public QMainWindow {
@@ -47,7 +50,7 @@ class MainWindow : public QMainWindow {
 public:
     /// `service` must outlive the window; `settings` too.
     /// Saved dock layouts of another version are ignored (the default layout applies instead).
-    static constexpr int kLayoutVersion = 2;
+    static constexpr int kLayoutVersion = 3;
 
     MainWindow(proxy::GatewayService* service, AppSettings* settings, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -59,7 +62,7 @@ public:
     bool openFiles(const QStringList& files);
     void resetLayout();
 
-    // Accessors for tests, the screenshot command and the tutorial.
+    // Accessors for tests, the screenshot command and the lessons.
     TopologyModel* topologyModel() const { return m_topology; }
     ServersModel* serversModel() const { return m_servers; }
     RequestLogModel* requestLogModel() const { return m_log; }
@@ -72,7 +75,14 @@ public:
     ChartsPanel* chartsPanel() const { return m_charts; }
     RequestLogPage* requestLogPage() const { return m_logPage; }
     PlaygroundPage* playground() const { return m_playground; }
-    TutorialPage* tutorial() const { return m_tutorial; }
+    LessonsPage* lessons() const { return m_lessons; }
+    ScenarioPanel* scenarioPanel() const { return m_scenario; }
+    QDockWidget* scenarioDock() const { return m_scenarioDock; }
+    SessionRecorder* recorder() const { return m_recorder; }
+    /// The what-if compare window, once opened (else null).
+    CompareView* compareView() const { return m_compare; }
+    /// Opens the what-if compare on the Scenario dock's scenario: its own config vs doctor-fixed.
+    void showCompare();
     YamlPanel* yamlPanel() const { return m_yaml; }
     DoctorPanel* doctorPanel() const { return m_doctor; }
     QDockWidget* doctorDock() const { return m_doctorDock; }
@@ -102,6 +112,8 @@ private:
     void onReady(const QString& proxyUrl, const QString& adminUrl);
     void onStats(const proxy::StatsSnapshot& s);
     void showError(const QString& title, const QString& text);
+    /// Applies a whole config to the gateway and shows it; the recorder captures it.
+    void applyConfig(const config::Config& config, const QString& what);
     QDockWidget* addDock(const QString& title, const QString& objectName, QWidget* content);
 
     proxy::GatewayService* m_service;
@@ -117,7 +129,10 @@ private:
     ChartsPanel* m_charts;
     RequestLogPage* m_logPage;
     PlaygroundPage* m_playground;
-    TutorialPage* m_tutorial;
+    LessonsPage* m_lessons;
+    ScenarioPanel* m_scenario;
+    SessionRecorder* m_recorder;
+    CompareView* m_compare = nullptr;
     TopologyPanel* m_topologyPanel;
     ServersPanel* m_serversPanel;
     LoadPanel* m_loadPanel;
@@ -130,6 +145,7 @@ private:
     QDockWidget* m_yamlDock;
     QDockWidget* m_doctorDock;
     QDockWidget* m_eventsDock;
+    QDockWidget* m_scenarioDock;
     QMenu* m_recentMenu = nullptr;
     QMenu* m_viewMenu = nullptr;
     QLabel* m_statusUrls;

@@ -1,7 +1,8 @@
 // The desktop app against the real embedded gateway (loopback, port 0, mock model servers):
 // model invariants with live data, a weight edited in the topology view changes the split the
 // gateway produces, and stopping a server from the servers dock makes the fallback route answer
-// from the secondary. Bad YAML opened from the File menu leaves the running config untouched.
+// from the secondary. Bad YAML opened from the File menu leaves the running config untouched. A
+// Ticket 2 lesson plays in the Scenario dock.
 #include <QAbstractItemModelTester>
 #include <QDir>
 #include <QDockWidget>
@@ -10,6 +11,7 @@
 #include <QHeaderView>
 #include <QTabWidget>
 #include <QLabel>
+#include <QListWidget>
 #include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -34,7 +36,10 @@
 #include "routing/records.h"
 #include "servers_model.h"
 #include "topology_model.h"
-#include "tutorial.h"
+#include "expectations_model.h"
+#include "lessons.h"
+#include "scenario/live_player.h"
+#include "scenario_panel.h"
 
 #include "config/doctor.h"
 
@@ -91,7 +96,7 @@ private slots:
         o.gateway.adminPort = 0;
         o.gateway.mockBackendPath = qEnvironmentVariable("AIGW_BUILD_DIR") + QStringLiteral("/mockbackends/aigw-mock-backend");
         o.settingsPath = m_tmp.filePath(QStringLiteral("settings.ini"));
-        // A short DNS refresh, so that a delete's two phases (reference 3.5) pass in seconds.
+        // A DNS refresh other than the default, which the servers dock must show.
         o.gateway.dnsRefreshDelay = std::chrono::seconds(kDnsSeconds);
         m_session = std::make_unique<GuiSession>(config::builtinScenario(), o);
         m_session->window()->setInteractive(false);
@@ -189,101 +194,41 @@ private slots:
         QVERIFY(service()->config() == running);
     }
 
-    // Every step of the guided tutorial, in order, against the live gateway: Ticket 2 as written,
-    // the primary deleted: requests stall on connect timeouts until the DNS refresh, then priority 1
-    // answers; a primary that refuses connections gives 503s (and the doctor says why); the fix fails
-    // over to the secondary; restoring the primary brings the traffic back.
-    void tutorialStepsEndToEnd() {
+    // Ticket 2's lesson "as written, the pod down" from the Lessons tab, played in the Scenario dock
+    // against the live gateway: every expectation the lesson states holds (no failure before the
+    // stop; every request fails with 503 while the primary refuses connections, because the retries
+    // stay on priority 0; the secondary is never tried; traffic back on the primary once it starts),
+    // and the request log shows the same.
+    void ticket2LessonPlaysLive() {
         MainWindow* w = m_session->window();
-        TutorialPage* tutorial = w->tutorial();
-        auto stepIndex = [&](const QString& prefix) {
-            for (int i = 0; i < static_cast<int>(tutorial->steps().size()); ++i)
-                if ((tutorial->steps()[static_cast<std::size_t>(i)].ticket + QStringLiteral(": ") +
-                     tutorial->steps()[static_cast<std::size_t>(i)].title).startsWith(prefix))
-                    return i;
-            return -1;
-        };
-        auto run = [&](const QString& prefix) {
-            const int i = stepIndex(prefix);
-            QVERIFY2(i >= 0, qPrintable(prefix));
-            tutorial->showStep(i);
-            tutorial->runCurrent();
-        };
-        // Answers for qwen-with-fallback from now on, once `n` have arrived.
-        std::map<std::string, int> by;
-        int total = 0;
-        auto collect = [&](int n) {
-            const TimePoint after = w->bridge()->steadyNow();
-            QTRY_VERIFY_WITH_TIMEOUT((by = answeredBy(w, "qwen-with-fallback", after, &total), total >= n), 20000);
-        };
-        for (const char* step : {"Ticket 1: Steps 1-2", "Ticket 1: Steps 3-5", "Ticket 1: Step 6", "Ticket 1: Step 7: test model",
-                                 "Ticket 1: Step 7: test multiple", "Ticket 2: Step 1"})
-            run(QLatin1String(step));
-        QVERIFY(!w->loadGenerator()->isRunning());
-        run(QStringLiteral("Ticket 2: Steps 2-3"));
+        const QString lesson = qEnvironmentVariable("AIGW_SOURCE_DIR") + QStringLiteral("/samples/scenarios/ticket2-as-written-pod-down.yaml");
+        w->tabs()->setCurrentWidget(w->lessons());
+        QVERIFY2(w->lessons()->selectFile(lesson), qPrintable(w->scenarioPanel()->errorText()));
+        ScenarioPanel* panel = w->scenarioPanel();
+        QVERIFY(w->scenarioDock()->isVisible());
+        QCOMPARE(panel->stepsView()->count(), 3);
+        const TimePoint before = w->bridge()->steadyNow();
+        panel->play();
+        QTRY_COMPARE_WITH_TIMEOUT(panel->player()->state(), scenario::LivePlayer::State::Playing, 5000);
+        // While the primary is down: the doctor's key finding is on the running config.
+        QTRY_VERIFY_WITH_TIMEOUT(panel->player()->currentStep() == 1, 40000);
         QCOMPARE(w->doctorPanel()->findings().front().id, std::string(config::finding_id::kRetryStaysOnPriority0));
-        QTRY_VERIFY_WITH_TIMEOUT(service()->config() && service()->config()->trafficPolicies.size() == 1 &&
-                                     service()->config()->trafficPolicies[0].meta.name == "envoy-ai-gateway-fallback-policy",
-                                 5000);
-        run(QStringLiteral("Ticket 2: Step 4"));
-        collect(20);
-        QVERIFY2(by["envoy-ai-gateway-qwen-primary-fb"] == total, qPrintable(describe(by)));
-        // Deleted, phase 1: the name still resolves (the state counts down) and connects to the old
-        // address time out; the as-written retries stay on priority 0, so requests stall.
-        const TimePoint deleted = w->bridge()->steadyNow();
-        run(QStringLiteral("Ticket 2: Step 5: delete"));
-        const int row = w->serversModel()->rowOf(QStringLiteral("qwen-primary"));
-        const QModelIndex state = w->serversModel()->index(row, ServersModel::StateColumn);
-        QTRY_VERIFY_WITH_TIMEOUT(state.data().toString().startsWith(QStringLiteral("deleted \u2014 DNS still resolves for ")), 10000);
-        dumpWindow(QStringLiteral("ui-delete-phase1.png"));
-        if (!qEnvironmentVariableIsEmpty("AIGW_UI_SHOTS")) {
-            QWidget* charts = w->tabs()->currentWidget();
-            w->tabs()->setCurrentWidget(tutorial);
-            dumpWindow(QStringLiteral("ui-tutorial-delete.png"));
-            w->tabs()->setCurrentWidget(charts);
-        }
-        // Phase 2: the refresh removed the host, priority 0 is empty, priority 1 answers even as written.
-        QTRY_COMPARE_WITH_TIMEOUT(state.data().toString(), QStringLiteral("deleted (name removed from DNS)"), 15000);
-        QTest::qWait(300);
-        collect(15);
-        QVERIFY2(by["envoy-ai-gateway-qwen-secondary-fb"] == total, qPrintable(describe(by)));
-        // A request caught in phase 1 waited for a connect timeout on the primary, then its retry
-        // (after the refresh) found priority 0 empty and was answered by the secondary.
-        auto stalledThenAnswered = [&] {
-            auto* log = w->requestLogModel();
-            for (int i = 0; i < log->rowCount(); ++i) {
-                const auto& r = log->record(i);
-                if (r.virtualModel == "qwen-with-fallback" && r.start >= deleted && r.attempts.size() >= 2 &&
-                    r.attempts.front().failure == routing::UpstreamFailure::ConnectTimeout &&
-                    r.attempts.front().server == "qwen-primary" && r.finalStatus == 200 &&
-                    r.finalBackend == "envoy-ai-gateway-qwen-secondary-fb")
-                    return true;
-            }
-            return false;
-        };
-        QTRY_VERIFY_WITH_TIMEOUT(stalledThenAnswered(), 30000);
-        // Refusing connections instead: once the re-applied name resolves again (the next refresh),
-        // every attempt stays on priority 0 -> 503.
-        run(QStringLiteral("Ticket 2: Step 5 (pod down)"));
-        QTRY_VERIFY_WITH_TIMEOUT(state.data().toString().startsWith(QStringLiteral("re-applied \u2014 resolves again in ")), 10000);
-        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Stopped, 10000);
-        QTRY_COMPARE_WITH_TIMEOUT(state.data().toString(), QStringLiteral("stopped (connection refused)"), 15000);
-        QTest::qWait(300);
-        collect(15);
-        QVERIFY2(by["status 503"] == total, qPrintable(describe(by)));
-        run(QStringLiteral("Ticket 2: Step 5 (fixed)"));
-        QTest::qWait(300);
-        collect(15);
-        QVERIFY2(by["envoy-ai-gateway-qwen-secondary-fb"] == total, qPrintable(describe(by)));
-        run(QStringLiteral("Ticket 2: Step 6"));
-        QCOMPARE(w->tabs()->currentWidget(), static_cast<QWidget*>(w->requestLogPage()));
-        run(QStringLiteral("Ticket 2: Steps 7-8"));
-        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 15000);
-        QTest::qWait(300);
-        collect(15);
-        QVERIFY2(by["envoy-ai-gateway-qwen-primary-fb"] == total, qPrintable(describe(by)));
-        w->loadPanel()->stopLoad();
+        dumpWindow(QStringLiteral("ui-lesson-pod-down.png"));
+        QTRY_COMPARE_WITH_TIMEOUT(panel->player()->state(), scenario::LivePlayer::State::Finished, 120000);
+        const auto* model = panel->expectationsModel();
+        for (int row = 0; row < model->rowCount(); ++row)
+            QVERIFY2(model->status(0, row) == ExpectationsModel::Status::Pass,
+                     qPrintable(QStringLiteral("%1: measured %2")
+                                    .arg(model->index(row, ExpectationsModel::NameColumn).data().toString(),
+                                         model->index(row, ExpectationsModel::measuredColumn(0)).data().toString())));
+        int total = 0;
+        const auto by = answeredBy(w, "qwen-with-fallback", before, &total);
+        QVERIFY2(by.count("status 503") && by.at("status 503") > 100, qPrintable(describe(by)));
+        QVERIFY2(!by.count("envoy-ai-gateway-qwen-secondary-fb"), qPrintable(describe(by)));
+        panel->restart();
         // Back to the built-in scenario for the tests after this one.
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(w->serversModel()->rowOf(QStringLiteral("qwen-primary")))->state,
+                                  proxy::ServerState::Ready, 15000);
         service()->applyConfig(config::builtinScenario());
         w->showConfig(config::builtinScenario());
     }

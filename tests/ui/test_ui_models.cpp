@@ -25,7 +25,7 @@
 #include "servers_model.h"
 #include "split_math.h"
 #include "topology_model.h"
-#include "tutorial.h"
+#include "config/tutorial_policy.h"
 
 #include "config/builtin.h"
 #include "config/doctor.h"
