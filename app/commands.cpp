@@ -12,6 +12,7 @@ namespace aigw::app {
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
         {"simulate", "run N requests through the routing core in virtual time (no sockets)", runSimulate},
+        {"scenario", "run scenario files (config, load, timeline, expectations) and judge them; list lessons", runScenario},
         {"check", "validate manifests and explain what the real gateway will do", runCheck},
         {"export", "write the manifests as kubectl-applyable YAML", runExport},
         {"gui", "the desktop app: topology, servers, load, charts, tutorial (default with a display)", runGui},

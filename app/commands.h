@@ -19,6 +19,9 @@ const std::vector<Command>& commands();
 /// `simulate`: N requests through the routing core in virtual time (cmd_simulate.cpp).
 int runSimulate(const Args& args);
 
+/// `scenario run|list`: scenario files in virtual time or live, judged (cmd_scenario.cpp).
+int runScenario(const Args& args);
+
 /// `--headless`: the data plane (proxy, model servers, admin API) without a window (cmd_headless.cpp).
 int runHeadless(const Args& args);
 

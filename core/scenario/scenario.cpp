@@ -1064,6 +1064,18 @@ Result<config::Config> applyEdit(const config::Config& cfg, const Action& a) {
 
 namespace {
 
+/// Multi-line text as a literal block (without its final newline, which the block's clip chomping
+/// adds back on reading, so that writing what was read is stable); one line as a plain string.
+void emitText(YAML::Emitter& y, std::string text) {
+    if (text.find('\n') == std::string::npos) {
+        y << text;
+        return;
+    }
+    if (text.back() == '\n')
+        text.pop_back();
+    y << YAML::Literal << text;
+}
+
 void emitSource(YAML::Emitter& y, const ConfigSource& c) {
     y << YAML::BeginMap;
     if (c.builtin)
@@ -1075,7 +1087,10 @@ void emitSource(YAML::Emitter& y, const ConfigSource& c) {
         y << YAML::EndSeq;
     }
     if (!c.manifests.empty())
-        y << YAML::Key << "manifests" << YAML::Value << YAML::Literal << c.manifests;
+        {
+        y << YAML::Key << "manifests" << YAML::Value;
+        emitText(y, c.manifests);
+    }
     if (!c.policy.empty())
         y << YAML::Key << "policy" << YAML::Value << c.policy;
     y << YAML::EndMap;
@@ -1122,7 +1137,10 @@ std::string toYaml(const Scenario& s) {
     y << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
     y << YAML::Key << "title" << YAML::Value << s.title;
     if (!s.summary.empty())
-        y << YAML::Key << "summary" << YAML::Value << YAML::Literal << s.summary;
+        {
+        y << YAML::Key << "summary" << YAML::Value;
+        emitText(y, s.summary);
+    }
     if (!s.config.empty()) {
         y << YAML::Key << "config" << YAML::Value;
         emitSource(y, s.config);
@@ -1161,7 +1179,10 @@ std::string toYaml(const Scenario& s) {
         y << YAML::BeginMap << YAML::Key << "at" << YAML::Value << formatDuration(st.at);
         y << YAML::Key << "title" << YAML::Value << st.title;
         if (!st.text.empty())
-            y << YAML::Key << "text" << YAML::Value << YAML::Literal << st.text;
+            {
+            y << YAML::Key << "text" << YAML::Value;
+            emitText(y, st.text);
+        }
         if (!st.actions.empty()) {
             y << YAML::Key << "actions" << YAML::Value << YAML::BeginSeq;
             for (const auto& a : st.actions) {
