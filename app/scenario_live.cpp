@@ -4,15 +4,20 @@
 #include <QEventLoop>
 #include <QTimer>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "proxy/gateway_service.h"
+#include "routing/engine.h"
 #include "scenario/live_player.h"
+#include "sim/virtual_gateway.h"
 
 namespace aigw::app {
 
@@ -63,10 +68,82 @@ std::string notReady(const proxy::GatewayService& service) {
     return out.empty() ? "none listed" : out;
 }
 
+Error inputError(const SourceLocation& where, std::string message) {
+    Error e;
+    e.where = where;
+    e.message = std::move(message);
+    return e;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names)
+        out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+/// The input errors a virtual run reports, found before a minute of wall time is spent: a load
+/// stream's model that no route matches, an action on an unknown server, an edit or policy edit
+/// naming what the config (as the timeline leaves it) does not have, a swapped-in config that does
+/// not load. Live-only fault keys are fine here.
+std::optional<Error> check(const scenario::Scenario& s, const config::Config& config) {
+    using V = scenario::Action::Verb;
+    auto probe = [](const config::Config& c) {
+        return std::make_unique<sim::VirtualGateway>(std::make_shared<const config::Config>(c), 1, nullptr);
+    };
+    {
+        auto gw = probe(config);
+        for (const auto& l : s.load)
+            if (!gw->engine().route(l.model, {}).matched) {
+                auto models = gw->engine().models();
+                std::sort(models.begin(), models.end());
+                models.erase(std::unique(models.begin(), models.end()), models.end());
+                return inputError(l.where, "unknown model '" + l.model + "': no route matches it (configured models: " +
+                                       (models.empty() ? std::string("none") : joined(models)) + ")");
+            }
+    }
+    config::Config current = config;
+    std::vector<std::string> servers = probe(current)->engine().servers();
+    for (const auto& a : s.timeline()) {
+        switch (a.verb) {
+        case V::Stop:
+        case V::Start:
+        case V::Delete:
+        case V::Reapply:
+        case V::Fault:
+        case V::ClearFault:
+            if (std::find(servers.begin(), servers.end(), a.server) == servers.end())
+                return inputError(a.where, "unknown server '" + a.server + "' (servers: " + joined(servers) + ")");
+            break;
+        case V::Edit:
+        case V::Policy: {
+            auto edited = scenario::applyEdit(current, a);
+            if (!edited)
+                return edited.error();
+            current = std::move(edited).value();
+            break;
+        }
+        case V::Config: {
+            auto c = scenario::loadConfigSource(a.config, s.directory, s.file);
+            if (!c.onlyReferenceErrors())
+                return inputError(a.where, "config: the config swapped in has errors: " + c.errors.front().toString());
+            current = std::move(c.config);
+            servers = probe(current)->engine().servers();
+            break;
+        }
+        case V::DnsRefresh: break;
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 Result<scenario::RunResult> runScenarioLive(const scenario::Scenario& scn, const config::Config& config,
                                             const scenario::RunOptions& options) {
+    if (auto e = check(scn, config))
+        return *e;
+
     std::unique_ptr<QCoreApplication> ownApp;
     if (!QCoreApplication::instance()) {
         // As --headless: Qt's plain Unix event dispatcher costs less per socket event than glib's.
@@ -133,9 +210,6 @@ Result<scenario::RunResult> runScenarioLive(const scenario::Scenario& scn, const
     std::fprintf(stderr, "aigw-sim: %s: live on %s, %zu model server(s) ready; this takes %s of wall time\n",
                  scn.file.empty() ? scn.name.c_str() : scn.file.c_str(), qPrintable(proxyUrl), service.servers().size(),
                  scenario::formatDuration(scn.duration).c_str());
-    if (!scn.settings.serverLatency.empty())
-        std::fprintf(stderr, "aigw-sim: settings.servers latencies apply in virtual time only; live, every mock server "
-                             "answers after settings.latency\n");
 
     std::optional<scenario::RunResult> result;
     std::string refused;
@@ -146,10 +220,7 @@ Result<scenario::RunResult> runScenarioLive(const scenario::Scenario& scn, const
         player.setKeepRecords(options.keepRecords);
         player.setObserver(options.observer);
         if (!options.configFiles.empty()) {
-            std::string label;
-            for (const auto& f : options.configFiles)
-                label += (label.empty() ? "" : " ") + f;
-            player.setConfigLabel(label);
+            player.setConfigLabel(joined(options.configFiles));
         }
         const auto steps = scn.steps.size();
         QObject::connect(&player, &scenario::LivePlayer::stepReached, &loop, [&](int i) {
@@ -189,6 +260,10 @@ Result<scenario::RunResult> runScenarioLive(const scenario::Scenario& scn, const
     runUntil(loop, kStopBoundMs, [&] { return stopped; });
     if (!result)
         return Error{{}, "the live run could not begin: " + (refused.empty() ? std::string("no result") : refused)};
+    if (!scn.settings.serverLatency.empty())
+        result->notes.push_back("settings.servers latencies play in virtual time only: live, every mock server answers "
+                                "after settings.latency");
+    result->seed = seed;
     return *result;
 }
 

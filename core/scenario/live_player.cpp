@@ -579,6 +579,8 @@ struct LivePlayer::Impl {
     void apply(const Action& a) {
         const QString text = QString::fromStdString(a.describe());
         const std::string error = execute(a);
+        if (!error.empty())
+            notes.push_back(a.describe() + ": not applied: " + error);
         emit q->actionApplied(text, QString::fromStdString(error));
     }
 
