@@ -22,7 +22,7 @@ void printExportHelp() {
         "  --api-version V  aigateway.envoyproxy.io version for AIGatewayRoute and AIServiceBackend:\n"
         "                   v1beta1 (default, AI Gateway v0.6+) or v1alpha1 (AI Gateway <= v0.5)\n"
         "  -o FILE          write to FILE instead of standard output\n"
-        "  --strip-sim      drop the simulator-only aigw-sim/... annotations\n"
+        "  --strip-sim      drop the simulator-only aigw-sim/... annotations and documents (a Scenario)\n"
         "  --keep-server-fields  keep what the API server added to objects read from a cluster (status,\n"
         "                   metadata.uid, resourceVersion, generation, creationTimestamp, managedFields,\n"
         "                   the last-applied-configuration annotation); dropped by default\n\n"

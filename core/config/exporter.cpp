@@ -625,8 +625,12 @@ std::string exportYaml(const Config& config, const ExportOptions& options) {
         out += emitNode(node);
     };
     std::map<Kind, std::size_t> seen;
-    for (const auto& d : config.documents)
+    for (const auto& d : config.documents) {
+        // The simulator's own documents (a Scenario read along with manifests) never go to a cluster.
+        if (options.stripSim && d.apiVersion.rfind("aigw-sim.dev/", 0) == 0)
+            continue;
         write(builder.fromDocument(d, Builder::typed(d.kind) ? seen[d.kind]++ : 0));
+    }
     // Typed objects added after loading have no document yet: after the read ones, in kind order.
     for (Kind kind : {Kind::AIGatewayRoute, Kind::AIServiceBackend, Kind::Backend, Kind::BackendTrafficPolicy,
                       Kind::ClientTrafficPolicy})

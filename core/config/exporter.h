@@ -19,7 +19,8 @@ struct ExportOptions {
     /// or "v1alpha1" (AI Gateway <= v0.5). Any other value keeps each document's own version;
     /// callers taking user input check it with isSupportedApiVersion() first.
     std::string apiVersion = "v1beta1";
-    /// Drop the simulator-only `aigw-sim/...` annotations (SimSettings).
+    /// Drop the simulator-only `aigw-sim/...` annotations (SimSettings) and the simulator's own
+    /// documents (apiVersion aigw-sim.dev/..., e.g. a Scenario).
     bool stripSim = false;
     /// Keep what the API server added to objects read from a cluster (`status`, `metadata.uid`,
     /// `resourceVersion`, ...: server_fields). By default they are dropped, as a user applies

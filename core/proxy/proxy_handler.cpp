@@ -200,6 +200,16 @@ void ProxyHandler::handleTooLarge(std::shared_ptr<http::HttpRequest> request, st
     responder->send(reply.status, reply.headers, reply.body);
     if (m_sampleSink)
         m_sampleSink({QDateTime::currentMSecsSinceEpoch(), 0.0, reply.status});
+    if (m_recordSink) {
+        // Envoy's buffer limit answers before the body is read: no model, no route, no attempt.
+        routing::RequestRecord out;
+        out.id = kLocalReplyIds + m_localReplies++;
+        out.start = m_clock.now();
+        out.finalStatus = reply.status;
+        out.localReply = true;
+        out.error = std::string(reply.body.constData(), static_cast<std::size_t>(reply.body.size()));
+        m_recordSink(std::move(out));
+    }
     (void)request;
 }
 

@@ -105,6 +105,9 @@ private:
     Supervisor& m_supervisor;
     Scheduler& m_scheduler;
     Clock& m_clock;
+    /// Ids of records for replies made before routing (413), apart from the engine's ids.
+    static constexpr std::uint64_t kLocalReplyIds = 1ULL << 62;
+    std::uint64_t m_localReplies = 0;
     Metrics& m_metrics;
     Options m_options;
     int m_inFlight = 0;

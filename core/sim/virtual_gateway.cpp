@@ -109,8 +109,7 @@ void VirtualGateway::begin(std::size_t index) {
         routing::RequestRecord r;
         r.id = (1ULL << 62) + m_localId++;
         r.start = now();
-        r.virtualModel = st.spec.model;
-        r.finalStatus = 413;
+        r.finalStatus = 413;  // the body was not read: no model, as in the live proxy's record
         r.localReply = true;
         r.stream = stream;
         r.error = "Payload Too Large";

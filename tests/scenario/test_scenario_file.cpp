@@ -3,6 +3,8 @@
 #include <QtTest>
 
 #include "config/builtin.h"
+#include "config/exporter.h"
+#include "config/loader.h"
 #include "scenario/run.h"
 #include "scenario/scenario.h"
 
@@ -316,6 +318,19 @@ private slots:
         missingConfig.configFiles = {"/nonexistent/ours.yaml"};
         r = runVirtual(load(kGood), missingConfig);
         QVERIFY(!r.ok());
+    }
+
+    void stripSimNeverExportsAScenario() {
+        const std::string text = std::string(kGood) + "---\n" + config::builtinScenarioYaml();
+        const config::LoadResult loaded = config::loadString(text, "mixed.yaml");
+        config::ExportOptions keep;
+        QVERIFY(QString::fromStdString(config::exportYaml(loaded.config, keep)).contains(QStringLiteral("kind: Scenario")));
+        config::ExportOptions strip;
+        strip.stripSim = true;
+        const QString stripped = QString::fromStdString(config::exportYaml(loaded.config, strip));
+        QVERIFY(!stripped.contains(QStringLiteral("kind: Scenario")));
+        QVERIFY(!stripped.contains(QStringLiteral("aigw-sim.dev")));
+        QVERIFY(stripped.contains(QStringLiteral("kind: AIGatewayRoute")));
     }
 
     void bodyOverTheLimitIs413() {
