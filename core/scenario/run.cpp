@@ -299,6 +299,10 @@ Result<RunResult> runVirtual(const Scenario& scenario, const RunOptions& options
                             "unknown server '" + name + "' (servers: " + serverList + ")");
         gw.server(name).latency = latency;
     }
+    for (const auto& [name, mode] : scenario.settings.serverMode)
+        if (!servers.count(name))
+            return runError({scenario.file, 0, 0, "spec.settings.servers." + name},
+                            "unknown server '" + name + "' (servers: " + serverList + ")");
     for (const auto& l : scenario.load)
         if (!gw.engine().route(l.model, {}).matched) {
             std::vector<std::string> models = gw.engine().models();

@@ -14,6 +14,7 @@
 #include "config/exporter.h"
 #include "config/loader.h"
 #include "config/tutorial_policy.h"
+#include "routing/engine.h"
 
 namespace aigw::scenario {
 
@@ -429,11 +430,23 @@ private:
             for (const auto& kv : servers) {
                 const std::string name = kv.first.Scalar();
                 const std::string p = path + ".servers." + name;
-                if (!r.keys(kv.second, p, {"latency"}))
+                if (!r.keys(kv.second, p, {"latency", "mode", "url"}))
                     continue;
                 if (kv.second["latency"])
                     if (auto d = r.duration(kv.second["latency"], p + ".latency"))
                         s.settings.serverLatency[name] = *d;
+                if (kv.second["mode"]) {
+                    const auto mode = r.str(kv.second["mode"], p + ".mode");
+                    if (mode && *mode != "mock" && *mode != "ollama" && *mode != "external")
+                        r.error(kv.second["mode"], p + ".mode", "mode must be mock, ollama or external");
+                    else if (mode)
+                        s.settings.serverMode[name] = *mode;
+                }
+                if (kv.second["url"])
+                    if (auto url = r.str(kv.second["url"], p + ".url"))
+                        s.settings.serverUrl[name] = *url;
+                if (s.settings.serverMode.count(name) && s.settings.serverMode[name] == "external" && !s.settings.serverUrl.count(name))
+                    r.error(kv.second, p + ".url", "an external server needs its url");
             }
         }
     }
@@ -901,11 +914,18 @@ config::LoadResult loadConfigSource(const ConfigSource& source, const std::strin
 }
 
 config::LoadResult loadScenarioConfig(const Scenario& s, const std::vector<std::string>& overrideFiles) {
-    if (!overrideFiles.empty())
-        return config::loadFiles(overrideFiles);
-    if (s.config.empty())
-        return config::loadBuiltinScenario();
-    return loadConfigSource(s.config, s.directory, s.file);
+    config::LoadResult out = !overrideFiles.empty() ? config::loadFiles(overrideFiles)
+                             : s.config.empty()     ? config::loadBuiltinScenario()
+                                                    : loadConfigSource(s.config, s.directory, s.file);
+    // Server modes: the annotations the supervisor reads, on every Backend of that server.
+    for (auto& b : out.config.backends) {
+        const std::string server = routing::serverNameFor(out.config, b);
+        if (auto m = s.settings.serverMode.find(server); m != s.settings.serverMode.end())
+            b.meta.annotations[config::SimSettings::kMode] = m->second;
+        if (auto u = s.settings.serverUrl.find(server); u != s.settings.serverUrl.end())
+            b.meta.annotations[config::SimSettings::kUrl] = u->second;
+    }
+    return out;
 }
 
 // ---- edits ----
@@ -1150,11 +1170,23 @@ std::string toYaml(const Scenario& s) {
     if (s.settings.dnsRefresh)
         y << YAML::Key << "dnsRefresh" << YAML::Value << formatDuration(*s.settings.dnsRefresh);
     y << YAML::Key << "latency" << YAML::Value << formatDuration(s.settings.latency);
-    if (!s.settings.serverLatency.empty()) {
+    if (!s.settings.serverLatency.empty() || !s.settings.serverMode.empty()) {
         y << YAML::Key << "servers" << YAML::Value << YAML::BeginMap;
+        std::set<std::string> names;
         for (const auto& [name, d] : s.settings.serverLatency)
-            y << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "latency" << YAML::Value
-              << formatDuration(d) << YAML::EndMap;
+            names.insert(name);
+        for (const auto& [name, m] : s.settings.serverMode)
+            names.insert(name);
+        for (const auto& name : names) {
+            y << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap;
+            if (auto d = s.settings.serverLatency.find(name); d != s.settings.serverLatency.end())
+                y << YAML::Key << "latency" << YAML::Value << formatDuration(d->second);
+            if (auto m = s.settings.serverMode.find(name); m != s.settings.serverMode.end())
+                y << YAML::Key << "mode" << YAML::Value << m->second;
+            if (auto u = s.settings.serverUrl.find(name); u != s.settings.serverUrl.end())
+                y << YAML::Key << "url" << YAML::Value << u->second;
+            y << YAML::EndMap;
+        }
         y << YAML::EndMap;
     }
     y << YAML::EndMap;

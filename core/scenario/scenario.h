@@ -10,7 +10,7 @@
 //   spec:
 //     title: ...            summary: Markdown
 //     config: {builtin: true | files: [..] | manifests: "..." | policy: as-written|corrected}
-//     settings: {seed: 1, dnsRefresh: 30s, latency: 200ms, servers: {NAME: {latency: 300ms}}}
+//     settings: {seed: 1, dnsRefresh: 30s, latency: 200ms, servers: {NAME: {latency: 300ms, mode: ollama}}}
 //     duration: 60s
 //     load: [{model, rate, concurrency, streamShare, promptBytes, maxTokens, from, to}]
 //     steps: [{at, title, text, actions: [...], expect: [...]}]
@@ -142,6 +142,11 @@ struct Settings {
     std::optional<Duration> dnsRefresh;              ///< default: the engine's 30s
     Duration latency = ms(200);                      ///< virtual servers' time to a complete response
     std::map<std::string, Duration> serverLatency;   ///< per server (virtual)
+    /// Per server, how the live gateway runs it: "mock" (default), "ollama" or "external" (with
+    /// serverUrl). Written onto the server's Backends as the aigw-sim/mode and aigw-sim/url
+    /// annotations; virtual time ignores it.
+    std::map<std::string, std::string> serverMode;
+    std::map<std::string, std::string> serverUrl;
 };
 
 struct Scenario {

@@ -20,7 +20,7 @@ spec:
   title: Primary down, corrected policy
   summary: The *secondary* answers.
   config: {builtin: true}
-  settings: {seed: 7, dnsRefresh: 5s, latency: 100ms, servers: {qwen-secondary: {latency: 300ms}}}
+  settings: {seed: 7, dnsRefresh: 5s, latency: 100ms, servers: {qwen-secondary: {latency: 300ms}, qwen-tertiary: {mode: ollama}}}
   duration: 60s
   load:
     - {model: qwen-with-fallback, rate: 20, streamShare: 0.25, to: 55s}
@@ -83,6 +83,14 @@ private slots:
         QCOMPARE(s.settings.seed, 7u);
         QCOMPARE(*s.settings.dnsRefresh, secs(5));
         QCOMPARE(s.settings.serverLatency.at("qwen-secondary"), ms(300));
+        QCOMPARE(QString::fromStdString(s.settings.serverMode.at("qwen-tertiary")), QStringLiteral("ollama"));
+        // The mode reaches the live gateway as the server's Backend annotation.
+        const auto cfg = loadScenarioConfig(s, {});
+        int annotated = 0;
+        for (const auto& b : cfg.config.backends)
+            if (b.meta.annotations.count(config::SimSettings::kMode))
+                ++annotated;
+        QVERIFY(annotated >= 1);
         QCOMPARE(s.duration, secs(60));
         QCOMPARE(s.load.size(), std::size_t(1));
         QCOMPARE(*s.load[0].to, secs(55));
