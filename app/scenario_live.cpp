@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,8 +29,7 @@ constexpr int kListenBoundMs = 20000;
 constexpr int kServersBoundMs = 60000;
 constexpr int kStopBoundMs = 15000;
 
-/// Runs `loop` until `done()` holds (checked whenever a connected signal calls `poke`) or `ms` passed.
-/// Returns done().
+/// Runs `loop` until a connected slot quits it (once `done()` holds) or `ms` passed. Returns done().
 template <typename Done>
 bool runUntil(QEventLoop& loop, int ms, Done done) {
     if (done())
@@ -188,19 +188,42 @@ Result<scenario::RunResult> runScenarioLive(const scenario::Scenario& scn, const
     QObject::disconnect(readyConn);
     QObject::disconnect(failedConn);
 
+    // An ollama server pulls its model first: the bound counts from the last pull progress, so a
+    // long download that moves along is waited for, a stuck one is not.
     std::string servers;
+    QTimer bound;
+    bound.setSingleShot(true);
+    QObject::connect(&bound, &QTimer::timeout, &loop, &QEventLoop::quit);
+    std::map<QString, int> pulled;  ///< last tenth of progress printed, per server
     auto serversConn = QObject::connect(&service, &proxy::GatewayService::serversChanged, &loop, [&] {
         servers = serversState(service);
-        if (!servers.empty())
+        if (!servers.empty()) {
             loop.quit();
+            return;
+        }
+        for (const auto& s : service.servers()) {
+            if (s.state != proxy::ServerState::Pulling)
+                continue;
+            const int tenth = static_cast<int>(s.pullProgress * 10);
+            if (pulled.count(s.name) && pulled[s.name] == tenth)
+                continue;
+            pulled[s.name] = tenth;
+            bound.start(kServersBoundMs);
+            std::fprintf(stderr, "aigw-sim: %s: pulling its model, %d%%\n", qPrintable(s.name), tenth * 10);
+        }
     });
     servers = serversState(service);
-    const bool up = runUntil(loop, kServersBoundMs, [&] { return !servers.empty(); });
+    if (servers.empty()) {
+        bound.start(kServersBoundMs);
+        loop.exec();
+    }
+    const bool up = !servers.empty();
     QObject::disconnect(serversConn);
     if (!up) {
         const std::string waiting = notReady(service);
         service.stop();
-        return Error{{}, fmt::format("model servers not ready after {} s: {}", kServersBoundMs / 1000, waiting)};
+        return Error{{}, fmt::format("model servers not ready after {} s (without pull progress): {}", kServersBoundMs / 1000,
+                                     waiting)};
     }
     if (servers != "ok") {
         service.stop();

@@ -26,9 +26,10 @@ namespace {
 
 #ifndef Q_MOC_RUN  // moc mis-tokenises multi-line raw strings
 /// 10 requests/s on qwen-with-fallback (built-in config: the corrected fallback policy); qwen-primary
-/// stops at 2 s. Expectations: 0 [0,2s) no failure; 1 [0,2s) the primary answers; 2 [2s,6s) no
-/// failure; 3 [3s,6s) the secondary answers (the stop takes effect within a few ms of 2 s: a second
-/// of margin); 4 [2s,6s) built to fail: "the primary answers" after it stopped.
+/// stops at 2 s. Expectations: 0 [0,2s) no failure; 1 [0,1.8s) the primary answers (the stop cuts
+/// the requests in flight at 2 s, which the retry sends to the secondary); 2 [2s,6s) no failure;
+/// 3 [3s,6s) the secondary answers (the stop takes effect within a few ms of 2 s: a second of
+/// margin); 4 [2s,6s) built to fail: "the primary answers" after it stopped.
 const char* kFailover = R"(apiVersion: aigw-sim.dev/v1alpha1
 kind: Scenario
 metadata: {name: live-failover}
@@ -45,6 +46,7 @@ spec:
       expect:
         - failed: {max: 0}
         - share: {backend: envoy-ai-gateway-qwen-primary-fb, percent: 100, within: 0.5}
+          to: 1800ms
     - at: 2s
       title: The primary stops
       actions:
