@@ -197,6 +197,11 @@ private:
                 }
             }
         }
+        if (s.contains("if")) {
+            const char* branch = valid(s["if"], v) ? "then" : "else";
+            if (s.contains(branch))
+                check(s[branch], v, path, out);
+        }
         if (s.contains("anyOf") && std::none_of(s["anyOf"].begin(), s["anyOf"].end(), [&](const auto& x) { return valid(x, v); }))
             fail("matches none of anyOf");
         if (s.contains("oneOf")) {
@@ -501,6 +506,10 @@ void TestLessons::schemaRejectsWhatTheLoaderRejects_data() {
         " {edit: {route: r, rule: 0, backendRef: b, weight: 80}}, {policy: {name: p, set: {retry.numRetries: 1}}},"
         " {config: {builtin: true, policy: corrected}}, {dnsRefresh: 10s}]}") << true;
     QTest::newRow("no title") << QStringLiteral("{at: 1s}") << false;
+    QTest::newRow("external server without url")
+        << QStringLiteral("{at: 1s, title: t}\n  settings: {servers: {qwen-primary: {mode: external}}}") << false;
+    QTest::newRow("external server with url")
+        << QStringLiteral("{at: 1s, title: t}\n  settings: {servers: {qwen-primary: {mode: external, url: 'http://h:1'}}}") << true;
     QTest::newRow("bad duration") << QStringLiteral("{at: 10 seconds, title: t}") << false;
     QTest::newRow("unknown key") << QStringLiteral("{at: 1s, title: t, note: x}") << false;
     QTest::newRow("unknown verb") << QStringLiteral("{at: 1s, title: t, actions: [{restart: s}]}") << false;
