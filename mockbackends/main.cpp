@@ -174,10 +174,27 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    // SIGINT/SIGTERM end the event loop cleanly (connections closed, stdout flushed).
+    // SIGINT/SIGTERM drain, as a terminating pod's queue-proxy does: new connections are refused at
+    // once, requests in flight are still answered, then the event loop ends (stdout flushed). A
+    // second signal ends it at once; the supervisor sends SIGKILL if draining takes too long.
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalFds) == 0) {
         auto* notifier = new QSocketNotifier(g_signalFds[1], QSocketNotifier::Read, &app);
-        QObject::connect(notifier, &QSocketNotifier::activated, &app, [] { QCoreApplication::quit(); });
+        auto* drain = new QTimer(&app);
+        drain->setInterval(20);
+        QObject::connect(drain, &QTimer::timeout, &app, [&server] {
+            if (server.activeRequests() == 0)
+                QCoreApplication::quit();
+        });
+        QObject::connect(notifier, &QSocketNotifier::activated, &app, [&server, drain] {
+            char c = 0;
+            [[maybe_unused]] auto n = ::read(g_signalFds[1], &c, 1);
+            if (drain->isActive() || server.activeRequests() == 0) {
+                QCoreApplication::quit();
+                return;
+            }
+            server.stopListening();
+            drain->start();
+        });
         std::signal(SIGINT, onSignal);
         std::signal(SIGTERM, parser.isSet(ignoreSigterm) ? SIG_IGN : onSignal);
     }

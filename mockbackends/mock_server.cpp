@@ -182,6 +182,10 @@ void MockServer::close() {
     m_parked.clear();
 }
 
+void MockServer::stopListening() { m_http->stopListening(); }
+
+int MockServer::activeRequests() const { return m_http->activeRequests(); }
+
 void MockServer::park(const std::shared_ptr<HttpResponder>& res, std::shared_ptr<void> keepAlive) {
     HttpResponder* raw = res.get();
     m_parked[raw] = std::move(keepAlive);

@@ -72,6 +72,10 @@ public:
     Result<quint16> listen(const QString& host, quint16 port);
     /// Stops listening and drops every connection (in-flight streams end abruptly).
     void close();
+    /// Stops accepting (new connects are refused); requests in flight are still answered.
+    void stopListening();
+    /// Requests being answered now (hung ones included).
+    int activeRequests() const;
     quint16 port() const;
     QString url() const;
     const std::string& name() const { return m_options.name; }

@@ -1,4 +1,4 @@
-// The aigw-mock-backend executable: READY line, serving, --help, bad flags, SIGTERM.
+// The aigw-mock-backend executable: READY line, serving, --help, bad flags, SIGTERM (draining).
 #include <QtTest>
 
 #include <QProcess>
@@ -54,6 +54,34 @@ private slots:
         // SIGTERM ends it cleanly.
         ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
         QVERIFY(p.waitForFinished(5000));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 0);
+    }
+
+    // SIGTERM drains, as a terminating pod does: a request in flight is still answered, new
+    // connections are refused at once, and the process exits when nothing is left.
+    void sigtermDrainsRequestsInFlight() {
+        QProcess p;
+        // 10 tokens at 10 per second: the stream's headers come at once, its end about a second later.
+        const QString url = startBackend(p, {"--listen", "127.0.0.1:0", "--model", "m", "--first-token-ms", "0",
+                                             "--tokens-per-second", "10"});
+        QVERIFY(!url.isEmpty());
+        const quint16 port = static_cast<quint16>(QUrl(url).port());
+        http::HttpClient client;
+        StreamCapture cap;
+        stream(client, port, "/v1/chat/completions",
+               R"({"model":"m","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"x"}]})", cap);
+        QVERIFY(QTest::qWaitFor([&] { return cap.head.has_value() || cap.finished(); }, 5000));
+        QVERIFY(cap.head.has_value());
+        ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
+        // New connections are refused while the stream goes on.
+        http::HttpClient probe;
+        QVERIFY(QTest::qWaitFor([&] { return call(probe, port, "GET", "/_mock/stats", {}, {}, 1000).error.has_value(); }, 5000));
+        QVERIFY(QTest::qWaitFor([&] { return cap.finished(); }, 10000));
+        QVERIFY2(cap.completed, cap.error ? cap.error->message.c_str() : "");
+        QCOMPARE(cap.sseData().back(), std::string("[DONE]"));
+        // Already reaped when the waits above ran the event loop: wait on the state, not waitForFinished.
+        QTRY_COMPARE_WITH_TIMEOUT(p.state(), QProcess::NotRunning, 5000);
         QCOMPARE(p.exitStatus(), QProcess::NormalExit);
         QCOMPARE(p.exitCode(), 0);
     }
