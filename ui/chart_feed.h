@@ -71,6 +71,8 @@ public:
     quint64 frames() const { return m_frames; }
     /// Asks for a redraw (coalesced with any pending one).
     void requestFrame();
+    /// Applies what was posted and emits frame() now (a finished run, drawn at once).
+    void flushNow() { flush(); }
 
 signals:
     /// Redraw now; emitted at most every kFrameIntervalMs.

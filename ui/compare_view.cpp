@@ -153,22 +153,30 @@ CompareView::CompareView(QWidget* parent) : QDialog(parent) {
     m_outcome->setObjectName(QStringLiteral("compareOutcome"));
     m_outcome->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_outcome->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_outcome->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_outcome->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_outcome->horizontalHeader()->setStretchLastSection(true);
     m_expectations = new ExpectationsModel(kSides, this);
     m_table = new QTableView;
     m_table->setObjectName(QStringLiteral("compareExpectations"));
     m_table->setModel(m_expectations);
     m_table->verticalHeader()->hide();
     m_table->setWordWrap(false);
+    // The name takes the room; a long measured text is elided (its tooltip has it whole).
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(ExpectationsModel::NameColumn, QHeaderView::Stretch);
+    for (int run = 0; run < kSides; ++run) {
+        m_table->horizontalHeader()->setSectionResizeMode(ExpectationsModel::measuredColumn(run), QHeaderView::Interactive);
+        m_table->horizontalHeader()->resizeSection(ExpectationsModel::measuredColumn(run), 190);
+    }
     tables->addWidget(m_outcome);
     tables->addWidget(m_table);
-    tables->setStretchFactor(0, 1);
-    tables->setStretchFactor(1, 3);
+    tables->setStretchFactor(0, 2);
+    tables->setStretchFactor(1, 5);
+    tables->setSizes({600, 1200});
     vsplit->addWidget(tables);
     vsplit->setStretchFactor(0, 3);
     vsplit->setStretchFactor(1, 2);
+    vsplit->setSizes({620, 330});
     layout->addWidget(vsplit, 1);
 
     connect(m_run, &QPushButton::clicked, this, &CompareView::run);
@@ -381,17 +389,29 @@ void CompareView::showSide(Side& side) {
     side.feed->setTimeAxisTitle(QStringLiteral("scenario time (s)"));
     side.topology = new TopologyModel(side.chartsHost);
     side.topology->setConfig(side.config);
+    // Lanes in config order, for the rules the scenario's load asks (others would stay empty; a
+    // backend that answers anyway gets its lane when its first request arrives).
+    std::set<std::string> models;
+    for (const auto& l : m_scenario->load)
+        models.insert(l.model);
     for (const auto& route : side.config.routes)
-        for (const auto& rule : route.rules)
-            for (const auto& ref : rule.backendRefs)
-                side.feed->buffers().laneFor(ref.name);
+        for (const auto& rule : route.rules) {
+            bool asked = models.empty();
+            for (const auto& m : rule.matches)
+                for (const auto& h : m.headers)
+                    asked = asked || models.count(h.value) > 0;
+            if (asked)
+                for (const auto& ref : rule.backendRefs)
+                    side.feed->buffers().laneFor(ref.name);
+        }
     auto* split = new QSplitter(Qt::Vertical);
     side.timeline = new TimelineWidget(side.feed);
     side.split = new SplitChart(side.feed, side.topology);
     split->addWidget(side.timeline);
     split->addWidget(side.split);
     split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    split->setStretchFactor(1, 1);
+    split->setSizes({400, 200});
     hl->addWidget(split);
 
     const QString title = QStringLiteral("%1").arg(side.label);
@@ -434,13 +454,15 @@ void CompareView::showSide(Side& side) {
     overlay.active = true;
     overlay.showCursor = false;
     for (std::size_t i = 0; i < m_scenario->steps.size(); ++i)
-        overlay.steps.push_back({seconds(m_scenario->steps[i].at), "Step " + std::to_string(i + 1) + ": " + m_scenario->steps[i].title});
+        overlay.steps.push_back({seconds(m_scenario->steps[i].at), std::to_string(i + 1) + ": " + m_scenario->steps[i].title});
     side.feed->setScenarioOverlay(std::move(overlay));
     side.feed->setWindowSeconds(end);
     side.feed->freezeAt(end);
+    side.feed->flushNow();  // drawn whole at once: nothing more will arrive
     side.timeline->setTitle(QStringLiteral("Failover timeline: %1 (virtual time, %2 s)").arg(title).arg(end, 0, 'f', 0));
     if (!m_scenario->load.empty())
         side.split->selectModel(q(m_scenario->load.front().model));
+    side.split->redraw();
 
     const int held = static_cast<int>(std::count_if(r.expectations.begin(), r.expectations.end(),
                                                     [](const auto& e) { return e.pass; }));

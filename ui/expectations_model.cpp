@@ -144,6 +144,8 @@ QVariant ExpectationsModel::data(const QModelIndex& index, int role) const {
             tip += QStringLiteral("\nrequests for %1 only").arg(q(e.model));
         if (!e.where.file.empty())
             tip += QStringLiteral("\n%1:%2").arg(q(e.where.file)).arg(e.where.line);
+        if (result && !result->measured.empty())
+            tip += QStringLiteral("\nmeasured: %1").arg(q(result->measured));
         if (result && result->evaluated)
             tip += QStringLiteral("\n%1 requests in the window").arg(result->requests);
         return tip;

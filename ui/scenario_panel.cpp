@@ -204,8 +204,13 @@ ScenarioPanel::ScenarioPanel(proxy::GatewayService* service, GatewayBridge* brid
     m_table->verticalHeader()->hide();
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setWordWrap(false);
+    // A narrow dock: the step number is in the tooltip, the name takes what is left, and a long
+    // measured text is elided (the tooltip has it whole).
+    m_table->setColumnHidden(ExpectationsModel::StepColumn, true);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(ExpectationsModel::NameColumn, QHeaderView::Stretch);
+    m_table->horizontalHeader()->setSectionResizeMode(ExpectationsModel::measuredColumn(0), QHeaderView::Interactive);
+    m_table->horizontalHeader()->resizeSection(ExpectationsModel::measuredColumn(0), 120);
     split->addWidget(m_steps);
     split->addWidget(m_text);
     split->addWidget(m_table);
@@ -333,8 +338,8 @@ void ScenarioPanel::openFileDialog() {
 }
 
 void ScenarioPanel::setLoaded(scenario::Scenario s, const config::Config& config, const QString& file) {
-    if (m_player->state() != scenario::LivePlayer::State::Idle)
-        m_player->restart();  // the old scenario's load and faults end here
+    // Stops a run in progress (its load ends); the gateway keeps its state until the next Play,
+    // which applies the new scenario's config and brings every server back up.
     m_player->setScenario(s, config);
     m_scenario = std::move(s);
     m_file = file;
@@ -597,7 +602,7 @@ void ScenarioPanel::updateOverlay() {
         }
         for (std::size_t i = 0; i < m_reachedAt.size(); ++i)
             if (m_reachedAt[i] >= 0)
-                ov.steps.push_back({m_reachedAt[i], "Step " + std::to_string(i + 1) + ": " + m_scenario->steps[i].title});
+                ov.steps.push_back({m_reachedAt[i], std::to_string(i + 1) + ": " + m_scenario->steps[i].title});
     }
     m_feed->setScenarioOverlay(std::move(ov));
 }
