@@ -166,7 +166,7 @@ int runRun(const Args& args) {
             }
             auto res = runScenarioLive(s, cfg.config, options);
             if (res)
-                res.value().configLabel = configFiles.empty() ? std::string("scenario's own") : res.value().configLabel;
+                res.value().configLabel = scenario::configLabel(s, configFiles);
             return res;
         }();
         if (!r) {

@@ -68,80 +68,12 @@ std::string notReady(const proxy::GatewayService& service) {
     return out.empty() ? "none listed" : out;
 }
 
-Error inputError(const SourceLocation& where, std::string message) {
-    Error e;
-    e.where = where;
-    e.message = std::move(message);
-    return e;
-}
-
-std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names)
-        out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
-
-/// The input errors a virtual run reports, found before a minute of wall time is spent: a load
-/// stream's model that no route matches, an action on an unknown server, an edit or policy edit
-/// naming what the config (as the timeline leaves it) does not have, a swapped-in config that does
-/// not load. Live-only fault keys are fine here.
-std::optional<Error> check(const scenario::Scenario& s, const config::Config& config) {
-    using V = scenario::Action::Verb;
-    auto probe = [](const config::Config& c) {
-        return std::make_unique<sim::VirtualGateway>(std::make_shared<const config::Config>(c), 1, nullptr);
-    };
-    {
-        auto gw = probe(config);
-        for (const auto& l : s.load)
-            if (!gw->engine().route(l.model, {}).matched) {
-                auto models = gw->engine().models();
-                std::sort(models.begin(), models.end());
-                models.erase(std::unique(models.begin(), models.end()), models.end());
-                return inputError(l.where, "unknown model '" + l.model + "': no route matches it (configured models: " +
-                                       (models.empty() ? std::string("none") : joined(models)) + ")");
-            }
-    }
-    config::Config current = config;
-    std::vector<std::string> servers = probe(current)->engine().servers();
-    for (const auto& a : s.timeline()) {
-        switch (a.verb) {
-        case V::Stop:
-        case V::Start:
-        case V::Delete:
-        case V::Reapply:
-        case V::Fault:
-        case V::ClearFault:
-            if (std::find(servers.begin(), servers.end(), a.server) == servers.end())
-                return inputError(a.where, "unknown server '" + a.server + "' (servers: " + joined(servers) + ")");
-            break;
-        case V::Edit:
-        case V::Policy: {
-            auto edited = scenario::applyEdit(current, a);
-            if (!edited)
-                return edited.error();
-            current = std::move(edited).value();
-            break;
-        }
-        case V::Config: {
-            auto c = scenario::loadConfigSource(a.config, s.directory, s.file);
-            if (!c.onlyReferenceErrors())
-                return inputError(a.where, "config: the config swapped in has errors: " + c.errors.front().toString());
-            current = std::move(c.config);
-            servers = probe(current)->engine().servers();
-            break;
-        }
-        case V::DnsRefresh: break;
-        }
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 Result<scenario::RunResult> runScenarioLive(const scenario::Scenario& scn, const config::Config& config,
                                             const scenario::RunOptions& options) {
-    if (auto e = check(scn, config))
+    // The input errors a virtual run reports, found before a minute of wall time is spent.
+    if (auto e = scenario::checkScenario(scn, config, /*virtualTime=*/false))
         return *e;
 
     std::unique_ptr<QCoreApplication> ownApp;
@@ -218,6 +150,7 @@ Result<scenario::RunResult> runScenarioLive(const scenario::Scenario& scn, const
         loop.exec();
     }
     const bool up = !servers.empty();
+    bound.stop();  // the same loop runs the scenario next: a late bound would end it
     QObject::disconnect(serversConn);
     if (!up) {
         const std::string waiting = notReady(service);
@@ -242,9 +175,7 @@ Result<scenario::RunResult> runScenarioLive(const scenario::Scenario& scn, const
         player.setDrainsService(true);
         player.setKeepRecords(options.keepRecords);
         player.setObserver(options.observer);
-        if (!options.configFiles.empty()) {
-            player.setConfigLabel(joined(options.configFiles));
-        }
+        player.setConfigLabel(scenario::configLabel(scn, options.configFiles));
         const auto steps = scn.steps.size();
         QObject::connect(&player, &scenario::LivePlayer::stepReached, &loop, [&](int i) {
             std::fprintf(stderr, "aigw-sim: %s step %d/%zu: %s\n", at(player).c_str(), i + 1, steps,

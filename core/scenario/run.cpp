@@ -135,7 +135,7 @@ ExpectationResult Evaluator::evaluate(const Expectation& e, Duration end) const 
         const auto idx = std::min(k, lat.size() - 1);
         std::nth_element(lat.begin(), lat.begin() + static_cast<std::ptrdiff_t>(idx), lat.end());
         out.measured = "p99 " + secondsText(lat[idx]);
-        out.pass = lat[idx] <= e.latency;
+        out.pass = e.bound.holds(toMs(lat[idx]));
         break;
     }
     case Expectation::Check::ReturnsTo: {
@@ -249,11 +249,81 @@ private:
 
 }  // namespace
 
+std::optional<Error> checkScenario(const Scenario& s, const config::Config& config, bool virtualTime) {
+    using V = Action::Verb;
+    auto probe = [](const config::Config& c) {
+        return std::make_unique<sim::VirtualGateway>(std::make_shared<const config::Config>(c), 1, nullptr);
+    };
+    {
+        auto gw = probe(config);
+        for (const auto& l : s.load)
+            if (!gw->engine().route(l.model, {}).matched) {
+                auto models = gw->engine().models();
+                std::sort(models.begin(), models.end());
+                models.erase(std::unique(models.begin(), models.end()), models.end());
+                return runError(l.where, "unknown model '" + l.model + "': no route matches it (configured models: " +
+                                             (models.empty() ? std::string("none") : joined(models)) + ")");
+            }
+    }
+    config::Config current = config;
+    std::vector<std::string> servers = probe(current)->engine().servers();
+    std::set<std::string> everyServer(servers.begin(), servers.end());
+    for (const auto& a : s.timeline()) {
+        switch (a.verb) {
+        case V::Stop:
+        case V::Start:
+        case V::Delete:
+        case V::Reapply:
+        case V::Fault:
+        case V::ClearFault:
+            if (std::find(servers.begin(), servers.end(), a.server) == servers.end())
+                return runError(a.where, "unknown server '" + a.server + "' (servers: " + joined(servers) + ")");
+            if (virtualTime && a.verb == V::Fault)
+                for (const char* k : kLiveOnlyFaultKeys)
+                    if (a.fault.contains(k))
+                        return runError(a.where, std::string("fault key '") + k +
+                                                     "' is played only by the live mock servers: run with --live");
+            break;
+        case V::Edit:
+        case V::Policy: {
+            auto edited = applyEdit(current, a);
+            if (!edited)
+                return edited.error();
+            current = std::move(edited).value();
+            break;
+        }
+        case V::Config: {
+            auto c = loadConfigSource(a.config, s.directory, s.file);
+            if (!c.onlyReferenceErrors())
+                return runError(a.where, "config: the config swapped in has errors: " + c.errors.front().toString());
+            current = std::move(c.config);
+            servers = probe(current)->engine().servers();
+            everyServer.insert(servers.begin(), servers.end());
+            break;
+        }
+        case V::DnsRefresh: break;
+        }
+    }
+    const std::string serverList = joined(std::vector<std::string>(everyServer.begin(), everyServer.end()));
+    auto knownServer = [&](const std::string& name) -> std::optional<Error> {
+        if (everyServer.count(name))
+            return std::nullopt;
+        return runError({s.file, 0, 0, "spec.settings.servers." + name}, "unknown server '" + name + "' (servers: " + serverList + ")");
+    };
+    for (const auto& [name, latency] : s.settings.serverLatency)
+        if (auto e = knownServer(name))
+            return e;
+    for (const auto& [name, mode] : s.settings.serverMode)
+        if (auto e = knownServer(name))
+            return e;
+    return std::nullopt;
+}
+
 Result<RunResult> runVirtual(const Scenario& scenario, const RunOptions& options) {
     RunResult result;
     result.mode = "virtual";
     result.seed = options.seed.value_or(scenario.settings.seed);
-    result.configLabel = options.configFiles.empty() ? std::string("scenario's own") : joined(options.configFiles);
+    result.configLabel = configLabel(scenario, options.configFiles);
     config::LoadResult loaded = loadScenarioConfig(scenario, options.configFiles);
     if (!loaded.onlyReferenceErrors()) {
         std::string text;
@@ -265,15 +335,15 @@ Result<RunResult> runVirtual(const Scenario& scenario, const RunOptions& options
     for (const auto& e : loaded.errors)
         result.notes.push_back("config: " + e.toString() + " (the route is not accepted, as a cluster would do)");
 
-    // Configs swapped in by the timeline are read before the run, so that a bad file is an input error.
+    if (auto e = checkScenario(scenario, loaded.config, /*virtualTime=*/true))
+        return *e;
+    // Configs swapped in by the timeline, read before the run.
     std::map<const Action*, std::shared_ptr<const config::Config>> swaps;
     const std::vector<Action> timeline = scenario.timeline();
     for (const auto& a : timeline) {
         if (a.verb != Action::Verb::Config)
             continue;
-        config::LoadResult c = loadConfigSource(a.config, scenario.directory, scenario.file);
-        if (!c.onlyReferenceErrors())
-            return runError(a.where, "config: the config swapped in has errors: " + c.errors.front().toString());
+        config::LoadResult c = loadConfigSource(a.config, scenario.directory, scenario.file);  // checked above
         swaps[&a] = std::make_shared<const config::Config>(std::move(c.config));
     }
 
@@ -283,55 +353,12 @@ Result<RunResult> runVirtual(const Scenario& scenario, const RunOptions& options
     if (scenario.settings.dnsRefresh)
         gw.engine().setDnsRefreshDelay(*scenario.settings.dnsRefresh);
 
-    std::set<std::string> servers;
-    auto addServers = [&](const std::vector<std::string>& names) { servers.insert(names.begin(), names.end()); };
-    addServers(gw.engine().servers());
-    for (const auto& [a, c] : swaps) {
-        sim::VirtualGateway probe(c, 1, nullptr);
-        addServers(probe.engine().servers());
-    }
-    const std::string serverList = joined(std::vector<std::string>(servers.begin(), servers.end()));
     for (const auto& name : gw.engine().servers())
         gw.server(name).latency = scenario.settings.latency;
-    for (const auto& [name, latency] : scenario.settings.serverLatency) {
-        if (!servers.count(name))
-            return runError({scenario.file, 0, 0, "spec.settings.servers." + name},
-                            "unknown server '" + name + "' (servers: " + serverList + ")");
+    for (const auto& [name, latency] : scenario.settings.serverLatency)
         gw.server(name).latency = latency;
-    }
-    for (const auto& [name, mode] : scenario.settings.serverMode)
-        if (!servers.count(name))
-            return runError({scenario.file, 0, 0, "spec.settings.servers." + name},
-                            "unknown server '" + name + "' (servers: " + serverList + ")");
-    for (const auto& l : scenario.load)
-        if (!gw.engine().route(l.model, {}).matched) {
-            std::vector<std::string> models = gw.engine().models();
-            std::sort(models.begin(), models.end());
-            models.erase(std::unique(models.begin(), models.end()), models.end());
-            return runError(l.where, "unknown model '" + l.model + "': no route matches it (configured models: " +
-                                         (models.empty() ? std::string("none") : joined(models)) + ")");
-        }
 
     std::optional<Error> failure;  // an edit that names what does not exist ends the run as an input error
-    for (const auto& a : timeline) {
-        switch (a.verb) {
-        case Action::Verb::Stop:
-        case Action::Verb::Start:
-        case Action::Verb::Delete:
-        case Action::Verb::Reapply:
-        case Action::Verb::Fault:
-        case Action::Verb::ClearFault:
-            if (!servers.count(a.server))
-                return runError(a.where, "unknown server '" + a.server + "' (servers: " + serverList + ")");
-            break;
-        default: break;
-        }
-        if (a.verb == Action::Verb::Fault)
-            for (const char* k : kLiveOnlyFaultKeys)
-                if (a.fault.contains(k))
-                    return runError(a.where, std::string("fault key '") + k +
-                                                 "' is played only by the live mock servers: run with --live");
-    }
     for (const auto& a : timeline) {
         const Action* key = &a;
         gw.at(a.at, [&gw, &failure, &swaps, &scenario, key] {
@@ -393,13 +420,25 @@ std::string toTable(const RunResult& r) {
     std::ostringstream o;
     o << fmt::format("scenario {}: {}\n", r.file, r.title);
     o << fmt::format("mode {}  seed {}  config: {}  duration {}\n\n", r.mode, r.seed, r.configLabel, formatDuration(r.duration));
-    o << fmt::format("{:<5} {:<13} {:<44} {:<16} {:<26} {}\n", "step", "window", "expectation", "expected", "measured", "result");
+    // Columns as wide as their longest cell, so long names never push the others out of line.
+    std::size_t wWindow = 6, wName = 11, wExpected = 8, wMeasured = 8;
+    for (const auto& x : r.expectations) {
+        wWindow = std::max(wWindow, x.window.size());
+        wName = std::max(wName, x.expectation.name.size());
+        wExpected = std::max(wExpected, x.expectation.expectedText().size());
+        wMeasured = std::max(wMeasured, x.measured.size());
+    }
+    const auto row = [&](const std::string& step, const std::string& window, const std::string& name, const std::string& expected,
+                         const std::string& measured, const std::string& verdict) {
+        return fmt::format("{:<5} {:<{}} {:<{}} {:<{}} {:<{}} {}\n", step, window, wWindow, name, wName, expected, wExpected,
+                           measured, wMeasured, verdict);
+    };
+    o << row("step", "window", "expectation", "expected", "measured", "result");
     std::size_t held = 0;
     for (const auto& x : r.expectations) {
         const char* verdict = !x.evaluated ? "PENDING" : x.pass ? "PASS" : "FAIL";
         held += x.evaluated && x.pass ? 1 : 0;
-        o << fmt::format("{:<5} {:<13} {:<44} {:<16} {:<26} {}\n", x.expectation.step + 1, x.window, x.expectation.name,
-                         x.expectation.expectedText(), x.measured, verdict);
+        o << row(std::to_string(x.expectation.step + 1), x.window, x.expectation.name, x.expectation.expectedText(), x.measured, verdict);
     }
     std::string byBackend, byStatus;
     for (const auto& [k, v] : r.byBackend)

@@ -91,6 +91,12 @@ struct RunResult {
     bool passed() const;
 };
 
+/// The input errors of a scenario on a config, found before anything runs: a load stream's model
+/// that no route matches, an action on an unknown server, an edit or policy edit naming what the
+/// config (as the timeline leaves it) does not have, a swapped-in config that does not load, a
+/// server setting for an unknown server, and (virtualTime) a fault key only the live mock servers play.
+std::optional<Error> checkScenario(const Scenario& scenario, const config::Config& config, bool virtualTime);
+
 /// Plays the scenario in virtual time. Errors (exit 2 material): the config does not load, an
 /// action names an unknown server/route/policy, a load stream's model has no route, a fault key
 /// that only the live mock servers can play (stall, malformed events).

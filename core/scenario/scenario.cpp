@@ -120,7 +120,7 @@ std::string Expectation::expectedText() const {
     case Check::FailedPercent: return range(bound, pct);
     case Check::Status: return fmt::format("{} x{}", status, range(bound, count));
     case Check::Share: return fmt::format("{}% +-{}", percent, within);
-    case Check::LatencyP99: return "<= " + formatDuration(latency);
+    case Check::LatencyP99: return range(bound, [](double v) { return formatDuration(ms(static_cast<std::int64_t>(v))); });
     case Check::ReturnsTo: return "by +" + formatDuration(returnWithin);
     }
     return {};
@@ -378,8 +378,10 @@ public:
 
 private:
     void configSource(const YAML::Node& n, const std::string& path, ConfigSource& c) {
-        if (!r.keys(n, path, {"builtin", "files", "manifests", "policy"}))
+        if (!r.keys(n, path, {"builtin", "files", "manifests", "policy", "pinned"}))
             return;
+        if (n["pinned"])
+            c.pinned = r.boolean(n["pinned"], path + ".pinned").value_or(false);
         if (n["builtin"])
             c.builtin = r.boolean(n["builtin"], path + ".builtin").value_or(false);
         if (const auto f = n["files"]) {
@@ -756,11 +758,16 @@ private:
             }
             break;
         case Expectation::Check::LatencyP99:
-            if (r.keys(b, p, {"max"})) {
-                if (b["max"])
-                    e.latency = r.duration(b["max"], p + ".max").value_or(Duration::zero());
-                else
-                    r.error(b, p + ".max", "missing max (a duration)");
+            if (r.keys(b, p, {"min", "max"})) {
+                // Durations, kept in milliseconds in the bound.
+                for (const char* k : {"min", "max"})
+                    if (b[k])
+                        if (auto d = r.duration(b[k], p + "." + k))
+                            (std::string(k) == "min" ? e.bound.min : e.bound.max) = toMs(*d);
+                if (!b["min"] && !b["max"])
+                    r.error(b, p, "expected min and/or max (durations)");
+                else if (e.bound.min && e.bound.max && *e.bound.min > *e.bound.max)
+                    r.error(b, p, "min is above max");
             }
             break;
         case Expectation::Check::Ejections:
@@ -914,7 +921,7 @@ config::LoadResult loadConfigSource(const ConfigSource& source, const std::strin
 }
 
 config::LoadResult loadScenarioConfig(const Scenario& s, const std::vector<std::string>& overrideFiles) {
-    config::LoadResult out = !overrideFiles.empty() ? config::loadFiles(overrideFiles)
+    config::LoadResult out = !overrideFiles.empty() && !s.config.pinned ? config::loadFiles(overrideFiles)
                              : s.config.empty()     ? config::loadBuiltinScenario()
                                                     : loadConfigSource(s.config, s.directory, s.file);
     // Server modes: the annotations the supervisor reads, on every Backend of that server.
@@ -925,6 +932,17 @@ config::LoadResult loadScenarioConfig(const Scenario& s, const std::vector<std::
         if (auto u = s.settings.serverUrl.find(server); u != s.settings.serverUrl.end())
             b.meta.annotations[config::SimSettings::kUrl] = u->second;
     }
+    return out;
+}
+
+std::string configLabel(const Scenario& s, const std::vector<std::string>& overrideFiles) {
+    if (overrideFiles.empty())
+        return "scenario's own";
+    if (s.config.pinned)
+        return "scenario's own (pinned; --config not applied)";
+    std::string out;
+    for (const auto& f : overrideFiles)
+        out += (out.empty() ? "" : ", ") + f;
     return out;
 }
 
@@ -1113,6 +1131,8 @@ void emitSource(YAML::Emitter& y, const ConfigSource& c) {
     }
     if (!c.policy.empty())
         y << YAML::Key << "policy" << YAML::Value << c.policy;
+    if (c.pinned)
+        y << YAML::Key << "pinned" << YAML::Value << true;
     y << YAML::EndMap;
 }
 
@@ -1290,7 +1310,12 @@ std::string toYaml(const Scenario& s) {
                     y << YAML::Key << "backend" << YAML::Value << e.backend << YAML::Key << "percent" << YAML::Value << e.percent
                       << YAML::Key << "within" << YAML::Value << e.within;
                     break;
-                case Expectation::Check::LatencyP99: y << YAML::Key << "max" << YAML::Value << formatDuration(e.latency); break;
+                case Expectation::Check::LatencyP99:
+                    if (e.bound.min)
+                        y << YAML::Key << "min" << YAML::Value << formatDuration(ms(static_cast<std::int64_t>(*e.bound.min)));
+                    if (e.bound.max)
+                        y << YAML::Key << "max" << YAML::Value << formatDuration(ms(static_cast<std::int64_t>(*e.bound.max)));
+                    break;
                 case Expectation::Check::Ejections:
                     if (!e.backend.empty())
                         y << YAML::Key << "backend" << YAML::Value << e.backend;

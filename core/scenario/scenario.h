@@ -42,6 +42,9 @@ struct ConfigSource {
     std::vector<std::string> files;       ///< resolved against the scenario file's directory
     std::string manifests;                ///< inline multi-document YAML
     int manifestsLine = 0;                ///< 1-based line of the inline text in the scenario file
+    /// The lesson is about this very config (e.g. the tutorial's policy as written): `scenario run
+    /// --config` leaves it in place rather than replacing it with the user's manifests.
+    bool pinned = false;
     /// "as-written": every BackendTrafficPolicy becomes the tutorial's policy exactly as written;
     /// "corrected": numAttemptsPerPriority 1 on every retry. Empty: as loaded.
     std::string policy;
@@ -106,7 +109,7 @@ struct Expectation {
         FailedPercent,  ///< failedPercent: {min, max}
         Status,         ///< status: {code, min, max}
         Share,          ///< share: {backend, percent, within}: % of requests answered by an AIServiceBackend
-        LatencyP99,     ///< latencyP99: {max} duration
+        LatencyP99,     ///< latencyP99: {min, max} durations
         Ejections,      ///< ejections: {backend?, server?, min, max}: outlier ejections enforced
         ReturnsTo,      ///< returnsTo: {backend, within}: first request answered by it starts by from+within
     };
@@ -115,12 +118,11 @@ struct Expectation {
     Duration from{};
     std::optional<Duration> to;        ///< none: the end of the run
     std::string model;                 ///< filter (empty: every request)
-    Bound bound;                       ///< Requests, Failed, FailedPercent, Status, Ejections
+    Bound bound;                       ///< Requests, Failed, FailedPercent, Status, Ejections; LatencyP99 in ms
     int status = 0;                    ///< Status
     std::string backend;               ///< Share, Ejections, ReturnsTo
     std::string server;                ///< Ejections
     double percent = 0, within = 0;    ///< Share (points)
-    Duration latency{};                ///< LatencyP99: the maximum
     Duration returnWithin{};           ///< ReturnsTo
     std::size_t step = 0;              ///< index of the step that holds it
     SourceLocation where;
@@ -183,8 +185,12 @@ ScenarioLoad loadScenarioText(const std::string& text, const std::string& fileNa
 /// The gateway config a ConfigSource describes (relative files against `directory`).
 config::LoadResult loadConfigSource(const ConfigSource& source, const std::string& directory,
                                     const std::string& scenarioFile);
-/// The scenario's config, or `override` (the `--config FILE...` of `scenario run`) when non-empty.
+/// The scenario's config, or `overrideFiles` (the `--config FILE...` of `scenario run`) when
+/// non-empty and the scenario's config is not pinned.
 config::LoadResult loadScenarioConfig(const Scenario& s, const std::vector<std::string>& overrideFiles);
+/// What loadScenarioConfig uses, for reports: "scenario's own", the override files, or
+/// "scenario's own (pinned; --config not applied)".
+std::string configLabel(const Scenario& s, const std::vector<std::string>& overrideFiles);
 
 /// Applies an Edit or Policy action to a config, as a live edit would (returns an error naming what
 /// was not found: the route, rule, backendRef or policy, or a path that cannot be set).
