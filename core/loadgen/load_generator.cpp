@@ -45,7 +45,9 @@ public:
         if (m_options.stream)
             body["stream"] = true;
         m_body = QByteArray::fromStdString(body.dump());
-        m_credit = 0;
+        // The first request goes at once (as a scenario's virtual arrivals start at the stream's `from`),
+        // the next ones at the rate.
+        m_credit = 1.0;
         m_clock.start();
         m_last = 0;
         m_timer.start();
