@@ -278,6 +278,8 @@ int runScreenshots(const Args& args) {
     ui::pump(500);
 
     // The lessons: Ticket 2 as written with the pod down, selected (it loads into the Scenario dock).
+    // The charts' minute of Ticket 1 traffic scrolls out first, so that shot 11 shows the lesson alone.
+    ui::pump(20000);
     const QString podDown = QDir(ui::shippedLessonsDirectory()).filePath(QStringLiteral("ticket2-as-written-pod-down.yaml"));
     w->tabs()->setCurrentWidget(w->lessons());
     if (!w->lessons()->selectFile(podDown)) {

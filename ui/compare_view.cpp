@@ -77,8 +77,7 @@ config::Config applyDoctorFixes(config::Config config, QStringList* applied) {
 }
 
 struct CompareView::Pending {
-    scenario::Scenario scenario;
-    std::array<scenario::RunOptions, kSides> options;
+    std::array<scenario::Scenario, kSides> scenarios;
     std::array<std::optional<Result<scenario::RunResult>>, kSides> results;
 };
 
@@ -236,10 +235,13 @@ void CompareView::setChoice(int side, Choice choice, const QStringList& files) {
 
 QString CompareView::sideTitle(int side) const { return m_sides[static_cast<std::size_t>(side)].label; }
 
-bool CompareView::prepare(Side& side, int index, scenario::RunOptions& options, QString* error) {
-    options = {};
-    options.keepRecords = true;
+bool CompareView::prepare(Side& side, int index, scenario::Scenario& run, QString* error) {
+    run = *m_scenario;
     side.detail.clear();
+    auto useFiles = [&](const std::vector<std::string>& files) {
+        run.config = scenario::ConfigSource{};
+        run.config.files = files;  // absolute: the scenario's directory does not matter
+    };
     auto writeTemp = [&](const config::Config& cfg) {
         const QString path = m_tmp.filePath(QStringLiteral("side%1.yaml").arg(index));
         QFile f(path);
@@ -249,7 +251,7 @@ bool CompareView::prepare(Side& side, int index, scenario::RunOptions& options, 
             *error = QStringLiteral("Could not write %1: %2").arg(path, f.errorString());
             return false;
         }
-        options.configFiles = {path.toStdString()};
+        useFiles({QFileInfo(path).absoluteFilePath().toStdString()});
         return true;
     };
     auto fixed = [&](const config::Config& cfg) {
@@ -289,7 +291,7 @@ bool CompareView::prepare(Side& side, int index, scenario::RunOptions& options, 
         std::vector<std::string> paths;
         QStringList names;
         for (const auto& f : side.files) {
-            paths.push_back(f.toStdString());
+            paths.push_back(QFileInfo(f).absoluteFilePath().toStdString());
             names << QFileInfo(f).fileName();
         }
         auto loaded = config::loadFiles(paths);
@@ -303,7 +305,7 @@ bool CompareView::prepare(Side& side, int index, scenario::RunOptions& options, 
         side.label = names.join(QStringLiteral(" + "));
         side.detail = side.files.join(QStringLiteral(", "));
         side.config = loaded.config;
-        options.configFiles = paths;
+        useFiles(paths);
         return true;
     }
     }
@@ -314,13 +316,12 @@ void CompareView::run() {
     if (m_thread || !m_scenario)
         return;
     auto pending = std::make_shared<Pending>();
-    pending->scenario = *m_scenario;
     for (int i = 0; i < kSides; ++i) {
         auto& side = m_sides[static_cast<std::size_t>(i)];
         side.result.reset();
         side.error.clear();
         QString error;
-        if (!prepare(side, i, pending->options[static_cast<std::size_t>(i)], &error)) {
+        if (!prepare(side, i, pending->scenarios[static_cast<std::size_t>(i)], &error)) {
             m_error = QStringLiteral("%1: %2").arg(i == 0 ? QStringLiteral("Left") : QStringLiteral("Right"), error);
             m_status->setText(QStringLiteral("<span style='color:#b00'>%1</span>")
                                   .arg(m_error.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"))));
@@ -336,8 +337,10 @@ void CompareView::run() {
     timer->start();
     // Off the GUI thread: a long scenario at a high rate takes a noticeable fraction of a second.
     m_thread.reset(QThread::create([pending] {
+        scenario::RunOptions options;
+        options.keepRecords = true;
         for (std::size_t i = 0; i < kSides; ++i)
-            pending->results[i] = scenario::runVirtual(pending->scenario, pending->options[i]);
+            pending->results[i] = scenario::runVirtual(pending->scenarios[i], options);
     }));
     connect(m_thread.get(), &QThread::finished, this, [this, timer] {
         m_lastRunMs = timer->elapsed();

@@ -90,8 +90,10 @@ private:
         std::optional<scenario::RunResult> result;
         QString error;
     };
-    /// Resolves a side's choice into run options (writes temp files for built configs).
-    bool prepare(Side& side, int index, scenario::RunOptions& options, QString* error);
+    /// Resolves a side's choice into the scenario that side runs: the scenario as written, or with
+    /// its config source replaced by files (temp files for built configs). Replacing the source
+    /// rather than passing RunOptions::configFiles: a lesson pinned to its config is compared too.
+    bool prepare(Side& side, int index, scenario::Scenario& run, QString* error);
     void onRunFinished();
     void showSide(Side& side);
     void fillOutcome();

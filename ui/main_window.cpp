@@ -230,7 +230,7 @@ void MainWindow::resetLayout() {
     removeDockWidget(m_scenarioDock);
     addDockWidget(Qt::RightDockWidgetArea, m_scenarioDock);
     m_scenarioDock->setVisible(m_scenario->hasScenario());
-    resizeDocks({m_scenarioDock}, {std::max(420, w * 25 / 100)}, Qt::Horizontal);
+    resizeDocks({m_scenarioDock}, {std::max(420, w * 27 / 100)}, Qt::Horizontal);
 }
 
 QDockWidget* MainWindow::loadDock() const { return m_loadDock; }

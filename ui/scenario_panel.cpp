@@ -203,14 +203,15 @@ ScenarioPanel::ScenarioPanel(proxy::GatewayService* service, GatewayBridge* brid
     m_table->setModel(m_expectations);
     m_table->verticalHeader()->hide();
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setWordWrap(false);
-    // A narrow dock: the step number is in the tooltip, the name takes what is left, and a long
-    // measured text is elided (the tooltip has it whole).
+    // A narrow dock: the step number is in the tooltip, the name takes what is left, and long
+    // names and measured texts wrap onto a second line.
+    m_table->setWordWrap(true);
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setColumnHidden(ExpectationsModel::StepColumn, true);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(ExpectationsModel::NameColumn, QHeaderView::Stretch);
     m_table->horizontalHeader()->setSectionResizeMode(ExpectationsModel::measuredColumn(0), QHeaderView::Interactive);
-    m_table->horizontalHeader()->resizeSection(ExpectationsModel::measuredColumn(0), 120);
+    m_table->horizontalHeader()->resizeSection(ExpectationsModel::measuredColumn(0), 130);
     split->addWidget(m_steps);
     split->addWidget(m_text);
     split->addWidget(m_table);

@@ -527,6 +527,27 @@ private slots:
         // Fixed: each request's failed attempt on the primary, then the secondary.
         QTRY_VERIFY_WITH_TIMEOUT((compare->timeline(1)->grab(), compare->timeline(1)->lastFailoverLinks() > 0), 5000);
         dumpWidget(compare, QStringLiteral("ui-compare.png"));
+
+        // Any files on a side: the samples with both policies (the corrected one, on the route,
+        // wins), although the lesson pins its own config for `scenario run --config`.
+        const QString samples = qEnvironmentVariable("AIGW_SOURCE_DIR") + QStringLiteral("/samples/");
+        QStringList files;
+        for (const char* f : {"gateway-setup.yaml", "primary-model.yaml", "secondary-model.yaml", "tertiary-model.yaml",
+                              "model-virtualization.yaml", "provider-fallback.yaml", "provider-fallback-corrected.yaml"})
+            files << samples + QLatin1String(f);
+        compare->setChoice(1, CompareView::Choice::Files, files);
+        QSignalSpy done(compare, &CompareView::finished);
+        compare->run();
+        QVERIFY(done.wait(30000));
+        QVERIFY2(compare->result(1), qPrintable(compare->errorText()));
+        QVERIFY(compare->sideTitle(1).contains(QStringLiteral("provider-fallback-corrected.yaml")));
+        QCOMPARE(compare->result(1)->failed, std::uint64_t(0));
+        QVERIFY(compare->result(0)->failed > 100);
+        // A side whose files do not load says so, and runs nothing.
+        compare->setChoice(1, CompareView::Choice::Files, {m_tmp.filePath(QStringLiteral("missing.yaml"))});
+        compare->run();
+        QVERIFY(!compare->isRunning());
+        QVERIFY2(compare->errorText().startsWith(QStringLiteral("Right: ")), qPrintable(compare->errorText()));
         compare->close();
     }
 
