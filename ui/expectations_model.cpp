@@ -9,6 +9,7 @@ namespace {
 const QColor kPassBg(198, 239, 206), kPassFg(0, 97, 0);
 const QColor kFailBg(255, 199, 206), kFailFg(156, 0, 6);
 const QColor kPendingBg(236, 236, 236), kPendingFg(110, 110, 110);
+constexpr int kMeasuredChars = 28;
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
@@ -117,8 +118,12 @@ QVariant ExpectationsModel::data(const QModelIndex& index, int role) const {
         }
         case ExpectedColumn: return q(e.expectedText());
         default:
-            if (col == measuredColumn(run))
-                return result ? q(result->measured) : QString();
+            if (col == measuredColumn(run)) {
+                // The value first; a long explanation ("... answered nothing in the run; answered
+                // by: ...") is cut here and shown whole in the tooltip.
+                const QString m = result ? q(result->measured) : QString();
+                return m.size() > kMeasuredChars ? m.left(kMeasuredChars - 1) + QChar(0x2026) : m;
+            }
             switch (status(run, index.row())) {
             case Status::Pass: return QStringLiteral("PASS");
             case Status::Fail: return QStringLiteral("FAIL");

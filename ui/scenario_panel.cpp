@@ -215,9 +215,10 @@ ScenarioPanel::ScenarioPanel(proxy::GatewayService* service, GatewayBridge* brid
     split->addWidget(m_steps);
     split->addWidget(m_text);
     split->addWidget(m_table);
-    split->setStretchFactor(0, 2);
+    split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 4);
     split->setStretchFactor(2, 3);
+    split->setSizes({110, 420, 320});
     layout->addWidget(split, 1);
 
     m_tick = new QTimer(this);

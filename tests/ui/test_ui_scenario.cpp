@@ -214,6 +214,14 @@ private slots:
         QVERIFY(pass != fail && pass != pending && fail != pending);
         QVERIFY(pass.green() > pass.red());
         QVERIFY(fail.red() > fail.green());
+        // A long measured text is cut in the cell and whole in the tooltip.
+        scenario::ExpectationResult longer = held;
+        longer.measured = "0.0% (0 of 600) ('envoy-ai-gateway-qwen-secondary-fb' answered nothing in the run)";
+        model.setResult(0, 0, longer);
+        const QString cell = model.index(0, ExpectationsModel::measuredColumn(0)).data().toString();
+        QVERIFY(cell.startsWith(QStringLiteral("0.0% (0 of 600)")) && cell.endsWith(QChar(0x2026)) && cell.size() < 40);
+        QVERIFY(model.index(0, ExpectationsModel::measuredColumn(0)).data(Qt::ToolTipRole).toString().contains(
+            QString::fromStdString(longer.measured)));
         model.clearResults();
         QCOMPARE(model.count(0, Status::Pending), 4);
 
