@@ -1,11 +1,12 @@
 // Scenarios in the desktop app, against the real embedded gateway (loopback, port 0, mock model
 // servers): the expectations table as a model; Record captures a scripted GUI session (buttons, the
-// fault menu, a topology edit, the load generator, the DNS setting), saves it, and the file loads
-// back with the same actions in the same order, and replaying it applies the same event list; the
-// Scenario dock plays a short lesson (teaching text per step, expectations turning green and red,
-// the chart cursor and step marks, pause, step and restart); the Lessons tab lists the shipped
-// lessons and a file dropped in the lessons folder; a bad scenario file gives file:line:col; the
-// what-if compare runs Ticket 2 as written vs doctor-fixed. Every wait is on a signal or condition.
+// fault menu, a topology edit, the load generator, the DNS setting, a config opened), saves it, and
+// the file loads back with the same actions in the same order, and replaying it applies the same
+// event list; the Scenario dock plays a short lesson (teaching text per step, expectations turning
+// green and red, the chart cursor and step marks, pause, step and restart); the Lessons tab lists
+// the shipped lessons and a file dropped in the lessons folder; a bad scenario file gives
+// file:line:col; the what-if compare runs Ticket 2 as written vs doctor-fixed, and any files.
+// Every wait is on a signal or a condition.
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QDir>
@@ -297,14 +298,22 @@ private slots:
         clock.advance(std::chrono::seconds(1));
         servers->dnsRefreshBox()->setValue(12);
         QTest::mouseClick(button(servers, QStringLiteral("Apply")), Qt::LeftButton);
-        // 10s: load stopped; 11s: recording stopped.
+        // 10s: a config opened (File > Open YAML...): the samples with both fallback policies.
+        clock.advance(std::chrono::seconds(1));
+        const QString samples = qEnvironmentVariable("AIGW_SOURCE_DIR") + QStringLiteral("/samples/");
+        QStringList files;
+        for (const char* f : {"gateway-setup.yaml", "primary-model.yaml", "secondary-model.yaml", "tertiary-model.yaml",
+                              "model-virtualization.yaml", "provider-fallback.yaml", "provider-fallback-corrected.yaml"})
+            files << samples + QLatin1String(f);
+        QVERIFY2(w->openFiles(files), qPrintable(w->lastErrorText()));
+        // 11s: load stopped; 12s: recording stopped.
         clock.advance(std::chrono::seconds(1));
         QTest::mouseClick(button(w->loadPanel(), QStringLiteral("loadStartStop")), Qt::LeftButton);
         QVERIFY(!w->loadGenerator()->isRunning());
         clock.advance(std::chrono::seconds(1));
         QTest::mouseClick(record, Qt::LeftButton);
         QVERIFY(!recorder->isRecording());
-        QCOMPARE(recorder->actions().size(), std::size_t(6));
+        QCOMPARE(recorder->actions().size(), std::size_t(7));
 
         const QString path = m_tmp.filePath(QStringLiteral("recorded.yaml"));
         QString error;
@@ -313,14 +322,14 @@ private slots:
         const auto loaded = scenario::loadScenarioFile(path.toStdString());
         QVERIFY2(loaded.ok(), loaded.errors.empty() ? "" : loaded.errors.front().toString().c_str());
         const scenario::Scenario& s = *loaded.scenario;
-        QCOMPARE(s.duration, Duration(std::chrono::seconds(11)));
+        QCOMPARE(s.duration, Duration(std::chrono::seconds(12)));
         QVERIFY(!s.config.manifests.empty());
         QCOMPARE(s.settings.dnsRefresh.value_or(Duration{}), Duration(std::chrono::seconds(30)));
         using V = scenario::Action::Verb;
         const auto timeline = s.timeline();
-        QCOMPARE(timeline.size(), std::size_t(6));
-        const std::vector<std::pair<V, int>> want = {{V::Stop, 2}, {V::Edit, 5}, {V::Fault, 6},
-                                                     {V::ClearFault, 7}, {V::Start, 8}, {V::DnsRefresh, 9}};
+        QCOMPARE(timeline.size(), std::size_t(7));
+        const std::vector<std::pair<V, int>> want = {{V::Stop, 2}, {V::Edit, 5},       {V::Fault, 6}, {V::ClearFault, 7},
+                                                     {V::Start, 8}, {V::DnsRefresh, 9}, {V::Config, 10}};
         for (std::size_t i = 0; i < want.size(); ++i) {
             QCOMPARE(timeline[i].verb, want[i].first);
             QCOMPARE(timeline[i].at, Duration(std::chrono::seconds(want[i].second)));
@@ -336,12 +345,14 @@ private slots:
         QCOMPARE(timeline[3].server, std::string("qwen-tertiary"));
         QCOMPARE(timeline[4].server, std::string("qwen-primary"));
         QCOMPARE(timeline[5].duration, Duration(std::chrono::seconds(12)));
+        // The config as applied, inline: both policies.
+        QVERIFY(timeline[6].config.manifests.find("envoy-ai-gateway-fallback-policy-corrected") != std::string::npos);
         QCOMPARE(s.load.size(), std::size_t(1));
         QCOMPARE(s.load[0].model, std::string("qwen-with-fallback"));
         QCOMPARE(s.load[0].rate, 20.0);
         QCOMPARE(s.load[0].concurrency, 8);
         QCOMPARE(s.load[0].from, Duration(std::chrono::seconds(3)));
-        QCOMPARE(s.load[0].to.value_or(Duration{}), Duration(std::chrono::seconds(10)));
+        QCOMPARE(s.load[0].to.value_or(Duration{}), Duration(std::chrono::seconds(11)));
 
         // Replay: the player applies the same actions, in the same order; the load runs again.
         recorder->setClock(nullptr);
