@@ -182,6 +182,11 @@ void MainWindow::showEvent(QShowEvent* event) {
     }
 }
 
+void MainWindow::setInteractive(bool on) {
+    m_interactive = on;
+    m_scenario->setInteractive(on);
+}
+
 void MainWindow::showCompare() {
     if (!m_scenario->hasScenario())
         return;

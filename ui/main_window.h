@@ -96,8 +96,8 @@ public:
     QString proxyUrl() const { return m_proxyUrl; }
     /// The last error dialog's text (tests check it; the dialog itself is modal).
     QString lastErrorText() const { return m_lastError; }
-    /// When false, error dialogs are not shown (only recorded), for tests.
-    void setInteractive(bool on) { m_interactive = on; }
+    /// When false, error and file dialogs are not shown (errors only recorded), for tests.
+    void setInteractive(bool on);
 
     /// 1920x1080, or 95% of the screen where that is smaller.
     QSize defaultSize() const;

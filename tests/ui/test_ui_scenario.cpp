@@ -166,7 +166,6 @@ private slots:
         o.settingsPath = m_tmp.filePath(QStringLiteral("settings.ini"));
         m_session = std::make_unique<GuiSession>(config::builtinScenario(), o);
         window()->setInteractive(false);
-        window()->scenarioPanel()->setInteractive(false);
         window()->show();
         m_session->start();
         QVERIFY2(m_session->waitReady(20000), qPrintable(m_session->error()));
