@@ -117,9 +117,11 @@ LessonsPage::LessonsPage(ScenarioPanel* scenario, QWidget* parent) : QWidget(par
         if (!path.isEmpty())
             selectFile(path);
     });
-    connect(folder, &QPushButton::clicked, this, [] {
+    connect(folder, &QPushButton::clicked, this, [this] {
         const QString dir = userLessonsDirectory();
         QDir().mkpath(dir);
+        if (m_dirs.contains(dir) && !m_watcher->directories().contains(dir))
+            m_watcher->addPath(dir);  // created just now: files dropped in it appear from now on
         QDesktopServices::openUrl(QUrl::fromLocalFile(dir));
     });
     setDirectories(lessonDirectories());
