@@ -575,7 +575,7 @@ private:
             config.trafficPolicies = c.trafficPolicies;
             config.clientPolicies = c.clientPolicies;
             config.inferenceServices = c.inferenceServices;
-            // Export reads each document's raw node (shared, not copied); nothing here reads locations.
+            // Export reads each document's raw node (its tree shared, not copied).
             config.documents.reserve(c.documents.size());
             for (const auto& d : c.documents) {
                 Document light;
@@ -584,6 +584,7 @@ private:
                 light.kindName = d.kindName;
                 light.meta = d.meta;
                 light.where = d.where;
+                light.tree = d.tree;
                 light.raw = d.raw;
                 config.documents.push_back(std::move(light));
             }

@@ -547,7 +547,7 @@ public:
     YAML::Node fromDocument(const Document& d, std::size_t index) const {
         if (typed(d.kind) && index >= typedCount(d.kind))
             return YAML::Node(YAML::NodeType::Undefined);
-        YAML::Node doc = YAML::Clone(d.raw);
+        YAML::Node doc = toYamlCpp(d.raw);  // a fresh node: the overlay edits it
         if (!m_options.keepServerFields)
             stripServerFields(doc);
         if (typed(d.kind))

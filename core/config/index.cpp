@@ -2,6 +2,15 @@
 
 namespace aigw::config {
 
+const std::string& ConfigIndex::lookupKey(const std::string& ns, const std::string& name) {
+    // Lookups run per reference (thousands per config): one buffer per thread, no allocation each.
+    thread_local std::string buffer;
+    buffer.assign(ns);
+    buffer += '/';
+    buffer += name;
+    return buffer;
+}
+
 ConfigIndex::ConfigIndex(const Config& config) : m_config(config) {
     for (std::size_t i = 0; i < config.documents.size(); ++i) {
         const Document& d = config.documents[i];
@@ -40,12 +49,12 @@ SourceLocation ConfigIndex::locate(Kind kind, std::size_t index, const std::stri
 }
 
 const AIServiceBackend* ConfigIndex::serviceBackend(const std::string& name, const std::string& ns) const {
-    const auto it = m_serviceBackends.find(key(ns, name));
+    const auto it = m_serviceBackends.find(lookupKey(ns, name));
     return it == m_serviceBackends.end() ? nullptr : &m_config.serviceBackends[it->second];
 }
 
 const Backend* ConfigIndex::backend(const std::string& name, const std::string& ns) const {
-    const auto it = m_backends.find(key(ns, name));
+    const auto it = m_backends.find(lookupKey(ns, name));
     return it == m_backends.end() ? nullptr : &m_config.backends[it->second];
 }
 
@@ -60,11 +69,11 @@ const InferenceService* ConfigIndex::inferenceServiceByHostname(const std::strin
 }
 
 bool ConfigIndex::hasGateway(const std::string& name, const std::string& ns) const {
-    return m_gateways.count(key(ns, name)) != 0;
+    return m_gateways.count(lookupKey(ns, name)) != 0;
 }
 
 bool ConfigIndex::hasHttpRoute(const std::string& name, const std::string& ns) const {
-    return m_httpRoutes.count(key(ns, name)) != 0;
+    return m_httpRoutes.count(lookupKey(ns, name)) != 0;
 }
 
 std::size_t ConfigIndex::fileRank(const std::string& file) const {

@@ -44,6 +44,8 @@ public:
 
 private:
     static std::string key(const std::string& ns, const std::string& name) { return ns + '/' + name; }
+    /// key() in a per-thread buffer, valid until the next call on this thread.
+    static const std::string& lookupKey(const std::string& ns, const std::string& name);
 
     const Config& m_config;
     std::unordered_map<int, std::vector<std::size_t>> m_documentsByKind;  ///< Kind -> document positions

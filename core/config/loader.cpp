@@ -32,9 +32,9 @@ SourceLocation fromMark(const std::string& file, const YAML::Mark& mark) {
 
 /// Aliases can make a document refer to itself (`a: &x [*x]`) or expand exponentially (nested
 /// aliases, "billion laughs"). Both would make every later walk over the node endless, so such a
-/// document is rejected here, before anything else walks it.
+/// document is rejected here, before it is copied into a YamlTree (which expands aliases).
+/// Only streams with aliases get here: YamlTree::parseFast leaves them to yaml-cpp.
 std::string structureProblem(const YAML::Node& node, std::vector<YAML::Node>& ancestors, std::size_t& budget) {
-    constexpr std::size_t kMaxDepth = 200;
     if (budget == 0)
         return "document expands to too many nodes (aliases?)";
     --budget;
@@ -43,7 +43,7 @@ std::string structureProblem(const YAML::Node& node, std::vector<YAML::Node>& an
     for (const auto& a : ancestors)
         if (a.is(node))
             return "an alias refers to a node that contains it (recursive structure)";
-    if (ancestors.size() >= kMaxDepth)
+    if (ancestors.size() >= YamlTree::kMaxDepth)
         return "nested too deeply";
     ancestors.push_back(node);
     std::string problem;
@@ -66,37 +66,6 @@ std::string structureProblem(const YAML::Node& node, std::vector<YAML::Node>& an
     return problem;
 }
 
-/// Records where every path of the document is. A scalar points at its value; a block map or list
-/// under a key points at the key, which is the line a reader looks for.
-void recordLocations(const YAML::Node& node, const std::string& path, const SourceLocation& here,
-                     const std::string& file, std::map<std::string, SourceLocation>& out) {
-    out.emplace(path, here);
-    // Nothing reads or reports inside what the API server wrote (often the bulk of a document
-    // from `kubectl get -o yaml`): the subtree's key is enough.
-    if (path == server_fields::kStatus || path == "metadata.managedFields")
-        return;
-    if (node.IsMap()) {
-        for (const auto& kv : node) {
-            if (!kv.first.IsScalar())
-                continue;
-            const std::string child = join(path, kv.first.Scalar());
-            SourceLocation loc = fromMark(file, kv.second.Mark());
-            if (!kv.second.IsScalar() || loc.line == 0)
-                loc = fromMark(file, kv.first.Mark());
-            recordLocations(kv.second, child, loc, file, out);
-        }
-    } else if (node.IsSequence()) {
-        std::size_t i = 0;
-        for (const auto& item : node) {
-            SourceLocation loc = fromMark(file, item.Mark());
-            if (loc.line == 0)
-                loc = here;
-            recordLocations(item, index(path, i), loc, file, out);
-            ++i;
-        }
-    }
-}
-
 /// Reads typed values out of one document, reporting type errors at the document's locations.
 class DocReader {
 public:
@@ -106,103 +75,97 @@ public:
         m_errors.push_back(Error{m_doc.locate(path), message});
     }
 
-    /// `map[key]` when `map` is a mapping that has it; an invalid (undefined) node otherwise.
-    static YAML::Node child(const YAML::Node& map, const std::string& key) {
-        if (!map.IsMap())
-            return YAML::Node(YAML::NodeType::Undefined);
-        for (const auto& kv : map)
-            if (kv.first.IsScalar() && kv.first.Scalar() == key)
-                return kv.second;
-        return YAML::Node(YAML::NodeType::Undefined);
-    }
+    /// `map[key]` when `map` is a mapping that has it; an undefined node otherwise.
+    static RawNode child(const RawNode& map, std::string_view key) { return map.child(key); }
 
-    static bool present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+    static bool present(const RawNode& n) { return n.isDefined() && !n.isNull(); }
 
-    bool expectMap(const YAML::Node& n, const std::string& path) {
-        if (n.IsMap())
+    bool expectMap(const RawNode& n, const std::string& path) {
+        if (n.isMap())
             return true;
         error(path, "must be a mapping");
         return false;
     }
 
-    bool expectSeq(const YAML::Node& n, const std::string& path) {
-        if (n.IsSequence())
+    bool expectSeq(const RawNode& n, const std::string& path) {
+        if (n.isSequence())
             return true;
         error(path, "must be a list");
         return false;
     }
 
-    std::optional<std::string> str(const YAML::Node& map, const std::string& key, const std::string& parent) {
-        const YAML::Node n = child(map, key);
+    std::optional<std::string> str(const RawNode& map, const std::string& key, const std::string& parent) {
+        const RawNode n = child(map, key);
         if (!present(n))
             return std::nullopt;
-        if (!n.IsScalar()) {
+        if (!n.isScalar()) {
             error(join(parent, key), "must be a string");
             return std::nullopt;
         }
-        return n.Scalar();
+        return std::string(n.scalar());
     }
 
-    std::optional<std::int64_t> integer(const YAML::Node& n, const std::string& path) {
+    std::optional<std::int64_t> integer(const RawNode& n, const std::string& path) {
         if (!present(n))
             return std::nullopt;
         std::int64_t v = 0;
         // A quoted "50" is a string to Kubernetes, which rejects it for an integer field.
-        if (!n.IsScalar() || n.Tag() == "!" || !YAML::convert<std::int64_t>::decode(n, v)) {
+        if (!n.isScalar() || n.tag() == "!" || !YAML::convert<std::int64_t>::decode(YAML::Node(std::string(n.scalar())), v)) {
             error(path, "must be an integer");
             return std::nullopt;
         }
         return v;
     }
 
-    std::optional<std::int64_t> integer(const YAML::Node& map, const std::string& key, const std::string& parent) {
+    std::optional<std::int64_t> integer(const RawNode& map, const std::string& key, const std::string& parent) {
         return integer(child(map, key), join(parent, key));
     }
 
-    std::optional<bool> boolean(const YAML::Node& map, const std::string& key, const std::string& parent) {
-        const YAML::Node n = child(map, key);
+    std::optional<bool> boolean(const RawNode& map, const std::string& key, const std::string& parent) {
+        const RawNode n = child(map, key);
         if (!present(n))
             return std::nullopt;
         bool v = false;
-        if (!n.IsScalar() || n.Tag() == "!" || !YAML::convert<bool>::decode(n, v)) {
+        if (!n.isScalar() || n.tag() == "!" || !YAML::convert<bool>::decode(YAML::Node(std::string(n.scalar())), v)) {
             error(join(parent, key), "must be true or false");
             return std::nullopt;
         }
         return v;
     }
 
-    std::optional<Duration> duration(const YAML::Node& map, const std::string& key, const std::string& parent) {
-        const YAML::Node n = child(map, key);
+    std::optional<Duration> duration(const RawNode& map, const std::string& key, const std::string& parent) {
+        const RawNode n = child(map, key);
         if (!present(n))
             return std::nullopt;
         std::optional<Duration> d;
-        if (n.IsScalar())
-            d = parseDuration(n.Scalar());
+        if (n.isScalar())
+            d = parseDuration(std::string(n.scalar()));
         if (!d)
             error(join(parent, key), "must be a duration matching ^([0-9]{1,5}(h|m|s|ms)){1,4}$ (e.g. 100ms, 10s, 1m, 1h30m)");
         return d;
     }
 
-    std::map<std::string, std::string> stringMap(const YAML::Node& map, const std::string& key,
+    std::map<std::string, std::string> stringMap(const RawNode& map, const std::string& key,
                                                  const std::string& parent) {
         std::map<std::string, std::string> out;
-        const YAML::Node n = child(map, key);
+        const RawNode n = child(map, key);
         if (!present(n))
             return out;
         const std::string path = join(parent, key);
         if (!expectMap(n, path))
             return out;
-        for (const auto& kv : n) {
-            if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
+        for (std::size_t i = 0; i < n.size(); ++i) {
+            const RawNode k = n.key(i), v = n.value(i);
+            if (!k.isScalar() || !v.isScalar()) {
                 error(path, "must map strings to strings");
                 continue;
             }
-            out[kv.first.Scalar()] = kv.second.Scalar();
+            out[std::string(k.scalar())] = std::string(v.scalar());
         }
         return out;
     }
 
-    ObjectRef ref(const YAML::Node& n, const std::string& path) {
+    ObjectRef ref(const RawNode& n, const std::string& path) {
         ObjectRef r;
         if (!expectMap(n, path))
             return r;
@@ -214,9 +177,9 @@ public:
         return r;
     }
 
-    std::vector<ObjectRef> refs(const YAML::Node& map, const std::string& key, const std::string& parent) {
+    std::vector<ObjectRef> refs(const RawNode& map, const std::string& key, const std::string& parent) {
         std::vector<ObjectRef> out;
-        const YAML::Node n = child(map, key);
+        const RawNode n = child(map, key);
         const std::string path = join(parent, key);
         if (!present(n) || !expectSeq(n, path))
             return out;
@@ -230,9 +193,9 @@ private:
     std::vector<Error>& m_errors;
 };
 
-ObjectMeta readMeta(DocReader& r, const YAML::Node& root) {
+ObjectMeta readMeta(DocReader& r, const RawNode& root) {
     ObjectMeta m;
-    const YAML::Node meta = DocReader::child(root, "metadata");
+    const RawNode meta = DocReader::child(root, "metadata");
     if (!DocReader::present(meta)) {
         r.error("metadata", "is required");
         return m;
@@ -249,17 +212,17 @@ ObjectMeta readMeta(DocReader& r, const YAML::Node& root) {
     return m;
 }
 
-AIGatewayRoute readRoute(DocReader& r, const YAML::Node& spec, const Document& doc) {
+AIGatewayRoute readRoute(DocReader& r, const RawNode& spec, const Document& doc) {
     AIGatewayRoute route;
     route.meta = doc.meta;
     route.apiVersion = doc.apiVersion;
     route.parentRefs = r.refs(spec, "parentRefs", "spec");
-    const YAML::Node rules = DocReader::child(spec, "rules");
+    const RawNode rules = DocReader::child(spec, "rules");
     if (!DocReader::present(rules) || !r.expectSeq(rules, "spec.rules"))
         return route;
     for (std::size_t i = 0; i < rules.size(); ++i) {
         const std::string rp = index("spec.rules", i);
-        const YAML::Node rn = rules[i];
+        const RawNode rn = rules[i];
         RouteRule rule;
         if (!r.expectMap(rn, rp)) {
             route.rules.push_back(rule);
@@ -268,17 +231,17 @@ AIGatewayRoute readRoute(DocReader& r, const YAML::Node& spec, const Document& d
         rule.name = r.str(rn, "name", rp);
         rule.modelsOwnedBy = r.str(rn, "modelsOwnedBy", rp);
         rule.streamIdleTimeout = r.duration(rn, "streamIdleTimeout", rp);
-        const YAML::Node timeouts = DocReader::child(rn, "timeouts");
+        const RawNode timeouts = DocReader::child(rn, "timeouts");
         if (DocReader::present(timeouts) && r.expectMap(timeouts, join(rp, "timeouts"))) {
             rule.requestTimeout = r.duration(timeouts, "request", join(rp, "timeouts"));
             rule.backendRequestTimeout = r.duration(timeouts, "backendRequest", join(rp, "timeouts"));
         }
-        const YAML::Node matches = DocReader::child(rn, "matches");
+        const RawNode matches = DocReader::child(rn, "matches");
         if (DocReader::present(matches) && r.expectSeq(matches, join(rp, "matches"))) {
             for (std::size_t m = 0; m < matches.size(); ++m) {
                 const std::string mp = index(join(rp, "matches"), m);
                 RouteMatch match;
-                const YAML::Node headers = DocReader::child(matches[m], "headers");
+                const RawNode headers = DocReader::child(matches[m], "headers");
                 if (r.expectMap(matches[m], mp) && DocReader::present(headers) &&
                     r.expectSeq(headers, join(mp, "headers"))) {
                     for (std::size_t h = 0; h < headers.size(); ++h) {
@@ -302,7 +265,7 @@ AIGatewayRoute readRoute(DocReader& r, const YAML::Node& spec, const Document& d
                 rule.matches.push_back(match);
             }
         }
-        const YAML::Node refs = DocReader::child(rn, "backendRefs");
+        const RawNode refs = DocReader::child(rn, "backendRefs");
         if (DocReader::present(refs) && r.expectSeq(refs, join(rp, "backendRefs"))) {
             for (std::size_t b = 0; b < refs.size(); ++b) {
                 const std::string bp = index(join(rp, "backendRefs"), b);
@@ -322,27 +285,27 @@ AIGatewayRoute readRoute(DocReader& r, const YAML::Node& spec, const Document& d
     return route;
 }
 
-AIServiceBackend readServiceBackend(DocReader& r, const YAML::Node& spec, const Document& doc) {
+AIServiceBackend readServiceBackend(DocReader& r, const RawNode& spec, const Document& doc) {
     AIServiceBackend b;
     b.meta = doc.meta;
     b.apiVersion = doc.apiVersion;
-    const YAML::Node schema = DocReader::child(spec, "schema");
+    const RawNode schema = DocReader::child(spec, "schema");
     if (DocReader::present(schema) && r.expectMap(schema, "spec.schema")) {
         b.schemaName = r.str(schema, "name", "spec.schema").value_or("");
         b.schemaVersion = r.str(schema, "version", "spec.schema");
         b.schemaPrefix = r.str(schema, "prefix", "spec.schema");
     }
-    const YAML::Node ref = DocReader::child(spec, "backendRef");
+    const RawNode ref = DocReader::child(spec, "backendRef");
     if (DocReader::present(ref))
         b.backendRef = r.ref(ref, "spec.backendRef");
     return b;
 }
 
-Backend readBackend(DocReader& r, const YAML::Node& spec, const Document& doc) {
+Backend readBackend(DocReader& r, const RawNode& spec, const Document& doc) {
     Backend b;
     b.meta = doc.meta;
     b.fallback = r.boolean(spec, "fallback", "spec");
-    const YAML::Node eps = DocReader::child(spec, "endpoints");
+    const RawNode eps = DocReader::child(spec, "endpoints");
     if (!DocReader::present(eps) || !r.expectSeq(eps, "spec.endpoints"))
         return b;
     for (std::size_t i = 0; i < eps.size(); ++i) {
@@ -353,19 +316,19 @@ Backend readBackend(DocReader& r, const YAML::Node& spec, const Document& doc) {
             continue;
         }
         // The CRD allows exactly one of fqdn/ip/unix; the validator reports other shapes from raw.
-        if (const YAML::Node f = DocReader::child(eps[i], "fqdn"); DocReader::present(f)) {
+        if (const RawNode f = DocReader::child(eps[i], "fqdn"); DocReader::present(f)) {
             e.type = EndpointType::Fqdn;
             if (r.expectMap(f, join(ep, "fqdn"))) {
                 e.address = r.str(f, "hostname", join(ep, "fqdn")).value_or("");
                 e.port = static_cast<int>(r.integer(f, "port", join(ep, "fqdn")).value_or(0));
             }
-        } else if (const YAML::Node ip = DocReader::child(eps[i], "ip"); DocReader::present(ip)) {
+        } else if (const RawNode ip = DocReader::child(eps[i], "ip"); DocReader::present(ip)) {
             e.type = EndpointType::Ip;
             if (r.expectMap(ip, join(ep, "ip"))) {
                 e.address = r.str(ip, "address", join(ep, "ip")).value_or("");
                 e.port = static_cast<int>(r.integer(ip, "port", join(ep, "ip")).value_or(0));
             }
-        } else if (const YAML::Node u = DocReader::child(eps[i], "unix"); DocReader::present(u)) {
+        } else if (const RawNode u = DocReader::child(eps[i], "unix"); DocReader::present(u)) {
             e.type = EndpointType::Unix;
             if (r.expectMap(u, join(ep, "unix")))
                 e.address = r.str(u, "path", join(ep, "unix")).value_or("");
@@ -375,37 +338,37 @@ Backend readBackend(DocReader& r, const YAML::Node& spec, const Document& doc) {
     return b;
 }
 
-BackendTrafficPolicy readTrafficPolicy(DocReader& r, const YAML::Node& spec, const Document& doc) {
+BackendTrafficPolicy readTrafficPolicy(DocReader& r, const RawNode& spec, const Document& doc) {
     BackendTrafficPolicy p;
     p.meta = doc.meta;
     p.targetRefs = r.refs(spec, "targetRefs", "spec");
-    const YAML::Node retry = DocReader::child(spec, "retry");
-    if (retry.IsDefined() && (retry.IsNull() || r.expectMap(retry, "spec.retry"))) {
+    const RawNode retry = DocReader::child(spec, "retry");
+    if (retry.isDefined() && (retry.isNull() || r.expectMap(retry, "spec.retry"))) {
         RetryPolicy rp;
         rp.numRetries = r.integer(retry, "numRetries", "spec.retry");
         rp.numAttemptsPerPriority = r.integer(retry, "numAttemptsPerPriority", "spec.retry");
-        const YAML::Node per = DocReader::child(retry, "perRetry");
+        const RawNode per = DocReader::child(retry, "perRetry");
         if (DocReader::present(per) && r.expectMap(per, "spec.retry.perRetry")) {
             rp.perTryTimeout = r.duration(per, "timeout", "spec.retry.perRetry");
-            const YAML::Node bo = DocReader::child(per, "backOff");
+            const RawNode bo = DocReader::child(per, "backOff");
             if (DocReader::present(bo) && r.expectMap(bo, "spec.retry.perRetry.backOff")) {
                 rp.backoffBase = r.duration(bo, "baseInterval", "spec.retry.perRetry.backOff");
                 rp.backoffMax = r.duration(bo, "maxInterval", "spec.retry.perRetry.backOff");
             }
         }
-        const YAML::Node on = DocReader::child(retry, "retryOn");
-        if (on.IsDefined() && (on.IsNull() || r.expectMap(on, "spec.retry.retryOn"))) {
+        const RawNode on = DocReader::child(retry, "retryOn");
+        if (on.isDefined() && (on.isNull() || r.expectMap(on, "spec.retry.retryOn"))) {
             rp.hasRetryOn = true;
-            const YAML::Node triggers = DocReader::child(on, "triggers");
+            const RawNode triggers = DocReader::child(on, "triggers");
             if (DocReader::present(triggers) && r.expectSeq(triggers, "spec.retry.retryOn.triggers")) {
                 for (std::size_t i = 0; i < triggers.size(); ++i) {
-                    if (triggers[i].IsScalar())
-                        rp.triggers.push_back(triggers[i].Scalar());
+                    if (triggers[i].isScalar())
+                        rp.triggers.emplace_back(triggers[i].scalar());
                     else
                         r.error(index("spec.retry.retryOn.triggers", i), "must be a string");
                 }
             }
-            const YAML::Node codes = DocReader::child(on, "httpStatusCodes");
+            const RawNode codes = DocReader::child(on, "httpStatusCodes");
             if (DocReader::present(codes) && r.expectSeq(codes, "spec.retry.retryOn.httpStatusCodes")) {
                 rp.hasHttpStatusCodes = true;
                 for (std::size_t i = 0; i < codes.size(); ++i) {
@@ -416,24 +379,24 @@ BackendTrafficPolicy readTrafficPolicy(DocReader& r, const YAML::Node& spec, con
         }
         p.retry = rp;
     }
-    const YAML::Node timeout = DocReader::child(spec, "timeout");
+    const RawNode timeout = DocReader::child(spec, "timeout");
     if (DocReader::present(timeout) && r.expectMap(timeout, "spec.timeout")) {
-        const YAML::Node tcp = DocReader::child(timeout, "tcp");
+        const RawNode tcp = DocReader::child(timeout, "tcp");
         if (DocReader::present(tcp) && r.expectMap(tcp, "spec.timeout.tcp"))
             p.connectTimeout = r.duration(tcp, "connectTimeout", "spec.timeout.tcp");
-        const YAML::Node http = DocReader::child(timeout, "http");
+        const RawNode http = DocReader::child(timeout, "http");
         if (DocReader::present(http) && r.expectMap(http, "spec.timeout.http"))
             p.httpRequestTimeout = r.duration(http, "requestTimeout", "spec.timeout.http");
     }
-    const YAML::Node dns = DocReader::child(spec, "dns");
+    const RawNode dns = DocReader::child(spec, "dns");
     if (DocReader::present(dns) && r.expectMap(dns, "spec.dns"))
         p.dnsRefreshRate = r.duration(dns, "dnsRefreshRate", "spec.dns");
-    const YAML::Node hc = DocReader::child(spec, "healthCheck");
+    const RawNode hc = DocReader::child(spec, "healthCheck");
     if (DocReader::present(hc) && r.expectMap(hc, "spec.healthCheck")) {
         p.panicThreshold = r.integer(hc, "panicThreshold", "spec.healthCheck");
-        const YAML::Node passive = DocReader::child(hc, "passive");
+        const RawNode passive = DocReader::child(hc, "passive");
         const std::string pp = "spec.healthCheck.passive";
-        if (passive.IsDefined() && (passive.IsNull() || r.expectMap(passive, pp))) {
+        if (passive.isDefined() && (passive.isNull() || r.expectMap(passive, pp))) {
             PassiveHealthCheck ph;
             ph.splitExternalLocalOriginErrors = r.boolean(passive, "splitExternalLocalOriginErrors", pp);
             ph.interval = r.duration(passive, "interval", pp);
@@ -450,11 +413,11 @@ BackendTrafficPolicy readTrafficPolicy(DocReader& r, const YAML::Node& spec, con
     return p;
 }
 
-ClientTrafficPolicy readClientPolicy(DocReader& r, const YAML::Node& spec, const Document& doc) {
+ClientTrafficPolicy readClientPolicy(DocReader& r, const RawNode& spec, const Document& doc) {
     ClientTrafficPolicy p;
     p.meta = doc.meta;
     p.targetRefs = r.refs(spec, "targetRefs", "spec");
-    const YAML::Node conn = DocReader::child(spec, "connection");
+    const RawNode conn = DocReader::child(spec, "connection");
     if (DocReader::present(conn) && r.expectMap(conn, "spec.connection"))
         p.bufferLimit = r.str(conn, "bufferLimit", "spec.connection");  // int-or-string: kept as text
     return p;
@@ -463,40 +426,39 @@ ClientTrafficPolicy readClientPolicy(DocReader& r, const YAML::Node& spec, const
 /// The model a KServe InferenceService serves. Ollama containers name it in `ollama pull NAME`;
 /// KServe's model servers take `--model_name` (or vLLM's `--served-model-name`) and otherwise
 /// serve under the InferenceService's own name.
-InferenceService readInferenceService(const YAML::Node& spec, const Document& doc) {
+InferenceService readInferenceService(const RawNode& spec, const Document& doc) {
     InferenceService s;
     s.meta = doc.meta;
-    const YAML::Node predictor = DocReader::child(spec, "predictor");
+    const RawNode predictor = DocReader::child(spec, "predictor");
     std::vector<std::string> words;
-    auto collect = [&words](const YAML::Node& container) {
+    auto collect = [&words](const RawNode& container) {
         for (const char* key : {"command", "args"}) {
-            const YAML::Node list = DocReader::child(container, key);
-            if (!list.IsSequence())
+            const RawNode list = DocReader::child(container, key);
+            if (!list.isSequence())
                 continue;
-            for (const auto& item : list) {
-                if (!item.IsScalar())
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                const RawNode item = list[i];
+                if (!item.isScalar())
                     continue;
-                std::istringstream in(item.Scalar());
+                std::istringstream in{std::string(item.scalar())};
                 std::string w;
                 while (in >> w)
                     words.push_back(w);
             }
         }
     };
-    const YAML::Node containers = DocReader::child(predictor, "containers");
-    if (containers.IsSequence()) {
-        for (const auto& c : containers) {
-            if (s.image.empty())
-                if (const YAML::Node img = DocReader::child(c, "image"); img.IsScalar())
-                    s.image = img.Scalar();
-            collect(c);
-        }
+    const RawNode containers = DocReader::child(predictor, "containers");
+    for (std::size_t i = 0; i < containers.size() && containers.isSequence(); ++i) {
+        if (s.image.empty())
+            if (const RawNode img = DocReader::child(containers[i], "image"); img.isScalar())
+                s.image = img.scalar();
+        collect(containers[i]);
     }
-    const YAML::Node model = DocReader::child(predictor, "model");
-    if (model.IsMap()) {
+    const RawNode model = DocReader::child(predictor, "model");
+    if (model.isMap()) {
         collect(model);
-        if (const YAML::Node img = DocReader::child(model, "image"); s.image.empty() && img.IsScalar())
-            s.image = img.Scalar();
+        if (const RawNode img = DocReader::child(model, "image"); s.image.empty() && img.isScalar())
+            s.image = img.scalar();
     }
     for (std::size_t i = 0; i < words.size(); ++i) {
         const std::string& w = words[i];
@@ -513,7 +475,7 @@ InferenceService readInferenceService(const YAML::Node& spec, const Document& do
         if (!s.model.empty())
             break;
     }
-    if (s.model.empty() && model.IsMap())
+    if (s.model.empty() && model.isMap())
         s.model = s.meta.name;
     return s;
 }
@@ -536,6 +498,23 @@ constexpr KindInfo kKinds[] = {
     {"InferenceService", "serving.kserve.io", Kind::InferenceService},
 };
 
+SourceLocation locationOf(const std::string& file, const RawNode& node) {
+    SourceLocation loc;
+    loc.file = file;
+    if (node.line() >= 0) {
+        loc.line = node.line() + 1;
+        loc.column = node.column() + 1;
+    }
+    return loc;
+}
+
+SourceLocation startOf(const RawNode& node, const std::string& file) {
+    SourceLocation where = locationOf(file, node);
+    if (where.line == 0)
+        where.line = 1;
+    return where;
+}
+
 SourceLocation startOf(const YAML::Node& node, const std::string& file) {
     SourceLocation where = fromMark(file, node.Mark());
     if (where.line == 0)
@@ -545,46 +524,45 @@ SourceLocation startOf(const YAML::Node& node, const std::string& file) {
 
 /// `kind: List` (apiVersion v1), as `kubectl get -o yaml` prints several objects: its items are
 /// read as documents of their own, at their own lines; Lists may nest.
-bool isList(const YAML::Node& node) {
-    if (!node.IsMap())
+bool isList(const RawNode& node) {
+    if (!node.isMap())
         return false;
-    const YAML::Node kind = DocReader::child(node, "kind");
-    return kind.IsScalar() && kind.Scalar() == "List";
+    const RawNode kind = DocReader::child(node, "kind");
+    return kind.isScalar() && kind.scalar() == "List";
 }
 
 /// Builds one Document (and its typed object) from an object; `label` names it in the error for
 /// something that is not a mapping ("document 3", "items[2]").
-void addObject(const YAML::Node& root, const std::string& file, const std::string& label, Config& config,
-               std::vector<Error>& errors) {
+void addObject(const std::shared_ptr<const YamlTree>& tree, const RawNode& root, const std::string& file,
+               const std::string& label, Config& config, std::vector<Error>& errors) {
     if (isList(root)) {
-        const YAML::Node items = DocReader::child(root, "items");
+        const RawNode items = DocReader::child(root, "items");
         if (!DocReader::present(items))
             return;  // an empty List (kubectl prints `items: []`; null reads the same)
-        if (!items.IsSequence()) {
-            SourceLocation where = fromMark(file, items.Mark());
+        if (!items.isSequence()) {
+            SourceLocation where = locationOf(file, items);
             where.path = "items";
             errors.push_back(Error{where, "must be a list (kind: List holds its objects in items)"});
             return;
         }
-        std::size_t i = 0;
-        for (const auto& item : items) {
-            if (item.IsNull()) {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const RawNode item = items[i];
+            if (item.isNull()) {
                 SourceLocation where = startOf(item, file);
                 where.path = "items[" + std::to_string(i) + "]";
                 errors.push_back(Error{where, "is empty (expected an object with apiVersion, kind, metadata)"});
             } else {
-                addObject(item, file, "items[" + std::to_string(i) + "]", config, errors);
+                addObject(tree, item, file, "items[" + std::to_string(i) + "]", config, errors);
             }
-            ++i;
         }
         return;
     }
     Document doc;
+    doc.tree = tree;
     doc.raw = root;
     doc.where = startOf(root, file);
-    recordLocations(root, "", doc.where, file, doc.locations);
     DocReader r(doc, errors);
-    if (!root.IsMap()) {
+    if (!root.isMap()) {
         r.error("", label + " is not a mapping (expected apiVersion, kind, metadata, spec)");
         return;
     }
@@ -607,7 +585,7 @@ void addObject(const YAML::Node& root, const std::string& file, const std::strin
             r.error("apiVersion", "aigateway.envoyproxy.io serves v1alpha1 and v1beta1, not \"" + version + "\"");
     }
 
-    const YAML::Node spec = DocReader::child(root, "spec");
+    const RawNode spec = DocReader::child(root, "spec");
     const bool specNeeded = doc.kind == Kind::AIGatewayRoute || doc.kind == Kind::AIServiceBackend ||
                             doc.kind == Kind::Backend || doc.kind == Kind::BackendTrafficPolicy ||
                             doc.kind == Kind::ClientTrafficPolicy || doc.kind == Kind::InferenceService;
@@ -627,20 +605,6 @@ void addObject(const YAML::Node& root, const std::string& file, const std::strin
     default: break;
     }
     config.documents.push_back(std::move(doc));
-}
-
-/// One parsed YAML document of a file: checked for alias bombs and cycles once (a List's items
-/// included), then read. `budget` bounds the nodes a walk may visit.
-void addDocument(const YAML::Node& root, const std::string& file, std::size_t docIndexInFile, std::size_t budget,
-                 Config& config, std::vector<Error>& errors) {
-    if (root.IsNull() || !root.IsDefined())
-        return;  // an empty document (a stray `---` or a comment-only section)
-    std::vector<YAML::Node> ancestors;
-    if (const std::string problem = structureProblem(root, ancestors, budget); !problem.empty()) {
-        errors.push_back(Error{startOf(root, file), "malformed YAML: " + problem});
-        return;
-    }
-    addObject(root, file, "document " + std::to_string(docIndexInFile + 1), config, errors);
 }
 
 /// yaml-cpp parses flow collections recursively; a few thousand `[` would exhaust the stack.
@@ -670,10 +634,14 @@ std::optional<SourceLocation> tooDeep(const Source& source) {
     return std::nullopt;
 }
 
-void loadOne(const Source& source, Config& config, std::vector<Error>& errors) {
-    if (auto loc = tooDeep(source)) {
-        errors.push_back(Error{*loc, "malformed YAML: flow collections nested too deeply"});
-        return;
+/// The stream as a YamlTree, read by libyaml, or by yaml-cpp when libyaml cannot read it as yaml-cpp
+/// would (see YamlTree::parseFast). Null after a parse error (reported). `problems[i]`: document i was
+/// rejected (alias bombs and cycles, which only yaml-cpp's path can meet) and is Null in the tree.
+std::shared_ptr<const YamlTree> parse(const Source& source, std::vector<std::optional<Error>>& problems,
+                                      std::vector<Error>& errors) {
+    if (auto tree = YamlTree::parseFast(source.text)) {
+        problems.assign(tree->documentCount(), std::nullopt);
+        return tree;
     }
     std::vector<YAML::Node> docs;
     try {
@@ -681,24 +649,43 @@ void loadOne(const Source& source, Config& config, std::vector<Error>& errors) {
     } catch (const YAML::Exception& e) {
         SourceLocation loc = fromMark(source.fileName, e.mark);
         errors.push_back(Error{loc, "malformed YAML: " + e.msg});
+        return nullptr;
+    }
+    problems.assign(docs.size(), std::nullopt);
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+        // Nodes reachable without aliases are bounded by the text's size; a walk visiting far more
+        // than that is expanding aliases ("billion laughs").
+        std::size_t budget = std::max<std::size_t>(1'000'000, source.text.size());
+        std::vector<YAML::Node> ancestors;
+        if (const std::string problem = structureProblem(docs[i], ancestors, budget); !problem.empty()) {
+            problems[i] = Error{startOf(docs[i], source.fileName), "malformed YAML: " + problem};
+            docs[i] = YAML::Node(YAML::NodeType::Null);
+        }
+    }
+    return YamlTree::fromYamlCpp(docs);
+}
+
+void loadOne(const Source& source, Config& config, std::vector<Error>& errors) {
+    if (auto loc = tooDeep(source)) {
+        errors.push_back(Error{*loc, "malformed YAML: flow collections nested too deeply"});
         return;
     }
-    // A Document is copied, not moved, when the vector grows (YAML::Node's copy is not noexcept),
-    // and copying its location map costs more than parsing it: make room for a List's items first.
+    std::vector<std::optional<Error>> problems;
+    const auto tree = parse(source, problems, errors);
+    if (!tree)
+        return;
     std::size_t objects = 0;
-    for (const auto& d : docs)
-        objects += isList(d) && DocReader::child(d, "items").IsSequence() ? DocReader::child(d, "items").size() : 1;
+    for (std::size_t i = 0; i < tree->documentCount(); ++i) {
+        const RawNode d = tree->document(i);
+        objects += isList(d) && d.child("items").isSequence() ? d.child("items").size() : 1;
+    }
     config.documents.reserve(config.documents.size() + objects);
-    for (std::size_t i = 0; i < docs.size(); ++i) {
-        try {
-            // Nodes reachable without aliases are bounded by the text's size; a walk visiting far
-            // more than that is expanding aliases ("billion laughs").
-            const std::size_t budget = std::max<std::size_t>(1'000'000, source.text.size());
-            addDocument(docs[i], source.fileName, i, budget, config, errors);
-        } catch (const YAML::Exception& e) {
-            // Defensive: the readers check node types first, so this means a yaml-cpp corner case.
-            errors.push_back(Error{fromMark(source.fileName, e.mark), "cannot read document: " + e.msg});
-        }
+    for (std::size_t i = 0; i < tree->documentCount(); ++i) {
+        const RawNode root = tree->document(i);
+        if (problems[i])
+            errors.push_back(*problems[i]);
+        else if (root.isDefined() && !root.isNull())  // else an empty document (a stray `---`, only comments)
+            addObject(tree, root, source.fileName, "document " + std::to_string(i + 1), config, errors);
     }
 }
 

@@ -88,22 +88,77 @@ std::string formatDuration(Duration d) {
     return out;
 }
 
-SourceLocation Document::locate(const std::string& path) const {
-    std::string p = path;
-    while (true) {
-        auto it = locations.find(p);
-        if (it != locations.end()) {
-            SourceLocation loc = it->second;
-            loc.path = path;
-            return loc;
-        }
-        if (p.empty())
-            break;
-        // Drop the last segment: "a.b[2]" -> "a.b", "a.b" -> "a", "a" -> "".
-        const auto cut = p.find_last_of(".[");
-        p = cut == std::string::npos ? std::string() : p.substr(0, cut);
+namespace {
+
+/// A node's location as errors report it (1-based); line 0 when it has no mark.
+SourceLocation nodeLocation(const std::string& file, const RawNode& n) {
+    SourceLocation loc;
+    loc.file = file;
+    if (n.line() >= 0) {
+        loc.line = n.line() + 1;
+        loc.column = n.column() + 1;
     }
-    SourceLocation loc = where;
+    return loc;
+}
+
+struct Reached {
+    std::size_t length = 0;  ///< characters of the path matched
+    SourceLocation where;
+};
+
+/// Follows `path` from `pos` (0, or a '.' or '[' after the part matched) down from `node`, which is
+/// at `here`. A key may itself hold dots (`kubectl.kubernetes.io/...`): every key that matches up to
+/// a segment boundary is tried, and the one reaching furthest wins (the first on a tie).
+Reached walk(const RawNode& node, const std::string& path, std::size_t pos, const SourceLocation& here) {
+    Reached best{pos, here};
+    if (pos == path.size())
+        return best;
+    const std::string_view matched(path.data(), pos);
+    if (matched == server_fields::kStatus || matched == "metadata.managedFields")
+        return best;
+    if (path[pos] == '[') {
+        const auto close = path.find(']', pos);
+        if (!node.isSequence() || close == std::string::npos || close == pos + 1 ||
+            path.find_first_not_of("0123456789", pos + 1) < close)
+            return best;
+        const std::size_t i = std::stoull(path.substr(pos + 1, close - pos - 1));
+        if (i >= node.size())
+            return best;
+        const RawNode item = node[i];
+        SourceLocation loc = nodeLocation(here.file, item);
+        if (loc.line == 0)
+            loc = here;
+        return walk(item, path, close + 1, loc);
+    }
+    const std::size_t keyStart = pos == 0 ? 0 : pos + 1;
+    if ((pos > 0 && path[pos] != '.') || !node.isMap())
+        return best;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const RawNode key = node.key(i);
+        if (!key.isScalar())
+            continue;
+        const std::string_view k = key.scalar();
+        const std::size_t end = keyStart + k.size();
+        if (path.compare(keyStart, k.size(), k) != 0 || (end != path.size() && path[end] != '.' && path[end] != '['))
+            continue;
+        // A scalar points at its value; a map or list under a key (or a value without a mark) at the key.
+        const RawNode value = node.value(i);
+        SourceLocation loc = nodeLocation(here.file, value);
+        if (!value.isScalar() || loc.line == 0)
+            loc = nodeLocation(here.file, key);
+        const Reached r = walk(value, path, end, loc);
+        if (r.length > best.length)
+            best = r;
+        if (best.length == path.size())
+            break;
+    }
+    return best;
+}
+
+}  // namespace
+
+SourceLocation Document::locate(const std::string& path) const {
+    SourceLocation loc = raw.isDefined() ? walk(raw, path, 0, where).where : where;
     loc.path = path;
     return loc;
 }

@@ -5,8 +5,9 @@
 // doctor can tell "unset" from "set to the default". Defaults live in the `effective*()` helpers,
 // next to the field they belong to, with the source of each default in a comment.
 //
-// Every document keeps its original YAML text node (`raw`) so that fields the simulator does not
-// model (resources, listeners, TLS...) survive an import -> export round trip unchanged.
+// Every document keeps the YAML it was read from (`raw`, in a compact YamlTree) so that fields the
+// simulator does not model (resources, listeners, TLS...) survive an import -> export round trip
+// unchanged, and so that errors can point at any field's line.
 
 #include <cstdint>
 #include <map>
@@ -14,10 +15,9 @@
 #include <string>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "common/clock.h"
 #include "common/result.h"
+#include "config/yaml_tree.h"
 
 namespace aigw::config {
 
@@ -255,13 +255,16 @@ struct Document {
     std::string kindName;  ///< `kind:` as written
     ObjectMeta meta;
     SourceLocation where;  ///< file and line of the document start
-    YAML::Node raw;        ///< the document as read (kept for unmodelled fields)
-    /// Where each YAML path of `raw` was read ("spec.rules[0].backendRefs[1].weight" -> line/col).
-    /// Filled by the loader; validation and the doctor use it to point at the user's text.
-    std::map<std::string, SourceLocation> locations;
+    /// The parsed YAML of the file the document was read from, shared by its documents; `raw` is
+    /// this document's node in it (undefined for a document made in code). Copying a Document
+    /// shares the tree.
+    std::shared_ptr<const YamlTree> tree;
+    RawNode raw;
 
-    /// Location of `path`, or of its nearest recorded ancestor (a missing field points at its
-    /// parent), with `path` itself as the YAML path.
+    /// Where the YAML path `path` ("spec.rules[0].backendRefs[1].weight") was read: a scalar's
+    /// value, the key of a map or list, a list item; for a missing field its nearest ancestor (a
+    /// missing field points at its parent). Inside `status` and `metadata.managedFields` only the key
+    /// is located (nothing reads what the API server wrote). The result has `path` as its YAML path.
     SourceLocation locate(const std::string& path) const;
 };
 

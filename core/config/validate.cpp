@@ -55,31 +55,25 @@ std::string joinSet(const std::set<std::string>& s) {
     return out;
 }
 
-YAML::Node child(const YAML::Node& map, const std::string& key) {
-    if (!map.IsMap())
-        return YAML::Node(YAML::NodeType::Undefined);
-    for (const auto& kv : map)
-        if (kv.first.IsScalar() && kv.first.Scalar() == key)
-            return kv.second;
-    return YAML::Node(YAML::NodeType::Undefined);
-}
+RawNode child(const RawNode& map, std::string_view key) { return map.child(key); }
 
-bool has(const YAML::Node& map, const std::string& key) {
-    const YAML::Node n = child(map, key);
-    return n.IsDefined() && !n.IsNull();
+bool has(const RawNode& map, std::string_view key) {
+    const RawNode n = child(map, key);
+    return n.isDefined() && !n.isNull();
 }
 
 /// Reports field names the CRD schema does not have (kubectl's strict field validation rejects them).
-void unknownFields(const YAML::Node& map, const std::set<std::string>& known, const std::string& path,
+void unknownFields(const RawNode& map, const std::set<std::string, std::less<>>& known, const std::string& path,
                    const std::function<void(const std::string&, const std::string&)>& report) {
-    if (!map.IsMap())
+    if (!map.isMap())
         return;
-    for (const auto& kv : map) {
-        if (!kv.first.IsScalar())
+    for (std::size_t i = 0; i < map.size(); ++i) {
+        const RawNode k = map.key(i);
+        if (!k.isScalar())
             continue;
-        const std::string key = kv.first.Scalar();
+        const std::string_view key = k.scalar();
         if (!known.count(key))
-            report(path.empty() ? key : path + "." + key, "unknown field (not in the CRD schema)");
+            report(path.empty() ? std::string(key) : path + "." + std::string(key), "unknown field (not in the CRD schema)");
     }
 }
 
@@ -118,9 +112,9 @@ private:
         m_errors.push_back(Error{m_ix.locate(kind, i, path), message, true});
     }
 
-    YAML::Node raw(Kind kind, std::size_t i) const {
+    RawNode raw(Kind kind, std::size_t i) const {
         const Document* d = m_ix.document(kind, i);
-        return d ? d->raw : YAML::Node(YAML::NodeType::Undefined);
+        return d ? d->raw : RawNode();
     }
 
     bool gatewayExists(const std::string& name, const std::string& ns) const { return m_ix.hasGateway(name, ns); }
@@ -149,8 +143,8 @@ private:
     void route(std::size_t i) {
         const auto& r = m_c.routes[i];
         const Kind k = Kind::AIGatewayRoute;
-        const YAML::Node spec = child(raw(k, i), "spec");
-        if (spec.IsDefined()) {
+        const RawNode spec = child(raw(k, i), "spec");
+        if (spec.isDefined()) {
             if (has(spec, "targetRefs"))
                 report(k, i, "spec.targetRefs",
                        "field was removed from AIGatewayRoute (deprecated in v0.3, gone since v0.4); use parentRefs");
@@ -162,17 +156,17 @@ private:
             auto rep = [&](const std::string& p, const std::string& m) { report(k, i, p, m); };
             unknownFields(spec, {"parentRefs", "hostnames", "rules", "llmRequestCosts", "targetRefs", "schema", "filterConfig"},
                           "spec", rep);
-            if (spec.IsMap() && !has(spec, "rules"))
+            if (spec.isMap() && !has(spec, "rules"))
                 report(k, i, "spec.rules", "is required");
-            const YAML::Node rules = child(spec, "rules");
-            if (rules.IsSequence())
+            const RawNode rules = child(spec, "rules");
+            if (rules.isSequence())
                 for (std::size_t ri = 0; ri < rules.size(); ++ri) {
                     const std::string rp = "spec.rules[" + std::to_string(ri) + "]";
                     unknownFields(rules[ri], {"name", "matches", "backendRefs", "timeouts", "streamIdleTimeout",
                                               "modelsOwnedBy", "modelsCreatedAt"},
                                   rp, rep);
-                    const YAML::Node refs = child(rules[ri], "backendRefs");
-                    if (!refs.IsSequence())
+                    const RawNode refs = child(rules[ri], "backendRefs");
+                    if (!refs.isSequence())
                         continue;
                     for (std::size_t bi = 0; bi < refs.size(); ++bi) {
                         const std::string bp = rp + ".backendRefs[" + std::to_string(bi) + "]";
@@ -182,21 +176,21 @@ private:
                         if (has(refs[bi], "group") != has(refs[bi], "kind"))
                             report(k, i, bp, "group and kind must be specified together");
                         else if (has(refs[bi], "group") &&
-                                 (child(refs[bi], "group").Scalar() != "inference.networking.k8s.io" ||
-                                  child(refs[bi], "kind").Scalar() != "InferencePool"))
+                                 (child(refs[bi], "group").scalar() != "inference.networking.k8s.io" ||
+                                  child(refs[bi], "kind").scalar() != "InferencePool"))
                             report(k, i, bp + ".group", "only InferencePool from inference.networking.k8s.io group is supported");
                     }
                 }
-            const YAML::Node costs = child(spec, "llmRequestCosts");
-            if (costs.IsSequence())
+            const RawNode costs = child(spec, "llmRequestCosts");
+            if (costs.isSequence())
                 for (std::size_t ci = 0; ci < costs.size(); ++ci) {
                     const std::string cp = "spec.llmRequestCosts[" + std::to_string(ci) + "]";
                     if (!has(costs[ci], "metadataKey"))
                         report(k, i, cp + ".metadataKey", "is required");
-                    const YAML::Node t = child(costs[ci], "type");
-                    if (!t.IsDefined() || t.IsNull())
+                    const RawNode t = child(costs[ci], "type");
+                    if (!t.isDefined() || t.isNull())
                         report(k, i, cp + ".type", "is required");
-                    else if (!t.IsScalar() || !kCostTypes.count(t.Scalar()))
+                    else if (!t.isScalar() || !kCostTypes.count(std::string(t.scalar())))
                         report(k, i, cp + ".type", "must be one of " + joinSet(kCostTypes));
                 }
         }
@@ -252,7 +246,7 @@ private:
                         report(k, i, hp + ".value", "must be at most 4096 characters");
                 }
             }
-            const YAML::Node rawRule = spec.IsDefined() ? child(spec, "rules") : YAML::Node();
+            const RawNode rawRule = spec.isDefined() ? child(spec, "rules") : RawNode();
             for (std::size_t b = 0; b < rule.backendRefs.size(); ++b) {
                 const auto& ref = rule.backendRefs[b];
                 const std::string bp = rp + ".backendRefs[" + std::to_string(b) + "]";
@@ -270,9 +264,9 @@ private:
                     report(k, i, bp + ".namespace", "must be a DNS label");
                 // InferencePool refs (group/kind set) point outside the simulated kinds.
                 bool inferencePool = false;
-                if (rawRule.IsSequence() && ri < rawRule.size()) {
-                    const YAML::Node refs = child(rawRule[ri], "backendRefs");
-                    inferencePool = refs.IsSequence() && b < refs.size() && has(refs[b], "group");
+                if (rawRule.isSequence() && ri < rawRule.size()) {
+                    const RawNode refs = child(rawRule[ri], "backendRefs");
+                    inferencePool = refs.isSequence() && b < refs.size() && has(refs[b], "group");
                 }
                 const std::string ns = ref.ns.value_or(r.meta.effectiveNamespace());
                 if (!ref.name.empty() && !inferencePool && !m_ix.serviceBackend(ref.name, ns))
@@ -285,10 +279,10 @@ private:
     void serviceBackend(std::size_t i) {
         const auto& b = m_c.serviceBackends[i];
         const Kind k = Kind::AIServiceBackend;
-        const YAML::Node spec = child(raw(k, i), "spec");
+        const RawNode spec = child(raw(k, i), "spec");
         auto rep = [&](const std::string& p, const std::string& m) { report(k, i, p, m); };
         unknownFields(spec, {"schema", "backendRef", "headerMutation", "bodyMutation"}, "spec", rep);
-        const bool rawKnown = spec.IsDefined();
+        const bool rawKnown = spec.isDefined();
         if (rawKnown && !has(spec, "schema"))
             report(k, i, "spec.schema", "is required");
         else if (b.schemaName.empty())
@@ -316,9 +310,9 @@ private:
     void backend(std::size_t i) {
         const auto& b = m_c.backends[i];
         const Kind k = Kind::Backend;
-        const YAML::Node spec = child(raw(k, i), "spec");
-        const YAML::Node type = child(spec, "type");
-        const bool dynamic = type.IsScalar() && type.Scalar() == "DynamicResolver";
+        const RawNode spec = child(raw(k, i), "spec");
+        const RawNode type = child(spec, "type");
+        const bool dynamic = type.isScalar() && type.scalar() == "DynamicResolver";
         if (dynamic) {
             if (!b.endpoints.empty())
                 report(k, i, "spec.endpoints", "DynamicResolver type cannot have endpoints specified");
@@ -328,13 +322,13 @@ private:
             report(k, i, "spec.endpoints", "must have at least 1 item");
         if (b.endpoints.size() > 256)
             report(k, i, "spec.endpoints", "must have at most 256 items");
-        const YAML::Node rawEps = child(spec, "endpoints");
+        const RawNode rawEps = child(spec, "endpoints");
         bool anyFqdn = false;
         bool anyOther = false;
         for (std::size_t e = 0; e < b.endpoints.size(); ++e) {
             const auto& ep = b.endpoints[e];
             const std::string ep_path = "spec.endpoints[" + std::to_string(e) + "]";
-            if (rawEps.IsSequence() && e < rawEps.size()) {
+            if (rawEps.isSequence() && e < rawEps.size()) {
                 const int count = int(has(rawEps[e], "fqdn")) + int(has(rawEps[e], "ip")) + int(has(rawEps[e], "unix"));
                 if (count == 0) {
                     report(k, i, ep_path, "one of fqdn, ip or unix must be specified");
@@ -366,9 +360,9 @@ private:
             }
             if (ep.type != EndpointType::Unix) {
                 const std::string pp = ep_path + (ep.type == EndpointType::Fqdn ? ".fqdn.port" : ".ip.port");
-                const YAML::Node rawEp = rawEps.IsSequence() && e < rawEps.size() ? rawEps[e] : YAML::Node();
-                const YAML::Node rawAddr = child(rawEp, ep.type == EndpointType::Fqdn ? "fqdn" : "ip");
-                if (rawAddr.IsDefined() && !has(rawAddr, "port"))
+                const RawNode rawEp = rawEps.isSequence() && e < rawEps.size() ? rawEps[e] : RawNode();
+                const RawNode rawAddr = child(rawEp, ep.type == EndpointType::Fqdn ? "fqdn" : "ip");
+                if (rawAddr.isDefined() && !has(rawAddr, "port"))
                     report(k, i, pp, "is required");
                 else if (ep.port < 0 || ep.port > 65535)
                     report(k, i, pp, "must be between 0 and 65535");

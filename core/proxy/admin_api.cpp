@@ -30,6 +30,7 @@
 #include <QFutureWatcher>
 #include <QPromise>
 #include <QThreadPool>
+#include <QUrl>
 #include <QUrlQuery>
 
 #include <nlohmann/json.hpp>
@@ -195,11 +196,13 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
         return sendJson(rs, 200, arr);
     }
     if (path.rfind("/servers/", 0) == 0) {
+        // A server outside the default namespace is "namespace/name" (routing::serverName): the verb
+        // is the last segment, the name all before it ('/' may also come percent-encoded).
         const std::string rest = path.substr(9);
-        const auto slash = rest.find('/');
-        if (slash == std::string::npos)
+        const auto slash = rest.rfind('/');
+        if (slash == std::string::npos || slash == 0)
             return sendError(rs, 404, "expected /servers/{name}/{stop|start|delete|reapply|fault|log}");
-        const QString name = QString::fromStdString(rest.substr(0, slash));
+        const QString name = QUrl::fromPercentEncoding(QByteArray::fromStdString(rest.substr(0, slash)));
         const std::string verb = rest.substr(slash + 1);
         if (!m_supervisor->has(name))
             return sendError(rs, 404, "no server named '" + name.toStdString() + "'");
@@ -274,24 +277,24 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
         return sendJson(rs, 200, ok);
     }
     if (path == "/config" && (method == "POST" || method == "PUT")) {
-        // A cluster-sized config takes seconds to parse and validate: that runs on a worker thread
-        // (one per gateway, so POSTs apply in the order they came) while this thread keeps proxying;
-        // the result is checked and applied back on this thread.
-        auto* parser = findChild<QThreadPool*>(QStringLiteral("configParser"), Qt::FindDirectChildrenOnly);
-        if (!parser) {
-            parser = new QThreadPool(this);
-            parser->setObjectName(QStringLiteral("configParser"));
-            parser->setMaxThreadCount(1);
-        }
-        auto result = std::make_shared<config::LoadResult>();
+        // A cluster-sized config takes a few hundred milliseconds to parse, validate, compile and plan:
+        // all of that runs on the config worker while this thread keeps proxying; the result is
+        // checked and swapped in back on this thread (install: the swap only).
+        struct Parsed {
+            config::LoadResult loaded;
+            std::shared_ptr<const config::Config> config;
+            std::shared_ptr<const routing::Snapshot> compiled;
+            std::vector<ServerSpec> plan;
+        };
+        auto result = std::make_shared<Parsed>();
         auto done = std::make_shared<QPromise<void>>();
         auto* watcher = new QFutureWatcher<void>(this);
         connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, result, rs] {
             watcher->deleteLater();
-            config::LoadResult& loaded = *result;
+            config::LoadResult& loaded = result->loaded;
             // A missing AIServiceBackend or Backend does not stop an apply on a cluster: the controller
             // marks the route NotAccepted (its last accepted version keeps serving). Anything else does.
-            if (!loaded.ok() && !loaded.onlyReferenceErrors()) {
+            if (!result->config) {
                 Json j;
                 Json errs = Json::array();
                 for (const auto& e : loaded.errors)
@@ -305,7 +308,9 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
                                        QDateTime::currentMSecsSinceEpoch()});
                 return sendJson(rs, 400, j);
             }
-            applyConfig(std::make_shared<const config::Config>(std::move(loaded.config)));
+            if (!m_running)
+                return sendError(rs, 503, "the gateway is not running");
+            install(result->config, std::move(result->compiled), result->plan);
             Json j;
             j["applied"] = true;
             j["routes"] = m_engine->config()->routes.size();
@@ -325,8 +330,13 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
         });
         watcher->setFuture(done->future());
         done->start();
-        parser->start([result, done, body = rq->body.toStdString()] {
-            *result = config::loadString(body, "<admin POST /config>");
+        configWorker()->start([result, done, base = m_engine->snapshot(), body = rq->body.toStdString()] {
+            result->loaded = config::loadString(body, "<admin POST /config>");
+            if (result->loaded.ok() || result->loaded.onlyReferenceErrors()) {
+                result->config = std::make_shared<const config::Config>(std::move(result->loaded.config));
+                result->compiled = routing::compileConfig(result->config, base);
+                result->plan = planServersOf(*result->config);
+            }
             done->finish();
         });
         return;

@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QHostAddress>
 #include <QRandomGenerator>
+#include <QThreadPool>
 #include <QTimer>
 
 #include "common/log.h"
@@ -35,6 +36,22 @@ void pushBounded(std::vector<T>& v, T item, int limit, std::uint64_t& dropped, s
 }
 
 }  // namespace
+
+QThreadPool* DataPlane::configWorker() {
+    auto* pool = findChild<QThreadPool*>(QStringLiteral("configWorker"), Qt::FindDirectChildrenOnly);
+    if (!pool) {
+        pool = new QThreadPool(this);
+        pool->setObjectName(QStringLiteral("configWorker"));
+        pool->setMaxThreadCount(1);
+    }
+    return pool;
+}
+
+template <typename T>
+void DataPlane::releaseOffThread(std::shared_ptr<T> old) {
+    if (old)
+        configWorker()->start([old = std::move(old)]() mutable { old.reset(); });
+}
 
 DataPlane::DataPlane(GatewayService* service, std::shared_ptr<SharedState> shared)
     : m_service(service), m_shared(std::move(shared)) {}
@@ -150,9 +167,7 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
     if (!adminPort.ok())
         return fail(QStringLiteral("admin: %1").arg(QString::fromStdString(adminPort.error().message)));
 
-    m_supervisor->apply(planServers(*config, [&config](const config::Backend& b) {
-        return routing::serverNameFor(*config, b);
-    }));
+    m_supervisor->apply(planServersOf(*config));
     m_running = true;
     m_stopping = false;
     const QString proxyUrl = m_proxy->url();
@@ -429,11 +444,14 @@ Result<bool> DataPlane::editBackendRef(const QString& route, int ruleIndex, int 
         changes << QStringLiteral("modelNameOverride=%1").arg(*modelNameOverride);
     }
     std::shared_ptr<const config::Config> snapshot = next;
+    auto replaced = m_engine->snapshot();
     m_engine->setConfig(snapshot);
+    releaseOffThread(std::move(replaced));
     {
         std::lock_guard lock(m_shared->mutex);
-        m_shared->config = snapshot;
+        std::swap(m_shared->config, snapshot);
     }
+    releaseOffThread(std::move(snapshot));
     pushEvent(ServiceEvent{ServiceEvent::Kind::BackendRefEdited,
                            QStringLiteral("%1/%2/%3").arg(route).arg(ruleIndex).arg(refIndex), ServerState::Ready,
                            changes.join(' '), nowMs()});
@@ -447,16 +465,26 @@ void DataPlane::applyConfig(std::shared_ptr<const config::Config> config) {
         m_shared->config = config;
         return;
     }
+    install(config, nullptr, planServersOf(*config));
+}
+
+void DataPlane::install(std::shared_ptr<const config::Config> config, std::shared_ptr<const routing::Snapshot> compiled,
+                        const std::vector<ServerSpec>& plan) {
     // In-flight requests hold their own snapshot (routing::Request keeps it alive).
-    m_engine->setConfig(config);
+    auto replaced = m_engine->snapshot();
+    if (compiled)
+        m_engine->setSnapshot(std::move(compiled));
+    else
+        m_engine->setConfig(config);
+    releaseOffThread(std::move(replaced));
     m_proxy->setMaxBodyBytes(bufferLimitOf(*config));
-    m_supervisor->apply(planServers(*config, [&config](const config::Backend& b) {
-        return routing::serverNameFor(*config, b);
-    }));
+    m_supervisor->apply(plan);
+    std::shared_ptr<const config::Config> previous = config;
     {
         std::lock_guard lock(m_shared->mutex);
-        m_shared->config = config;
+        std::swap(m_shared->config, previous);
     }
+    releaseOffThread(std::move(previous));
     pushEvent(ServiceEvent{ServiceEvent::Kind::ConfigApplied, {}, ServerState::Ready,
                            QStringLiteral("%1 routes, %2 backends").arg(config->routes.size()).arg(config->backends.size()),
                            nowMs()});

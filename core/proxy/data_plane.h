@@ -23,6 +23,8 @@
 #include "routing/engine.h"
 #include "routing/records.h"
 
+class QThreadPool;
+
 namespace aigw::proxy {
 
 /// What GatewayService reads without touching the data-plane thread (all under `mutex`).
@@ -64,7 +66,13 @@ public:
     void setDnsRefreshDelay(std::chrono::milliseconds delay);
     Result<bool> editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
                                 std::optional<std::int64_t> priority, std::optional<QString> modelNameOverride);
+    /// Compiles and plans `config` on this thread, then install()s it.
     void applyConfig(std::shared_ptr<const config::Config> config);
+    /// Swaps in `config`, compiled from the engine's snapshot (routing::compileConfig) and planned
+    /// (planServersOf) already, off this thread: here only the swap runs. A null `compiled` is
+    /// compiled here.
+    void install(std::shared_ptr<const config::Config> config, std::shared_ptr<const routing::Snapshot> compiled,
+                 const std::vector<ServerSpec>& plan);
 
     // routing::RecordSink (data-plane thread)
     void onRequest(const routing::RequestRecord& record) override;
@@ -76,6 +84,13 @@ private:
     /// listener's). Returns false when it answered the request with a refusal.
     bool adminRequestAllowed(const http::HttpRequest& request, http::HttpResponder& responder) const;
     void teardown();
+    /// The thread POST /config parses and compiles on (one thread, so POSTs apply in order); replaced
+    /// configs are freed there too.
+    QThreadPool* configWorker();
+    /// Lets `old` (a replaced snapshot or config) be freed on the config worker: freeing a
+    /// cluster-sized config here would hold up the requests in flight.
+    template <typename T>
+    void releaseOffThread(std::shared_ptr<T> old);
     void publishServers();
     /// Tells the supervisor when the engine's DNS refresh will see the server's delete or re-apply.
     void publishDnsChange(const QString& name);

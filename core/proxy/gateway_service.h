@@ -218,7 +218,7 @@ public:
     // ---- thread-safe reads (copies; never block on the data-plane thread) ----
 
     std::vector<ServerInfo> servers() const;
-    /// The current snapshot (immutable; shared, not deep-copied: YAML nodes inside are shared).
+    /// The current snapshot (immutable; shared, not deep-copied: its documents' YAML trees are shared).
     std::shared_ptr<const config::Config> config() const;
     StatsSnapshot stats() const;
     /// Captured stdout/stderr of a server's child process (last 2,000 lines).

@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QPointer>
+#include <QSet>
 #include <QProcessEnvironment>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -25,6 +26,7 @@
 #include "config/model.h"
 #include "http/http_client.h"
 #include "mockbackends/fault_profile.h"
+#include "routing/engine.h"
 
 namespace aigw::proxy {
 namespace {
@@ -151,6 +153,11 @@ std::vector<ServerSpec> planServers(const config::Config& config,
     return merged;
 }
 
+std::vector<ServerSpec> planServersOf(const config::Config& config) {
+    const config::ConfigIndex ix(config);
+    return planServers(config, [&ix](const config::Backend& b) { return routing::serverNameFor(ix, b); });
+}
+
 struct Supervisor::Server {
     ServerSpec spec;
     ServerState state = ServerState::Stopped;
@@ -194,28 +201,25 @@ QString Supervisor::findMockBackend(const QString& explicitPath) {
     return QStandardPaths::findExecutable(QStringLiteral("aigw-mock-backend"));
 }
 
-Supervisor::Server* Supervisor::find(const QString& name) {
-    for (auto& s : m_servers)
-        if (s->spec.name == name)
-            return s.get();
-    return nullptr;
-}
+Supervisor::Server* Supervisor::find(const QString& name) { return m_byName.value(name, nullptr); }
 
-const Supervisor::Server* Supervisor::find(const QString& name) const {
-    for (const auto& s : m_servers)
-        if (s->spec.name == name)
-            return s.get();
-    return nullptr;
-}
+const Supervisor::Server* Supervisor::find(const QString& name) const { return m_byName.value(name, nullptr); }
 
 bool Supervisor::has(const QString& name) const { return find(name) != nullptr; }
 
 void Supervisor::apply(const std::vector<ServerSpec>& specs) {
+    // One publish at the end: publishing per server (each copies every server's info) made an
+    // apply of 2,000 servers quadratic.
+    m_holdPublish = true;
+    QSet<QString> wanted;
+    wanted.reserve(static_cast<qsizetype>(specs.size()));
+    for (const auto& spec : specs)
+        wanted.insert(spec.name);
     // Servers gone from the config: their process is retired, not killed, so requests already
     // sent to it still get their answer (as a deleted pod's do during its termination grace).
     for (auto it = m_servers.begin(); it != m_servers.end();) {
-        const auto& name = (*it)->spec.name;
-        if (std::any_of(specs.begin(), specs.end(), [&](const ServerSpec& s) { return s.name == name; })) {
+        const QString name = (*it)->spec.name;
+        if (wanted.contains(name)) {
             ++it;
             continue;
         }
@@ -224,6 +228,7 @@ void Supervisor::apply(const std::vector<ServerSpec>& specs) {
             std::lock_guard lock(m_mutex);
             m_logs.erase(name);
         }
+        m_byName.remove(name);
         it = m_servers.erase(it);
     }
     for (const auto& spec : specs) {
@@ -264,6 +269,7 @@ void Supervisor::apply(const std::vector<ServerSpec>& specs) {
             auto fresh = std::make_unique<Server>();
             fresh->spec = spec;
             s = fresh.get();
+            m_byName.insert(spec.name, s);
             m_servers.push_back(std::move(fresh));
         }
         if (m_options.startServers)
@@ -271,6 +277,11 @@ void Supervisor::apply(const std::vector<ServerSpec>& specs) {
         else
             setState(*s, ServerState::Stopped);
     }
+    m_byHost.clear();
+    for (const auto& srv : m_servers)
+        for (const auto& h : srv->spec.hostnames)
+            m_byHost.try_emplace(h.toStdString(), srv.get());  // the first server listing it, as before
+    m_holdPublish = false;
     publish();
 }
 
@@ -773,10 +784,9 @@ void Supervisor::killAllNow() {
 }
 
 Resolution Supervisor::resolve(const std::string& hostname) const {
-    const QString h = QString::fromStdString(hostname);
-    for (const auto& s : m_servers) {
-        if (!s->spec.hostnames.contains(h))
-            continue;
+    // Per attempt: a lookup, not a walk over every server's hostnames.
+    if (const auto it = m_byHost.find(hostname); it != m_byHost.end()) {
+        const Server* s = it->second;
         Resolution r;
         r.server = s->spec.name;
         if (s->deleted || s->blackHole) {
@@ -827,7 +837,10 @@ QString Supervisor::lastLogLine(const Server& s) const {
 }
 
 void Supervisor::publish() {
+    if (m_holdPublish)
+        return;
     std::vector<ServerInfo> infos;
+    infos.reserve(m_servers.size());
     for (const auto& s : m_servers) {
         ServerInfo i;
         i.name = s->spec.name;

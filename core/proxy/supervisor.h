@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -62,6 +63,8 @@ struct ServerSpec {
 /// hostname belongs to, else the modelNameOverrides (or virtual names) of the refs that use it.
 std::vector<ServerSpec> planServers(const config::Config& config,
                                     const std::function<std::string(const config::Backend&)>& nameFor);
+/// planServers named by routing::serverNameFor: what the gateway runs. Pure, linear; any thread.
+std::vector<ServerSpec> planServersOf(const config::Config& config);
 
 /// Where an attempt to a Backend hostname goes right now.
 struct Resolution {
@@ -166,6 +169,9 @@ private:
     Options m_options;
     http::HttpClient* m_client;
     std::vector<std::unique_ptr<Server>> m_servers;
+    QHash<QString, Server*> m_byName;                      ///< into m_servers
+    std::unordered_map<std::string, Server*> m_byHost;     ///< Backend hostname -> its server (rebuilt by apply)
+    bool m_holdPublish = false;                            ///< apply() publishes once, at its end
     std::vector<QProcess*> m_retiring;  ///< owned (children of this), removed when they finish
     std::vector<QProcess*> m_dying;     ///< told to stop (SIGTERM sent), removed when they finish
     std::function<void()> m_allGone;    ///< stopAll's callback, pending until m_dying empties

@@ -1,7 +1,9 @@
 #include "routing/engine_impl.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -94,15 +96,27 @@ std::string serverForEndpoint(const config::ConfigIndex& ix, const config::Backe
         return it->second;
     if (ep.type == config::EndpointType::Fqdn)
         if (const auto* is = ix.inferenceServiceByHostname(ep.address))
-            return is->meta.name;
-    for (const auto& other : be.endpoints)
-        if (other.type == config::EndpointType::Fqdn)
-            if (const auto* is = ix.inferenceServiceByHostname(other.address))
-                return is->meta.name;
-    return be.meta.name;
+            return serverName(is->meta);
+    return serverNameFor(ix, be);
 }
 
 }  // namespace
+
+std::string serverName(const config::ObjectMeta& meta) {
+    const std::string ns = meta.effectiveNamespace();
+    return ns == "default" ? meta.name : ns + "/" + meta.name;
+}
+
+std::string serverNameFor(const config::ConfigIndex& ix, const config::Backend& backend) {
+    auto it = backend.meta.annotations.find(config::SimSettings::kServer);
+    if (it != backend.meta.annotations.end() && !it->second.empty())
+        return it->second;
+    for (const auto& ep : backend.endpoints)
+        if (ep.type == config::EndpointType::Fqdn)
+            if (const auto* is = ix.inferenceServiceByHostname(ep.address))
+                return serverName(is->meta);
+    return serverName(backend.meta);
+}
 
 std::string serverNameFor(const config::Config& config, const config::Backend& backend) {
     auto it = backend.meta.annotations.find(config::SimSettings::kServer);
@@ -111,8 +125,8 @@ std::string serverNameFor(const config::Config& config, const config::Backend& b
     for (const auto& ep : backend.endpoints)
         if (ep.type == config::EndpointType::Fqdn)
             if (const auto* is = config.findInferenceServiceByHostname(ep.address))
-                return is->meta.name;
-    return backend.meta.name;
+                return serverName(is->meta);
+    return serverName(backend.meta);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -163,10 +177,11 @@ std::string routeKey(const config::AIGatewayRoute& r) { return r.meta.effectiveN
 
 }  // namespace
 
-std::vector<RouteStatus> routeStatuses(const config::Config& config) {
+std::vector<RouteStatus> routeStatuses(const config::Config& config) { return routeStatuses(config, config::ConfigIndex(config)); }
+
+std::vector<RouteStatus> routeStatuses(const config::Config& config, const config::ConfigIndex& ix) {
     std::vector<RouteStatus> out;
     out.reserve(config.routes.size());
-    const config::ConfigIndex ix(config);
     for (const auto& route : config.routes) {
         RouteStatus st;
         st.route = routeKey(route);
@@ -179,11 +194,15 @@ std::vector<RouteStatus> routeStatuses(const config::Config& config) {
 
 std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
                                                 const Snapshot* previous) {
+    static std::atomic<std::uint64_t> nextId{1};
     auto s = std::make_shared<Snapshot>();
+    s->id = nextId.fetch_add(1, std::memory_order_relaxed);
+    s->baseId = previous ? previous->id : 0;
     if (!config)
         config = std::make_shared<const config::Config>();
     s->config = config;
-    s->status = routeStatuses(*config);
+    const config::ConfigIndex given(*config);
+    s->status = routeStatuses(*config, given);
     // The config the gateway runs: accepted routes as given; a route that is not accepted is left out,
     // unless it was served before, then its last served version stays (the controller does not update
     // its HTTPRoute), with the AIServiceBackends and Backends it needs.
@@ -235,7 +254,10 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
         s->effective = std::move(eff);
     }
     const config::Config& cfg = *s->effective;
-    const config::ConfigIndex ix(cfg);
+    std::optional<config::ConfigIndex> effectiveIndex;
+    if (s->effective != config)
+        effectiveIndex.emplace(cfg);
+    const config::ConfigIndex& ix = effectiveIndex ? *effectiveIndex : given;
     s->table = RouteTable::build(cfg, s->problems);
     s->clusterOf.resize(cfg.routes.size());
     auto problem = [&](const std::string& path, const std::string& msg) {
@@ -352,8 +374,25 @@ EngineImpl::~EngineImpl() {
             m_scheduler.cancel(timer.first);
 }
 
+std::shared_ptr<const Snapshot> compileConfig(std::shared_ptr<const config::Config> config,
+                                              const std::shared_ptr<const Snapshot>& base) {
+    return Snapshot::build(std::move(config), base.get());
+}
+
 void EngineImpl::setConfig(std::shared_ptr<const config::Config> config) {
-    m_snap = Snapshot::build(std::move(config), m_snap.get());
+    install(Snapshot::build(std::move(config), m_snap.get()));
+}
+
+void EngineImpl::setSnapshot(std::shared_ptr<const Snapshot> compiled) {
+    if (!compiled)
+        return;
+    if (!m_snap || compiled->baseId != m_snap->id)
+        compiled = Snapshot::build(compiled->config, m_snap.get());
+    install(std::move(compiled));
+}
+
+void EngineImpl::install(std::shared_ptr<const Snapshot> snap) {
+    m_snap = std::move(snap);
     const TimePoint now = m_clock.now();
     std::unordered_set<std::string> liveClusters, liveHosts;
     for (const ClusterSpec& spec : m_snap->clusters) {

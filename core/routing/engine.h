@@ -41,6 +41,10 @@
 #include "config/model.h"
 #include "routing/records.h"
 
+namespace aigw::config {
+class ConfigIndex;
+}
+
 namespace aigw::routing {
 
 /// Request headers as (name, value) pairs; names compare case-insensitively.
@@ -241,14 +245,32 @@ struct RouteStatus {
 
 /// The acceptance of every AIGatewayRoute of `config`, in config order (no history).
 std::vector<RouteStatus> routeStatuses(const config::Config& config);
+/// The same with an index of `config` already built.
+std::vector<RouteStatus> routeStatuses(const config::Config& config, const config::ConfigIndex& index);
+
+/// A config compiled for an Engine (route table, clusters, route status): immutable, shared by the
+/// requests that started on it. Defined in engine_impl.h.
+struct Snapshot;
+
+/// Compiles `config` for an engine that serves `base` now (the routes it serves stay, in their last
+/// accepted version, where the new version is not accepted). Pure, callable from any thread: a driver
+/// compiles a large config off its event loop, then swaps it in with Engine::setSnapshot().
+std::shared_ptr<const Snapshot> compileConfig(std::shared_ptr<const config::Config> config,
+                                              const std::shared_ptr<const Snapshot>& base);
 
 class Engine {
 public:
     virtual ~Engine() = default;
 
     /// Swaps the config snapshot. New requests use it; host outlier state is kept for hosts whose
-    /// key still exists and dropped for the others.
+    /// key still exists and dropped for the others. Compiles it on the calling thread.
     virtual void setConfig(std::shared_ptr<const config::Config> config) = 0;
+    /// The compiled config serving now (the base to compile the next one from).
+    virtual std::shared_ptr<const Snapshot> snapshot() const = 0;
+    /// As setConfig, with the config compiled already (compileConfig from snapshot()): only the swap
+    /// and the host state update run here. One compiled from an older base (another change was swapped
+    /// in meanwhile) is compiled again from the current one.
+    virtual void setSnapshot(std::shared_ptr<const Snapshot> compiled) = 0;
     virtual std::shared_ptr<const config::Config> config() const = 0;
     /// What is served: config() without the routes that are not accepted, plus the last accepted
     /// version of those that were served before (the same object as config() when all are accepted).
@@ -297,10 +319,17 @@ public:
 std::unique_ptr<Engine> makeEngine(std::shared_ptr<const config::Config> config, Clock& clock,
                                    Random& random, Scheduler& scheduler, RecordSink* sink);
 
-/// Name of the model server behind a Backend: the aigw-sim/server annotation if set, else the
-/// InferenceService whose predictor hostname matches one of its fqdn endpoints (`qwen-primary`),
-/// else the Backend's name. Two Backends with the same hostname therefore share one server.
+/// Name of the model server behind a Backend: the aigw-sim/server annotation if set (as written:
+/// Backends naming one server share it), else serverName() of the InferenceService whose predictor
+/// hostname matches one of its fqdn endpoints (`qwen-primary`), else serverName() of the Backend.
+/// Two Backends with the same hostname therefore share one server; two of the same name in two
+/// namespaces (different hostnames) have two.
 std::string serverNameFor(const config::Config& config, const config::Backend& backend);
+/// The same, with the InferenceService found through an index (linear when called per Backend).
+std::string serverNameFor(const config::ConfigIndex& index, const config::Backend& backend);
+/// The server name of an object: its name in the default namespace, else "<namespace>/<name>"
+/// (the same name in two namespaces is two objects, so two servers; '/' is in no object name).
+std::string serverName(const config::ObjectMeta& meta);
 
 /// The OpenAI-schema error body the AI Gateway wraps a non-JSON error in (reference section 3.3):
 /// {"type":"error","error":{"type":"OpenAIBackendError","code":"<status>","message":"<text>"}}

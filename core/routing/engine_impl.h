@@ -67,6 +67,8 @@ struct Snapshot {
     std::vector<ClusterSpec> clusters;
     std::vector<std::vector<int>> clusterOf;  ///< [route][rule] -> index into clusters
     std::vector<Error> problems;
+    std::uint64_t id = 0;      ///< unique per build (process-wide)
+    std::uint64_t baseId = 0;  ///< the id of `previous` it was built from (0: none)
     /// `previous`: the snapshot it replaces, whose served routes stay when their new version is not accepted.
     static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config,
                                                  const Snapshot* previous = nullptr);
@@ -119,6 +121,8 @@ public:
     ~EngineImpl() override;
 
     void setConfig(std::shared_ptr<const config::Config> config) override;
+    std::shared_ptr<const Snapshot> snapshot() const override { return m_snap; }
+    void setSnapshot(std::shared_ptr<const Snapshot> compiled) override;
     std::shared_ptr<const config::Config> config() const override { return m_snap->config; }
     std::shared_ptr<const config::Config> servedConfig() const override { return m_snap->effective; }
     const std::vector<Error>& problems() const override { return m_snap->problems; }
@@ -138,6 +142,8 @@ public:
 
 private:
     friend class RequestImpl;
+    /// Swaps in `snap` (built from m_snap) and brings host and cluster state along.
+    void install(std::shared_ptr<const Snapshot> snap);
 
     struct HostRuntime {
         HostMonitor monitor;

@@ -114,8 +114,8 @@ inline std::string modelDifference(const Config& a, const Config& b) {
         const auto& y = b.documents[i];
         if (x.kind != y.kind || x.kindName != y.kindName || x.apiVersion != y.apiVersion || !(x.meta == y.meta))
             return "document " + std::to_string(i) + " header differs";
-        const std::string ex = emitNode(x.raw);
-        const std::string ey = emitNode(y.raw);
+        const std::string ex = emitNode(toYamlCpp(x.raw));
+        const std::string ey = emitNode(toYamlCpp(y.raw));
         if (ex != ey)
             return "document " + std::to_string(i) + " raw differs:\n" + ex + "---- vs ----\n" + ey;
     }
@@ -132,8 +132,10 @@ inline void setAiVersion(Config& c, const std::string& version) {
     for (auto& d : c.documents)
         if (d.kind == Kind::AIGatewayRoute || d.kind == Kind::AIServiceBackend) {
             d.apiVersion = full;
-            d.raw = YAML::Clone(d.raw);
-            d.raw["apiVersion"] = full;
+            YAML::Node raw = toYamlCpp(d.raw);
+            raw["apiVersion"] = full;
+            d.tree = YamlTree::fromYamlCpp({raw});
+            d.raw = d.tree->document(0);
         }
 }
 

@@ -1,5 +1,6 @@
 // Importing what a cluster prints: `kind: List` (nested too) read item by item, the fields the API
-// server adds ignored and dropped on export, the same name in two namespaces kept as two objects,
+// server adds ignored and dropped on export, the same name in two namespaces kept as two objects
+// (and two model servers),
 // and a cluster-sized config (bench/config_scale_gen.h) loading and checking.
 #include <QTest>
 
@@ -9,6 +10,7 @@
 #include "config/loader.h"
 #include "config_scale_gen.h"
 #include "config_test_util.h"
+#include "proxy/supervisor.h"
 #include "routing/engine.h"
 #include "routing/engine_impl.h"
 
@@ -37,6 +39,25 @@ std::string samplesAsList() {
     outer["kind"] = "List";
     outer["metadata"]["resourceVersion"] = "";
     return emitNode(outer);
+}
+
+/// "" when both trees hold the same nodes (type, scalar, tag, line, column); else where they differ.
+std::string treeDifference(const RawNode& a, const RawNode& b, const std::string& path) {
+    const auto shape = [](const RawNode& n) {
+        return std::to_string(n.isNull()) + std::to_string(n.isScalar()) + std::to_string(n.isSequence()) +
+               std::to_string(n.isMap()) + " " + std::string(n.tag()) + " " + std::to_string(n.line()) + ":" +
+               std::to_string(n.column()) + " " + std::string(n.scalar()) + " #" + std::to_string(n.size());
+    };
+    if (shape(a) != shape(b))
+        return path + ": " + shape(a) + " vs " + shape(b);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::string d = a.isMap() ? treeDifference(a.key(i), b.key(i), path + ".key" + std::to_string(i)) +
+                                              treeDifference(a.value(i), b.value(i), path + "." + std::string(a.key(i).scalar()))
+                                        : treeDifference(a[i], b[i], path + "[" + std::to_string(i) + "]");
+        if (!d.empty())
+            return d;
+    }
+    return {};
 }
 
 aigw::bench::ScaleSpec smallCluster(bool asList, bool serverFields) {
@@ -208,6 +229,101 @@ private slots:
         const std::string out = exportYaml(r.config, {});
         QVERIFY(out.find("name: llm-route-0\n  namespace: team-0\n") != std::string::npos);
         QVERIFY(out.find("name: llm-route-0\n  namespace: team-1\n") != std::string::npos);
+    }
+
+    // The model servers too: a Backend (or an InferenceService) named alike in two namespaces runs
+    // as two servers, named namespace/name outside the default namespace; the engine's hosts say
+    // which one they reach.
+    void sameNameInTwoNamespacesIsTwoServers() {
+        const LoadResult r = loadString(aigw::bench::generateClusterYaml(smallCluster(true, false)), "c.yaml");
+        QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        const ConfigIndex ix(r.config);
+        const Backend* b0 = ix.backend("llm-route-0-backend-0", "team-0");
+        const Backend* b1 = ix.backend("llm-route-0-backend-0", "team-1");
+        QVERIFY(b0 && b1);
+        QCOMPARE(aigw::routing::serverNameFor(r.config, *b0), std::string("team-0/llm-route-0-backend-0"));
+        QCOMPARE(aigw::routing::serverNameFor(ix, *b1), std::string("team-1/llm-route-0-backend-0"));
+
+        const auto servers = aigw::proxy::planServersOf(r.config);
+        QCOMPARE(servers.size(), r.config.backends.size());  // 24 Backends, 24 hostnames, 24 servers
+        std::set<QString> names;
+        for (const auto& s : servers) {
+            QCOMPARE(s.backends.size(), qsizetype(1));
+            QCOMPARE(s.hostnames.size(), qsizetype(1));
+            // team-1/llm-route-0-backend-0 serves team-1's Backend of that name, at team-1's hostname.
+            const QString ns = s.name.section('/', 0, 0);
+            QVERIFY2(s.backends[0] == s.name, qPrintable(s.name + " <- " + s.backends[0]));
+            QVERIFY2(s.hostnames[0].contains("." + ns + ".svc"), qPrintable(s.hostnames[0]));
+            names.insert(s.name);
+        }
+        QCOMPARE(names.size(), servers.size());
+
+        const auto snapshot = aigw::routing::Snapshot::build(std::make_shared<const Config>(r.config), nullptr);
+        for (const auto& c : snapshot->clusters)
+            for (const auto& h : c.hosts) {
+                const std::string ns = c.route.substr(0, c.route.find('/'));
+                QCOMPARE(h.server, ns + "/" + h.backend);
+            }
+
+        // InferenceServices: `qwen` in two namespaces is two servers, each serving its own model; in
+        // the default namespace a server keeps its plain name.
+        std::string yaml;
+        for (const std::string ns : {"a", "b", "default"}) {
+            yaml += "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: qwen, namespace: " + ns +
+                    "}\nspec:\n  predictor:\n    containers:\n    - image: ollama/ollama\n      args: [\"ollama pull qwen-" + ns +
+                    "\"]\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: be, namespace: " + ns +
+                    "}\nspec:\n  endpoints:\n  - fqdn: {hostname: qwen-predictor-00001." + ns + ".svc.cluster.local, port: 80}\n---\n";
+        }
+        const LoadResult k = loadString(yaml, "k.yaml");
+        QVERIFY2(k.ok(), joinErrors(k.errors).c_str());
+        std::map<QString, QStringList> models;
+        for (const auto& s : aigw::proxy::planServersOf(k.config))
+            models[s.name] = s.models;
+        QCOMPARE(models.size(), std::size_t(3));
+        QCOMPARE(models["a/qwen"], QStringList{"qwen-a"});
+        QCOMPARE(models["b/qwen"], QStringList{"qwen-b"});
+        QCOMPARE(models["qwen"], QStringList{"qwen-default"});
+    }
+
+    // libyaml reads the YAML (YamlTree::parseFast); it must read it as yaml-cpp did: the same nodes,
+    // scalars, tags (quoted or plain) and marks, for every sample, the cluster-sized input and the
+    // corner cases below. What it leaves to yaml-cpp (aliases, explicit tags) still loads.
+    void fastParserReadsAsYamlCpp() {
+        std::vector<std::string> texts;
+        for (const auto& path : allSamplePaths())
+            texts.push_back(readFile(path));
+        texts.push_back(aigw::bench::generateClusterYaml(smallCluster(true, true)));
+        texts.push_back(aigw::bench::generateClusterYaml(smallCluster(false, true)));
+        texts.push_back("a: ~\nb: null\nc:\nd: ''\ne: \"null\"\nf: 'x'\ng: |\n  two\n  lines\nh: >-\n  folded\n  text\n"
+                        "i: [1, \"2\", {j: k}]\nk: {}\nl: []\n? m\n: n\n\"o p\": 'q''r'\ns: t # comment\n");
+        texts.push_back("---\n---\nx: 1\n...\n---\n# only a comment\n");
+        texts.push_back("items:\n- \n- a\n-\nx:\n  y:\n    z:\n---\nlast:\n");
+        texts.push_back("k: # comment\n\n  # more\nl: {a: , b: [c, d]}\n\"cl\xc3\xa9\": v\nm: {\"\xc3\xa9\xc3\xa9\": x, y: z}\n");
+        texts.push_back("%YAML 1.2\n---\nlist:\n- a\n-\n  - b\n- c: d\n  e: f\nmultiline plain: one\n  two\n");
+        for (std::size_t t = 0; t < texts.size(); ++t) {
+            const auto fast = YamlTree::parseFast(texts[t]);
+            QVERIFY2(fast, std::to_string(t).c_str());
+            const auto slow = YamlTree::fromYamlCpp(YAML::LoadAll(texts[t]));
+            QCOMPARE(fast->documentCount(), slow->documentCount());
+            for (std::size_t d = 0; d < fast->documentCount(); ++d) {
+                const std::string diff = treeDifference(fast->document(d), slow->document(d), "text " + std::to_string(t));
+                QVERIFY2(diff.empty(), diff.c_str());
+            }
+        }
+        // Left to yaml-cpp: aliases, explicit tags, YAML 1.1 line breaks, malformed text.
+        const std::string backend = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: b}\n";
+        const std::string aliased = backend + "spec:\n  endpoints:\n  - &ep {fqdn: {hostname: h, port: 80}}\n  - *ep\n";
+        const std::string tagged = backend + "spec:\n  endpoints:\n  - fqdn: {hostname: !!str h, port: 80}\n";
+        for (const auto& text : {aliased, tagged, std::string("a: \"x\xe2\x80\xa8y\"\n"), std::string("a: [b\n")})
+            QVERIFY(!YamlTree::parseFast(text));
+        const LoadResult a = loadString(aliased, "a.yaml");
+        QVERIFY2(a.ok(), joinErrors(a.errors).c_str());
+        QCOMPARE(a.config.backends[0].endpoints.size(), std::size_t(2));
+        QCOMPARE(a.config.backends[0].endpoints[1].address, std::string("h"));
+        const LoadResult g = loadString(tagged, "g.yaml");
+        QVERIFY2(g.ok(), joinErrors(g.errors).c_str());
+        QCOMPARE(g.config.backends[0].endpoints[0].address, std::string("h"));
+        QCOMPARE(loadString("a: [b\n", "bad.yaml").errors.size(), std::size_t(1));
     }
 
     void duplicateAcrossFilesIsStillAnError() {
