@@ -10,12 +10,15 @@
 # `aigw-sim --headless FILE --no-servers`, starts the probe server through the admin API, then drives
 # the probe route open-loop at RATE requests/s (default 200, 4 keep-alive connections; a request's
 # latency counts from when it was due, so a stall shows in every request it delays) and meanwhile:
-#   POST /config  the same objects plus a second probe route (model `probe-2`): time until the 200,
-#                 and until `probe-2` answers 200 through the proxy (the new config serves);
+#   POST /config  the same objects plus a second probe route (model `probe-2`), then without it
+#                 again: time until the 200, and until `probe-2` answers (or no longer answers)
+#                 through the proxy, i.e. the new config serves;
 #   edit          POST /backend_refs (a weight of team-0/llm-route-0): time until the 200;
-# and prints the proxied latency p50 / p99 / max before (1 s idle of config work) and during each
-# (from the request's start until the new config served), the gateway's RSS after the POST (VmRSS,
-# once the old config was released) and its peak (VmHWM).
+# ROUNDS times (default 3: six POSTs, three edits; bench/config_apply_load.py is the client), and
+# prints the median POST time (until the 200, until the new config served, and the slowest POST),
+# the median edit time, the proxied latency p50 / p99 / max before (1 s without config work) and
+# during them (from each request's start until the new config served), the gateway's RSS after the
+# POSTs (VmRSS) and its peak (VmHWM).
 # Needs curl and python3.
 set -euo pipefail
 
@@ -24,6 +27,7 @@ shift || true
 ROUTES=("$@")
 [ ${#ROUTES[@]} -gt 0 ] || ROUTES=(23 47 95 190 200)
 RATE=${RATE:-200}
+ROUNDS=${ROUNDS:-3}
 SIM="$BUILD/app/aigw-sim"
 GEN="$BUILD/bench/config_gen"
 MOCK="$BUILD/mockbackends/aigw-mock-backend"
@@ -115,89 +119,9 @@ EOF
     done
 }
 
-cat >"$WORK/load.py" <<'EOF'
-# Open-loop load on the probe route while the config is posted and a backendRef edited.
-import http.client, json, sys, threading, time, urllib.parse
-
-proxy, admin, posted, rate = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-p, a = urllib.parse.urlsplit(proxy), urllib.parse.urlsplit(admin)
-BODY = json.dumps({"model": "probe", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4})
-CONNS = 4
-samples = []  # (due, latency, status)
-lock = threading.Lock()
-stop = threading.Event()
-t0 = time.monotonic() + 0.2
-
-def worker(k):
-    c = http.client.HTTPConnection(p.hostname, p.port, timeout=30)
-    n = 0
-    while not stop.is_set():
-        due = t0 + (n * CONNS + k) / rate
-        n += 1
-        wait = due - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        try:
-            c.request("POST", "/v1/chat/completions", BODY, {"content-type": "application/json"})
-            r = c.getresponse(); r.read(); status = r.status
-        except Exception:
-            c.close(); c = http.client.HTTPConnection(p.hostname, p.port, timeout=30); status = 0
-        with lock:
-            samples.append((due, time.monotonic() - due, status))
-
-def call(method, path, body, ctype):
-    c = http.client.HTTPConnection(a.hostname, a.port, timeout=120)
-    start = time.monotonic()
-    c.request(method, path, body, {"content-type": ctype})
-    r = c.getresponse(); r.read()
-    return start, time.monotonic(), r.status
-
-def serves(model, start):
-    # Polls MODEL through the proxy until it answers 200: when the new config serves.
-    c = http.client.HTTPConnection(p.hostname, p.port, timeout=30)
-    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1})
-    while time.monotonic() - start < 120:
-        c.request("POST", "/v1/chat/completions", body, {"content-type": "application/json"})
-        r = c.getresponse(); r.read()
-        if r.status == 200:
-            return time.monotonic()
-        time.sleep(0.002)
-    return float("nan")
-
-def window(lo, hi):
-    xs = sorted(l for d, l, s in samples if lo <= d < hi)
-    bad = sum(1 for d, l, s in samples if lo <= d < hi and s != 200)
-    if not xs:
-        return "-", "-", "-", 0, 0
-    q = lambda f: "%.1f" % (1000 * xs[min(len(xs) - 1, int(f * (len(xs) - 1) + 0.5))])
-    return q(0.5), q(0.99), "%.1f" % (1000 * xs[-1]), len(xs), bad
-
-threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(CONNS)]
-for t in threads:
-    t.start()
-time.sleep(1.2)
-idle = (time.monotonic() - 1.0, time.monotonic())
-with open(posted, "rb") as f:
-    yaml = f.read()
-ps, pe, pst = call("POST", "/config", yaml, "application/yaml")
-pserve = serves("probe-2", ps)
-time.sleep(0.5)
-es, ee, est = call("POST", "/backend_refs", json.dumps({"route": "team-0/llm-route-0", "rule": 0, "ref": 0, "weight": 55}),
-                   "application/json")
-time.sleep(0.5)
-stop.set()
-for t in threads:
-    t.join()
-b = window(*idle)
-d = window(ps, max(pe, pserve))
-e = window(es, ee)
-print(json.dumps({"post_ms": round(1000 * (pe - ps)), "post_status": pst, "serves_ms": round(1000 * (pserve - ps)),
-                  "edit_ms": round(1000 * (ee - es)), "edit_status": est,
-                  "idle": b, "during_post": d, "during_edit": e}))
-EOF
 
 echo "config_apply: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start; probe load $RATE req/s"
-printf '%-8s | %-19s | %-26s | %-18s | %-26s | %-9s | %s\n' objects "POST /config (serves)" "p50/p99/max during POST" \
+printf '%-8s | %-25s | %-26s | %-18s | %-26s | %-9s | %s\n' objects "POST /config (serves)" "p50/p99/max during POST" \
     "edit backendRef" "p50/p99/max idle" "RSS after" "peak RSS"
 for routes in "${ROUTES[@]}"; do
     big="$WORK/cluster-$routes.yaml"
@@ -214,7 +138,8 @@ for routes in "${ROUTES[@]}"; do
     proxy=$(sed -E 's/.*proxy=([^ ]+).*/\1/' <<<"$line")
     admin=$(sed -E 's/.*admin=([^ ]+).*/\1/' <<<"$line")
     curl -sf -o /dev/null -X POST -H 'content-type: application/json' "$admin/servers/probe/start"
-    out=$(python3 "$WORK/load.py" "$proxy" "$admin" "$WORK/posted.yaml" "$RATE")
+    out=$(python3 "$(dirname "$0")/config_apply_load.py" "$proxy" "$admin" "$WORK/initial.yaml" "$WORK/posted.yaml" \
+        "$RATE" "$ROUNDS")
     sleep 1
     rss=$(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$sim/status")
     hwm=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$sim/status")
@@ -226,10 +151,10 @@ objects, rss, hwm, r = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.arg
 def w(x):
     p50, p99, mx, n, bad = x
     return "%s / %s / %s ms" % (p50, p99, mx) + (" (%d not 200)" % bad if bad else "")
-post = "%d ms (%d ms)" % (r["post_ms"], r["serves_ms"]) if r["post_status"] == 200 else "HTTP %d" % r["post_status"]
-edit = "%d ms" % r["edit_ms"] if r["edit_status"] == 200 else "HTTP %d" % r["edit_status"]
-edit += ", p99 %s ms" % r["during_edit"][1]
-print("%-8s | %-21s | %-26s | %-18s | %-26s | %5s MiB | %s MiB" % (objects, post, w(r["during_post"]), edit, w(r["idle"]), rss, hwm))
+post = "%d ms (%d), max %d" % (r["post_ms"], r["serves_ms"], r["post_max_ms"])
+edit = "%d ms, p99 %s ms" % (r["edit_ms"], r["during_edit"][1])
+print("%-8s | %-25s | %-26s | %-18s | %-26s | %5s MiB | %s MiB%s" % (objects, post, w(r["during_post"]), edit,
+      w(r["idle"]), rss, hwm, "" if r["ok"] else "  (an admin call failed)"))
 EOF
 done
 echo "config_apply: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"

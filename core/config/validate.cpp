@@ -12,23 +12,46 @@
 namespace aigw::config {
 namespace {
 
-// Patterns copied from the CRD schemas in the reference folder.
-const std::regex& dnsSubdomain() {
-    static const std::regex re(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
-    return re;
+// Patterns copied from the CRD schemas in the reference folder. The DNS and header name ones run
+// per endpoint, reference and header (thousands of times in a cluster's config), so they are plain
+// loops rather than std::regex; each names the pattern it implements.
+
+bool isLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+/// ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$
+bool isDnsLabel(std::string_view s) {
+    return !s.empty() && isLowerAlnum(s.front()) && isLowerAlnum(s.back()) &&
+           std::all_of(s.begin(), s.end(), [](char c) { return isLowerAlnum(c) || c == '-'; });
 }
-const std::regex& dnsLabel() {
-    static const std::regex re(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?$)");
-    return re;
+
+/// ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
+bool isDnsSubdomain(std::string_view s) {
+    while (true) {
+        const auto dot = s.find('.');
+        if (!isDnsLabel(s.substr(0, dot)))
+            return false;
+        if (dot == std::string_view::npos)
+            return true;
+        s.remove_prefix(dot + 1);
+    }
 }
-const std::regex& headerName() {
-    static const std::regex re(R"(^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$)");
-    return re;
+
+/// ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\.?$
+bool isFqdnHostname(std::string_view s) {
+    if (!s.empty() && s.back() == '.')
+        s.remove_suffix(1);
+    return isDnsSubdomain(s);
 }
-const std::regex& fqdnHostname() {
-    static const std::regex re(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\.?$)");
-    return re;
+
+/// ^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$
+bool isHeaderName(std::string_view s) {
+    static constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               kSymbols.find(c) != std::string_view::npos;
+    });
 }
+
 const std::regex& ipAddress() {
     static const std::regex re(
         R"(^((25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)$|^(([0-9a-fA-F]{1,4}:){1,7}[0-9a-fA-F]{1,4}|::|(([0-9a-fA-F]{1,4}:){0,5})?(:[0-9a-fA-F]{1,4}){1,2})$)");
@@ -47,6 +70,16 @@ const std::set<std::string> kTriggers = {"5xx",       "gateway-error",         "
                                          "resource-exhausted", "unavailable"};
 const std::set<std::string> kCostTypes = {"OutputToken",  "InputToken",     "CachedInputToken", "CacheCreationInputToken",
                                           "TotalToken",   "ReasoningToken", "CEL"};
+/// Field names of the CRD schemas (unknownFields); built once, checked per object.
+using FieldSet = std::set<std::string, std::less<>>;
+const FieldSet kRouteSpecFields = {"parentRefs", "hostnames", "rules",       "llmRequestCosts",
+                                   "targetRefs", "schema",    "filterConfig"};
+const FieldSet kRuleFields = {"name",          "matches",      "backendRefs",    "timeouts",
+                              "streamIdleTimeout", "modelsOwnedBy", "modelsCreatedAt"};
+const FieldSet kBackendRefFields = {"name",           "namespace",    "group",  "kind",    "modelNameOverride",
+                                    "headerMutation", "bodyMutation", "weight", "priority"};
+const FieldSet kServiceBackendSpecFields = {"schema", "backendRef", "headerMutation", "bodyMutation"};
+
 
 std::string joinSet(const std::set<std::string>& s) {
     std::string out;
@@ -63,7 +96,7 @@ bool has(const RawNode& map, std::string_view key) {
 }
 
 /// Reports field names the CRD schema does not have (kubectl's strict field validation rejects them).
-void unknownFields(const RawNode& map, const std::set<std::string, std::less<>>& known, const std::string& path,
+void unknownFields(const RawNode& map, const FieldSet& known, const std::string& path,
                    const std::function<void(const std::string&, const std::string&)>& report) {
     if (!map.isMap())
         return;
@@ -154,25 +187,20 @@ private:
             if (has(spec, "filterConfig"))
                 report(k, i, "spec.filterConfig", "field was removed from AIGatewayRoute");
             auto rep = [&](const std::string& p, const std::string& m) { report(k, i, p, m); };
-            unknownFields(spec, {"parentRefs", "hostnames", "rules", "llmRequestCosts", "targetRefs", "schema", "filterConfig"},
-                          "spec", rep);
+            unknownFields(spec, kRouteSpecFields, "spec", rep);
             if (spec.isMap() && !has(spec, "rules"))
                 report(k, i, "spec.rules", "is required");
             const RawNode rules = child(spec, "rules");
             if (rules.isSequence())
                 for (std::size_t ri = 0; ri < rules.size(); ++ri) {
                     const std::string rp = "spec.rules[" + std::to_string(ri) + "]";
-                    unknownFields(rules[ri], {"name", "matches", "backendRefs", "timeouts", "streamIdleTimeout",
-                                              "modelsOwnedBy", "modelsCreatedAt"},
-                                  rp, rep);
+                    unknownFields(rules[ri], kRuleFields, rp, rep);
                     const RawNode refs = child(rules[ri], "backendRefs");
                     if (!refs.isSequence())
                         continue;
                     for (std::size_t bi = 0; bi < refs.size(); ++bi) {
                         const std::string bp = rp + ".backendRefs[" + std::to_string(bi) + "]";
-                        unknownFields(refs[bi], {"name", "namespace", "group", "kind", "modelNameOverride",
-                                                 "headerMutation", "bodyMutation", "weight", "priority"},
-                                      bp, rep);
+                        unknownFields(refs[bi], kBackendRefFields, bp, rep);
                         if (has(refs[bi], "group") != has(refs[bi], "kind"))
                             report(k, i, bp, "group and kind must be specified together");
                         else if (has(refs[bi], "group") &&
@@ -221,7 +249,7 @@ private:
             if (rule.name) {
                 if (*rule.name == "route-not-found")
                     report(k, i, rp + ".name", "rule name route-not-found is reserved");
-                else if (rule.name->empty() || rule.name->size() > 253 || !std::regex_match(*rule.name, dnsSubdomain()))
+                else if (rule.name->empty() || rule.name->size() > 253 || !isDnsSubdomain(*rule.name))
                     report(k, i, rp + ".name", "must be a lowercase DNS subdomain (1-253 characters of a-z, 0-9, '-', '.')");
                 if (!names.insert(*rule.name).second)
                     report(k, i, rp + ".name", "rule name must be unique within the route");
@@ -236,7 +264,7 @@ private:
                     const std::string hp = rp + ".matches[" + std::to_string(m) + "].headers[" + std::to_string(h) + "]";
                     if (hm.name.empty())
                         report(k, i, hp + ".name", "is required");
-                    else if (hm.name.size() > 256 || !std::regex_match(hm.name, headerName()))
+                    else if (hm.name.size() > 256 || !isHeaderName(hm.name))
                         report(k, i, hp + ".name", "must be a valid HTTP header name");
                     else if (!headerNames.insert(hm.name).second)
                         report(k, i, hp + ".name", "duplicate header name in one match (headers are keyed by name)");
@@ -260,7 +288,7 @@ private:
                     report(k, i, bp + ".priority", "must be >= 0");
                 if (ref.priority && *ref.priority > 2147483647)
                     report(k, i, bp + ".priority", "must fit in int32");
-                if (ref.ns && !std::regex_match(*ref.ns, dnsLabel()))
+                if (ref.ns && !isDnsLabel(*ref.ns))
                     report(k, i, bp + ".namespace", "must be a DNS label");
                 // InferencePool refs (group/kind set) point outside the simulated kinds.
                 bool inferencePool = false;
@@ -281,7 +309,7 @@ private:
         const Kind k = Kind::AIServiceBackend;
         const RawNode spec = child(raw(k, i), "spec");
         auto rep = [&](const std::string& p, const std::string& m) { report(k, i, p, m); };
-        unknownFields(spec, {"schema", "backendRef", "headerMutation", "bodyMutation"}, "spec", rep);
+        unknownFields(spec, kServiceBackendSpecFields, "spec", rep);
         const bool rawKnown = spec.isDefined();
         if (rawKnown && !has(spec, "schema"))
             report(k, i, "spec.schema", "is required");
@@ -342,7 +370,7 @@ private:
             case EndpointType::Fqdn:
                 if (ep.address.empty())
                     report(k, i, ep_path + ".fqdn.hostname", "is required");
-                else if (ep.address.size() > 253 || !std::regex_match(ep.address, fqdnHostname()))
+                else if (ep.address.size() > 253 || !isFqdnHostname(ep.address))
                     report(k, i, ep_path + ".fqdn.hostname", "must be a lowercase DNS name");
                 break;
             case EndpointType::Ip:

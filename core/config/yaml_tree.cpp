@@ -5,6 +5,8 @@
 #include <cstring>
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <thread>
 #include <tuple>
 
 namespace aigw::config {
@@ -34,7 +36,7 @@ bool hasUnicodeBreaks(const std::string& text) {
 /// bytes; and yaml-cpp marks an empty value (`key:` and nothing) at the token after it.
 class Marks {
 public:
-    explicit Marks(const std::string& text) : m_text(text) {
+    explicit Marks(std::string_view text) : m_text(text) {
         m_ascii = std::none_of(text.begin(), text.end(), [](char c) { return (c & 0x80) != 0; });
         m_lineStarts.push_back(0);
         for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\n', text.data() + text.size() - p)));)
@@ -71,7 +73,7 @@ public:
     }
 
 private:
-    const std::string& m_text;
+    std::string_view m_text;
     bool m_ascii = true;
     std::vector<std::size_t> m_lineStarts;
 };
@@ -79,7 +81,7 @@ private:
 /// Owns a libyaml parser and its current event.
 class Parser {
 public:
-    explicit Parser(const std::string& text) {
+    explicit Parser(std::string_view text) {
         yaml_parser_initialize(&m_parser);
         yaml_parser_set_input_string(&m_parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
     }
@@ -209,10 +211,125 @@ std::uint32_t YamlTree::addScalar(Node node, std::string_view text) {
     return static_cast<std::uint32_t>(m_nodes.size() - 1);
 }
 
-std::shared_ptr<const YamlTree> YamlTree::parseFast(const std::string& text) {
+/// Where kubectl's `kind: List` can be cut in two for two threads: one document, `items:` at column
+/// 0, each item a `-` at column 0 (an item's own lines are indented, so a line at column 0 starts an
+/// item, ends the list, or is blank or a comment). A cut that lands inside a multi-line quoted scalar
+/// or flow collection leaves one half unterminated: it fails to parse and the whole text is parsed
+/// in one piece instead.
+struct ListSplit {
+    std::size_t itemsBegin = 0, middle = 0, itemsEnd = 0;     ///< byte offsets of line starts
+    std::size_t itemsLine = 0, middleLine = 0, itemLines = 0;  ///< their lines; lines of the items
+};
+
+namespace {
+
+std::optional<ListSplit> splitList(const std::string& text) {
+    if (text.find('\r') != std::string::npos)
+        return std::nullopt;  // libyaml breaks lines at a lone CR too: keep the line arithmetic simple
+    ListSplit split;
+    enum { Before, Items, After } state = Before;
+    std::vector<std::pair<std::size_t, std::size_t>> items;  // (offset, line) of each `-` at column 0
+    std::size_t line = 0;
+    for (std::size_t pos = 0; pos < text.size(); ++line) {
+        const std::size_t eol = std::min(text.find('\n', pos), text.size());
+        const std::string_view l(text.data() + pos, eol - pos);
+        if (l.rfind("---", 0) == 0 || l.rfind("...", 0) == 0)
+            return std::nullopt;  // several documents
+        if (state == Before && l.find_last_not_of(' ') == 5 && l.rfind("items:", 0) == 0) {
+            state = Items;
+            split.itemsBegin = eol + 1;
+            split.itemsLine = line + 1;
+        } else if (state == Items && !l.empty() && l[0] == '-' && (l.size() == 1 || l[1] == ' ')) {
+            items.emplace_back(pos, line);
+        } else if (state == Items && !l.empty() && l[0] != ' ' && l[0] != '#') {
+            state = After;
+            split.itemsEnd = pos;
+        }
+        pos = eol + 1;
+    }
+    if (state == Before || items.size() < 2)
+        return std::nullopt;
+    if (state == Items)
+        split.itemsEnd = text.size();
+    split.itemsBegin = std::min(split.itemsBegin, text.size());
+    const std::size_t half = split.itemsBegin + (split.itemsEnd - split.itemsBegin) / 2;
+    const auto mid = std::lower_bound(items.begin() + 1, items.end(), std::make_pair(half, std::size_t(0)));
+    std::tie(split.middle, split.middleLine) = mid == items.end() ? items.back() : *mid;
+    split.itemLines = static_cast<std::size_t>(
+        std::count(text.begin() + static_cast<std::ptrdiff_t>(split.itemsBegin),
+                   text.begin() + static_cast<std::ptrdiff_t>(split.itemsEnd), '\n'));
+    return split;
+}
+
+}  // namespace
+
+std::shared_ptr<const YamlTree> YamlTree::parseFast(const std::string& text, std::size_t splitFrom) {
     // Offsets are 32-bit; far larger inputs (and unusual line breaks) are yaml-cpp's.
     if (text.size() >= std::numeric_limits<std::uint32_t>::max() / 2 || hasUnicodeBreaks(text))
         return nullptr;
+    if (text.size() >= splitFrom)
+        if (const auto split = splitList(text))
+            if (auto tree = parseSplit(text, *split))
+                return tree;
+    return parseOne(text);
+}
+
+std::shared_ptr<YamlTree> YamlTree::parseSplit(const std::string& text, const ListSplit& split) {
+    // The List without its items (blank lines in their place, so that the lines after them keep their
+    // numbers), the first half of the items, the second half (both in place, their lines shifted).
+    std::string root = text.substr(0, split.itemsBegin);
+    root.append(split.itemLines, '\n');
+    root.append(text, split.itemsEnd);
+    const std::string_view all(text);
+    std::shared_ptr<YamlTree> b;
+    std::thread other([&] {
+        b = parseOne(all.substr(split.middle, split.itemsEnd - split.middle), static_cast<std::int32_t>(split.middleLine));
+    });
+    const auto out = parseOne(root);
+    const auto a = parseOne(all.substr(split.itemsBegin, split.middle - split.itemsBegin),
+                            static_cast<std::int32_t>(split.itemsLine));
+    other.join();
+    const auto isSeq = [](const std::shared_ptr<YamlTree>& t) {
+        return t && t->m_tags.empty() && t->documentCount() == 1 && t->document(0).isSequence();
+    };
+    if (!out || !out->m_tags.empty() || out->documentCount() != 1 || !out->document(0).child("items").isNull() ||
+        !isSeq(a) || !isSeq(b))
+        return nullptr;
+    // Append both halves (ids and text offsets shifted), then one sequence of all their items in place
+    // of the root's null `items`.
+    out->m_nodes.reserve(out->m_nodes.size() + a->m_nodes.size() + b->m_nodes.size() + 1);
+    out->m_children.reserve(out->m_children.size() + a->m_children.size() + b->m_children.size() + a->document(0).size() +
+                            b->document(0).size());
+    out->m_text.reserve(out->m_text.size() + a->m_text.size() + b->m_text.size());
+    std::vector<std::uint32_t> items;
+    for (const YamlTree* half : {a.get(), b.get()}) {
+        const auto nodeBase = static_cast<std::uint32_t>(out->m_nodes.size());
+        const auto childBase = static_cast<std::uint32_t>(out->m_children.size());
+        const auto textBase = static_cast<std::uint32_t>(out->m_text.size());
+        for (Node n : half->m_nodes) {
+            n.begin += n.type == Type::Sequence || n.type == Type::Map ? childBase : textBase;
+            out->m_nodes.push_back(n);
+        }
+        for (const std::uint32_t c : half->m_children)
+            out->m_children.push_back(c + nodeBase);
+        out->m_text += half->m_text;
+        const Node& seq = half->at(half->m_documents[0]);
+        for (std::uint32_t i = 0; i < seq.count; ++i)
+            items.push_back(half->m_children[seq.begin + i] + nodeBase);
+    }
+    const std::uint32_t list = out->add(a->at(a->m_documents[0]), items);
+    const Node& rootMap = out->at(out->m_documents[0]);
+    for (std::uint32_t i = 0; i < rootMap.count; ++i) {
+        const Node& key = out->at(out->m_children[rootMap.begin + 2 * i]);
+        if (key.type == Type::Scalar && std::string_view(out->m_text).substr(key.begin, key.count) == "items") {
+            out->m_children[rootMap.begin + 2 * i + 1] = list;
+            break;
+        }
+    }
+    return out;
+}
+
+std::shared_ptr<YamlTree> YamlTree::parseOne(std::string_view text, std::int32_t firstLine) {
     auto tree = std::make_shared<YamlTree>();
     // Kubernetes YAML runs about one node per 16 bytes and 60 % of it is scalar text.
     tree->m_nodes.reserve(text.size() / 16);
@@ -237,7 +354,7 @@ std::shared_ptr<const YamlTree> YamlTree::parseFast(const std::string& text) {
         if (!ev)
             return nullptr;  // yaml-cpp reports the error in its own words
         Node node;
-        node.line = static_cast<std::int32_t>(ev->start_mark.line);
+        node.line = firstLine + static_cast<std::int32_t>(ev->start_mark.line);
         node.column = marks.byteColumn(ev->start_mark.line, ev->start_mark.column);
         switch (ev->type) {
         case YAML_STREAM_END_EVENT:
@@ -254,8 +371,10 @@ std::shared_ptr<const YamlTree> YamlTree::parseFast(const std::string& text) {
             const std::string_view value(reinterpret_cast<const char*>(s.value), s.length);
             if (s.style == YAML_PLAIN_SCALAR_STYLE && isNullString(value)) {
                 node.type = Type::Null;
-                if (value.empty())
-                    std::tie(node.line, node.column) = marks.nextToken(static_cast<std::size_t>(node.line), node.column);
+                if (value.empty()) {
+                    std::tie(node.line, node.column) = marks.nextToken(ev->start_mark.line, node.column);
+                    node.line += firstLine;
+                }
                 done(tree->addScalar(node, {}));
             } else {
                 node.type = Type::Scalar;

@@ -25,6 +25,7 @@
 namespace aigw::config {
 
 class YamlTree;
+struct ListSplit;  // yaml_tree.cpp
 
 /// One node of a YamlTree: a view, valid while its tree lives (a Document keeps its tree alive).
 /// A default-constructed node is undefined, as yaml-cpp's missing key.
@@ -78,7 +79,10 @@ public:
     /// Parses `text` with libyaml. Null when libyaml rejects it, or it has aliases or explicit tags,
     /// or nests deeper than kMaxDepth: the caller then parses it with yaml-cpp (whose errors the
     /// user sees, as before) and copies the documents with fromYamlCpp().
-    static std::shared_ptr<const YamlTree> parseFast(const std::string& text);
+    /// A `kind: List` of at least `splitFrom` bytes (kubectl's shape: items at column 0) is parsed in
+    /// two halves on two threads and joined: the same tree, in about half the time.
+    static constexpr std::size_t kSplitFrom = 512 * 1024;
+    static std::shared_ptr<const YamlTree> parseFast(const std::string& text, std::size_t splitFrom = kSplitFrom);
     /// A tree holding yaml-cpp documents (aliases expanded: the caller bounds their size first).
     static std::shared_ptr<const YamlTree> fromYamlCpp(const std::vector<YAML::Node>& documents);
 
@@ -95,6 +99,9 @@ private:
         std::uint32_t count = 0;  ///< scalar: length; sequence: items; map: entries (2 ids each)
     };
     const Node& at(std::uint32_t id) const { return m_nodes[id]; }
+    /// Parses `text` in one piece; its first line is line `firstLine` of the stream it was cut from.
+    static std::shared_ptr<YamlTree> parseOne(std::string_view text, std::int32_t firstLine = 0);
+    static std::shared_ptr<YamlTree> parseSplit(const std::string& text, const ListSplit& split);
     std::uint16_t tagIndex(const std::string& tag);
     /// Appends a node whose children (ids, two per map entry) are `kids`; returns its id.
     std::uint32_t add(Node node, const std::vector<std::uint32_t>& kids);

@@ -300,14 +300,21 @@ private slots:
         texts.push_back("items:\n- \n- a\n-\nx:\n  y:\n    z:\n---\nlast:\n");
         texts.push_back("k: # comment\n\n  # more\nl: {a: , b: [c, d]}\n\"cl\xc3\xa9\": v\nm: {\"\xc3\xa9\xc3\xa9\": x, y: z}\n");
         texts.push_back("%YAML 1.2\n---\nlist:\n- a\n-\n  - b\n- c: d\n  e: f\nmultiline plain: one\n  two\n");
+        // A kind: List in kubectl's shape parsed in two halves (split from 0 bytes: always), one whose
+        // cut would land in a quoted scalar (parsed whole instead), comments and a trailing `kind`.
+        texts.push_back("apiVersion: v1\nitems:\n- a: \"one\n- two\"\n- b\n# c\n- c: {d: e}\n\n- f\nkind: List\n");
+        texts.push_back("apiVersion: v1\nkind: List\nitems:\n- x: 1\n  y: |\n    z\n- \"w\"\n-\n  - v\n");
         for (std::size_t t = 0; t < texts.size(); ++t) {
-            const auto fast = YamlTree::parseFast(texts[t]);
-            QVERIFY2(fast, std::to_string(t).c_str());
             const auto slow = YamlTree::fromYamlCpp(YAML::LoadAll(texts[t]));
-            QCOMPARE(fast->documentCount(), slow->documentCount());
-            for (std::size_t d = 0; d < fast->documentCount(); ++d) {
-                const std::string diff = treeDifference(fast->document(d), slow->document(d), "text " + std::to_string(t));
-                QVERIFY2(diff.empty(), diff.c_str());
+            for (const std::size_t splitFrom : {YamlTree::kSplitFrom, std::size_t(0)}) {
+                const std::string name = "text " + std::to_string(t) + " split from " + std::to_string(splitFrom);
+                const auto fast = YamlTree::parseFast(texts[t], splitFrom);
+                QVERIFY2(fast, name.c_str());
+                QCOMPARE(fast->documentCount(), slow->documentCount());
+                for (std::size_t d = 0; d < fast->documentCount(); ++d) {
+                    const std::string diff = treeDifference(fast->document(d), slow->document(d), name);
+                    QVERIFY2(diff.empty(), diff.c_str());
+                }
             }
         }
         // Left to yaml-cpp: aliases, explicit tags, YAML 1.1 line breaks, malformed text.
