@@ -1,9 +1,11 @@
 // GET /stats on the admin API: gateway totals, per route and per backend counters and latency
 // histograms as JSON (README: "per backend and route counters, latency histograms"), the same series
-// /stats/prometheus exposes. The histogram quantile estimate is checked as a table first.
+// /stats/prometheus exposes. The histogram quantile estimate is checked as a table first. Then
+// /servers/{name}/... for servers outside the default namespace (`namespace/name`).
 #include <QtTest>
 
 #include <memory>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -53,6 +55,7 @@ private slots:
     void quantile_data();
     void quantile();
     void perRouteAndBackend();
+    void namespacedServers();
 };
 
 void TestAdminStats::quantile_data() {
@@ -143,6 +146,57 @@ void TestAdminStats::perRouteAndBackend() {
 
     m_client.reset();
     m_service.reset();
+}
+
+void TestAdminStats::namespacedServers() {
+    // Backend `be` in namespaces a and b: two servers, a/be and b/be, each reached by its own route.
+    std::string yaml;
+    for (const std::string ns : {"a", "b"})
+        yaml += "apiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIGatewayRoute\nmetadata: {name: r, namespace: " + ns +
+                "}\nspec:\n  rules:\n  - matches:\n    - headers: [{type: Exact, name: x-ai-eg-model, value: model-" + ns +
+                "}]\n    backendRefs: [{name: be}]\n---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend\n"
+                "metadata: {name: be, namespace: " + ns + "}\nspec:\n  schema: {name: OpenAI}\n  backendRef: {name: be, kind: Backend, "
+                "group: gateway.envoyproxy.io}\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: be, "
+                "namespace: " + ns + "}\nspec:\n  endpoints:\n  - fqdn: {hostname: be." + ns + ".svc.cluster.local, port: 80}\n---\n";
+    m_service = std::make_unique<proxy::GatewayService>();
+    m_client = std::make_unique<http::HttpClient>();
+    proxy::GatewayService::Options opts;
+    opts.startServers = false;
+    opts.mockBackendArgs = {"--first-token-ms", "0", "--tokens-per-second", "0"};
+    testing::ServiceUrls urls;
+    const auto loaded = config::loadString(yaml, "ns.yaml");
+    QVERIFY2(loaded.ok(), loaded.errors.empty() ? "" : loaded.errors[0].toString().c_str());
+    QVERIFY(testing::startService(*m_service, loaded.config, opts, &urls));
+    m_host = urls.proxy.host().toStdString();
+    m_proxyPort = static_cast<quint16>(urls.proxy.port());
+    m_adminPort = static_cast<quint16>(urls.admin.port());
+
+    const Reply list = call(m_adminPort, "GET", "/servers");
+    QCOMPARE(list.status, 200);
+    std::set<std::string> names;
+    for (const auto& s : list.json())
+        names.insert(s["name"].get<std::string>());
+    QCOMPARE(names, (std::set<std::string>{"a/be", "b/be"}));
+    QCOMPARE(call(m_adminPort, "GET", "/servers/a/be/log").status, 200);
+    QCOMPARE(call(m_adminPort, "GET", "/servers/b%2Fbe/log").status, 200);
+    QCOMPARE(call(m_adminPort, "GET", "/servers/c/be/log").status, 404);
+    QCOMPARE(call(m_adminPort, "GET", "/servers/be/log").status, 404);
+
+    // Only a/be runs: model-a is answered, model-b (its own server, still stopped) is not.
+    const Reply started = call(m_adminPort, "POST", "/servers/a/be/start");
+    QCOMPARE(started.status, 200);
+    QCOMPARE(started.json()["name"].get<std::string>(), std::string("a/be"));
+    QVERIFY(testing::waitServers(*m_service, proxy::ServerState::Ready, QStringLiteral("a/be")));
+    const auto ask = [this](const std::string& model) {
+        return call(m_proxyPort, "POST", "/v1/chat/completions",
+                    R"({"model":")" + QByteArray::fromStdString(model) + R"(","messages":[{"role":"user","content":"hi"}]})");
+    };
+    const Reply a = ask("model-a");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.headers.value("x-aigw-backend"), std::string("be"));
+    QCOMPARE(ask("model-b").status, 503);
+    for (const auto& s : m_service->servers())
+        QCOMPARE(s.state, s.name == QStringLiteral("a/be") ? proxy::ServerState::Ready : proxy::ServerState::Stopped);
 }
 
 QTEST_GUILESS_MAIN(TestAdminStats)
