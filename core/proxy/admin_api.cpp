@@ -268,13 +268,15 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
             else
                 return sendError(rs, 400, "modelNameOverride must be a string or null");
         }
-        auto r = editBackendRef(QString::fromStdString(j["route"].get<std::string>()), j["rule"].get<int>(),
-                                j["ref"].get<int>(), weight, priority, override);
-        if (!r.ok())
-            return sendError(rs, 400, r.error().message);
-        Json ok;
-        ok["applied"] = true;
-        return sendJson(rs, 200, ok);
+        editBackendRef(QString::fromStdString(j["route"].get<std::string>()), j["rule"].get<int>(), j["ref"].get<int>(),
+                       weight, priority, override, [rs](Result<bool> r) {
+                           if (!r.ok())
+                               return sendError(rs, 400, r.error().message);
+                           Json ok;
+                           ok["applied"] = true;
+                           sendJson(rs, 200, ok);
+                       });
+        return;
     }
     if (path == "/config" && (method == "POST" || method == "PUT")) {
         // A cluster-sized config takes a few hundred milliseconds to parse, validate, compile and plan:

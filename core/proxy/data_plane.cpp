@@ -2,6 +2,8 @@
 
 #include <QDateTime>
 #include <QHostAddress>
+#include <QFutureWatcher>
+#include <QPromise>
 #include <QRandomGenerator>
 #include <QThreadPool>
 #include <QTimer>
@@ -53,10 +55,93 @@ void DataPlane::releaseOffThread(std::shared_ptr<T> old) {
         configWorker()->start([old = std::move(old)]() mutable { old.reset(); });
 }
 
+void DataPlane::offThread(std::function<void()> work, std::function<void()> then) {
+    auto done = std::make_shared<QPromise<void>>();
+    auto* watcher = new QFutureWatcher<void>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [watcher, then = std::move(then)] {
+        watcher->deleteLater();
+        then();
+    });
+    watcher->setFuture(done->future());
+    done->start();
+    configWorker()->start([done, work = std::move(work)] {
+        work();
+        done->finish();
+    });
+}
+
+void DataPlane::inOrder(std::function<void()> command) {
+    if (m_pendingChanges > 0 || !m_deferred.empty())
+        m_deferred.push_back(std::move(command));
+    else
+        command();
+}
+
+void DataPlane::changeInstalled() {
+    m_pendingChanges = std::max(0, m_pendingChanges - 1);
+    // A deferred applyConfig or edit starts a new change: the commands after it wait for that one.
+    while (m_pendingChanges == 0 && !m_deferred.empty()) {
+        auto command = std::move(m_deferred.front());
+        m_deferred.pop_front();
+        command();
+    }
+}
+
+namespace {
+
+/// `config` with one backendRef changed (route = "ns/name" or "name"; unset optionals keep their
+/// value, an empty override removes it), and what changed ("weight=5 priority=1"). Pure: any thread.
+Result<std::pair<std::shared_ptr<const config::Config>, QString>> editedConfig(
+    const config::Config& config, const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
+    std::optional<std::int64_t> priority, const std::optional<QString>& modelNameOverride) {
+    auto next = std::make_shared<config::Config>(config);
+    const std::string want = route.toStdString();
+    config::AIGatewayRoute* found = nullptr;
+    for (auto& r : next->routes)
+        if (r.meta.name == want || r.meta.effectiveNamespace() + "/" + r.meta.name == want)
+            found = &r;
+    if (!found)
+        return Error{{}, "no AIGatewayRoute named '" + want + "'"};
+    if (ruleIndex < 0 || ruleIndex >= static_cast<int>(found->rules.size()))
+        return Error{{}, "route '" + want + "' has no rule " + std::to_string(ruleIndex)};
+    auto& rule = found->rules[static_cast<std::size_t>(ruleIndex)];
+    if (refIndex < 0 || refIndex >= static_cast<int>(rule.backendRefs.size()))
+        return Error{{}, "rule " + std::to_string(ruleIndex) + " has no backendRef " + std::to_string(refIndex)};
+    if (weight && *weight < 0)
+        return Error{{}, "weight must be >= 0"};
+    if (priority && *priority < 0)
+        return Error{{}, "priority must be >= 0"};
+    auto& ref = rule.backendRefs[static_cast<std::size_t>(refIndex)];
+    QStringList changes;
+    if (weight) {
+        ref.weight = *weight;
+        changes << QStringLiteral("weight=%1").arg(*weight);
+    }
+    if (priority) {
+        ref.priority = *priority;
+        changes << QStringLiteral("priority=%1").arg(*priority);
+    }
+    if (modelNameOverride) {
+        if (modelNameOverride->isEmpty())
+            ref.modelNameOverride.reset();
+        else
+            ref.modelNameOverride = modelNameOverride->toStdString();
+        changes << QStringLiteral("modelNameOverride=%1").arg(*modelNameOverride);
+    }
+    return std::make_pair(std::shared_ptr<const config::Config>(std::move(next)), changes.join(' '));
+}
+
+}  // namespace
+
 DataPlane::DataPlane(GatewayService* service, std::shared_ptr<SharedState> shared)
     : m_service(service), m_shared(std::move(shared)) {}
 
-DataPlane::~DataPlane() { teardown(); }
+DataPlane::~DataPlane() {
+    // A config job still running would post its result to this object: let it finish first.
+    if (auto* pool = findChild<QThreadPool*>(QStringLiteral("configWorker"), Qt::FindDirectChildrenOnly))
+        pool->waitForDone();
+    teardown();
+}
 
 std::int64_t DataPlane::bufferLimitOf(const config::Config& config) const {
     return config::gatewayBufferLimitBytes(config);
@@ -234,6 +319,9 @@ void DataPlane::teardown() {
     m_metrics.reset();
     m_running = false;
     m_stopping = false;
+    ++m_generation;  // config jobs still on the worker are dropped when they come back
+    m_pendingChanges = 0;
+    m_deferred.clear();
     std::lock_guard lock(m_shared->mutex);
     m_shared->running = false;
     m_shared->proxyUrl.clear();
@@ -384,12 +472,22 @@ Result<bool> DataPlane::serverCommand(const QString& name, const QString& verb) 
     return r;
 }
 
-void DataPlane::stopServer(const QString& name) { serverCommand(name, QStringLiteral("stop")); }
-void DataPlane::startServer(const QString& name) { serverCommand(name, QStringLiteral("start")); }
-void DataPlane::deleteServer(const QString& name) { serverCommand(name, QStringLiteral("delete")); }
-void DataPlane::reapplyServer(const QString& name) { serverCommand(name, QStringLiteral("reapply")); }
+void DataPlane::stopServer(const QString& name) {
+    inOrder([this, name] { serverCommand(name, QStringLiteral("stop")); });
+}
+void DataPlane::startServer(const QString& name) {
+    inOrder([this, name] { serverCommand(name, QStringLiteral("start")); });
+}
+void DataPlane::deleteServer(const QString& name) {
+    inOrder([this, name] { serverCommand(name, QStringLiteral("delete")); });
+}
+void DataPlane::reapplyServer(const QString& name) {
+    inOrder([this, name] { serverCommand(name, QStringLiteral("reapply")); });
+}
 
 void DataPlane::setFault(const QString& name, const nlohmann::json& profile) {
+    if (m_pendingChanges > 0 || !m_deferred.empty())
+        return inOrder([this, name, profile] { setFault(name, profile); });
     if (!m_running)
         return;
     m_supervisor->setFault(name, profile, [this, name](Result<bool> r) {
@@ -399,64 +497,71 @@ void DataPlane::setFault(const QString& name, const nlohmann::json& profile) {
 }
 
 void DataPlane::setDnsRefreshDelay(std::chrono::milliseconds delay) {
-    if (m_engine)
-        m_engine->setDnsRefreshDelay(delay);
+    inOrder([this, delay] {
+        if (m_engine)
+            m_engine->setDnsRefreshDelay(delay);
+    });
 }
 
 void DataPlane::clearFault(const QString& name) { setFault(name, nlohmann::json()); }
 
-Result<bool> DataPlane::editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
-                                       std::optional<std::int64_t> priority, std::optional<QString> modelNameOverride) {
+void DataPlane::editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
+                               std::optional<std::int64_t> priority, std::optional<QString> modelNameOverride,
+                               std::function<void(Result<bool>)> done) {
+    if (!done)
+        done = [](Result<bool>) {};
     if (!m_running)
-        return Error{{}, "the gateway is not running"};
-    auto next = std::make_shared<config::Config>(*m_engine->config());
-    const std::string want = route.toStdString();
-    config::AIGatewayRoute* found = nullptr;
-    for (auto& r : next->routes)
-        if (r.meta.name == want || r.meta.effectiveNamespace() + "/" + r.meta.name == want)
-            found = &r;
-    if (!found)
-        return Error{{}, "no AIGatewayRoute named '" + want + "'"};
-    if (ruleIndex < 0 || ruleIndex >= static_cast<int>(found->rules.size()))
-        return Error{{}, "route '" + want + "' has no rule " + std::to_string(ruleIndex)};
-    auto& rule = found->rules[static_cast<std::size_t>(ruleIndex)];
-    if (refIndex < 0 || refIndex >= static_cast<int>(rule.backendRefs.size()))
-        return Error{{}, "rule " + std::to_string(ruleIndex) + " has no backendRef " + std::to_string(refIndex)};
-    if (weight && *weight < 0)
-        return Error{{}, "weight must be >= 0"};
-    if (priority && *priority < 0)
-        return Error{{}, "priority must be >= 0"};
-    auto& ref = rule.backendRefs[static_cast<std::size_t>(refIndex)];
-    QStringList changes;
-    if (weight) {
-        ref.weight = *weight;
-        changes << QStringLiteral("weight=%1").arg(*weight);
-    }
-    if (priority) {
-        ref.priority = *priority;
-        changes << QStringLiteral("priority=%1").arg(*priority);
-    }
-    if (modelNameOverride) {
-        if (modelNameOverride->isEmpty())
-            ref.modelNameOverride.reset();
-        else
-            ref.modelNameOverride = modelNameOverride->toStdString();
-        changes << QStringLiteral("modelNameOverride=%1").arg(*modelNameOverride);
-    }
-    std::shared_ptr<const config::Config> snapshot = next;
-    auto replaced = m_engine->snapshot();
-    m_engine->setConfig(snapshot);
-    releaseOffThread(std::move(replaced));
-    {
-        std::lock_guard lock(m_shared->mutex);
-        std::swap(m_shared->config, snapshot);
-    }
-    releaseOffThread(std::move(snapshot));
-    pushEvent(ServiceEvent{ServiceEvent::Kind::BackendRefEdited,
-                           QStringLiteral("%1/%2/%3").arg(route).arg(ruleIndex).arg(refIndex), ServerState::Ready,
-                           changes.join(' '), nowMs()});
-    emit m_service->configChanged();
-    return true;
+        return done(Error{{}, "the gateway is not running"});
+    // Copying and compiling a cluster-sized config takes milliseconds: done on the config worker from
+    // what serves now; the swap happens here, in call order with the other changes. If another change
+    // was swapped in meanwhile, the edit is made again, here, on top of it.
+    struct Job {
+        Result<std::pair<std::shared_ptr<const config::Config>, QString>> edited = Error{};
+        std::shared_ptr<const routing::Snapshot> compiled;
+    };
+    auto job = std::make_shared<Job>();
+    const auto base = m_engine->snapshot();
+    const auto baseConfig = m_engine->config();
+    const auto generation = m_generation;
+    ++m_pendingChanges;
+    offThread(
+        [job, base, baseConfig, route, ruleIndex, refIndex, weight, priority, modelNameOverride] {
+            job->edited = editedConfig(*baseConfig, route, ruleIndex, refIndex, weight, priority, modelNameOverride);
+            if (job->edited.ok())
+                job->compiled = routing::compileConfig(job->edited.value().first, base);
+        },
+        [this, job, base, generation, route, ruleIndex, refIndex, weight, priority, modelNameOverride, done] {
+            if (generation != m_generation || !m_running)
+                return done(Error{{}, "the gateway is not running"});
+            if (m_engine->snapshot() != base) {
+                job->edited =
+                    editedConfig(*m_engine->config(), route, ruleIndex, refIndex, weight, priority, modelNameOverride);
+                job->compiled.reset();
+            }
+            if (!job->edited.ok()) {
+                done(job->edited.error());
+                return changeInstalled();
+            }
+            const auto& [next, changes] = job->edited.value();
+            auto replaced = m_engine->snapshot();
+            if (job->compiled)
+                m_engine->setSnapshot(std::move(job->compiled));
+            else
+                m_engine->setConfig(next);
+            releaseOffThread(std::move(replaced));
+            std::shared_ptr<const config::Config> previous = next;
+            {
+                std::lock_guard lock(m_shared->mutex);
+                std::swap(m_shared->config, previous);
+            }
+            releaseOffThread(std::move(previous));
+            pushEvent(ServiceEvent{ServiceEvent::Kind::BackendRefEdited,
+                                   QStringLiteral("%1/%2/%3").arg(route).arg(ruleIndex).arg(refIndex), ServerState::Ready,
+                                   changes, nowMs()});
+            emit m_service->configChanged();
+            done(true);
+            changeInstalled();
+        });
 }
 
 void DataPlane::applyConfig(std::shared_ptr<const config::Config> config) {
@@ -465,7 +570,27 @@ void DataPlane::applyConfig(std::shared_ptr<const config::Config> config) {
         m_shared->config = config;
         return;
     }
-    install(config, nullptr, planServersOf(*config));
+    // Compiled and planned on the config worker; swapped in here, in call order (the server commands
+    // that came after it wait for it: a server it adds can be started right after the call).
+    struct Job {
+        std::shared_ptr<const routing::Snapshot> compiled;
+        std::vector<ServerSpec> plan;
+    };
+    auto job = std::make_shared<Job>();
+    const auto base = m_engine->snapshot();
+    const auto generation = m_generation;
+    ++m_pendingChanges;
+    offThread(
+        [job, base, config] {
+            job->compiled = routing::compileConfig(config, base);
+            job->plan = planServersOf(*config);
+        },
+        [this, job, config, generation] {
+            if (generation != m_generation || !m_running)
+                return;
+            install(config, std::move(job->compiled), job->plan);
+            changeInstalled();
+        });
 }
 
 void DataPlane::install(std::shared_ptr<const config::Config> config, std::shared_ptr<const routing::Snapshot> compiled,

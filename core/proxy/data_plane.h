@@ -6,6 +6,7 @@
 #include <QString>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,9 +65,12 @@ public:
     void setFault(const QString& name, const nlohmann::json& profile);
     void clearFault(const QString& name);
     void setDnsRefreshDelay(std::chrono::milliseconds delay);
-    Result<bool> editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
-                                std::optional<std::int64_t> priority, std::optional<QString> modelNameOverride);
-    /// Compiles and plans `config` on this thread, then install()s it.
+    /// Edits one backendRef (compiled on the config worker, swapped in here); `done` gets the outcome
+    /// on this thread: an Error for an unknown route, rule or ref, or a negative weight or priority.
+    void editBackendRef(const QString& route, int ruleIndex, int refIndex, std::optional<std::int64_t> weight,
+                        std::optional<std::int64_t> priority, std::optional<QString> modelNameOverride,
+                        std::function<void(Result<bool>)> done = {});
+    /// Compiles and plans `config` on the config worker, then install()s it here.
     void applyConfig(std::shared_ptr<const config::Config> config);
     /// Swaps in `config`, compiled from the engine's snapshot (routing::compileConfig) and planned
     /// (planServersOf) already, off this thread: here only the swap runs. A null `compiled` is
@@ -91,6 +95,13 @@ private:
     /// cluster-sized config here would hold up the requests in flight.
     template <typename T>
     void releaseOffThread(std::shared_ptr<T> old);
+    /// Runs `work` on the config worker, then `then` on this thread (dropped if this object goes first).
+    void offThread(std::function<void()> work, std::function<void()> then);
+    /// GatewayService's commands run in call order: while a config change it asked for (applyConfig,
+    /// editBackendRef) compiles on the worker, the commands after it wait here.
+    void inOrder(std::function<void()> command);
+    /// A change was swapped in (or failed): runs the commands that waited for it.
+    void changeInstalled();
     void publishServers();
     /// Tells the supervisor when the engine's DNS refresh will see the server's delete or re-apply.
     void publishDnsChange(const QString& name);
@@ -131,6 +142,9 @@ private:
     std::vector<routing::RequestRecord> m_graveyard;
     /// The `n` newest records, oldest first.
     std::vector<const routing::RequestRecord*> recentRecords(std::size_t n) const;
+    int m_pendingChanges = 0;                      ///< applyConfig / edits compiling on the worker
+    std::deque<std::function<void()>> m_deferred;  ///< commands waiting for them (inOrder)
+    std::uint64_t m_generation = 0;                ///< bumped by teardown: older config jobs are dropped
     bool m_publishPending = false;
     bool m_recordsSignalPending = false;
 };
