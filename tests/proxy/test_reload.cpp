@@ -83,6 +83,10 @@ private slots:
 
     // What the server runs changes (its model): it restarts, but the request already on it finishes.
     void modelChangeRestartsAfterInFlight();
+
+    // GatewayService::applyConfig compiles off the data plane; the commands called after it still act
+    // on the config it applied: a server it adds can be stopped at once, an edit lands on top of it.
+    void commandsAfterApplyActOnIt();
 };
 
 #ifndef Q_MOC_RUN
@@ -244,6 +248,53 @@ void TestReload::modelChangeRestartsAfterInFlight() {
     QVERIFY2(next->status == 200, next->body.constData());
     const auto k = Json::parse(next->body.constData(), next->body.constData() + next->body.size(), nullptr, false);
     QCOMPARE(QString::fromStdString(k.value("model", "")), QString("solo:7b"));
+}
+void TestReload::commandsAfterApplyActOnIt() {
+    QVERIFY(start(loadYaml(soloYaml("solo:1b"))));
+    std::vector<proxy::ServiceEvent> events;
+    m_service->drain(nullptr, nullptr, &events);
+    const std::string extra = R"(
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: {name: extra-route, namespace: default}
+spec:
+  rules:
+    - matches:
+        - headers: [{type: Exact, name: x-ai-eg-model, value: extra-model}]
+      backendRefs: [{name: extra}]
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIServiceBackend
+metadata: {name: extra, namespace: default}
+spec:
+  schema: {name: OpenAI}
+  backendRef: {name: extra, kind: Backend, group: gateway.envoyproxy.io}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata: {name: extra, namespace: default}
+spec:
+  endpoints:
+    - fqdn: {hostname: extra.default.svc.cluster.local, port: 80}
+)";
+    m_service->applyConfig(loadYaml(testing::soloYaml("", extra, "solo:1b")));
+    m_service->stopServer(QStringLiteral("extra"));
+    m_service->editBackendRef(QStringLiteral("default/solo-route"), 0, 0, 7, std::nullopt, std::nullopt);
+    const auto applied = [this] {
+        const auto c = m_service->config();
+        return c->routes.size() == 2 && c->routes[0].rules[0].backendRefs[0].weight == std::optional<std::int64_t>(7);
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(applied(), 20000);
+    QVERIFY(testing::waitServers(*m_service, proxy::ServerState::Stopped, QStringLiteral("extra")));
+    QCOMPARE(server(QStringLiteral("solo"))->state, proxy::ServerState::Ready);
+    m_service->drain(nullptr, nullptr, &events);
+    for (const auto& e : events)
+        QVERIFY2(e.kind != proxy::ServiceEvent::Kind::Error, qPrintable(e.message));
+    // The new route is served; its server was stopped: refused, no retry policy, 503.
+    auto r = chat("extra-model");
+    QTRY_VERIFY_WITH_TIMEOUT(r->done, 30000);
+    QCOMPARE(r->status, 503);
 }
 #endif
 
