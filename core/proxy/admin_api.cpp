@@ -27,9 +27,6 @@
 // needs `Authorization: Bearer TOKEN`.
 
 #include <QDateTime>
-#include <QFutureWatcher>
-#include <QPromise>
-#include <QThreadPool>
 #include <QUrl>
 #include <QUrlQuery>
 
@@ -289,10 +286,15 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
             std::vector<ServerSpec> plan;
         };
         auto result = std::make_shared<Parsed>();
-        auto done = std::make_shared<QPromise<void>>();
-        auto* watcher = new QFutureWatcher<void>(this);
-        connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, result, rs] {
-            watcher->deleteLater();
+        auto work = [result, base = m_engine->snapshot(), body = rq->body.toStdString()] {
+            result->loaded = config::loadString(body, "<admin POST /config>");
+            if (result->loaded.ok() || result->loaded.onlyReferenceErrors()) {
+                result->config = std::make_shared<const config::Config>(std::move(result->loaded.config));
+                result->compiled = routing::compileConfig(result->config, base);
+                result->plan = planServersOf(*result->config);
+            }
+        };
+        offThread(std::move(work), [this, result, rs] {
             config::LoadResult& loaded = result->loaded;
             // A missing AIServiceBackend or Backend does not stop an apply on a cluster: the controller
             // marks the route NotAccepted (its last accepted version keeps serving). Anything else does.
@@ -329,17 +331,6 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
                 j["warnings"] = std::move(warnings);
             }
             return sendJson(rs, 200, j);
-        });
-        watcher->setFuture(done->future());
-        done->start();
-        configWorker()->start([result, done, base = m_engine->snapshot(), body = rq->body.toStdString()] {
-            result->loaded = config::loadString(body, "<admin POST /config>");
-            if (result->loaded.ok() || result->loaded.onlyReferenceErrors()) {
-                result->config = std::make_shared<const config::Config>(std::move(result->loaded.config));
-                result->compiled = routing::compileConfig(result->config, base);
-                result->plan = planServersOf(*result->config);
-            }
-            done->finish();
         });
         return;
     }
