@@ -53,29 +53,6 @@ MarkerKind markerFor(scenario::Action::Verb verb) {
 TimePoint runOrigin() { return TimePoint{}; }
 }  // namespace
 
-config::Config applyDoctorFixes(config::Config config, QStringList* applied) {
-    // One fix at a time, then diagnose again: a fix can change or remove other findings. Bounded,
-    // in case a fix ever failed to remove its own finding.
-    for (int pass = 0; pass < 64; ++pass) {
-        bool fixed = false;
-        for (const auto& f : config::diagnose(config)) {
-            if (f.severity == config::Severity::Info)
-                continue;  // infos need no fix (and some, like a pinned revision, are a choice)
-            config::Config probe = config;
-            if (config::applyFix(probe, f)) {
-                config = std::move(probe);
-                if (applied)
-                    *applied << q(f.title);
-                fixed = true;
-                break;
-            }
-        }
-        if (!fixed)
-            break;
-    }
-    return config;
-}
-
 struct CompareView::Pending {
     std::array<scenario::Scenario, kSides> scenarios;
     std::array<std::optional<Result<scenario::RunResult>>, kSides> results;
@@ -256,7 +233,10 @@ bool CompareView::prepare(Side& side, int index, scenario::Scenario& run, QStrin
     };
     auto fixed = [&](const config::Config& cfg) {
         QStringList applied;
-        side.config = applyDoctorFixes(cfg, &applied);
+        std::vector<std::string> titles;
+        side.config = config::applyAllFixes(cfg, &titles);
+        for (const auto& t : titles)
+            applied << q(t);
         side.detail += applied.isEmpty() ? QStringLiteral("; the doctor found nothing to fix")
                                          : QStringLiteral("; doctor fixes: %1").arg(applied.join(QStringLiteral("; ")));
         return writeTemp(side.config);

@@ -33,9 +33,6 @@ class SplitChart;
 class TimelineWidget;
 class TopologyModel;
 
-/// Applies every mechanical doctor fix for the errors and warnings of `config` (config::applyFix),
-/// until none applies; `applied` gets each fix's finding title.
-config::Config applyDoctorFixes(config::Config config, QStringList* applied = nullptr);
 
 class CompareView : public QDialog {
     Q_OBJECT

@@ -1161,6 +1161,28 @@ bool applyFix(Config& config, const Finding& finding) {
     return fix(config, index, finding).has_value();
 }
 
+Config applyAllFixes(Config config, std::vector<std::string>* applied) {
+    // Bounded, in case a fix ever failed to remove its own finding.
+    for (int pass = 0; pass < 64; ++pass) {
+        bool fixed = false;
+        for (const auto& f : diagnose(config)) {
+            if (f.severity == Severity::Info)
+                continue;
+            Config probe = config;
+            if (applyFix(probe, f)) {
+                config = std::move(probe);
+                if (applied)
+                    applied->push_back(f.title);
+                fixed = true;
+                break;
+            }
+        }
+        if (!fixed)
+            break;
+    }
+    return config;
+}
+
 std::string formatFinding(const Finding& f) {
     std::string out;
     if (!f.where.file.empty()) {

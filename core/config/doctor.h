@@ -71,6 +71,11 @@ std::vector<Finding> diagnose(const Config& config);
 /// the finding no longer matches `config`.
 bool applyFix(Config& config, const Finding& finding);
 
+/// Applies every fix the doctor has for its errors and warnings, one at a time and diagnosing again
+/// after each (a fix can change or remove other findings), until none applies. Infos are left alone
+/// (some, like a pinned revision, are a choice). `applied`, if given, receives each fix's title.
+Config applyAllFixes(Config config, std::vector<std::string>* applied = nullptr);
+
 /// The `check` output of one finding:
 ///   file:line:col: warning[id]: Kind ns/name: title
 ///     explanation lines
