@@ -3,10 +3,10 @@
 
 #include <QTcpServer>
 #include <QTcpSocket>
-#include <QTimer>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,39 +19,55 @@ using namespace aigw::http;
 
 namespace {
 
-// Reads from `s` until `pred(buffer)` holds or the timeout passes.
-template <typename Pred>
-QByteArray readUntil(QTcpSocket& s, Pred pred, int timeoutMs = 5000) {
-    QByteArray buf;
-    QElapsedTimer t;
-    t.start();
-    while (!pred(buf) && t.elapsed() < timeoutMs) {
-        if (s.bytesAvailable() == 0) QTest::qWait(5);
-        buf += s.readAll();
-        if (s.state() != QAbstractSocket::ConnectedState && s.bytesAvailable() == 0 && !pred(buf)) {
-            QTest::qWait(5);
-            buf += s.readAll();
-            break;
-        }
-    }
-    return buf;
-}
+// Upper bound on every wait below: only a hung test reaches it, so it is generous (a loaded machine
+// must never hit it); nothing asserts how long a wait took.
+constexpr int kHungMs = 30000;
 
-QByteArray readUntilClosed(QTcpSocket& s, int timeoutMs = 5000) {
+// Reads from `s` until `pred(buffer)` holds, the peer closed, or the test hangs.
+template <typename Pred>
+QByteArray readUntil(QTcpSocket& s, Pred pred, int timeoutMs = kHungMs) {
     QByteArray buf;
-    QElapsedTimer t;
-    t.start();
-    while (s.state() == QAbstractSocket::ConnectedState && t.elapsed() < timeoutMs) {
-        QTest::qWait(5);
-        buf += s.readAll();
-    }
+    (void)QTest::qWaitFor(
+        [&] {
+            buf += s.readAll();
+            return pred(buf) || (s.state() != QAbstractSocket::ConnectedState && s.bytesAvailable() == 0);
+        },
+        timeoutMs);
     buf += s.readAll();
     return buf;
 }
 
+QByteArray readUntilClosed(QTcpSocket& s, int timeoutMs = kHungMs) {
+    QByteArray buf;
+    (void)QTest::qWaitFor(
+        [&] {
+            buf += s.readAll();
+            return s.state() != QAbstractSocket::ConnectedState;
+        },
+        timeoutMs);
+    buf += s.readAll();
+    return buf;
+}
+
+// Bytes the kernel holds for `fd` that nobody read yet.
+int unreadBytes(qintptr fd) {
+    int n = 0;
+    return ::ioctl(static_cast<int>(fd), FIONREAD, &n) == 0 ? n : -1;
+}
+
+// The server accepted a connection and read everything sent to it so far (nothing left in Qt's
+// buffer or the kernel's): what a client wrote earlier was parsed before anything it writes next.
+bool serverReadEverything(const HttpServer& server) {
+    const auto sockets = server.findChildren<QTcpSocket*>();
+    if (sockets.empty()) return false;
+    for (QTcpSocket* s : sockets)
+        if (s->bytesAvailable() > 0 || unreadBytes(s->socketDescriptor()) != 0) return false;
+    return true;
+}
+
 bool connectTo(QTcpSocket& s, quint16 port) {
     s.connectToHost(QHostAddress::LocalHost, port);
-    return s.waitForConnected(3000);
+    return s.waitForConnected(kHungMs);
 }
 
 // Echo handler: "<method> <path>?<query> <body>" with a header echo.
@@ -117,10 +133,13 @@ private slots:
     }
 
     void pipelinedRequestsAnswerInOrderEvenWhenTheFirstIsSlow() {
-        HttpServer server([](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+        // The first answer is held until the server has read all three requests: the later two are
+        // waiting behind it and must not overtake it.
+        std::shared_ptr<HttpResponder> slow;
+        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
             const QByteArray body = QByteArray::fromStdString(req->path);
             if (req->path == "/slow") {
-                QTimer::singleShot(100, [res, body] { res->send(200, {}, body); });
+                slow = res;
             } else {
                 res->send(200, {}, body);
             }
@@ -130,6 +149,9 @@ private slots:
         QVERIFY(connectTo(s, server.port()));
         s.write("GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast1 HTTP/1.1\r\nHost: t\r\n\r\n"
                 "POST /fast2 HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+        QVERIFY(QTest::qWaitFor([&] { return slow && serverReadEverything(server); }, kHungMs));
+        QVERIFY(s.readAll().isEmpty());
+        slow->send(200, {}, "/slow");
         const QByteArray r = readUntil(s, [](const QByteArray& b) { return b.endsWith("/fast2"); });
         const qsizetype a = r.indexOf("\r\n\r\n/slow");
         const qsizetype b = r.indexOf("\r\n\r\n/fast1");
@@ -148,8 +170,10 @@ private slots:
         QTcpSocket s;
         QVERIFY(connectTo(s, server.port()));
         s.write("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
-        s.flush();
-        QTest::qWait(30);
+        QVERIFY(s.waitForBytesWritten(kHungMs));
+        // The body's second chunk goes out only once the server has read the first: two reads for certain.
+        QVERIFY(QTest::qWaitFor([&] { return serverReadEverything(server); }, kHungMs));
+        QVERIFY(received.isEmpty());
         s.write("6\r\n world\r\n0\r\n\r\n");
         const QByteArray r = readUntil(s, [](const QByteArray& b) { return b.endsWith("ok"); });
         QVERIFY(r.startsWith("HTTP/1.1 200"));
@@ -157,24 +181,26 @@ private slots:
     }
 
     void streamedResponseUsesChunkedEncodingAndArrivesPiecewise() {
-        HttpServer server([](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+        // The server holds the second chunk until the client has seen the first: a first chunk that
+        // waited for the second (or for the end) never arrives and the read below gives up.
+        std::shared_ptr<HttpResponder> held;
+        HttpServer server([&](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
             res->startStream(200, {{"content-type", "text/event-stream"}});
             res->writeChunk("data: 1\n\n");
-            QTimer::singleShot(150, [res] {
-                res->writeChunk("data: 2\n\n");
-                res->finish();
-            });
+            held = res;
         });
         QVERIFY(server.listen("127.0.0.1", 0).ok());
         QTcpSocket s;
         QVERIFY(connectTo(s, server.port()));
-        QElapsedTimer t;
-        t.start();
         s.write("GET /s HTTP/1.1\r\nHost: t\r\n\r\n");
         const QByteArray first = readUntil(s, [](const QByteArray& b) { return b.contains("data: 1"); });
-        QVERIFY(t.elapsed() < 120);  // the first chunk did not wait for the second
+        QVERIFY2(first.contains("data: 1"), first.constData());
         QVERIFY(first.contains("transfer-encoding: chunked\r\n"));
         QVERIFY(first.endsWith("9\r\ndata: 1\n\n\r\n"));
+        QVERIFY(held);
+        held->writeChunk("data: 2\n\n");
+        held->finish();
+        held.reset();
         const QByteArray rest = readUntil(s, [](const QByteArray& b) { return b.endsWith("0\r\n\r\n"); });
         QCOMPARE(rest, QByteArray("9\r\ndata: 2\n\n\r\n0\r\n\r\n"));
         // Still usable afterwards.
@@ -193,7 +219,9 @@ private slots:
         };
         const QByteArray whole = pattern(12 * 1024 * 1024, 1);
         const QByteArray pieces[] = {pattern(5 * 1024 * 1024, 2), pattern(100, 3), pattern(3 * 1024 * 1024, 4)};
+        int handled = 0;
         HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            ++handled;
             if (req->path == "/whole") {
                 res->send(200, {{"content-type", "application/octet-stream"}}, whole);
                 return;
@@ -206,10 +234,11 @@ private slots:
         QTcpSocket s;
         QVERIFY(connectTo(s, server.port()));
         s.write("GET /whole HTTP/1.1\r\nHost: t\r\n\r\nGET /pieces HTTP/1.1\r\nHost: t\r\n\r\n");
-        QVERIFY(s.waitForBytesWritten(3000));
-        QTest::qWait(100);  // the server writes both responses while nobody reads
+        QVERIFY(s.waitForBytesWritten(kHungMs));
+        // Nobody reads until the server has written both responses (the second queues behind the first).
+        QVERIFY(QTest::qWaitFor([&] { return handled == 2; }, kHungMs));
         const QByteArray got = readUntil(
-            s, [](const QByteArray& b) { return b.endsWith("0\r\n\r\n") && b.size() > 20 * 1024 * 1024; }, 20000);
+            s, [](const QByteArray& b) { return b.endsWith("0\r\n\r\n") && b.size() > 20 * 1024 * 1024; });
         const auto headEnd = got.indexOf("\r\n\r\n");
         QVERIFY(headEnd > 0);
         QVERIFY(got.left(headEnd).contains("content-length: 12582912"));
@@ -243,7 +272,7 @@ private slots:
         addr.sin_port = htons(listener.serverPort());
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         QCOMPARE(::connect(raw, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        QVERIFY(listener.waitForNewConnection(3000));
+        QVERIFY(listener.waitForNewConnection(kHungMs));
         QTcpSocket* srv = listener.nextPendingConnection();
         QVERIFY(srv);
         QByteArray big(16 * 1024 * 1024, Qt::Uninitialized);
@@ -259,12 +288,13 @@ private slots:
         readSome(1024 * 1024);  // the kernel has room again; Qt still holds the rest of `big`
         QVERIFY(!got.isEmpty());
         detail::writeNow(*srv, "MARK", 4);
-        QElapsedTimer t;
-        t.start();
-        while (got.size() < big.size() + 4 && t.elapsed() < 20000) {
-            QCoreApplication::processEvents();  // lets Qt flush its buffer
-            readSome(4 * 1024 * 1024);
-        }
+        // The event loop lets Qt flush its buffer.
+        (void)QTest::qWaitFor(
+            [&] {
+                readSome(4 * 1024 * 1024);
+                return got.size() >= big.size() + 4;
+            },
+            kHungMs);
         ::close(raw);
         QCOMPARE(got.size(), big.size() + 4);
         QVERIFY2(got.endsWith("MARK"), "bytes written later overtook bytes still queued in Qt");
@@ -392,7 +422,7 @@ private slots:
         const QByteArray r = readUntilClosed(s);
         QVERIFY2(r.startsWith("HTTP/1.1 400 Bad Request\r\n"), r.constData());
         QCOMPARE(handled, 0);
-        QTRY_COMPARE_WITH_TIMEOUT(server.connectionCount(), 0, 3000);
+        QTRY_COMPARE_WITH_TIMEOUT(server.connectionCount(), 0, kHungMs);
     }
 
     void clientDisconnectIsReportedAndLaterCallsAreNoOps() {
@@ -407,11 +437,11 @@ private slots:
             QTcpSocket s;
             QVERIFY(connectTo(s, server.port()));
             s.write("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");
-            QTRY_VERIFY_WITH_TIMEOUT(held != nullptr, 3000);
+            QTRY_VERIFY_WITH_TIMEOUT(held != nullptr, kHungMs);
             QCOMPARE(server.activeRequests(), 1);
             s.close();
         }
-        QTRY_VERIFY_WITH_TIMEOUT(disconnected, 3000);
+        QTRY_VERIFY_WITH_TIMEOUT(disconnected, kHungMs);
         QCOMPARE(server.activeRequests(), 0);
         QVERIFY(!held->isOpen());
         QVERIFY(!held->send(200, {}, "late"));
@@ -433,7 +463,7 @@ private slots:
         QTcpSocket s;
         QVERIFY(connectTo(s, server->port()));
         s.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-        QTRY_VERIFY_WITH_TIMEOUT(held != nullptr, 3000);
+        QTRY_VERIFY_WITH_TIMEOUT(held != nullptr, kHungMs);
         server.reset();
         QVERIFY(!held->send(200, {}, "x"));
         held.reset();
@@ -455,10 +485,12 @@ private slots:
     }
     void abortMidStreamIsAnErrorForTheClient() {
         QFETCH(int, mode);
-        HttpServer server([mode](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
+        // Aborted once the client has the partial body, so a closed connection must deliver it.
+        std::shared_ptr<HttpResponder> held;
+        HttpServer server([&](std::shared_ptr<HttpRequest>, std::shared_ptr<HttpResponder> res) {
             res->startStream(200, {{"content-type", "text/event-stream"}});
             res->writeChunk("data: partial\n\n");
-            QTimer::singleShot(50, [res, mode] { res->abort(AbortMode(mode)); });
+            held = res;
         });
         QVERIFY(server.listen("127.0.0.1", 0).ok());
         HttpClient client;
@@ -469,7 +501,9 @@ private slots:
                     {.onData = [&](const QByteArray& d) { body += d; },
                      .onComplete = [&] { completed = true; },
                      .onError = [&](const ClientError& e) { error = e; }});
-        QTRY_VERIFY_WITH_TIMEOUT(error.has_value(), 3000);
+        QTRY_VERIFY_WITH_TIMEOUT(held && !body.isEmpty(), kHungMs);
+        held->abort(AbortMode(mode));
+        QTRY_VERIFY_WITH_TIMEOUT(error.has_value(), kHungMs);
         QCOMPARE(failureKindName(error->kind), failureKindName(FailureKind::ResetAfterHeaders));
         QVERIFY(error->headersReceived);
         QCOMPARE(error->status, 200);
@@ -499,7 +533,7 @@ private slots:
                 else ++failed;
             });
         }
-        QTRY_COMPARE_WITH_TIMEOUT(ok + failed, n, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(ok + failed, n, kHungMs);
         QCOMPARE(ok, n);
         QCOMPARE(server.connectionsAccepted(), std::uint64_t(n));
     }
@@ -509,13 +543,13 @@ private slots:
         QVERIFY(server.listen("127.0.0.1", 0).ok());
         QTcpSocket s;
         QVERIFY(connectTo(s, server.port()));
-        QTRY_COMPARE_WITH_TIMEOUT(server.connectionCount(), 1, 3000);
+        QTRY_COMPARE_WITH_TIMEOUT(server.connectionCount(), 1, kHungMs);
         server.stopListening();
         QVERIFY(!server.isListening());
         s.write("GET /still HTTP/1.1\r\nHost: t\r\n\r\n");
         QVERIFY(readUntil(s, [](const QByteArray& b) { return b.endsWith("GET /still? "); }).startsWith("HTTP/1.1 200"));
         server.close();
-        QTRY_COMPARE_WITH_TIMEOUT(s.state(), QAbstractSocket::UnconnectedState, 3000);
+        QTRY_COMPARE_WITH_TIMEOUT(s.state(), QAbstractSocket::UnconnectedState, kHungMs);
     }
 
     void idleConnectionTimeoutClosesBetweenRequests() {
@@ -525,7 +559,7 @@ private slots:
         QVERIFY(connectTo(s, server.port()));
         s.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
         QVERIFY(readUntil(s, [](const QByteArray& b) { return b.endsWith("GET /? "); }).startsWith("HTTP/1.1 200"));
-        QTRY_COMPARE_WITH_TIMEOUT(s.state(), QAbstractSocket::UnconnectedState, 3000);
+        QTRY_COMPARE_WITH_TIMEOUT(s.state(), QAbstractSocket::UnconnectedState, kHungMs);
     }
 };
 
