@@ -6,9 +6,9 @@
 
 #include <deque>
 
-#include <http_parser.h>
 
 #include "common/log.h"
+#include "http/message_parser.h"
 #include "http/socket_io.h"
 
 namespace aigw::http {
@@ -93,14 +93,6 @@ public:
     bool connected() const { return m_connected; }
 
 private:
-    static int onHeadersComplete(http_parser* p);
-    static int onHeaderField(http_parser* p, const char* at, size_t len);
-    static int onHeaderValue(http_parser* p, const char* at, size_t len);
-    static int onBody(http_parser* p, const char* at, size_t len);
-    static int onMessageComplete(http_parser* p);
-    static int onMessageBegin(http_parser* p);
-    static const http_parser_settings& settings();
-
     void sendCurrent();
     void onConnected();
     void onReadyRead();
@@ -114,22 +106,13 @@ private:
     Pool* m_pool;
     QTcpSocket* m_socket;
     QTimer m_connectTimer;
-    http_parser m_parser{};
+    ResponseParser m_parser;
     std::shared_ptr<ClientExchange> m_exchange;
     bool m_connected = false;
     bool m_dead = false;
     bool m_reused = false;
     bool m_bytesReceived = false;
 
-    // Parse results collected during one http_parser_execute, delivered after it returns so a
-    // callback that cancels or destroys things never runs inside the parser.
-    ResponseHead m_head;
-    std::string m_field;
-    bool m_lastWasValue = false;
-    bool m_informational = false;
-    bool m_headNew = false;
-    QByteArray m_bodyBuffer;
-    bool m_complete = false;
     QByteArray m_readBuffer;  ///< reused for every read (see detail::readAvailable)
 };
 
@@ -243,8 +226,6 @@ void Pool::addStats(HttpClient::Stats& s) const {
 // ClientConnection
 
 ClientConnection::ClientConnection(Pool* pool) : m_pool(pool), m_socket(new QTcpSocket(this)) {
-    http_parser_init(&m_parser, HTTP_RESPONSE);
-    m_parser.data = this;
     m_connectTimer.setSingleShot(true);
     connect(m_socket, &QTcpSocket::connected, this, &ClientConnection::onConnected);
     connect(m_socket, &QTcpSocket::readyRead, this, &ClientConnection::onReadyRead);
@@ -270,13 +251,7 @@ void ClientConnection::assign(std::shared_ptr<ClientExchange> exchange, bool reu
     m_exchange->connection = this;
     m_reused = reused;
     m_bytesReceived = false;
-    m_head = {};
-    m_bodyBuffer.clear();
-    m_complete = false;
-    m_informational = false;
-    m_headNew = false;
-    http_parser_init(&m_parser, HTTP_RESPONSE);
-    m_parser.data = this;
+    m_parser.reset(m_exchange->request.method == "HEAD");
     if (m_connected) sendCurrent();
 }
 
@@ -327,79 +302,6 @@ void ClientConnection::sendCurrent() {
     if (ex.callbacks.onSent) ex.callbacks.onSent();
 }
 
-const http_parser_settings& ClientConnection::settings() {
-    static const http_parser_settings s = [] {
-        http_parser_settings v{};
-        v.on_message_begin = &ClientConnection::onMessageBegin;
-        v.on_header_field = &ClientConnection::onHeaderField;
-        v.on_header_value = &ClientConnection::onHeaderValue;
-        v.on_headers_complete = &ClientConnection::onHeadersComplete;
-        v.on_body = &ClientConnection::onBody;
-        v.on_message_complete = &ClientConnection::onMessageComplete;
-        return v;
-    }();
-    return s;
-}
-
-int ClientConnection::onMessageBegin(http_parser* p) {
-    auto* c = static_cast<ClientConnection*>(p->data);
-    c->m_head = {};
-    c->m_head.headers.reserve(16);
-    c->m_field.clear();
-    c->m_lastWasValue = false;
-    return 0;
-}
-
-int ClientConnection::onHeaderField(http_parser* p, const char* at, size_t len) {
-    auto* c = static_cast<ClientConnection*>(p->data);
-    if (c->m_lastWasValue) {
-        c->m_field.clear();
-        c->m_lastWasValue = false;
-    }
-    c->m_field.append(at, len);
-    return 0;
-}
-
-int ClientConnection::onHeaderValue(http_parser* p, const char* at, size_t len) {
-    auto* c = static_cast<ClientConnection*>(p->data);
-    if (!c->m_lastWasValue) {
-        c->m_head.headers.add(std::move(c->m_field), std::string(at, len));  // cleared at the next field
-        c->m_lastWasValue = true;
-    } else {
-        auto& entries = const_cast<std::vector<Headers::Entry>&>(c->m_head.headers.entries());
-        entries.back().second.append(at, len);
-    }
-    return 0;
-}
-
-int ClientConnection::onHeadersComplete(http_parser* p) {
-    auto* c = static_cast<ClientConnection*>(p->data);
-    c->m_head.status = p->status_code;
-    c->m_head.httpMajor = p->http_major;
-    c->m_head.httpMinor = p->http_minor;
-    // 1xx (e.g. 100 Continue) heads precede the real one and are not delivered.
-    c->m_informational = p->status_code >= 100 && p->status_code < 200 && p->status_code != 101;
-    if (!c->m_informational) c->m_headNew = true;
-    const bool head = c->m_exchange && c->m_exchange->request.method == "HEAD";
-    return head ? 1 : 0;  // 1 = no body follows
-}
-
-int ClientConnection::onBody(http_parser* p, const char* at, size_t len) {
-    static_cast<ClientConnection*>(p->data)->m_bodyBuffer.append(at, static_cast<qsizetype>(len));
-    return 0;
-}
-
-int ClientConnection::onMessageComplete(http_parser* p) {
-    auto* c = static_cast<ClientConnection*>(p->data);
-    if (c->m_informational) {
-        c->m_informational = false;
-        return 0;
-    }
-    c->m_complete = true;
-    http_parser_pause(p, 1);  // anything after the response is not ours to parse
-    return 0;
-}
-
 void ClientConnection::onReadyRead() {
     if (m_dead) return;
     if (!detail::readAvailable(*m_socket, m_readBuffer)) return;
@@ -418,29 +320,30 @@ void ClientConnection::parse(const char* data, size_t len, bool eof) {
         m_bytesReceived = true;
         if (m_exchange->idleTimer && m_exchange->idleTimer->isActive()) m_exchange->idleTimer->start();
     }
-    const size_t parsed = http_parser_execute(&m_parser, &settings(), eof ? nullptr : data, eof ? 0 : len);
-    const auto err = HTTP_PARSER_ERRNO(&m_parser);
-    const bool extraBytes = !eof && parsed < len;
-    const bool parseError = err != HPE_OK && err != HPE_PAUSED;
+    // Parse results are collected during the whole call and delivered after it returns, so a
+    // callback that cancels or destroys things never runs inside the parser.
+    const ResponseParser::Step step = m_parser.execute(data, eof ? 0 : len);
+    const bool extraBytes = !eof && step.consumed < len;
+    const bool parseError = step.error;
 
     // Deliver in order: head, body, completion. Each step re-checks that nobody cancelled.
     std::shared_ptr<ClientExchange> ex = m_exchange;
     QPointer<ClientConnection> self(this);
-    if (m_headNew && !ex->done) {
-        m_headNew = false;
+    if (m_parser.hasNewHead() && !ex->done) {
+        ResponseHead head = m_parser.takeHead();
         ex->headersDelivered = true;
-        ex->status = m_head.status;
-        if (ex->callbacks.onHeaders) ex->callbacks.onHeaders(std::move(m_head));  // reset at the next message
+        ex->status = head.status;
+        if (ex->callbacks.onHeaders) ex->callbacks.onHeaders(std::move(head));
         if (!self || m_dead || ex->done) return;
     }
-    if (!m_bodyBuffer.isEmpty() && !ex->done) {
-        const QByteArray body = std::move(m_bodyBuffer);
-        m_bodyBuffer.clear();
-        if (ex->callbacks.onData) ex->callbacks.onData(body);
-        if (!self || m_dead || ex->done) return;
+    if (!ex->done) {
+        if (const QByteArray body = m_parser.takeBody(); !body.isEmpty()) {
+            if (ex->callbacks.onData) ex->callbacks.onData(body);
+            if (!self || m_dead || ex->done) return;
+        }
     }
-    if (m_complete) {
-        const bool reusable = !eof && !extraBytes && http_should_keep_alive(&m_parser) && !parseError;
+    if (m_parser.complete()) {
+        const bool reusable = !eof && !extraBytes && m_parser.keepAlive() && !parseError;
         finishCurrent(reusable);
         return;
     }
@@ -453,7 +356,7 @@ void ClientConnection::parse(const char* data, size_t len, bool eof) {
     }
     if (parseError) {
         failCurrent(ex->headersDelivered ? FailureKind::ResetAfterHeaders : FailureKind::ProtocolError,
-                    std::string("invalid HTTP response: ") + http_errno_description(err));
+                    std::string("invalid HTTP response: ") + step.errorText);
         return;
     }
     if (eof) {
@@ -537,7 +440,7 @@ void ClientConnection::finishCurrent(bool reusable) {
     ex->connection = nullptr;
     ex->stopTimers();
     if (reusable) {
-        http_parser_pause(&m_parser, 0);
+        m_parser.resume();
         m_pool->connectionIdle(this);  // may hand us the next queued request
     } else {
         closeAndForget();

@@ -10,9 +10,8 @@
 
 #include <sys/socket.h>
 
-#include <http_parser.h>
-
 #include "common/log.h"
+#include "http/message_parser.h"
 #include "http/socket_io.h"
 
 namespace aigw::http {
@@ -37,15 +36,6 @@ public:
     void shutdown();
 
 private:
-    static int onMessageBegin(http_parser* p);
-    static int onUrl(http_parser* p, const char* at, size_t len);
-    static int onHeaderField(http_parser* p, const char* at, size_t len);
-    static int onHeaderValue(http_parser* p, const char* at, size_t len);
-    static int onHeadersComplete(http_parser* p);
-    static int onBody(http_parser* p, const char* at, size_t len);
-    static int onMessageComplete(http_parser* p);
-    static const http_parser_settings& settings();
-
     void processInput();
     void scheduleProcessInput();
     void dispatch(bool tooLarge);
@@ -56,7 +46,7 @@ private:
     HttpServer* m_server;
     QTcpSocket* m_socket;
     std::uint64_t m_id;
-    http_parser m_parser{};
+    RequestParser m_parser;
     QByteArray m_input;
     qsizetype m_inputOffset = 0;
     bool m_processing = false;
@@ -64,14 +54,6 @@ private:
     bool m_closing = false;  ///< no more requests will be read
     bool m_gone = false;     ///< socket disconnected / shut down
     std::uint64_t m_sequence = 0;
-
-    // Parse state of the request being read.
-    std::shared_ptr<HttpRequest> m_request;
-    std::string m_url;
-    std::string m_field;
-    bool m_lastWasValue = false;
-    bool m_messageComplete = false;
-    bool m_tooLarge = false;
 
     HttpResponder* m_current = nullptr;
     QTimer* m_idleTimer = nullptr;
@@ -85,8 +67,10 @@ Connection::Connection(HttpServer* server, QTcpSocket* socket, std::uint64_t id)
     m_socket->setParent(this);
     // Small SSE chunks must leave at once; Nagle would add up to 40 ms per token.
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    http_parser_init(&m_parser, HTTP_REQUEST);
-    m_parser.data = this;
+    m_parser.onMessageBegin = [this] {
+        if (m_idleTimer) m_idleTimer->stop();
+    };
+    m_parser.onExpectContinue = [this] { m_socket->write("HTTP/1.1 100 Continue\r\n\r\n"); };
 }
 
 Connection::~Connection() {
@@ -114,112 +98,6 @@ void Connection::armIdleTimer() {
     if (m_idleTimer) m_idleTimer->start(m_server->m_options.idleConnectionTimeoutMs);
 }
 
-const http_parser_settings& Connection::settings() {
-    static const http_parser_settings s = [] {
-        http_parser_settings v{};
-        v.on_message_begin = &Connection::onMessageBegin;
-        v.on_url = &Connection::onUrl;
-        v.on_header_field = &Connection::onHeaderField;
-        v.on_header_value = &Connection::onHeaderValue;
-        v.on_headers_complete = &Connection::onHeadersComplete;
-        v.on_body = &Connection::onBody;
-        v.on_message_complete = &Connection::onMessageComplete;
-        return v;
-    }();
-    return s;
-}
-
-int Connection::onMessageBegin(http_parser* p) {
-    auto* c = static_cast<Connection*>(p->data);
-    c->m_request = std::make_shared<HttpRequest>();
-    c->m_request->headers.reserve(16);
-    c->m_url.clear();
-    c->m_field.clear();
-    c->m_lastWasValue = false;
-    c->m_messageComplete = false;
-    c->m_tooLarge = false;
-    if (c->m_idleTimer) c->m_idleTimer->stop();
-    return 0;
-}
-
-int Connection::onUrl(http_parser* p, const char* at, size_t len) {
-    static_cast<Connection*>(p->data)->m_url.append(at, len);
-    return 0;
-}
-
-int Connection::onHeaderField(http_parser* p, const char* at, size_t len) {
-    auto* c = static_cast<Connection*>(p->data);
-    if (c->m_lastWasValue) {
-        c->m_field.clear();
-        c->m_lastWasValue = false;
-    }
-    c->m_field.append(at, len);
-    return 0;
-}
-
-int Connection::onHeaderValue(http_parser* p, const char* at, size_t len) {
-    auto* c = static_cast<Connection*>(p->data);
-    auto& entries = const_cast<std::vector<Headers::Entry>&>(c->m_request->headers.entries());
-    if (!c->m_lastWasValue) {
-        c->m_request->headers.add(std::move(c->m_field), std::string(at, len));  // cleared at the next field
-        c->m_lastWasValue = true;
-    } else {
-        entries.back().second.append(at, len);  // a value split across reads
-    }
-    return 0;
-}
-
-int Connection::onHeadersComplete(http_parser* p) {
-    auto* c = static_cast<Connection*>(p->data);
-    HttpRequest& r = *c->m_request;
-    r.method = http_method_str(static_cast<http_method>(p->method));
-    r.httpMajor = p->http_major;
-    r.httpMinor = p->http_minor;
-    r.keepAlive = http_should_keep_alive(p) != 0;
-    r.target = c->m_url;
-    http_parser_url u;
-    http_parser_url_init(&u);
-    if (http_parser_parse_url(c->m_url.data(), c->m_url.size(), p->method == HTTP_CONNECT, &u) != 0) {
-        return -1;  // becomes HPE_CB_headers_complete: a 400
-    }
-    if (u.field_set & (1 << UF_PATH)) r.path = c->m_url.substr(u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
-    else r.path = "/";
-    if (u.field_set & (1 << UF_QUERY)) r.query = c->m_url.substr(u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
-
-    const qint64 limit = c->m_server->m_options.maxBodyBytes;
-    const bool hasLength = (p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX;
-    if (limit > 0 && hasLength && p->content_length > static_cast<std::uint64_t>(limit)) {
-        c->m_tooLarge = true;
-        http_parser_pause(p, 1);
-        return 0;
-    }
-    if (hasLength && p->content_length > 0) r.body.reserve(static_cast<qsizetype>(p->content_length));
-    // curl and others wait up to a second for this before sending a large body.
-    if (const auto expect = r.headers.get("expect"); expect && headerNameEquals(*expect, "100-continue") && r.httpMinor >= 1) {
-        c->m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    return 0;
-}
-
-int Connection::onBody(http_parser* p, const char* at, size_t len) {
-    auto* c = static_cast<Connection*>(p->data);
-    const qint64 limit = c->m_server->m_options.maxBodyBytes;
-    if (limit > 0 && c->m_request->body.size() + static_cast<qint64>(len) > limit) {
-        c->m_tooLarge = true;
-        http_parser_pause(p, 1);
-        return 0;
-    }
-    c->m_request->body.append(at, static_cast<qsizetype>(len));
-    return 0;
-}
-
-int Connection::onMessageComplete(http_parser* p) {
-    auto* c = static_cast<Connection*>(p->data);
-    c->m_messageComplete = true;
-    http_parser_pause(p, 1);  // serve this request before parsing the next one
-    return 0;
-}
-
 void Connection::scheduleProcessInput() {
     if (m_processQueued) return;
     m_processQueued = true;
@@ -242,33 +120,20 @@ void Connection::processInput() {
         }
         const char* data = m_input.constData() + m_inputOffset;
         const size_t len = static_cast<size_t>(m_input.size() - m_inputOffset);
-        const size_t parsed = http_parser_execute(&m_parser, &settings(), data, len);
-        m_inputOffset += static_cast<qsizetype>(parsed);
-        const auto err = HTTP_PARSER_ERRNO(&m_parser);
-        if (err == HPE_PAUSED) {
-            http_parser_pause(&m_parser, 0);
-            if (m_tooLarge) {
-                dispatch(true);
-            } else if (m_messageComplete) {
-                dispatch(false);
-            }
-            continue;
-        }
-        if (err != HPE_OK) {
-            badRequest(http_errno_description(err));
+        m_parser.setMaxBodyBytes(m_server->m_options.maxBodyBytes);
+        const RequestParser::Step step = m_parser.execute(data, len);
+        m_inputOffset += static_cast<qsizetype>(step.consumed);
+        if (step.status == RequestParser::Status::Error) {
+            badRequest(step.error);
             break;
         }
-        if (parsed != len) {
-            badRequest("parser stopped early");
-            break;
-        }
+        if (step.status != RequestParser::Status::NeedMore) dispatch(step.status == RequestParser::Status::TooLarge);
     }
     m_processing = false;
 }
 
 void Connection::dispatch(bool tooLarge) {
-    auto request = std::move(m_request);
-    m_request.reset();
+    auto request = m_parser.takeRequest();
     request->peerAddress = m_socket->peerAddress();
     request->peerPort = m_socket->peerPort();
     request->connectionId = m_id;
