@@ -273,8 +273,10 @@ void overlayRoute(YAML::Node& doc, const AIGatewayRoute& r) {
     removeKey(spec, "schema");
     removeKey(spec, "filterConfig");
     overlaySeq(spec, "parentRefs", r.parentRefs, overlayRef);
-    if (r.rules.empty() && !hasKey(spec, "rules"))
-        spec["rules"] = YAML::Node(YAML::NodeType::Sequence);  // required by the CRD
+    // Required by the CRD; a `rules:` left null (or not a list) is written as [] too, or its export
+    // would gain `rules: []` only when exported again.
+    if (r.rules.empty())
+        spec["rules"] = YAML::Node(YAML::NodeType::Sequence);
     overlaySeq(spec, "rules", r.rules, overlayRule);
 }
 

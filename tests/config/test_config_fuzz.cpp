@@ -1,14 +1,19 @@
-// Nothing crashes on any input: truncated and byte-mutated samples and official examples go
-// through load, validate, diagnose, applyFix and export. Seeded and bounded, so it is repeatable.
+// Properties of the config chain on any input: truncated and byte-mutated samples and official
+// examples go through load, validate, diagnose, applyFix and export, and each run must satisfy
+// fuzz/config_properties.h (what loads without errors validates; every export, before and after a
+// doctor fix, loads back and exports identically). libFuzzer checks the same properties
+// (fuzz/fuzz_config.cpp); this is the seeded, bounded, repeatable part of it.
 #include <QTest>
 
 #include <random>
+#include <sstream>
 
 #include "base_scenario.h"
 #include "config/doctor.h"
 #include "config/exporter.h"
 #include "config/loader.h"
 #include "config/validate.h"
+#include "config_properties.h"
 #include "config_test_util.h"
 
 using namespace aigw;
@@ -17,19 +22,23 @@ using namespace aigw::config::test;
 
 namespace {
 
-/// Runs every entry point on `text`; returns the number of errors (only to use the results).
-std::size_t exercise(const std::string& text) {
-    LoadResult r = loadString(text, "fuzz.yaml");
-    std::size_t n = r.errors.size() + validate(r.config).size();
-    for (const auto& f : diagnose(r.config)) {
-        n += formatFinding(f).size() > 0;
-        Config copy = r.config;
-        applyFix(copy, f);
-    }
-    const std::string out = exportYaml(r.config, {});
-    // What we write must read back (export of a model that loaded at all is valid YAML).
-    n += loadString(out, "fuzz-export.yaml").config.documents.size();
-    return n;
+/// What the runs covered: a mutation budget that never loads cleanly or never reaches a doctor
+/// fix would check the properties on nothing.
+struct Coverage {
+    std::size_t runs = 0;
+    std::size_t loaded = 0;
+    std::size_t fixesApplied = 0;
+};
+
+/// Checks the chain's properties on `text`; the failure names the property and the input.
+std::optional<std::string> check(const std::string& text, Coverage& coverage) {
+    fuzz::ChainStats stats;
+    if (auto bad = fuzz::checkChain(text, &stats))
+        return *bad + "\n--- input (" + std::to_string(text.size()) + " bytes):\n" + text.substr(0, 2000);
+    ++coverage.runs;
+    coverage.loaded += stats.loaded;
+    coverage.fixesApplied += stats.fixesApplied;
+    return std::nullopt;
 }
 
 std::vector<std::string> corpus() {
@@ -50,20 +59,23 @@ class TestConfigFuzz : public QObject {
 private slots:
     void truncated() {
         std::mt19937 rng(20261124);
-        std::size_t total = 0;
+        Coverage c;
         for (const auto& text : corpus()) {
             for (int i = 0; i < 40; ++i) {
                 const std::size_t cut = std::uniform_int_distribution<std::size_t>(0, text.size())(rng);
-                total += exercise(text.substr(0, cut));
+                if (auto bad = check(text.substr(0, cut), c))
+                    QFAIL(bad->c_str());
             }
         }
-        QVERIFY(total > 0);
+        // Cuts at a document boundary load cleanly, and the tutorial's policy has doctor fixes.
+        QVERIFY(c.loaded > 0);
+        QVERIFY(c.fixesApplied > 0);
     }
 
     void mutated() {
         std::mt19937 rng(7);
         const std::string interesting = ":-[]{}|>&*!%@`'\"#?,\n\t 0123456789aZ~";
-        std::size_t total = 0;
+        Coverage c;
         for (const auto& text : corpus()) {
             for (int i = 0; i < 60; ++i) {
                 std::string m = text;
@@ -77,15 +89,17 @@ private slots:
                     default: m[pos] = static_cast<char>(rng() & 0xff); break;  // any byte, invalid UTF-8 too
                     }
                 }
-                total += exercise(m);
+                if (auto bad = check(m, c))
+                    QFAIL(bad->c_str());
             }
         }
-        QVERIFY(total > 0);
+        QVERIFY(c.loaded > 0);
     }
 
     void lineShuffles() {
         // Whole lines duplicated or dropped: indentation and structure errors rather than bytes.
         std::mt19937 rng(99);
+        Coverage c;
         for (const auto& text : corpus()) {
             std::vector<std::string> lines;
             std::istringstream in(text);
@@ -101,9 +115,11 @@ private slots:
                 std::string joined;
                 for (const auto& l : copy)
                     joined += l + "\n";
-                exercise(joined);
+                if (auto bad = check(joined, c))
+                    QFAIL(bad->c_str());
             }
         }
+        QVERIFY(c.loaded > 0);
     }
 
     void hostileInputs_data() {
@@ -134,7 +150,9 @@ private slots:
     }
     void hostileInputs() {
         QFETCH(QByteArray, input);
-        exercise(input.toStdString());
+        Coverage c;
+        if (auto bad = check(input.toStdString(), c))
+            QFAIL(bad->c_str());
     }
 
     void recursiveAliasIsAnError() {
