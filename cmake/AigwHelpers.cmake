@@ -1,9 +1,10 @@
 # Shared CMake helpers: one place for warnings, one for test registration.
 
-# aigw_set_warnings(<target>): the project's warning set, applied per target.
+# aigw_set_warnings(<target>): the project's warning set, applied per target (clang, for the fuzz
+# build, has no -Wshadow=local).
 function(aigw_set_warnings target)
   target_compile_options(${target} PRIVATE
-    -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-align
+    -Wall -Wextra -Wpedantic $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local> -Wnon-virtual-dtor -Wcast-align
     -Wno-missing-field-initializers)
   if(AIGW_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
@@ -20,6 +21,9 @@ function(aigw_add_test)
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
+  endif()
+  if(AIGW_SANITIZE)
+    math(EXPR T_TIMEOUT "${T_TIMEOUT} * 3")  # ASan + UBSan in a Debug build run a few times slower
   endif()
   set_tests_properties(${T_NAME} PROPERTIES
     LABELS "${T_LABELS}"
