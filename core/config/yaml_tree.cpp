@@ -267,6 +267,8 @@ std::shared_ptr<const YamlTree> YamlTree::parseFast(const std::string& text, std
     // Offsets are 32-bit; far larger inputs (and unusual line breaks) are yaml-cpp's.
     if (text.size() >= std::numeric_limits<std::uint32_t>::max() / 2 || hasUnicodeBreaks(text))
         return nullptr;
+    if (auto tree = parseBlock(text))
+        return tree;
     if (text.size() >= splitFrom)
         if (const auto split = splitList(text))
             if (auto tree = parseSplit(text, *split))

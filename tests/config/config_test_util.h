@@ -15,6 +15,7 @@
 
 #include "config/exporter.h"
 #include "config/loader.h"
+#include "config/yaml_tree.h"
 
 namespace aigw::config::test {
 
@@ -137,6 +138,25 @@ inline void setAiVersion(Config& c, const std::string& version) {
             d.tree = YamlTree::fromYamlCpp({raw});
             d.raw = d.tree->document(0);
         }
+}
+
+/// "" when both trees hold the same nodes (type, scalar, tag, line, column); else where they differ.
+inline std::string treeDifference(const RawNode& a, const RawNode& b, const std::string& path) {
+    const auto shape = [](const RawNode& n) {
+        return std::to_string(n.isNull()) + std::to_string(n.isScalar()) + std::to_string(n.isSequence()) +
+               std::to_string(n.isMap()) + " " + std::string(n.tag()) + " " + std::to_string(n.line()) + ":" +
+               std::to_string(n.column()) + " " + std::string(n.scalar()) + " #" + std::to_string(n.size());
+    };
+    if (shape(a) != shape(b))
+        return path + ": " + shape(a) + " vs " + shape(b);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::string d = a.isMap() ? treeDifference(a.key(i), b.key(i), path + ".key" + std::to_string(i)) +
+                                              treeDifference(a.value(i), b.value(i), path + "." + std::string(a.key(i).scalar()))
+                                        : treeDifference(a[i], b[i], path + "[" + std::to_string(i) + "]");
+        if (!d.empty())
+            return d;
+    }
+    return {};
 }
 
 }  // namespace aigw::config::test

@@ -41,25 +41,6 @@ std::string samplesAsList() {
     return emitNode(outer);
 }
 
-/// "" when both trees hold the same nodes (type, scalar, tag, line, column); else where they differ.
-std::string treeDifference(const RawNode& a, const RawNode& b, const std::string& path) {
-    const auto shape = [](const RawNode& n) {
-        return std::to_string(n.isNull()) + std::to_string(n.isScalar()) + std::to_string(n.isSequence()) +
-               std::to_string(n.isMap()) + " " + std::string(n.tag()) + " " + std::to_string(n.line()) + ":" +
-               std::to_string(n.column()) + " " + std::string(n.scalar()) + " #" + std::to_string(n.size());
-    };
-    if (shape(a) != shape(b))
-        return path + ": " + shape(a) + " vs " + shape(b);
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const std::string d = a.isMap() ? treeDifference(a.key(i), b.key(i), path + ".key" + std::to_string(i)) +
-                                              treeDifference(a.value(i), b.value(i), path + "." + std::string(a.key(i).scalar()))
-                                        : treeDifference(a[i], b[i], path + "[" + std::to_string(i) + "]");
-        if (!d.empty())
-            return d;
-    }
-    return {};
-}
-
 aigw::bench::ScaleSpec smallCluster(bool asList, bool serverFields) {
     aigw::bench::ScaleSpec spec;
     spec.routes = 8;
