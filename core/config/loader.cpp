@@ -643,6 +643,11 @@ std::shared_ptr<const YamlTree> parse(const Source& source, std::vector<std::opt
         problems.assign(tree->documentCount(), std::nullopt);
         return tree;
     }
+    // parseFast bounds nesting itself; yaml-cpp's recursion needs this guard.
+    if (auto loc = tooDeep(source)) {
+        errors.push_back(Error{*loc, "malformed YAML: flow collections nested too deeply"});
+        return nullptr;
+    }
     std::vector<YAML::Node> docs;
     try {
         docs = YAML::LoadAll(source.text);
@@ -666,10 +671,6 @@ std::shared_ptr<const YamlTree> parse(const Source& source, std::vector<std::opt
 }
 
 void loadOne(const Source& source, Config& config, std::vector<Error>& errors) {
-    if (auto loc = tooDeep(source)) {
-        errors.push_back(Error{*loc, "malformed YAML: flow collections nested too deeply"});
-        return;
-    }
     std::vector<std::optional<Error>> problems;
     const auto tree = parse(source, problems, errors);
     if (!tree)
