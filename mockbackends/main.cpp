@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(errorText)) faultJson["errorPlainText"] = true;
     if (parser.isSet(omitDone)) faultJson["omitDone"] = true;
     if (parser.isSet(resetBefore)) faultJson["resetBeforeHeaders"] = true;
-    auto parsedFault = aigw::mock::parseFaultProfile(faultJson);
+    auto parsedFault = aigw::parseFaultProfile(faultJson);
     if (!parsedFault) return usageError("invalid fault: " + QString::fromStdString(parsedFault.error().toString()));
     options.fault = parsedFault.value();
 

@@ -2,13 +2,14 @@
 
 #include <QCryptographicHash>
 #include <QDateTime>
-#include <QElapsedTimer>
 #include <QLocale>
+#include <QPointer>
 #include <QTimer>
 
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "common/qt_scheduler.h"
 #include "mockbackends/text_gen.h"
 
 namespace aigw::mock {
@@ -142,7 +143,7 @@ struct MockServer::Exchange {
     bool stream = false;
     FaultProfile fault;  ///< snapshot when the request arrived
     bool recorded = false;
-    QElapsedTimer started;
+    TimePoint started;
 };
 
 struct MockServer::StreamJob {
@@ -158,14 +159,16 @@ struct MockServer::StreamJob {
     int next = 0;
     bool malformedSent = false;
     bool stallDone = false;
-    qint64 lastDueMs = 0;
-    QElapsedTimer clock;
+    qint64 lastDueMs = 0;  ///< since `started`
+    TimePoint started;
 };
 
 // ---------------------------------------------------------------------------------------------
 
 MockServer::MockServer(MockOptions options, QObject* parent)
-    : QObject(parent), m_options(std::move(options)), m_rng(m_options.seed), m_fault(m_options.fault),
+    : QObject(parent), m_options(std::move(options)), m_rng(m_options.seed),
+      m_clock(m_options.clock ? m_options.clock : &m_steadyClock),
+      m_scheduler(m_options.scheduler ? m_options.scheduler : new QtScheduler(this)), m_fault(m_options.fault),
       m_models(m_options.models) {
     m_http = std::make_unique<http::HttpServer>(
         [this](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) { handle(std::move(req), std::move(res)); },
@@ -195,6 +198,17 @@ void MockServer::park(const std::shared_ptr<HttpResponder>& res, std::shared_ptr
         // Deferred: erasing now would destroy the responder inside its own callback.
         QTimer::singleShot(0, this, [this, raw] { m_parked.erase(raw); });
     });
+}
+
+void MockServer::after(int delayMs, std::function<void()> fn) {
+    // An injected scheduler may outlive this server: a timer due after it is gone does nothing.
+    m_scheduler->schedule(ms(std::max(0, delayMs)), [self = QPointer<MockServer>(this), fn = std::move(fn)] {
+        if (self) fn();
+    });
+}
+
+qint64 MockServer::elapsedMs(TimePoint since) const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(m_clock->now() - since).count();
 }
 
 quint16 MockServer::port() const { return m_http->port(); }
@@ -364,7 +378,7 @@ void MockServer::handle(std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpRe
     if (m == "POST") {
         if (auto it = inference.find(p); it != inference.end()) {
             auto ex = std::make_shared<Exchange>();
-            ex->started.start();
+            ex->started = m_clock->now();
             ex->req = std::move(req);
             ex->res = std::move(res);
             ex->kind = it->second.first;
@@ -483,7 +497,7 @@ void MockServer::handleInference(const std::shared_ptr<Exchange>& ex) {
     int delay = f.latencyMs;
     if (f.latencyJitterMs > 0) delay += static_cast<int>(m_rng.below(static_cast<std::uint64_t>(f.latencyJitterMs) + 1));
     if (delay > 0) {
-        QTimer::singleShot(delay, Qt::PreciseTimer, this, [this, ex] { afterLatency(ex); });
+        after(delay, [this, ex] { afterLatency(ex); });
     } else {
         afterLatency(ex);
     }
@@ -525,12 +539,12 @@ void MockServer::sendLater(const std::shared_ptr<Exchange>& ex, int delayMs, int
         ex->res->send(status, headersFor(contentType), body);
     };
     if (delayMs <= 0) send();
-    else QTimer::singleShot(delayMs, Qt::PreciseTimer, this, std::move(send));
+    else after(delayMs, std::move(send));
 }
 
 void MockServer::sendNativeFinal(const std::shared_ptr<Exchange>& ex, int delayMs, std::function<QByteArray()> body) {
     // The body is built when the timer fires, so durations in it (total_duration) are measured.
-    QTimer::singleShot(std::max(0, delayMs), Qt::PreciseTimer, this, [this, ex, body = std::move(body)] {
+    after(delayMs, [this, ex, body = std::move(body)] {
         if (!ex->res->isOpen()) return;
         record(ex, 200, "ok");
         ex->res->send(200, headersFor("application/json; charset=utf-8"), body());
@@ -924,14 +938,14 @@ void MockServer::serveNativeChat(const std::shared_ptr<Exchange>& ex) {
     const int n = static_cast<int>(g.tokens.size());
     const int ttft = firstTokenDelay(ex->fault);
     const int interval = tokenIntervalMs();
-    auto finalLine = [ex, g, n, ttft, interval, promptTokens = in.promptTokens](const std::string& content) {
+    auto finalLine = [ex, g, n, ttft, interval, promptTokens = in.promptTokens, clock = m_clock](const std::string& content) {
         const std::int64_t evalNs = std::int64_t(std::max(1, n) * std::max(1, interval)) * 1000000;
         return ojson{{"model", ex->model},
                      {"created_at", rfc3339(QDateTime::currentMSecsSinceEpoch())},
                      {"message", {{"role", "assistant"}, {"content", content}}},
                      {"done_reason", g.finishReason},
                      {"done", true},
-                     {"total_duration", ex->started.nsecsElapsed()},
+                     {"total_duration", std::chrono::duration_cast<std::chrono::nanoseconds>(clock->now() - ex->started).count()},
                      {"load_duration", 2000000},
                      {"prompt_eval_count", promptTokens},
                      {"prompt_eval_duration", std::int64_t(ttft) * 1000000},
@@ -974,7 +988,7 @@ void MockServer::serveNativeGenerate(const std::shared_ptr<Exchange>& ex) {
     const int promptTokens = estimateTokens(prompt) + 1;
     const int ttft = firstTokenDelay(ex->fault);
     const int interval = tokenIntervalMs();
-    auto finalLine = [ex, g, n, ttft, interval, promptTokens](const std::string& response) {
+    auto finalLine = [ex, g, n, ttft, interval, promptTokens, clock = m_clock](const std::string& response) {
         ojson context = ojson::array();
         SeededRandom ids(stableHash({ex->model, g.text()}));
         for (int i = 0; i < promptTokens + n && i < 4096; ++i) context.push_back(ids.below(151000));
@@ -984,7 +998,7 @@ void MockServer::serveNativeGenerate(const std::shared_ptr<Exchange>& ex) {
                      {"done", true},
                      {"done_reason", g.finishReason},
                      {"context", context},
-                     {"total_duration", ex->started.nsecsElapsed()},
+                     {"total_duration", std::chrono::duration_cast<std::chrono::nanoseconds>(clock->now() - ex->started).count()},
                      {"load_duration", 2000000},
                      {"prompt_eval_count", promptTokens},
                      {"prompt_eval_duration", std::int64_t(ttft) * 1000000},
@@ -1016,9 +1030,9 @@ void MockServer::serveNativeGenerate(const std::shared_ptr<Exchange>& ex) {
 // the configured pace, then the final events and the done marker. Faults hook in between tokens.
 
 void MockServer::runStream(const std::shared_ptr<StreamJob>& job) {
-    job->clock.start();
+    job->started = m_clock->now();
     job->lastDueMs = firstTokenDelay(job->ex->fault);
-    QTimer::singleShot(static_cast<int>(job->lastDueMs), Qt::PreciseTimer, this, [this, job] { streamStep(job); });
+    after(static_cast<int>(job->lastDueMs), [this, job] { streamStep(job); });
 }
 
 void MockServer::streamStep(const std::shared_ptr<StreamJob>& job) {
@@ -1051,8 +1065,8 @@ void MockServer::streamStep(const std::shared_ptr<StreamJob>& job) {
                 park(ex.res, job);  // never resumes; the client's idle timeout has to end it
                 return;
             }
-            job->lastDueMs = job->clock.elapsed() + f.stallMs;
-            QTimer::singleShot(f.stallMs, Qt::PreciseTimer, this, [this, job] { streamStep(job); });
+            job->lastDueMs = elapsedMs(job->started) + f.stallMs;
+            after(f.stallMs, [this, job] { streamStep(job); });
             return;
         }
         if (i >= job->tokens) break;
@@ -1060,8 +1074,8 @@ void MockServer::streamStep(const std::shared_ptr<StreamJob>& job) {
         job->next = i + 1;
         if (interval > 0 && job->next < job->tokens) {
             job->lastDueMs += interval;
-            const qint64 wait = std::max<qint64>(0, job->lastDueMs - job->clock.elapsed());
-            QTimer::singleShot(static_cast<int>(wait), Qt::PreciseTimer, this, [this, job] { streamStep(job); });
+            const qint64 wait = std::max<qint64>(0, job->lastDueMs - elapsedMs(job->started));
+            after(static_cast<int>(wait), [this, job] { streamStep(job); });
             return;
         }
     }
@@ -1114,7 +1128,7 @@ void MockServer::servePull(std::shared_ptr<HttpRequest> req, std::shared_ptr<Htt
     lines.push_back(dump(ojson{{"status", "success"}}, true));
     const int stepMs = m_options.pullStepMs;
     if (!stream) {
-        QTimer::singleShot(stepMs * static_cast<int>(lines.size()), this, [this, res, name] {
+        after(stepMs * static_cast<int>(lines.size()), [this, res, name] {
             if (!res->isOpen()) return;
             addModel(name);
             res->send(200, headersFor("application/json; charset=utf-8"), dump(ojson{{"status", "success"}}));
@@ -1124,7 +1138,7 @@ void MockServer::servePull(std::shared_ptr<HttpRequest> req, std::shared_ptr<Htt
     res->startStream(200, headersFor("application/x-ndjson"));
     auto shared = std::make_shared<std::vector<QByteArray>>(std::move(lines));
     for (std::size_t i = 0; i < shared->size(); ++i) {
-        QTimer::singleShot(stepMs * static_cast<int>(i), this, [this, res, shared, i, name] {
+        after(stepMs * static_cast<int>(i), [this, res, shared, i, name] {
             if (!res->isOpen()) return;
             if (i + 1 == shared->size()) addModel(name);  // served before "success" is seen
             res->writeChunk((*shared)[i]);

@@ -6,7 +6,7 @@
 // directly.
 //
 // Simulator-only control endpoints on the same port (not part of Ollama):
-//   GET    /_mock/fault   current fault profile (JSON, see fault_profile.h)
+//   GET    /_mock/fault   current fault profile (JSON, see core/common/fault_profile.h)
 //   POST   /_mock/fault   replace it (400 with a message naming the bad field)
 //   DELETE /_mock/fault   clear it
 //   GET    /_mock/stats   {"name", "models", "requests", "byModel": {model: n}, "recent": [...]}
@@ -23,10 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
+#include "common/fault_profile.h"
 #include "common/random.h"
 #include "common/result.h"
+#include "common/scheduler.h"
 #include "http/http_server.h"
-#include "mockbackends/fault_profile.h"
 
 namespace aigw::mock {
 
@@ -44,6 +46,11 @@ struct MockOptions {
     /// 127.0.0.1, [::1] and *.localhost / *.local / *.internal; more with `--allowed-host`, any with
     /// `--allow-remote`. The /_mock/ control endpoints also refuse a foreign Origin.
     http::AccessPolicy access{.allowLocalNames = true};
+    /// Time and timers (first token, pace, latency, stalls, pulls). Null: the steady clock and Qt
+    /// timers on the server's thread. Tests pass a ManualClock and a SimScheduler to step time by
+    /// hand; both must outlive the server (timers due after it is gone do nothing).
+    const Clock* clock = nullptr;
+    Scheduler* scheduler = nullptr;
 };
 
 /// One inference request as the server saw it.
@@ -124,11 +131,17 @@ private:
     void markLoaded(const std::string& model);
     void park(const std::shared_ptr<http::HttpResponder>& res, std::shared_ptr<void> keepAlive);
     int firstTokenDelay(const FaultProfile& fault) const;
+    /// Runs `fn` on the server's scheduler after `delayMs` (0 = next turn), unless the server is gone.
+    void after(int delayMs, std::function<void()> fn);
+    qint64 elapsedMs(TimePoint since) const;
     int tokenIntervalMs() const;
 
     MockOptions m_options;
     std::unique_ptr<http::HttpServer> m_http;
     SeededRandom m_rng;  ///< server thread only
+    SteadyClock m_steadyClock;
+    const Clock* m_clock;
+    Scheduler* m_scheduler;  ///< the injected one, or a QtScheduler child of this server
 
     mutable std::mutex m_mutex;  ///< guards the members below
     FaultProfile m_fault;

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "common/clock.h"
+#include "common/qt_scheduler.h"
 #include "common/random.h"
 #include "config/model.h"
 #include "http/http_client.h"
@@ -19,7 +20,6 @@
 #include "proxy/gateway_service.h"
 #include "proxy/metrics.h"
 #include "proxy/proxy_handler.h"
-#include "proxy/qt_scheduler.h"
 #include "proxy/supervisor.h"
 #include "routing/engine.h"
 #include "routing/records.h"

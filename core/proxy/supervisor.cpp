@@ -2,7 +2,6 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QDeadlineTimer>
 #include <QDir>
 #include <QFileInfo>
 #include <QPointer>
@@ -21,11 +20,11 @@
 #include <unistd.h>
 #include <utility>
 
+#include "common/fault_profile.h"
 #include "common/log.h"
 #include "config/index.h"
 #include "config/model.h"
 #include "http/http_client.h"
-#include "mockbackends/fault_profile.h"
 #include "routing/engine.h"
 
 namespace aigw::proxy {
@@ -54,7 +53,7 @@ quint16 freePort() {
 }
 
 QString describeFault(const nlohmann::json& profile) {
-    auto parsed = mock::parseFaultProfile(profile);
+    auto parsed = parseFaultProfile(profile);
     return QString::fromStdString(parsed.ok() ? parsed.value().describe() : profile.dump());
 }
 
@@ -694,7 +693,7 @@ void Supervisor::setFault(const QString& name, const nlohmann::json& profile, st
         }
     }
     if (!profile.is_null())
-        if (auto parsed = mock::parseFaultProfile(profile); !parsed.ok())
+        if (auto parsed = parseFaultProfile(profile); !parsed.ok())
             return done(Error{{}, "invalid fault profile: " + parsed.error().message});
     if (s->spec.mode != ServerMode::Mock)
         return done(Error{{}, "faults can only be set on mock servers; '" + name.toStdString() + "' is " + toString(s->spec.mode)});
@@ -765,22 +764,51 @@ void Supervisor::killAllNow() {
         if (s->process)
             all.push_back(std::exchange(s->process, nullptr));
     }
+    QCoreApplication* app = QCoreApplication::instance();
     for (QProcess* p : all) {
         p->disconnect(this);
-        if (p->state() != QProcess::NotRunning)
-            p->terminate();
-    }
-    const QDeadlineTimer grace(kShutdownGraceMs);
-    for (QProcess* p : all)
-        if (p->state() != QProcess::NotRunning)
-            p->waitForFinished(static_cast<int>(std::max<qint64>(0, grace.remainingTime())));
-    for (QProcess* p : all) {
-        if (p->state() != QProcess::NotRunning) {
-            p->kill();  // SIGKILL: the kernel ends it at once; the wait only reaps it
-            p->waitForFinished(1000);
+        if (p->state() == QProcess::NotRunning) {
+            delete p;
+            continue;
         }
-        delete p;
+        p->terminate();
+        if (!app) {
+            // No event loop will ever reap it: the bounded wait is the only way left.
+            if (!p->waitForFinished(kShutdownGraceMs)) {
+                p->kill();  // SIGKILL: the kernel ends it at once; the wait only reaps it
+                p->waitForFinished(1000);
+            }
+            delete p;
+            continue;
+        }
+        reapLater(p, app);
     }
+}
+
+void Supervisor::reapLater(QProcess* p, QCoreApplication* app) {
+    // Never wait here: this runs on the data plane, and through ~GatewayService with the GUI thread
+    // waiting for it. The application's thread (it outlives this supervisor and the data-plane
+    // thread) sends SIGKILL after the grace and reaps the child once it exited. When the thread that
+    // started the child ends first, the child gets SIGKILL from the kernel (PR_SET_PDEATHSIG above).
+    connect(p, &QProcess::readyReadStandardOutput, p, [p] { p->readAllStandardOutput(); });
+    connect(p, &QProcess::readyReadStandardError, p, [p] { p->readAllStandardError(); });
+    p->setParent(nullptr);
+    p->moveToThread(app->thread());
+    QMetaObject::invokeMethod(
+        app,
+        [p, app] {
+            if (p->state() == QProcess::NotRunning) {
+                p->deleteLater();
+                return;
+            }
+            p->setParent(app);  // at the latest, gone with the application
+            QObject::connect(p, &QProcess::finished, p, &QObject::deleteLater);
+            QTimer::singleShot(kShutdownGraceMs, p, [p] {
+                if (p->state() != QProcess::NotRunning)
+                    p->kill();
+            });
+        },
+        Qt::QueuedConnection);
 }
 
 Resolution Supervisor::resolve(const std::string& hostname) const {

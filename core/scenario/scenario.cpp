@@ -295,7 +295,7 @@ nlohmann::json toJson(const YAML::Node& n) {
     return o;
 }
 
-/// Fault-profile keys: the mock server's (mockbackends/fault_profile.h) plus "blackhole".
+/// Fault-profile keys: the mock server's (common/fault_profile.h) plus "blackhole".
 struct FaultKey {
     const char* name;
     enum Type { Int, Rate, Bool } type;

@@ -9,6 +9,10 @@
 
 namespace aigw::mock::testing {
 
+/// Upper bound on every wait: only a hung test reaches it, so it is generous (a loaded machine must
+/// never hit it); no test asserts how long a wait took.
+inline constexpr int kHungMs = 30000;
+
 struct Reply {
     int status = 0;
     http::Headers headers;
@@ -19,7 +23,7 @@ struct Reply {
 
 /// One request, waiting (event loop running) up to `timeoutMs` for the outcome.
 inline Reply call(http::HttpClient& client, quint16 port, const std::string& method, const std::string& path,
-                  const std::string& body = {}, http::ClientRequest overrides = {}, int timeoutMs = 10000) {
+                  const std::string& body = {}, http::ClientRequest overrides = {}, int timeoutMs = kHungMs) {
     http::ClientRequest r = std::move(overrides);
     r.method = method;
     r.port = port;
@@ -28,9 +32,7 @@ inline Reply call(http::HttpClient& client, quint16 port, const std::string& met
     if (!body.empty()) r.headers.set("content-type", "application/json");
     std::optional<http::FetchOutcome> out;
     client.fetch(std::move(r), [&](http::FetchOutcome o) { out = std::move(o); });
-    QElapsedTimer t;
-    t.start();
-    while (!out && t.elapsed() < timeoutMs) QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
+    (void)QTest::qWaitFor([&] { return out.has_value(); }, timeoutMs);
     Reply reply;
     if (!out) {
         reply.error = http::ClientError{http::FailureKind::PerTryTimeout, "test wait expired"};
@@ -44,11 +46,10 @@ inline Reply call(http::HttpClient& client, quint16 port, const std::string& met
     return reply;
 }
 
-/// A streamed response with the arrival time (ms since send) of every body piece.
+/// A streamed response as it arrives (pieces in arrival order).
 struct StreamCapture {
     std::optional<http::ResponseHead> head;
-    qint64 headAtMs = -1;
-    std::vector<std::pair<qint64, QByteArray>> pieces;
+    std::vector<QByteArray> pieces;
     QByteArray body;
     bool completed = false;
     std::optional<http::ClientError> error;
@@ -74,19 +75,14 @@ struct StreamCapture {
 
 inline void stream(http::HttpClient& client, quint16 port, const std::string& path, const std::string& body,
                    StreamCapture& cap, http::ClientRequest overrides = {}) {
-    auto timer = std::make_shared<QElapsedTimer>();
-    timer->start();
     http::ClientRequest r = std::move(overrides);
     r.method = "POST";
     r.port = port;
     r.target = path;
     r.body = QByteArray::fromStdString(body);
-    client.send(std::move(r), {.onHeaders = [&cap, timer](const http::ResponseHead& h) {
-                                   cap.head = h;
-                                   cap.headAtMs = timer->elapsed();
-                               },
-                               .onData = [&cap, timer](const QByteArray& d) {
-                                   cap.pieces.emplace_back(timer->elapsed(), d);
+    client.send(std::move(r), {.onHeaders = [&cap](const http::ResponseHead& h) { cap.head = h; },
+                               .onData = [&cap](const QByteArray& d) {
+                                   cap.pieces.push_back(d);
                                    cap.body += d;
                                },
                                .onComplete = [&cap] { cap.completed = true; },

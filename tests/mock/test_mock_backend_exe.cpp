@@ -18,14 +18,14 @@ QString startBackend(QProcess& p, const QStringList& args) {
     p.setProgram(AIGW_MOCK_BACKEND_EXE);
     p.setArguments(args);
     p.start();
-    if (!p.waitForStarted(5000)) return {};
+    if (!p.waitForStarted(kHungMs)) return {};
     QByteArray out;
-    QElapsedTimer t;
-    t.start();
-    while (!out.contains('\n') && t.elapsed() < 5000) {
-        p.waitForReadyRead(100);
-        out += p.readAllStandardOutput();
-    }
+    (void)QTest::qWaitFor(
+        [&] {
+            out += p.readAllStandardOutput();
+            return out.contains('\n') || p.state() == QProcess::NotRunning;
+        },
+        kHungMs);
     const QByteArray line = out.left(out.indexOf('\n'));
     if (!line.startsWith("READY ")) return {};
     return QString::fromUtf8(line.mid(6));
@@ -53,7 +53,7 @@ private slots:
         QCOMPARE(call(c, port, "GET", "/api/tags").json()["models"].size(), std::size_t(2));
         // SIGTERM ends it cleanly.
         ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
-        QVERIFY(p.waitForFinished(5000));
+        QVERIFY(p.waitForFinished(kHungMs));
         QCOMPARE(p.exitStatus(), QProcess::NormalExit);
         QCOMPARE(p.exitCode(), 0);
     }
@@ -71,17 +71,22 @@ private slots:
         StreamCapture cap;
         stream(client, port, "/v1/chat/completions",
                R"({"model":"m","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"x"}]})", cap);
-        QVERIFY(QTest::qWaitFor([&] { return cap.head.has_value() || cap.finished(); }, 5000));
+        QVERIFY(QTest::qWaitFor([&] { return cap.head.has_value() || cap.finished(); }, kHungMs));
         QVERIFY(cap.head.has_value());
         ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
         // New connections are refused while the stream goes on.
         http::HttpClient probe;
-        QVERIFY(QTest::qWaitFor([&] { return call(probe, port, "GET", "/_mock/stats", {}, {}, 1000).error.has_value(); }, 5000));
-        QVERIFY(QTest::qWaitFor([&] { return cap.finished(); }, 10000));
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                const auto e = call(probe, port, "GET", "/_mock/stats").error;
+                return e && e->kind == http::FailureKind::ConnectionRefused;
+            },
+            kHungMs));
+        QVERIFY(QTest::qWaitFor([&] { return cap.finished(); }, kHungMs));
         QVERIFY2(cap.completed, cap.error ? cap.error->message.c_str() : "");
         QCOMPARE(cap.sseData().back(), std::string("[DONE]"));
         // Already reaped when the waits above ran the event loop: wait on the state, not waitForFinished.
-        QTRY_COMPARE_WITH_TIMEOUT(p.state(), QProcess::NotRunning, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(p.state(), QProcess::NotRunning, kHungMs);
         QCOMPARE(p.exitStatus(), QProcess::NormalExit);
         QCOMPARE(p.exitCode(), 0);
     }
@@ -99,13 +104,13 @@ private slots:
         QCOMPARE(call(c, port, "DELETE", "/_mock/fault").status, 200);
         QCOMPARE(call(c, port, "POST", "/v1/chat/completions", R"({"model":"m","messages":[{"role":"user","content":"x"}]})").status, 200);
         p.kill();
-        p.waitForFinished(3000);
+        p.waitForFinished(kHungMs);
     }
 
     void helpDescribesTheFlags() {
         QProcess p;
         p.start(AIGW_MOCK_BACKEND_EXE, {"--help"});
-        QVERIFY(p.waitForFinished(5000));
+        QVERIFY(p.waitForFinished(kHungMs));
         QCOMPARE(p.exitCode(), 0);
         const QByteArray out = p.readAllStandardOutput();
         for (const char* flag : {"--listen", "--name", "--model", "--seed", "--tokens-per-second", "--first-token-ms", "--error-status",
@@ -131,7 +136,7 @@ private slots:
         QFETCH(QString, message);
         QProcess p;
         p.start(AIGW_MOCK_BACKEND_EXE, args);
-        QVERIFY(p.waitForFinished(5000));
+        QVERIFY(p.waitForFinished(kHungMs));
         QCOMPARE(p.exitCode(), 2);
         const QString err = QString::fromUtf8(p.readAllStandardError());
         QVERIFY2(err.contains(message), qPrintable(err));
@@ -143,7 +148,7 @@ private slots:
         QVERIFY(taken.listen(QHostAddress::LocalHost, 0));
         QProcess p;
         p.start(AIGW_MOCK_BACKEND_EXE, {"--listen", QString("127.0.0.1:%1").arg(taken.serverPort()), "--model", "m"});
-        QVERIFY(p.waitForFinished(5000));
+        QVERIFY(p.waitForFinished(kHungMs));
         QCOMPARE(p.exitCode(), 1);
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains("cannot listen on 127.0.0.1:"));
     }

@@ -372,7 +372,7 @@ void TestExposure::mockServerHostAndOrigin() {
     const auto r = call(port, "POST", "/_mock/fault", {{"origin", "http://evil.example"}, {"content-type", "text/plain"}},
                         R"({"errorStatus":503})");
     QCOMPARE(r.status, 403);
-    QVERIFY(server.fault().describe() == mock::FaultProfile{}.describe());
+    QVERIFY(server.fault().describe() == FaultProfile{}.describe());
     QCOMPARE(call(port, "POST", "/_mock/fault", {{"content-type", "application/json"}}, R"({"errorStatus":503})").status, 200);
 }
 
@@ -411,13 +411,13 @@ void TestExposure::stopIgnoringSigtermNeverBlocks() {
     QCOMPARE(chat("p1-model").status, 200);
     QVERIFY(waitServers(proxy::ServerState::Ready, "p0"));
     QCOMPARE(chat("p0-model").status, 200);
-    QTRY_VERIFY_WITH_TIMEOUT(!processAlive(pid3), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(!processAlive(pid3), 30000);
 
     // Destroying the service leaves no child behind, SIGTERM ignored or not.
     const qint64 p0 = server("p0").pid, p1 = server("p1").pid;
     QVERIFY(processAlive(p0) && processAlive(p1));
     m_service.reset();
-    QTRY_VERIFY_WITH_TIMEOUT(!processAlive(p0) && !processAlive(p1), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(!processAlive(p0) && !processAlive(p1), 30000);
 }
 
 QTEST_MAIN(TestExposure)

@@ -1,7 +1,9 @@
 #pragma once
-// What a mock model server does wrong, on purpose. One profile per server, settable at start
-// (CLI flags), live in-process (MockServer::setFault) and over HTTP (POST /_mock/fault); the proxy's
-// admin API and the UI reuse the same JSON shape.
+// What a mock model server does wrong, on purpose: the contract between the gateway (its admin API,
+// the supervisor that forwards a fault to a server, scenarios, the UI) and the mock model servers
+// that act it out. It lives in core so that core never links the mock backends. One profile per
+// server, settable at start (CLI flags), live in-process (MockServer::setFault) and over HTTP
+// (POST /_mock/fault), always in this JSON shape.
 //
 // JSON (every key optional; absent or null = fault off):
 //   {"errorStatus": 503, "errorRate": 0.5, "retryAfterSeconds": 2, "errorPlainText": false,
@@ -16,7 +18,7 @@
 
 #include "common/result.h"
 
-namespace aigw::mock {
+namespace aigw {
 
 struct FaultProfile {
     /// Answer with this status instead of a completion: 500, 503 (Ollama's "server busy"), 429
@@ -66,4 +68,4 @@ Result<FaultProfile> parseFaultProfile(const std::string& text);
 void to_json(nlohmann::json& j, const FaultProfile& f);
 void from_json(const nlohmann::json& j, FaultProfile& f);
 
-}  // namespace aigw::mock
+}  // namespace aigw

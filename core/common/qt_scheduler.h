@@ -1,6 +1,6 @@
 #pragma once
-// aigw::Scheduler on Qt timers of the calling thread's event loop (the data-plane thread), so the
-// routing engine's outlier sweep and the proxy's backoffs run there.
+// aigw::Scheduler on Qt timers of the calling thread's event loop: the data plane's (the routing
+// engine's outlier sweep, the proxy's backoffs) and a mock model server's (its pacing and faults).
 
 #include <QObject>
 
@@ -10,7 +10,7 @@
 
 class QTimer;
 
-namespace aigw::proxy {
+namespace aigw {
 
 class QtScheduler final : public QObject, public Scheduler {
 public:
@@ -24,4 +24,4 @@ private:
     TimerId m_next = 1;
 };
 
-}  // namespace aigw::proxy
+}  // namespace aigw

@@ -1,11 +1,11 @@
-#include "mockbackends/fault_profile.h"
+#include "common/fault_profile.h"
 
 #include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-namespace aigw::mock {
+namespace aigw {
 
 bool FaultProfile::isNone() const { return *this == FaultProfile{}; }
 
@@ -65,7 +65,10 @@ Result<FaultProfile> parseFaultProfile(const nlohmann::json& j) {
     FaultProfile f;
     constexpr int kMaxMs = 24 * 3600 * 1000;
     constexpr int kMaxTokens = 1000000;
-    for (const auto& [key, v] : j.items()) {
+    for (const auto& item : j.items()) {
+        // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+        const std::string& key = item.key();
+        const nlohmann::json& v = item.value();
         if (!known.count(key)) {
             return fieldError(key, "unknown fault field (known: errorStatus, errorRate, retryAfterSeconds, errorPlainText, latencyMs, "
                                    "latencyJitterMs, hang, firstTokenDelayMs, cutAfterTokens, stallAfterTokens, "
@@ -155,4 +158,4 @@ void from_json(const nlohmann::json& j, FaultProfile& f) {
     f = std::move(r).value();
 }
 
-}  // namespace aigw::mock
+}  // namespace aigw

@@ -1,10 +1,10 @@
-#include "proxy/qt_scheduler.h"
+#include "common/qt_scheduler.h"
 
 #include <QTimer>
 
 #include <chrono>
 
-namespace aigw::proxy {
+namespace aigw {
 
 QtScheduler::~QtScheduler() {
     for (auto& [id, t] : m_timers)
@@ -40,4 +40,4 @@ void QtScheduler::cancel(TimerId id) {
     m_timers.erase(it);
 }
 
-}  // namespace aigw::proxy
+}  // namespace aigw
