@@ -42,10 +42,9 @@ GatewayService::GatewayService(QObject* parent)
 }
 
 GatewayService::~GatewayService() {
-    // Cut everything on the data-plane thread (children stopped there, where their QProcess lives:
-    // SIGTERM, one short grace for all of them, then SIGKILL, so a child that ignores SIGTERM costs
-    // Supervisor::kShutdownGraceMs once), then quit and join the thread; the plane is deleted when
-    // the thread finishes.
+    // Cut everything on the data-plane thread, where the children's QProcess objects live: SIGTERM
+    // to each, nobody waits for them (the application's thread kills and reaps them, see
+    // Supervisor::killAllNow); then quit and join the thread; the plane is deleted when it finishes.
     QMetaObject::invokeMethod(m_plane, [p = m_plane] { p->shutdownNow(); }, Qt::BlockingQueuedConnection);
     m_thread->quit();
     m_thread->wait();

@@ -169,8 +169,9 @@ public:
 
     explicit GatewayService(QObject* parent = nullptr);
     /// Stops like stop() would, without waiting for draining: in-flight requests are cut, children
-    /// get SIGTERM and, after one short grace shared by all (Supervisor::kShutdownGraceMs), SIGKILL;
-    /// then the data-plane thread quits and is joined.
+    /// get SIGTERM and are left to the application's thread, which sends SIGKILL after a short grace
+    /// (Supervisor::kShutdownGraceMs) and reaps them; the data-plane thread quits and is joined.
+    /// Never waits for a child.
     ~GatewayService() override;
     GatewayService(const GatewayService&) = delete;
     GatewayService& operator=(const GatewayService&) = delete;

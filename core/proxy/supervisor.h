@@ -8,6 +8,7 @@
 //   stop   -> the child is killed, its port stays reserved: connects are refused (RST);
 //   delete -> the endpoint is removed: the hostname no longer resolves (Envoy: "no healthy upstream").
 
+#include <QCoreApplication>
 #include <QHash>
 #include <QObject>
 #include <QProcess>
@@ -112,9 +113,10 @@ public:
     /// `finished`, or at once when none runs) once the last one exited. Destroying the supervisor
     /// from `done` is not allowed: defer it.
     void stopAll(std::function<void()> done);
-    /// Shutdown path (destructor, restart): SIGTERM to every child, one short grace (kShutdownGraceMs
-    /// for all of them together, not per child), then SIGKILL, which cannot be ignored, and reap.
-    /// Bounded: a child that ignores SIGTERM costs kShutdownGraceMs once, not seconds each.
+    /// Shutdown path (destructor, restart): SIGTERM to every child now, without waiting for any. The
+    /// application's thread then reaps them, with SIGKILL after kShutdownGraceMs for those still
+    /// running (a child also gets SIGKILL when the thread that started it ends). Without a
+    /// QCoreApplication nobody could reap them later: then it waits kShutdownGraceMs, SIGKILL, reap.
     void killAllNow();
     /// Children that were told to stop and have not exited yet.
     int dyingCount() const { return static_cast<int>(m_dying.size()); }
@@ -158,6 +160,8 @@ private:
     void killChild(Server& s);
     /// SIGTERM now, SIGKILL after kKillAfterMs if it still runs; its `finished` deletes it.
     void terminateProcess(QProcess* p);
+    /// Hands a child that was sent SIGTERM to `app`'s thread, which kills and reaps it (killAllNow).
+    static void reapLater(QProcess* p, QCoreApplication* app);
     void spawnNow(Server& s);
     void checkAllGone();
     /// Detaches the server's process and lets it finish what it serves: SIGTERM after the grace
