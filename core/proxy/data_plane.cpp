@@ -281,9 +281,9 @@ void DataPlane::stop() {
     // Drain: in-flight requests finish on their own (their request timeout bounds them); poll.
     auto* poll = new QTimer(this);
     poll->setInterval(20);
-    const qint64 deadline = nowMs() + 65000;
+    const TimePoint deadline = m_clock.now() + secs(65);
     connect(poll, &QTimer::timeout, this, [this, poll, deadline] {
-        if (m_handler && m_handler->inFlight() > 0 && nowMs() < deadline)
+        if (m_handler && m_handler->inFlight() > 0 && m_clock.now() < deadline)
             return;
         poll->deleteLater();
         if (m_proxy)

@@ -195,11 +195,16 @@ std::shared_ptr<ExchangeState> ProxyHandler::live(std::uint64_t id) const {
     return it == m_exchanges.end() ? nullptr : it->second;
 }
 
+std::int64_t ProxyHandler::sampleNowMs() const {
+    // Samples are stamped with the injected clock, like the records (not the wall clock).
+    return std::chrono::duration_cast<std::chrono::milliseconds>(m_clock.now().time_since_epoch()).count();
+}
+
 void ProxyHandler::handleTooLarge(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder) {
     const auto reply = payloadTooLarge();
     responder->send(reply.status, reply.headers, reply.body);
     if (m_sampleSink)
-        m_sampleSink({QDateTime::currentMSecsSinceEpoch(), 0.0, reply.status});
+        m_sampleSink({sampleNowMs(), 0.0, reply.status});
     if (m_recordSink) {
         // Envoy's buffer limit answers before the body is read: no model, no route, no attempt.
         routing::RequestRecord out;
@@ -281,7 +286,7 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     if (auto* reply = std::get_if<LocalReply>(&parsed)) {
         responder->send(reply->status, reply->headers, reply->body);
         if (m_sampleSink)
-            m_sampleSink({QDateTime::currentMSecsSinceEpoch(), 0.0, reply->status});
+            m_sampleSink({sampleNowMs(), 0.0, reply->status});
         return;
     }
 
@@ -633,7 +638,7 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     rm.outputTokens = ex->usage.completionTokens;
     m_metrics.recordRequest(rm);
     if (m_sampleSink)
-        m_sampleSink({QDateTime::currentMSecsSinceEpoch(), rm.durationSeconds * 1000.0, rm.status});
+        m_sampleSink({sampleNowMs(), rm.durationSeconds * 1000.0, rm.status});
     if (m_recordSink && ex->req->done()) {
         // The engine is done with the request: take its record rather than copy it.
         routing::RequestRecord out = ex->req->takeRecord();

@@ -42,7 +42,7 @@ struct ExchangeState;
 
 /// A finished client request, for the rolling stats.
 struct RequestSample {
-    std::int64_t atMs = 0;  ///< steady clock, ms
+    std::int64_t atMs = 0;  ///< the data plane's injected clock (steady in production), ms
     double latencyMs = 0.0;
     int status = 0;
 };
@@ -99,6 +99,7 @@ private:
     void cancelDeadline(std::uint64_t id);
     void fireDeadlines();
     void rearmDeadlineTimer();
+    std::int64_t sampleNowMs() const;
 
     routing::Engine& m_engine;
     http::HttpClient& m_client;
