@@ -19,6 +19,10 @@
 
 namespace aigw::testing {
 
+/// Upper bound on a test's waits: only a hung test reaches it, so it is generous (a loaded machine
+/// must never hit it); no test asserts how long a wait took.
+inline constexpr int kHungMs = 30000;
+
 #ifndef Q_MOC_RUN  // moc mis-tokenises multi-line raw strings
 /// One route "solo-model" -> one Backend "solo" (a mock server, model `override`), no retry policy;
 /// `ruleExtra` is YAML added to the rule, `extraDocs` documents added at the end.
@@ -104,7 +108,7 @@ inline Reply fetch(http::HttpClient& client, http::ClientRequest rq) {
 
 /// Waits until every model server (or only `only`) is in state `want`.
 inline bool waitServers(aigw::proxy::GatewayService& service, aigw::proxy::ServerState want, const QString& only = {},
-                        int timeoutMs = 20000) {
+                        int timeoutMs = kHungMs) {
     return QTest::qWaitFor(
         [&] {
             const auto servers = service.servers();
@@ -119,7 +123,7 @@ inline bool waitServers(aigw::proxy::GatewayService& service, aigw::proxy::Serve
 }
 
 inline bool startService(aigw::proxy::GatewayService& service, const aigw::config::Config& cfg,
-                         aigw::proxy::GatewayService::Options opts, ServiceUrls* urls, int timeoutMs = 20000) {
+                         aigw::proxy::GatewayService::Options opts, ServiceUrls* urls, int timeoutMs = kHungMs) {
     opts.proxyPort = 0;
     opts.adminPort = 0;
     QString proxyUrl, adminUrl, error;

@@ -16,6 +16,7 @@
 using namespace aigw;
 using testing::soloYaml;
 using Json = nlohmann::json;
+using testing::kHungMs;
 
 namespace {
 
@@ -131,7 +132,7 @@ bool TestGateway::startService(const config::Config& cfg, proxy::GatewayService:
 }
 
 bool TestGateway::waitServers(proxy::ServerState want, const QString& only) {
-    if (testing::waitServers(*m_service, want, only, 15000))
+    if (testing::waitServers(*m_service, want, only))
         return true;
     for (const auto& s : m_service->servers())
         qWarning() << s.name << proxy::toString(s.state) << s.error;
@@ -311,10 +312,6 @@ void TestGateway::streaming() {
     rq.target = "/v1/chat/completions";
     rq.headers.add("content-type", "application/json");
     rq.body = R"({"model":"solo-model","stream":true,"max_tokens":12,"messages":[{"role":"user","content":"count"}]})";
-    QElapsedTimer t;
-    t.start();
-    qint64 firstAt = -1, lastAt = -1;
-    int pieces = 0;
     QByteArray all;
     int status = 0;
     bool done = false, failed = false;
@@ -323,23 +320,26 @@ void TestGateway::streaming() {
         status = h.status;
         QCOMPARE(QString::fromStdString(h.headers.value("content-type")).left(17), QString("text/event-stream"));
     };
-    cb.onData = [&](const QByteArray& d) {
-        if (firstAt < 0)
-            firstAt = t.elapsed();
-        lastAt = t.elapsed();
-        ++pieces;
-        all += d;
-    };
+    cb.onData = [&](const QByteArray& d) { all += d; };
     cb.onComplete = [&] { done = true; };
     cb.onError = [&](const http::ClientError&) { failed = done = true; };
     m_client->send(rq, cb);
-    QTRY_VERIFY_WITH_TIMEOUT(done, 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(done, kHungMs);
     QVERIFY(!failed);
     QCOMPARE(status, 200);
-    QVERIFY2(pieces >= 5, qPrintable(QString::number(pieces)));
-    QVERIFY2(lastAt - firstAt >= 150, "chunks were buffered instead of forwarded as they came");
     QVERIFY(all.contains("data: [DONE]"));
     QVERIFY(all.contains("\"model\":\"solo:1b\""));
+
+    // Chunks are forwarded as they come, not buffered until the end: a stream that stalls for good
+    // after three tokens still gets those three tokens to the client.
+    QCOMPARE(admin("POST", "/servers/solo/fault", R"({"stallAfterTokens":3})").status, 200);
+    QByteArray partial;
+    http::ResponseCallbacks stalled;
+    stalled.onData = [&](const QByteArray& d) { partial += d; };
+    auto handle = m_client->send(rq, stalled);
+    QTRY_VERIFY_WITH_TIMEOUT(partial.count("data: {") >= 3, kHungMs);
+    QVERIFY(!partial.contains("[DONE]"));
+    handle.cancel();
 }
 
 void TestGateway::clientDisconnectMidStream() {
@@ -358,14 +358,14 @@ void TestGateway::clientDisconnectMidStream() {
     http::ResponseCallbacks cb;
     cb.onData = [&](const QByteArray&) { ++pieces; };
     auto handle = client->send(rq, cb);
-    QTRY_VERIFY_WITH_TIMEOUT(pieces >= 2, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(pieces >= 2, 30000);
     handle.cancel();  // closes the connection mid-stream
     std::vector<routing::RequestRecord> records;
-    QTRY_VERIFY_WITH_TIMEOUT((m_service->drain(&records, nullptr, nullptr), !records.empty()), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT((m_service->drain(&records, nullptr, nullptr), !records.empty()), 30000);
     QCOMPARE(records.back().finalStatus, 499);
-    QTRY_COMPARE_WITH_TIMEOUT(m_service->stats().inFlight, 0, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_service->stats().inFlight, 0, 30000);
     // The upstream stream was cancelled too: the mock records the client going away.
-    QTRY_VERIFY_WITH_TIMEOUT(mockStats("solo").dump().find("client_gone") != std::string::npos, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(mockStats("solo").dump().find("client_gone") != std::string::npos, 30000);
     // And the gateway still serves.
     QCOMPARE(chat("solo-model").status, 200);
 }
@@ -484,7 +484,7 @@ void TestGateway::refusesRemoteWithoutFlag() {
     opts.proxyPort = 0;
     opts.adminPort = 0;
     m_service->start(loadYaml(soloYaml()), opts);
-    QTRY_VERIFY_WITH_TIMEOUT(!error.isEmpty(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!error.isEmpty(), 30000);
     disconnect(m_service.get(), nullptr, this, nullptr);
     QVERIFY2(error.contains("--allow-remote"), qPrintable(error));
 }

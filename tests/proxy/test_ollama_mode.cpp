@@ -16,6 +16,7 @@
 
 using namespace aigw;
 using Json = nlohmann::json;
+using testing::kHungMs;
 
 namespace {
 
@@ -92,19 +93,17 @@ private:
     }
 
     /// Waits until the one server reaches `want` or Failed; returns its last info.
-    proxy::ServerInfo waitState(proxy::ServerState want, int timeoutMs = 30000) {
-        QElapsedTimer t;
-        t.start();
+    proxy::ServerInfo waitState(proxy::ServerState want, int timeoutMs = kHungMs) {
         proxy::ServerInfo last;
-        while (t.elapsed() < timeoutMs) {
-            const auto servers = m_service->servers();
-            if (servers.size() == 1) {
+        (void)QTest::qWaitFor(
+            [&] {
+                const auto servers = m_service->servers();
+                if (servers.size() != 1)
+                    return false;
                 last = servers.front();
-                if (last.state == want || last.state == proxy::ServerState::Failed)
-                    return last;
-            }
-            QTest::qWait(20);
-        }
+                return last.state == want || last.state == proxy::ServerState::Failed;
+            },
+            timeoutMs);
         return last;
     }
 
@@ -180,7 +179,7 @@ private slots:
             }
             done = true;
         });
-        QTRY_VERIFY_WITH_TIMEOUT(done, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(done, 30000);
         QCOMPARE(status, 200);
         const auto j = Json::parse(body.toStdString(), nullptr, false);
         QCOMPARE(QString::fromStdString(j.value("model", std::string())), QStringLiteral("qwen2.5:0.5b"));

@@ -18,6 +18,7 @@
 
 using namespace aigw;
 using Json = nlohmann::json;
+using testing::kHungMs;
 
 namespace {
 
@@ -95,7 +96,7 @@ private:
     int sendMany(int n);
     Reply call(quint16 port, const std::string& method, const std::string& target, const QByteArray& body = {});
     /// Waits (bounded) for the next drained request record.
-    std::optional<routing::RequestRecord> nextRecord(int timeoutMs = 5000);
+    std::optional<routing::RequestRecord> nextRecord(int timeoutMs = kHungMs);
     /// The newest record of GET /requests.
     Json lastAdminRecord();
 
@@ -196,10 +197,7 @@ Reply TestProxyRecords::call(quint16 port, const std::string& method, const std:
         }
         done = true;
     });
-    QElapsedTimer t;
-    t.start();
-    while (!done && t.elapsed() < 12000)
-        QTest::qWait(2);
+    (void)QTest::qWaitFor([&] { return done; }, kHungMs);
     if (!done)
         out.failed = true;
     return out;
@@ -207,13 +205,12 @@ Reply TestProxyRecords::call(quint16 port, const std::string& method, const std:
 
 std::optional<routing::RequestRecord> TestProxyRecords::nextRecord(int timeoutMs) {
     std::vector<routing::RequestRecord> records;
-    QElapsedTimer t;
-    t.start();
-    while (records.empty() && t.elapsed() < timeoutMs) {
-        m_service->drain(&records, nullptr, nullptr);
-        if (records.empty())
-            QTest::qWait(5);
-    }
+    (void)QTest::qWaitFor(
+        [&] {
+            m_service->drain(&records, nullptr, nullptr);
+            return !records.empty();
+        },
+        timeoutMs);
     if (records.empty())
         return std::nullopt;
     if (records.size() > 1)
@@ -332,35 +329,47 @@ void TestProxyRecords::streamRecordWaitsForTheEnd() {
     rq.body = body;
     QByteArray got;
     bool done = false, failed = false;
+    std::optional<TimePoint> firstSeenAt;  // on the steady clock the data plane stamps records with
     http::ResponseCallbacks cb;
-    cb.onData = [&](const QByteArray& d) { got += d; };
+    cb.onData = [&](const QByteArray& d) {
+        if (!firstSeenAt)
+            firstSeenAt = SteadyClock().now();
+        got += d;
+    };
     cb.onComplete = [&] { done = true; };
     cb.onError = [&](const http::ClientError&) { failed = done = true; };
-    QElapsedTimer t;
-    t.start();
     m_client->send(rq, cb);
-    QTRY_VERIFY_WITH_TIMEOUT(m_held && got == sseChunk("Hel"), 5000);
-    // The engine decided long ago (headers went out); the record must wait for the body's end.
-    QTest::qWait(150);
+    QTRY_VERIFY_WITH_TIMEOUT(m_held && got == sseChunk("Hel"), kHungMs);
+    // The engine decided long ago (headers went out); the record must wait for the body's end. A
+    // whole request sent after that decision has its record drained: the stream's would be there too.
+    const QByteArray barrierBody = R"({"model":"rec-model","messages":[{"role":"user","content":"barrier"}]})";
+    QCOMPARE(call(m_proxyPort, "POST", "/v1/chat/completions", barrierBody).status, 200);
     std::vector<routing::RequestRecord> early;
-    m_service->drain(&early, nullptr, nullptr);
-    QVERIFY2(early.empty(), "the record left before the stream ended");
-    const qint64 secondAt = t.elapsed();
+    (void)QTest::qWaitFor(
+        [&] {
+            m_service->drain(&early, nullptr, nullptr);
+            return std::any_of(early.begin(), early.end(), [](const auto& r) { return !r.stream; });
+        },
+        kHungMs);
+    QCOMPARE(early.size(), std::size_t(1));
+    QVERIFY2(!early[0].stream, "the record left before the stream ended");
     m_held->writeChunk(sseChunk("lo"));
     m_held->writeChunk(kSseUsage);
     m_held->writeChunk("data: [DONE]\n\n");
     m_held->finish();
-    QTRY_VERIFY_WITH_TIMEOUT(done, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(done, kHungMs);
     QVERIFY(!failed);
     const auto rec = nextRecord();
     QVERIFY(rec);
     QCOMPARE(rec->finalStatus, 200);
     QCOMPARE(rec->responseBody, (sseChunk("Hel") + sseChunk("lo") + kSseUsage + "data: [DONE]\n\n").toStdString());
     QCOMPARE(rec->completionTokens, std::optional<int>(3));
-    // First byte: the first chunk, long before the rest.
-    QVERIFY(rec->timeToFirstToken);
-    QVERIFY2(toMs(*rec->timeToFirstToken) < static_cast<double>(secondAt),
-             qPrintable(QStringLiteral("ttft %1 ms, second chunk at %2 ms").arg(toMs(*rec->timeToFirstToken)).arg(secondAt)));
+    // First byte: the first chunk, which the client had before the rest was even written (an order
+    // on one clock, not a duration).
+    QVERIFY(rec->timeToFirstToken && firstSeenAt);
+    QVERIFY2(rec->start + *rec->timeToFirstToken <= *firstSeenAt,
+             qPrintable(QStringLiteral("first byte %1 ms after the client saw it")
+                            .arg(toMs(rec->start + *rec->timeToFirstToken - *firstSeenAt))));
 
     // A client that leaves mid-stream: the 499 record carries what it got until then.
     m_held.reset();
@@ -369,7 +378,7 @@ void TestProxyRecords::streamRecordWaitsForTheEnd() {
     http::ResponseCallbacks cb2;
     cb2.onData = [&](const QByteArray& d) { partial += d; };
     auto handle = leaving->send(rq, cb2);
-    QTRY_VERIFY_WITH_TIMEOUT(m_held && partial == sseChunk("Hel"), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_held && partial == sseChunk("Hel"), kHungMs);
     handle.cancel();
     const auto gone = nextRecord();
     QVERIFY(gone);
@@ -465,10 +474,7 @@ int TestProxyRecords::sendMany(int n) {
                 ++counts->second;
         });
     }
-    QElapsedTimer t;
-    t.start();
-    while (counts->first < n && t.elapsed() < 60000)
-        QTest::qWait(5);
+    (void)QTest::qWaitFor([&] { return counts->first >= n; }, 120000);
     return counts->second;
 }
 
@@ -504,7 +510,7 @@ void TestProxyRecords::fullDrainBufferKeepsTheNewest() {
     m_service.reset();
     QVERIFY(startGateway(m_upstream->url().toStdString(), 100));
     QCOMPARE(sendMany(250), 250);
-    QTRY_COMPARE_WITH_TIMEOUT(m_service->stats().droppedRecords, std::uint64_t(150), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_service->stats().droppedRecords, std::uint64_t(150), kHungMs);
     std::vector<routing::RequestRecord> drained;
     m_service->drain(&drained, nullptr, nullptr);
     QCOMPARE(drained.size(), std::size_t(100));

@@ -187,7 +187,7 @@ void TestReload::backendMappingChangeKeepsInFlight() {
     // The Backends mapped onto the servers changed in place (servers() is published a moment
     // later); the processes are the same.
     QTRY_COMPARE_WITH_TIMEOUT(this->server("qwen-primary").value_or(proxy::ServerInfo{}).backends,
-                              QStringList{"default/envoy-ai-gateway-qwen-primary"}, 10000);
+                              QStringList{"default/envoy-ai-gateway-qwen-primary"}, 30000);
     for (const auto& n : names) {
         const auto s = this->server(n);
         QVERIFY2(s, qPrintable(n));
@@ -223,14 +223,14 @@ void TestReload::modelChangeRestartsAfterInFlight() {
     QVERIFY2(f->status == 200, f->body.constData());
 
     auto inFlight = chat("solo-model");
-    QTRY_VERIFY_WITH_TIMEOUT(mockRequests("solo") == 1, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(mockRequests("solo") == 1, 30000);
     QVERIFY2(!inFlight->done, "the request must still be in flight when the config is replaced");
 
     auto applied = call(m_adminPort, "POST", "/config", QByteArray::fromStdString(soloYaml("solo:7b")));
     QVERIFY2(applied->status == 200, applied->body.constData());
     // What the server runs changed: a new process serving the new model.
-    QTRY_COMPARE_WITH_TIMEOUT(server("solo").value_or(proxy::ServerInfo{}).models, QStringList{"solo:7b"}, 10000);
-    QTRY_VERIFY_WITH_TIMEOUT(server("solo")->pid != 0, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(server("solo").value_or(proxy::ServerInfo{}).models, QStringList{"solo:7b"}, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(server("solo")->pid != 0, 30000);
     QVERIFY(server("solo")->pid != before->pid);
 
     // The request already on the old process is answered by it, with the model it asked for.
@@ -241,7 +241,7 @@ void TestReload::modelChangeRestartsAfterInFlight() {
     QCOMPARE(QString::fromStdString(j.value("model", "")), QString("solo:1b"));
 
     // New requests go to the new process (the fault came along, as across stop/start: clear it).
-    QTRY_VERIFY_WITH_TIMEOUT(server("solo")->state == proxy::ServerState::Faulted, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(server("solo")->state == proxy::ServerState::Faulted, 30000);
     QCOMPARE(call(m_adminPort, "DELETE", "/servers/solo/fault")->status, 200);
     auto next = chat("solo-model");
     QTRY_VERIFY_WITH_TIMEOUT(next->done, 30000);
@@ -285,7 +285,7 @@ spec:
         const auto c = m_service->config();
         return c->routes.size() == 2 && c->routes[0].rules[0].backendRefs[0].weight == std::optional<std::int64_t>(7);
     };
-    QTRY_VERIFY_WITH_TIMEOUT(applied(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(applied(), 30000);
     QVERIFY(testing::waitServers(*m_service, proxy::ServerState::Stopped, QStringLiteral("extra")));
     QCOMPARE(server(QStringLiteral("solo"))->state, proxy::ServerState::Ready);
     m_service->drain(nullptr, nullptr, &events);

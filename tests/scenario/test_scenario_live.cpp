@@ -241,19 +241,19 @@ void TestScenarioLive::stepPauseResumeRestart() {
 
     // From Idle, step() plays step 0 and pauses at it.
     player.step();
-    QTRY_COMPARE_WITH_TIMEOUT(player.state(), LivePlayer::State::Paused, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(player.state(), LivePlayer::State::Paused, 30000);
     QCOMPARE(player.currentStep(), 0);
     QCOMPARE(w.steps, std::vector<int>{0});
     QVERIFY(player.position() < ms(500));
 
     // Play for a second, then pause: the clock and the load stop.
     player.play();
-    QTRY_VERIFY_WITH_TIMEOUT(player.position() >= secs(1), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(player.position() >= secs(1), 30000);
     player.pause();
     QCOMPARE(player.state(), LivePlayer::State::Paused);
     const Duration pausedAt = player.position();
     QVERIFY(pausedAt < secs(2));
-    QTRY_COMPARE_WITH_TIMEOUT(m_service->stats().inFlight, 0, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_service->stats().inFlight, 0, 30000);
     const auto sent = m_service->stats().totalRequests;
     // Let real time pass doing something that takes it: restart an idle server (not the scenario's
     // route); nothing of the scenario moves meanwhile.
@@ -269,11 +269,11 @@ void TestScenarioLive::stepPauseResumeRestart() {
     // step() resumes up to step 1 (2 s): its action is applied, then it pauses there. The first
     // window closes and is judged even while paused.
     player.step();
-    QTRY_COMPARE_WITH_TIMEOUT(player.currentStep(), 1, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(player.state(), LivePlayer::State::Paused, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(player.currentStep(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(player.state(), LivePlayer::State::Paused, 30000);
     QVERIFY(player.position() >= secs(2) && player.position() < ms(2500));
     QCOMPARE(w.actions.size(), std::size_t(1));
-    QTRY_COMPARE_WITH_TIMEOUT(w.judged.size(), std::size_t(1), 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.judged.size(), std::size_t(1), 30000);
     QCOMPARE(w.judged[0].first, 0);
     // About 20 requests in [0, 2s): the pause added none and took no scenario time.
     QVERIFY2(w.judged[0].second.pass, w.judged[0].second.measured.c_str());
@@ -306,7 +306,7 @@ void TestScenarioLive::unknownServerIsAnActionError() {
     player.setDrainsService(true);
     Watch w(player);
     player.play();
-    QTRY_VERIFY_WITH_TIMEOUT(w.finished.has_value(), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.finished.has_value(), 30000);
     QCOMPARE(w.actions.size(), std::size_t(1));
     QVERIFY2(w.actions[0].second.contains(QLatin1String("no model server named 'no-such-server'")),
              qPrintable(w.actions[0].second));
