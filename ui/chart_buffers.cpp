@@ -94,7 +94,7 @@ void ChartBuffers::addRequest(const RequestPoint& r) {
     tr.attemptCount = static_cast<std::uint8_t>(std::min<std::size_t>(r.attempts.size(), 255));
     for (std::size_t i = 0; i < r.attempts.size() && i < TimelineRequest::kMaxAttempts; ++i) {
         tr.attempts[i].offsetMs = static_cast<float>((r.attempts[i].t - r.t) * 1000.0);
-        tr.attempts[i].lane = static_cast<std::uint8_t>(laneFor(r.attempts[i].backend));
+        tr.attempts[i].lane = static_cast<std::uint16_t>(laneFor(r.attempts[i].backend));
         tr.attempts[i].ok = r.attempts[i].ok;
     }
     m_requests.push(tr);
@@ -110,7 +110,7 @@ void ChartBuffers::addRequest(const RequestPoint& r) {
         }
     Cell c;
     c.model = static_cast<std::uint16_t>(model);
-    c.lane = static_cast<std::uint8_t>(finalLane);
+    c.lane = static_cast<std::uint16_t>(finalLane);
     (r.ok ? c.ok : c.err) = 1;
     bin.cells.push_back(c);
 }
@@ -157,9 +157,22 @@ std::uint64_t ChartBuffers::failures(const std::string& model, double windowSec,
     return n;
 }
 
-ChartBuffers::Throughput ChartBuffers::throughput(double windowSec, double now, int maxPoints) const {
+ChartBuffers::Throughput ChartBuffers::throughput(double windowSec, double now, int maxPoints,
+                                                   const std::vector<int>* only) const {
     Throughput t;
-    const std::size_t lanes = m_lanes.size();
+    // Output series of each lane: itself, or (with `only`) its place in `only`, the rest in the last.
+    std::vector<int> seriesOf(m_lanes.size(), 0);
+    std::size_t lanes = m_lanes.size();
+    if (only) {
+        lanes = only->size() + 1;
+        std::fill(seriesOf.begin(), seriesOf.end(), static_cast<int>(only->size()));
+        for (std::size_t i = 0; i < only->size(); ++i)
+            if ((*only)[i] >= 0 && static_cast<std::size_t>((*only)[i]) < seriesOf.size())
+                seriesOf[static_cast<std::size_t>((*only)[i])] = static_cast<int>(i);
+    } else {
+        for (std::size_t l = 0; l < seriesOf.size(); ++l)
+            seriesOf[l] = static_cast<int>(l);
+    }
     const std::int64_t nowSec = firstOpenSecond(now) - 1;  // the newest complete bin
     const auto secs = static_cast<std::int64_t>(std::max(1.0, std::ceil(windowSec)));
     const std::int64_t first = nowSec - secs + 1;
@@ -174,8 +187,8 @@ ChartBuffers::Throughput ChartBuffers::throughput(double windowSec, double now, 
             continue;
         const auto k = static_cast<std::size_t>(b.sec - first);
         for (const auto& c : b.cells) {
-            if (c.lane < lanes)
-                ok[c.lane][k] += c.ok + c.err;
+            if (c.lane < seriesOf.size())
+                ok[static_cast<std::size_t>(seriesOf[c.lane])][k] += c.ok + c.err;
             all[k] += c.ok + c.err;
             err[k] += c.err;
         }

@@ -58,7 +58,7 @@ struct TimelineRequest {
     static constexpr int kMaxAttempts = 5;  ///< later attempts are counted, not drawn
     struct Attempt {
         float offsetMs = 0;  ///< from the request start
-        std::uint8_t lane = 0;
+        std::uint16_t lane = 0;
         bool ok = false;
     };
     double t = 0;
@@ -72,7 +72,9 @@ public:
     static constexpr std::size_t kMaxBins = 3600;         ///< one hour of one-second bins
     static constexpr std::size_t kMaxRequests = 150000;   ///< 2.5 min at 1,000 requests/s
     static constexpr std::size_t kMaxMarkers = 2000;
-    static constexpr int kMaxLanes = 64;                  ///< further backends share the last lane
+    /// A cluster's config has thousands of backends (200 routes x 10): each keeps a lane of its
+    /// own, so any model's backends can be shown; further backends share the last lane.
+    static constexpr int kMaxLanes = 8192;
 
     ChartBuffers();
 
@@ -106,8 +108,9 @@ public:
     static std::int64_t firstOpenSecond(double now);
     /// Per-second throughput over the complete bins of the window (the bin still filling would be
     /// drawn as a dip at the right edge, so it is left out), reduced to at most `maxPoints` points
-    /// by averaging.
-    Throughput throughput(double windowSec, double now, int maxPoints) const;
+    /// by averaging. With `only`, perLane holds those lanes in that order plus one last entry for
+    /// every other lane together (a chart of one model's backends at a thousand lanes).
+    Throughput throughput(double windowSec, double now, int maxPoints, const std::vector<int>* only = nullptr) const;
     /// Calls `f` for each stored request whose start lies in [from, to].
     template <typename F>
     void forEachRequest(double from, double to, F&& f) const {
@@ -135,7 +138,7 @@ public:
 private:
     struct Cell {
         std::uint16_t model = 0;
-        std::uint8_t lane = 0;
+        std::uint16_t lane = 0;
         std::uint32_t ok = 0;
         std::uint32_t err = 0;
     };

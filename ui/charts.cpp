@@ -11,6 +11,8 @@
 #include <QLineSeries>
 #include <QPainter>
 #include <QPainterPath>
+#include <QScrollBar>
+#include <QWheelEvent>
 #include <QHelpEvent>
 #include <QToolTip>
 #include <QValueAxis>
@@ -22,6 +24,7 @@
 #include <unordered_set>
 
 #include "chart_feed.h"
+#include "model_focus.h"
 #include "split_math.h"
 #include "topology_model.h"
 
@@ -36,17 +39,6 @@ QColor laneColor(int lane) {
     return kPalette[static_cast<std::size_t>(lane) % std::size(kPalette)];
 }
 
-namespace {
-/// The virtual model a rule answers (its first Exact x-ai-eg-model header match), else empty.
-QString ruleModel(const config::RouteRule& rule) {
-    for (const auto& m : rule.matches)
-        for (const auto& h : m.headers)
-            if (h.effectiveType() == config::HeaderMatchType::Exact &&
-                QString::fromStdString(h.name).compare(QStringLiteral("x-ai-eg-model"), Qt::CaseInsensitive) == 0)
-                return QString::fromStdString(h.value);
-    return {};
-}
-}  // namespace
 
 // ---------------------------------------------------------------- SplitChart
 
@@ -117,7 +109,7 @@ void SplitChart::rebuildRules() {
     const auto& cfg = m_topology->config();
     for (int r = 0; r < static_cast<int>(cfg.routes.size()); ++r)
         for (int u = 0; u < static_cast<int>(cfg.routes[r].rules.size()); ++u) {
-            const QString model = ruleModel(cfg.routes[r].rules[u]);
+            const QString model = TopologyModel::virtualModel(cfg.routes[r].rules[u]);
             if (!model.isEmpty())
                 m_rule->addItem(model, QVariant::fromValue(QPoint(r, u)));
         }
@@ -134,6 +126,26 @@ void SplitChart::selectModel(const QString& model) {
 }
 
 QString SplitChart::selectedModel() const { return m_rule->currentText(); }
+
+void SplitChart::setModelFocus(ModelFocus* focus) {
+    connect(m_rule, &QComboBox::currentIndexChanged, focus, [this, focus] {
+        if (m_rule->currentIndex() >= 0)
+            focus->setModel(m_rule->currentText());
+    });
+    connect(focus, &ModelFocus::modelChanged, this, &SplitChart::selectModel);
+    // The combo box is refilled on every config: a model that survives it stays selected (and
+    // announced), one that is gone leaves the focus on the combo box's new choice.
+    connect(m_topology, &QAbstractItemModel::modelReset, focus, [this, focus] {
+        if (!focus->model().isEmpty() && m_rule->findText(focus->model()) >= 0)
+            selectModel(focus->model());
+        else if (m_rule->currentIndex() >= 0)
+            focus->setModel(m_rule->currentText());
+    });
+    if (!focus->model().isEmpty() && m_rule->findText(focus->model()) >= 0)
+        selectModel(focus->model());
+    else if (m_rule->currentIndex() >= 0)
+        focus->setModel(m_rule->currentText());
+}
 
 void SplitChart::redraw() {
     if (!isVisible() && !m_feed->isPaused() && m_feed->frames() % 25 != 0)
@@ -242,24 +254,58 @@ ThroughputChart::ThroughputChart(ChartFeed* feed, QWidget* parent) : QChartView(
     connect(m_feed, &ChartFeed::frame, this, &ThroughputChart::redraw);
 }
 
-void ThroughputChart::ensureSeries(int lanes) {
-    const auto& names = m_feed->buffers().lanes();
-    while (static_cast<int>(m_areas.size()) < lanes) {
-        const int lane = static_cast<int>(m_areas.size());
+void ThroughputChart::setLanes(std::optional<std::vector<int>> lanes) {
+    if (lanes == m_lanes)
+        return;
+    m_lanes = std::move(lanes);
+    ++m_lanesGeneration;
+    redraw();
+}
+
+QStringList ThroughputChart::seriesNames() const {
+    QStringList names;
+    for (int i = 0; i < m_seriesCount; ++i)
+        names << m_areas[static_cast<std::size_t>(i)]->name();
+    return names;
+}
+
+void ThroughputChart::ensureSeries(int count) {
+    while (static_cast<int>(m_areas.size()) < count) {
         auto* upper = new QLineSeries(this);
         QLineSeries* lower = m_uppers.empty() ? m_baseline : m_uppers.back();
         auto* area = new QAreaSeries(upper, lower);
-        area->setName(QString::fromStdString(names[static_cast<std::size_t>(lane)]));
-        QColor c = laneColor(lane);
-        area->setPen(QPen(c.darker(120), 1));
-        c.setAlpha(200);
-        area->setBrush(c);
         chart()->addSeries(area);
         area->attachAxis(m_axisX);
         area->attachAxis(m_axisY);
         m_uppers.push_back(upper);
         m_areas.push_back(area);
     }
+    // Names and colours follow the lanes shown (another model's backends reuse the same areas);
+    // the colours are those of the timeline's lanes in the same order.
+    const auto& names = m_feed->buffers().lanes();
+    for (int i = 0; i < count; ++i) {
+        QString name;
+        QColor c = laneColor(i);
+        if (!m_lanes) {
+            name = QString::fromStdString(names[static_cast<std::size_t>(i)]);
+        } else if (i < static_cast<int>(m_lanes->size())) {
+            const int lane = (*m_lanes)[static_cast<std::size_t>(i)];
+            name = lane >= 0 && lane < static_cast<int>(names.size()) ? QString::fromStdString(names[static_cast<std::size_t>(lane)])
+                                                                     : QString();
+        } else {
+            name = QStringLiteral("other backends");
+            c = QColor(0xb0, 0xb0, 0xb0);
+        }
+        auto* area = m_areas[static_cast<std::size_t>(i)];
+        if (area->name() != name)
+            area->setName(name);
+        area->setPen(QPen(c.darker(120), 1));
+        c.setAlpha(200);
+        area->setBrush(c);
+    }
+    for (std::size_t i = static_cast<std::size_t>(count); i < m_areas.size(); ++i)
+        m_areas[i]->setVisible(false);
+    m_seriesCount = count;
 }
 
 void ThroughputChart::redraw() {
@@ -273,10 +319,10 @@ void ThroughputChart::redraw() {
     // moments only the axis scrolls. Replacing six area series every frame cost ~40% of the GUI
     // thread at 1,000 requests/s (ui_bench).
     const auto& buffers = m_feed->buffers();
-    const DataKey key{ChartBuffers::firstOpenSecond(now), window, maxPoints, buffers.lanes().size()};
+    const DataKey key{ChartBuffers::firstOpenSecond(now), window, maxPoints, buffers.lanes().size(), m_lanesGeneration};
     if (!(key == m_dataKey)) {
         m_dataKey = key;
-        const auto t = buffers.throughput(window, now, maxPoints);
+        const auto t = buffers.throughput(window, now, maxPoints, m_lanes ? &*m_lanes : nullptr);
         ensureSeries(static_cast<int>(t.perLane.size()));
         QList<QPointF> base, cumulative;
         base.reserve(static_cast<qsizetype>(t.times.size()));
@@ -437,6 +483,38 @@ TimelineWidget::TimelineWidget(ChartFeed* feed, QWidget* parent) : QWidget(paren
         if (isVisible())
             update();
     });
+    m_scroll = new QScrollBar(Qt::Vertical, this);
+    m_scroll->setObjectName(QStringLiteral("timelineLaneScroll"));
+    m_scroll->setToolTip(QStringLiteral("More lanes than fit: scroll them (or use the mouse wheel over the timeline)"));
+    m_scroll->hide();
+    connect(m_scroll, &QScrollBar::valueChanged, this, qOverload<>(&QWidget::update));
+}
+
+void TimelineWidget::setLaneMode(LaneMode mode) {
+    if (mode == m_laneMode)
+        return;
+    m_laneMode = mode;
+    m_scroll->setValue(0);
+    update();
+}
+
+void TimelineWidget::setModelLanes(std::vector<int> lanes) {
+    if (lanes == m_modelLanes)
+        return;
+    m_modelLanes = std::move(lanes);
+    m_scroll->setValue(0);
+    update();
+}
+
+void TimelineWidget::wheelEvent(QWheelEvent* e) {
+    if (!m_scroll->isVisible())
+        return QWidget::wheelEvent(e);
+    // One lane per notch (120 units); touchpads send smaller steps that add up.
+    m_wheelRest += e->angleDelta().y();
+    const int lanes = m_wheelRest / 120;
+    m_wheelRest -= lanes * 120;
+    m_scroll->setValue(m_scroll->value() - lanes);
+    e->accept();
 }
 
 void TimelineWidget::setTitle(const QString& title) {
@@ -479,34 +557,108 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     const QFontMetrics fm = p.fontMetrics();
     const int lineH = fm.height();
     const ScenarioOverlay& overlay = m_feed->scenarioOverlay();
+    const double now = m_feed->now();
+    const double window = m_feed->windowSeconds();
+    const double from = now - window;
 
-    // Lane labels get the width of the longest backend name (up to 28% of the widget, elided
-    // beyond that); the legend wraps onto as many lines as the width needs.
+    // The rows: buffer lanes in the order drawn (the selected model's backends first).
+    std::vector<int> rows;
+    std::vector<int> rowOf(lanes.size(), -1);
+    auto addRow = [&](int lane) {
+        if (lane >= 0 && lane < static_cast<int>(lanes.size()) && rowOf[static_cast<std::size_t>(lane)] < 0) {
+            rowOf[static_cast<std::size_t>(lane)] = static_cast<int>(rows.size());
+            rows.push_back(lane);
+        }
+    };
+    if (m_laneMode == LaneMode::All) {
+        for (int l = 0; l < static_cast<int>(lanes.size()); ++l)
+            addRow(l);
+    } else {
+        for (int l : m_modelLanes)
+            addRow(l);
+        if (m_laneMode == LaneMode::ModelAndActive) {
+            std::vector<char> active(lanes.size(), 0);
+            buf.forEachRequest(from - 60, now, [&](const TimelineRequest& r) {
+                const int drawn = std::min<int>(r.attemptCount, TimelineRequest::kMaxAttempts);
+                for (int i = 0; i < drawn; ++i) {
+                    const auto& a = r.attempts[static_cast<std::size_t>(i)];
+                    const double t = r.t + a.offsetMs / 1000.0;
+                    if (t >= from && t <= now && a.lane < active.size())
+                        active[a.lane] = 1;
+                }
+            });
+            for (int l = 0; l < static_cast<int>(lanes.size()); ++l)
+                if (active[static_cast<std::size_t>(l)])
+                    addRow(l);
+        }
+    }
+    m_rowNames.clear();
+    for (int l : rows)
+        m_rowNames << QString::fromStdString(lanes[static_cast<std::size_t>(l)]);
+
+    // Lane labels get the width of the longest name among the rows, whole: a lane whose name is
+    // cut to "..." cannot be told from its neighbours (llm-route-4-backend-1 / -backend-7).
     int labelW = fm.horizontalAdvance(QStringLiteral("backend"));
-    for (const auto& l : lanes)
-        labelW = std::max(labelW, fm.horizontalAdvance(QString::fromStdString(l)));
-    labelW = std::min(labelW + 4, std::max(80, static_cast<int>(width() * 0.28)));
-    const int left = labelW + 14, right = 12;
-    int legendLines = 1;
-    {
+    for (const auto& name : m_rowNames)
+        labelW = std::max(labelW, fm.horizontalAdvance(name));
+    labelW += 4;
+    const int left = labelW + 14;
+    const int titleH = lineH + 6;
+    const int labelsTop = titleH;
+    const int top = labelsTop + kMarkerLabelRows * lineH + 4;
+    // The legend wraps onto as many lines as the width needs.
+    auto legendLinesFor = [&](int right) {
+        int lines = 1;
         int lx = left;
         for (const auto& item : legendItems(overlay.active)) {
             const int w = kLegendSwatch + fm.horizontalAdvance(item.text) + kLegendSpacing;
             if (lx + w > width() - right && lx > left) {
-                ++legendLines;
+                ++lines;
                 lx = left;
             }
             lx += w;
         }
+        return lines;
+    };
+    // Each lane is at least a text line high; more lanes than fit scroll (a scroll bar right of
+    // the plot, the mouse wheel over it).
+    const int minLaneH = lineH + 6;
+    int right = 12;
+    int legendLines = legendLinesFor(right);
+    int plotH = std::max(10, height() - top - (lineH + 10 + legendLines * (lineH + 2) + 2));
+    int fit = std::max(1, plotH / minLaneH);
+    const bool scroll = static_cast<int>(rows.size()) > fit;
+    if (scroll) {
+        right = 12 + m_scroll->sizeHint().width();
+        legendLines = legendLinesFor(right);
+        plotH = std::max(10, height() - top - (lineH + 10 + legendLines * (lineH + 2) + 2));
+        fit = std::max(1, plotH / minLaneH);
     }
-    const int titleH = lineH + 6;
-    const int labelsTop = titleH;
-    const int top = labelsTop + kMarkerLabelRows * lineH + 4;
     const int bottom = lineH + 10 + legendLines * (lineH + 2) + 2;
     const QRect plot(left, top, std::max(10, width() - left - right), std::max(10, height() - top - bottom));
-    const double now = m_feed->now();
-    const double window = m_feed->windowSeconds();
-    const double from = now - window;
+    const int shownRows = scroll ? fit : static_cast<int>(rows.size());
+    if (scroll) {
+        const QSignalBlocker block(m_scroll);  // this frame already draws the value it clamps to
+        m_scroll->setRange(0, static_cast<int>(rows.size()) - fit);
+        m_scroll->setPageStep(fit);
+        const QRect bar(plot.right() + 4, plot.top(), m_scroll->sizeHint().width(), plot.height());
+        if (m_scroll->geometry() != bar)
+            m_scroll->setGeometry(bar);
+        m_scroll->setToolTip(QStringLiteral("Lanes %1-%2 of %3: scroll for the others (or use the mouse wheel)")
+                                 .arg(m_scroll->value() + 1)
+                                 .arg(m_scroll->value() + fit)
+                                 .arg(rows.size()));
+    }
+    if (m_scroll->isVisible() != scroll)
+        m_scroll->setVisible(scroll);
+    const int firstRow = scroll ? m_scroll->value() : 0;
+    // Row on screen of a buffer lane, or -1 when it is not drawn (another model's, scrolled out).
+    auto screenRow = [&](int lane) {
+        if (lane < 0 || lane >= static_cast<int>(rowOf.size()))
+            return -1;
+        const int r = rowOf[static_cast<std::size_t>(lane)] - firstRow;
+        return r >= 0 && r < shownRows ? r : -1;
+    };
     m_plot = plot;
     m_from = from;
     m_window = window;
@@ -524,27 +676,33 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
                    : QStringLiteral("Failover timeline: attempts per backend (failed attempt -> next attempt), last %1 s")
                          .arg(window));
     p.setFont(font());
-    const int n = std::max<int>(1, static_cast<int>(lanes.size()));
+    const int n = std::max(1, shownRows);
     const double laneH = static_cast<double>(plot.height()) / n;
-    auto laneY = [&](int lane) { return plot.top() + laneH * (lane + 0.5); };
+    auto laneY = [&](int row) { return plot.top() + laneH * (row + 0.5); };
     auto xOf = [&](double t) { return plot.left() + (t - from) / window * plot.width(); };
 
-    // Lane backgrounds and labels.
-    for (int l = 0; l < static_cast<int>(lanes.size()); ++l) {
-        const QRectF band(plot.left(), plot.top() + laneH * l, plot.width(), laneH);
-        p.fillRect(band, l % 2 ? QColor(248, 248, 248) : QColor(238, 241, 246));
-        const QString name = QString::fromStdString(lanes[static_cast<std::size_t>(l)]);
+    // Lane backgrounds and labels; colours by position, as the throughput chart's areas.
+    for (int r = 0; r < shownRows; ++r) {
+        const int row = firstRow + r;
+        const QRectF band(plot.left(), plot.top() + laneH * r, plot.width(), laneH);
+        p.fillRect(band, row % 2 ? QColor(248, 248, 248) : QColor(238, 241, 246));
+        const QString& name = m_rowNames[row];
         const QRectF labelRect(4, band.top(), left - 10, band.height());
-        p.setPen(laneColor(l).darker(130));
-        p.drawText(labelRect, Qt::AlignRight | Qt::AlignVCenter, fm.elidedText(name, Qt::ElideMiddle, left - 10));
+        p.setPen(laneColor(row).darker(130));
+        p.drawText(labelRect, Qt::AlignRight | Qt::AlignVCenter, name);
         m_laneNames << name;
         m_laneLabels.push_back({labelRect.toRect(), name});
     }
+    if (rows.empty()) {
+        p.setPen(Qt::gray);
+        p.drawText(plot, Qt::AlignCenter, QStringLiteral("No backend to show: select a virtual model (the split chart's box, "
+                                                         "the Topology dock or the load generator)."));
+    }
 
-    // Bin attempts per (lane, pixel column): tens of thousands of attempts become <= lanes x width cells.
+    // Bin attempts per (row, pixel column): tens of thousands of attempts become <= rows x width cells.
     const int w = plot.width();
     std::vector<std::uint32_t> okCells(static_cast<std::size_t>(n * w), 0), badCells(static_cast<std::size_t>(n * w), 0);
-    std::unordered_set<std::uint64_t> links;  // (col, fromLane, toLane, finalOk) packed
+    std::unordered_set<std::uint64_t> links;  // (col, fromRow, toRow, finalOk) packed
     std::vector<std::array<int, 5>> linkList;
     constexpr std::size_t kMaxLinks = 4000;
     bool anyInWindow = false;
@@ -556,22 +714,27 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
             const double t = r.t + a.offsetMs / 1000.0;
             if (t < from || t > now)
                 continue;
+            const int row = screenRow(a.lane);
+            if (row < 0)
+                continue;
             const int col = std::clamp(static_cast<int>((t - from) / window * w), 0, w - 1);
-            const int lane = std::min<int>(a.lane, n - 1);
-            (a.ok ? okCells : badCells)[static_cast<std::size_t>(lane * w + col)]++;
+            (a.ok ? okCells : badCells)[static_cast<std::size_t>(row * w + col)]++;
             if (i + 1 < drawn && !a.ok && links.size() < kMaxLinks) {
                 const auto& b = r.attempts[static_cast<std::size_t>(i + 1)];
+                const int row2 = screenRow(b.lane);
+                if (row2 < 0)
+                    continue;
                 const double t2 = r.t + b.offsetMs / 1000.0;
                 const int col2 = std::clamp(static_cast<int>((t2 - from) / window * w), 0, w - 1);
-                const std::uint64_t key = (static_cast<std::uint64_t>(col) << 24) | (static_cast<std::uint64_t>(a.lane) << 16) |
-                                          (static_cast<std::uint64_t>(b.lane) << 8) | (b.ok ? 1u : 0u);
+                const std::uint64_t key = (static_cast<std::uint64_t>(col) << 34) | (static_cast<std::uint64_t>(row) << 18) |
+                                          (static_cast<std::uint64_t>(row2) << 2) | (b.ok ? 1u : 0u);
                 if (links.insert(key).second)
-                    linkList.push_back({col, std::min<int>(a.lane, n - 1), col2, std::min<int>(b.lane, n - 1), b.ok ? 1 : 0});
+                    linkList.push_back({col, row, col2, row2, b.ok ? 1 : 0});
             }
         }
     });
     m_lastLinks = static_cast<int>(linkList.size());
-    if (!anyInWindow) {
+    if (!anyInWindow && !rows.empty()) {
         p.setPen(Qt::gray);
         p.drawText(plot, Qt::AlignCenter,
                    QStringLiteral("No requests in the last %1 s: start the load generator (Ctrl+L) or send one from the Playground.")
@@ -616,9 +779,13 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     };
     std::vector<Drawn> labels;
     buf.forEachMarker(from, now, [&](const Marker& m) {
+        // A backend's event shows in its lane; in no lane when that is not drawn.
+        const int row = m.lane < 0 ? -1 : screenRow(m.lane);
+        if (m.lane >= 0 && row < 0)
+            return;
         const QColor c = markerColor(m.kind);
         const double x = xOf(m.t);
-        const double y0 = m.lane < 0 ? plot.top() : plot.top() + laneH * m.lane;
+        const double y0 = m.lane < 0 ? plot.top() : plot.top() + laneH * row;
         const double y1 = m.lane < 0 ? plot.bottom() : y0 + laneH;
         p.setPen(QPen(c, 2, m.kind == MarkerKind::ConfigEdit ? Qt::DashLine : Qt::SolidLine));
         p.drawLine(QPointF(x, y0), QPointF(x, y1));
@@ -663,15 +830,15 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
                                    .arg(d.step ? QStringLiteral("scenario step: ") : QString(), d.text,
                                         d.lanes.isEmpty() ? QString() : QStringLiteral("  [%1]").arg(d.lanes))});
     }
-    const std::vector<int> rows = stackLabels(spans, kMarkerLabelRows, 8);
+    const std::vector<int> labelRows = stackLabels(spans, kMarkerLabelRows, 8);
     m_hiddenLabels = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) {
         const QColor c = labels[i].color;
-        if (rows[i] < 0) {
+        if (labelRows[i] < 0) {
             ++m_hiddenLabels;
             continue;
         }
-        const double y = labelsTop + rows[i] * lineH;
+        const double y = labelsTop + labelRows[i] * lineH;
         QColor faint = c;
         faint.setAlpha(110);
         p.setPen(QPen(faint, 1, Qt::DotLine));

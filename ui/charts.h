@@ -16,9 +16,11 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 class QAbstractBarSeries;
+class QScrollBar;
 class QBarSet;
 class QBarCategoryAxis;
 class QValueAxis;
@@ -29,6 +31,7 @@ class QChart;
 namespace aigw::ui {
 
 class ChartFeed;
+class ModelFocus;
 class TopologyModel;
 
 /// Stable colour of a lane (backend) across all charts.
@@ -52,6 +55,9 @@ public:
     /// Selects the rule by its virtual model (the first Exact x-ai-eg-model match).
     void selectModel(const QString& model);
     QString selectedModel() const;
+    /// Follows `focus` and sets it when the user picks another model here.
+    void setModelFocus(ModelFocus* focus);
+    QComboBox* modelBox() const { return m_rule; }
     void redraw();
 
 private:
@@ -74,6 +80,12 @@ class ThroughputChart : public QChartView {
     Q_OBJECT
 public:
     explicit ThroughputChart(ChartFeed* feed, QWidget* parent = nullptr);
+    /// Stacks these lanes (one model's backends) and every other lane as one "other backends"
+    /// area; none: one area per lane (a config with few backends).
+    void setLanes(std::optional<std::vector<int>> lanes);
+    /// The stacked areas' names in the last data update, bottom first (an area without traffic in
+    /// the window is hidden, but named here).
+    QStringList seriesNames() const;
     void redraw();
 
 protected:
@@ -81,9 +93,12 @@ protected:
     void drawForeground(QPainter* painter, const QRectF& rect) override;
 
 private:
-    void ensureSeries(int lanes);
+    void ensureSeries(int count);
 
     ChartFeed* m_feed;
+    std::optional<std::vector<int>> m_lanes;
+    int m_lanesGeneration = 0;
+    int m_seriesCount = 0;  ///< areas in use (the first ones of m_areas)
     QValueAxis* m_axisX;
     QValueAxis* m_axisY;
     QValueAxis* m_axisErr;
@@ -97,6 +112,7 @@ private:
         double window = 0;
         int maxPoints = 0;
         std::size_t lanes = 0;
+        int lanesGeneration = 0;
         bool operator==(const DataKey&) const = default;
     };
     DataKey m_dataKey;
@@ -107,8 +123,21 @@ class TimelineWidget : public QWidget {
     Q_OBJECT
 public:
     static constexpr int kMarkerLabelRows = 3;
+    /// Which lanes are drawn: the selected model's backends, those plus every backend with an
+    /// attempt in the window, or every backend (the default while a config has few).
+    enum class LaneMode { Model, ModelAndActive, All };
 
     explicit TimelineWidget(ChartFeed* feed, QWidget* parent = nullptr);
+    void setLaneMode(LaneMode mode);
+    LaneMode laneMode() const { return m_laneMode; }
+    /// The selected model's backends as ChartBuffers lanes, in config order.
+    void setModelLanes(std::vector<int> lanes);
+    /// Lanes of the last frame, in order, including those scrolled out of view (tests).
+    const QStringList& lastLanes() const { return m_rowNames; }
+    /// Lanes drawn in the last frame (the visible part of lastLanes()).
+    const QStringList& lastVisibleLanes() const { return m_laneNames; }
+    /// Shown when the lanes need more height than there is (each lane at least one text line).
+    QScrollBar* laneScrollBar() const { return m_scroll; }
     QSize sizeHint() const override { return {800, 300}; }
     /// Replaces the title ("Failover timeline: ..., last N s"); empty restores it.
     void setTitle(const QString& title);
@@ -124,6 +153,7 @@ public:
 protected:
     bool event(QEvent* event) override;
     void paintEvent(QPaintEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
 
 private:
     struct Hit {
@@ -132,6 +162,11 @@ private:
     };
     ChartFeed* m_feed;
     QString m_title;
+    LaneMode m_laneMode = LaneMode::All;
+    std::vector<int> m_modelLanes;
+    QScrollBar* m_scroll;
+    int m_wheelRest = 0;
+    QStringList m_rowNames;
     int m_lastLinks = 0;
     int m_hiddenLabels = 0;
     int m_stepMarks = 0;

@@ -11,14 +11,17 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 #include "chart_feed.h"
 #include "charts.h"
+#include "model_focus.h"
 #include "topology_model.h"
 
 namespace aigw::ui {
 
 ChartsPanel::ChartsPanel(ChartFeed* feed, TopologyModel* topology, QWidget* parent)
-    : QWidget(parent), m_feed(feed) {
+    : QWidget(parent), m_feed(feed), m_topology(topology) {
     auto* layout = new QVBoxLayout(this);
     auto* bar = new QHBoxLayout;
     m_pause = new QToolButton;
@@ -38,6 +41,15 @@ ChartsPanel::ChartsPanel(ChartFeed* feed, TopologyModel* topology, QWidget* pare
     csv->setText(QStringLiteral("Export CSV..."));
     bar->addWidget(png);
     bar->addWidget(csv);
+    bar->addWidget(new QLabel(QStringLiteral("Timeline lanes:")));
+    m_laneMode = new QComboBox;
+    m_laneMode->setObjectName(QStringLiteral("timelineLanes"));
+    m_laneMode->addItem(QStringLiteral("selected model's backends"), static_cast<int>(TimelineWidget::LaneMode::Model));
+    m_laneMode->addItem(QStringLiteral("selected model's + any with traffic"),
+                        static_cast<int>(TimelineWidget::LaneMode::ModelAndActive));
+    m_laneMode->addItem(QStringLiteral("all backends"), static_cast<int>(TimelineWidget::LaneMode::All));
+    m_laneMode->setToolTip(QStringLiteral("Which backends get a lane on the failover timeline; more lanes than fit scroll"));
+    bar->addWidget(m_laneMode);
     bar->addStretch(1);
     layout->addLayout(bar);
 
@@ -64,6 +76,12 @@ ChartsPanel::ChartsPanel(ChartFeed* feed, TopologyModel* topology, QWidget* pare
     };
     connect(topology, &QAbstractItemModel::modelReset, this, registerLanes);
     registerLanes();
+    connect(topology, &QAbstractItemModel::modelReset, this, &ChartsPanel::updateLanes);
+    connect(m_laneMode, &QComboBox::activated, this, [this] { m_laneModeChosen = true; });
+    connect(m_laneMode, &QComboBox::currentIndexChanged, this, [this] {
+        m_timeline->setLaneMode(static_cast<TimelineWidget::LaneMode>(m_laneMode->currentData().toInt()));
+    });
+    updateLanes();
 
     connect(m_pause, &QToolButton::toggled, this, [this](bool on) {
         m_feed->setPaused(on);
@@ -88,6 +106,36 @@ ChartsPanel::ChartsPanel(ChartFeed* feed, TopologyModel* topology, QWidget* pare
             QMessageBox::warning(this, QStringLiteral("Export CSV"), error);
     });
     setWindowSeconds(60);
+}
+
+void ChartsPanel::setModelFocus(ModelFocus* focus) {
+    m_focus = focus;
+    m_split->setModelFocus(focus);
+    connect(focus, &ModelFocus::modelChanged, this, &ChartsPanel::updateLanes);
+    updateLanes();
+}
+
+void ChartsPanel::updateLanes() {
+    const QString model = m_focus ? m_focus->model() : m_split->selectedModel();
+    const RefPath rule = m_topology->ruleForModel(model);
+    std::vector<int> lanes;
+    if (rule.route >= 0)
+        for (const auto& ref : m_topology->config().routes[rule.route].rules[rule.rule].backendRefs) {
+            const int lane = m_feed->buffers().laneFor(ref.name);
+            if (std::find(lanes.begin(), lanes.end(), lane) == lanes.end())
+                lanes.push_back(lane);
+        }
+    const bool few = static_cast<int>(m_feed->buffers().lanes().size()) <= kAllLanesUpTo;
+    if (!m_laneModeChosen) {
+        const QSignalBlocker block(m_laneMode);
+        m_laneMode->setCurrentIndex(m_laneMode->findData(
+            static_cast<int>(few ? TimelineWidget::LaneMode::All : TimelineWidget::LaneMode::Model)));
+        m_timeline->setLaneMode(static_cast<TimelineWidget::LaneMode>(m_laneMode->currentData().toInt()));
+    }
+    m_timeline->setModelLanes(lanes);
+    // Stacking a thousand areas would be unreadable (and slow): the selected model's backends and
+    // one area for all the others.
+    m_throughput->setLanes(few ? std::nullopt : std::optional<std::vector<int>>(lanes));
 }
 
 void ChartsPanel::setWindowSeconds(int seconds) {

@@ -21,6 +21,7 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSlider>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QTableView>
 #include <QTimer>
@@ -28,9 +29,11 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <functional>
 
 #include "loadgen/load_generator.h"
+#include "model_focus.h"
 #include "proxy/gateway_service.h"
 #include "servers_model.h"
 #include "topology_model.h"
@@ -39,9 +42,22 @@ namespace aigw::ui {
 
 // ---------------------------------------------------------------- TopologyPanel
 
-TopologyPanel::TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* parent) : QWidget(parent) {
+TopologyPanel::TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* parent)
+    : QWidget(parent), m_model(model) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
+    auto* filterRow = new QHBoxLayout;
+    m_filter = new QLineEdit;
+    m_filter->setObjectName(QStringLiteral("topologyFilter"));
+    m_filter->setPlaceholderText(QStringLiteral("Filter: route, virtual model or backend"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setToolTip(QStringLiteral("Shows the routes whose name (namespace/name), virtual model or backend "
+                                        "(name or modelNameOverride) contains this text"));
+    filterRow->addWidget(m_filter, 1);
+    m_filterCount = new QLabel;
+    m_filterCount->setObjectName(QStringLiteral("topologyFilterCount"));
+    filterRow->addWidget(m_filterCount);
+    layout->addLayout(filterRow);
     m_view = new QTreeView;
     m_view->setObjectName(QStringLiteral("topologyView"));
     m_view->setModel(model);
@@ -80,15 +96,110 @@ TopologyPanel::TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* pa
     row->addWidget(m_message, 1);
     layout->addLayout(row);
     auto expand = [this] {
-        m_view->expandAll();
+        applyFilter();
         fitColumns();
         updateRouteStatus();
     };
     connect(model, &QAbstractItemModel::modelReset, this, expand);
+    connect(m_filter, &QLineEdit::textChanged, this, [this] {
+        applyFilter();
+        fitColumns();
+    });
     connect(model, &TopologyModel::editRejected, this, [this](const QString& reason) {
         m_message->setText(QStringLiteral("<span style='color:#b00'>%1</span>").arg(reason.toHtmlEscaped()));
     });
     expand();
+}
+
+void TopologyPanel::setFilterText(const QString& text) { m_filter->setText(text); }
+
+QString TopologyPanel::filterText() const { return m_filter->text(); }
+
+void TopologyPanel::applyFilter() {
+    const QString text = m_filter->text().trimmed();
+    int routesShown = 0;
+    // A row is shown when it matches, an ancestor matches (a route's rules and backendRefs), or a
+    // descendant does (the path down to a matching backendRef).
+    std::function<bool(const QModelIndex&, bool)> walk = [&](const QModelIndex& parent, bool ancestorMatched) {
+        bool any = false;
+        for (int row = 0; row < m_model->rowCount(parent); ++row) {
+            const QModelIndex i = m_model->index(row, 0, parent);
+            const bool self = text.isEmpty() || ancestorMatched ||
+                              i.data(TopologyModel::FilterRole).toString().contains(text, Qt::CaseInsensitive);
+            const bool visible = walk(i, self) || self;
+            m_view->setRowHidden(row, parent, !visible);
+            if (visible && m_model->nodeType(i) == TopologyModel::NodeType::Route)
+                ++routesShown;
+            any = any || visible;
+        }
+        return any;
+    };
+    walk({}, false);
+    const int routes = static_cast<int>(m_model->config().routes.size());
+    m_filterCount->setText(text.isEmpty() ? QStringLiteral("%1 route(s)").arg(routes)
+                                          : QStringLiteral("%1 of %2 route(s)").arg(routesShown).arg(routes));
+    if (text.isEmpty()) {
+        defaultExpansion();
+        return;
+    }
+    // Everything that matched is opened down to its backendRefs.
+    std::function<void(const QModelIndex&)> open = [&](const QModelIndex& parent) {
+        for (int row = 0; row < m_model->rowCount(parent); ++row) {
+            const QModelIndex i = m_model->index(row, 0, parent);
+            if (m_view->isRowHidden(row, parent) || m_model->nodeType(i) == TopologyModel::NodeType::BackendRef)
+                continue;
+            m_view->expand(i);
+            open(i);
+        }
+    };
+    open({});
+}
+
+void TopologyPanel::defaultExpansion() {
+    if (static_cast<int>(m_model->config().routes.size()) <= kExpandAllRoutesUpTo) {
+        m_view->expandAll();
+        return;
+    }
+    m_view->collapseAll();
+    for (int row = 0; row < m_model->rowCount(); ++row)
+        m_view->expand(m_model->index(row, 0));
+    revealFocus();
+}
+
+void TopologyPanel::setModelFocus(ModelFocus* focus) {
+    m_focus = focus;
+    connect(focus, &ModelFocus::modelChanged, this, &TopologyPanel::revealFocus);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, focus, [this](const QModelIndex& current) {
+        const RefPath path = m_model->refPath(current);
+        const auto& routes = m_model->config().routes;
+        if (!current.isValid() || path.route < 0 || path.route >= static_cast<int>(routes.size()))
+            return;
+        // A route row: its first rule with a virtual model; a rule or backendRef: its rule's.
+        QString model;
+        const auto& rules = routes[path.route].rules;
+        for (int u = path.rule >= 0 ? path.rule : 0; u < static_cast<int>(rules.size()) && model.isEmpty(); ++u) {
+            model = TopologyModel::virtualModel(rules[u]);
+            if (path.rule >= 0)
+                break;
+        }
+        if (!model.isEmpty())
+            m_focus->setModel(model);
+    });
+    revealFocus();
+}
+
+void TopologyPanel::revealFocus() {
+    if (!m_focus)
+        return;
+    const RefPath rule = m_model->ruleForModel(m_focus->model());
+    const QModelIndex route = m_model->indexForNode({rule.route, -1, -1});
+    if (!route.isValid())
+        return;
+    m_view->expand(route.parent());
+    m_view->expand(route);
+    for (int row = 0; row < m_model->rowCount(route); ++row)
+        m_view->expand(m_model->index(row, 0, route));
+    m_view->scrollTo(route, QAbstractItemView::EnsureVisible);
 }
 
 void TopologyPanel::fitColumns() {
@@ -226,9 +337,23 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
     : QWidget(parent), m_model(model), m_service(service) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
+    auto* filterRow = new QHBoxLayout;
+    m_filter = new QLineEdit;
+    m_filter->setObjectName(QStringLiteral("serversFilter"));
+    m_filter->setPlaceholderText(QStringLiteral("Filter: server, model, hostname or Backend"));
+    m_filter->setClearButtonEnabled(true);
+    filterRow->addWidget(m_filter, 1);
+    m_filterCount = new QLabel;
+    filterRow->addWidget(m_filterCount);
+    layout->addLayout(filterRow);
+    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy->setSourceModel(model);
+    m_proxy->setFilterRole(ServersModel::FilterRole);
+    m_proxy->setFilterKeyColumn(ServersModel::NameColumn);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_view = new QTableView;
     m_view->setObjectName(QStringLiteral("serversView"));
-    m_view->setModel(model);
+    m_view->setModel(m_proxy);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->horizontalHeader()->setStretchLastSection(true);
@@ -340,7 +465,25 @@ ServersPanel::ServersPanel(ServersModel* model, proxy::GatewayService* service, 
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &ServersPanel::updateButtons);
     connect(model, &QAbstractItemModel::dataChanged, this, &ServersPanel::updateButtons);
     connect(model, &QAbstractItemModel::modelReset, this, &ServersPanel::updateButtons);
+    connect(m_filter, &QLineEdit::textChanged, this, [this](const QString& text) {
+        m_proxy->setFilterFixedString(text.trimmed());
+        updateFilterRow();
+    });
+    connect(model, &QAbstractItemModel::modelReset, this, &ServersPanel::updateFilterRow);
+    updateFilterRow();
     updateButtons();
+}
+
+void ServersPanel::setFilterText(const QString& text) { m_filter->setText(text); }
+
+void ServersPanel::updateFilterRow() {
+    // A filter left typed stays visible, so it is never hidden while it hides servers.
+    const bool many = m_model->rowCount() >= kFilterFrom || !m_filter->text().isEmpty();
+    m_filter->setVisible(many);
+    m_filterCount->setVisible(many);
+    m_filterCount->setText(m_filter->text().trimmed().isEmpty()
+                               ? QStringLiteral("%1 servers").arg(m_model->rowCount())
+                               : QStringLiteral("%1 of %2 servers").arg(m_proxy->rowCount()).arg(m_model->rowCount()));
 }
 
 void ServersPanel::stopServer(const QString& name) { command(scenario::Action::Verb::Stop, name); }
@@ -377,14 +520,21 @@ QString ServersPanel::selectedServer() const {
     const auto rows = m_view->selectionModel()->selectedRows();
     if (rows.isEmpty())
         return {};
-    const auto* s = m_model->server(rows.first().row());
+    const auto* s = m_model->server(m_proxy->mapToSource(rows.first()).row());
     return s ? s->name : QString();
 }
 
 void ServersPanel::selectServer(const QString& name) {
     const int row = m_model->rowOf(name);
-    if (row >= 0)
-        m_view->selectRow(row);
+    if (row < 0)
+        return;
+    QModelIndex shown = m_proxy->mapFromSource(m_model->index(row, 0));
+    if (!shown.isValid()) {  // filtered out: a server selected from elsewhere must be seen
+        m_filter->clear();
+        shown = m_proxy->mapFromSource(m_model->index(row, 0));
+    }
+    m_view->selectRow(shown.row());
+    m_view->scrollTo(shown);
 }
 
 void ServersPanel::showLog(const QString& name) {
@@ -447,6 +597,23 @@ LoadPanel::LoadPanel(loadgen::LoadGenerator* generator, QWidget* parent) : QWidg
     modelRow->addWidget(m_model, 1);
     modelRow->addWidget(refresh);
     form->addRow(QStringLiteral("Model"), modelRow);
+    m_mixMode = new QComboBox;
+    m_mixMode->setObjectName(QStringLiteral("loadMixMode"));
+    m_mixMode->addItem(QStringLiteral("the model above"), static_cast<int>(MixMode::One));
+    m_mixMode->addItem(QStringLiteral("every model, equal shares"), static_cast<int>(MixMode::All));
+    m_mixMode->addItem(QStringLiteral("a mix of models..."), static_cast<int>(MixMode::List));
+    m_mixMode->setToolTip(QStringLiteral("A real gateway serves many models at once: spread the rate over every "
+                                         "model of /v1/models, or over a list with shares"));
+    form->addRow(QStringLiteral("Requests for"), m_mixMode);
+    m_mix = new QLineEdit;
+    m_mix->setObjectName(QStringLiteral("loadMix"));
+    m_mix->setPlaceholderText(QStringLiteral("model-a=3, model-b=1, model-c"));
+    m_mix->setToolTip(QStringLiteral("Models and their shares of the rate (a missing share is 1), separated by "
+                                     "commas or spaces"));
+    m_mix->setEnabled(false);
+    form->addRow(QStringLiteral("Mix"), m_mix);
+    connect(m_mixMode, &QComboBox::currentIndexChanged, this,
+            [this] { m_mix->setEnabled(mixMode() == MixMode::List); });
     m_modelsStatus = new QLabel;
     m_modelsStatus->setWordWrap(true);
     form->addRow(QString(), m_modelsStatus);
@@ -524,7 +691,29 @@ void LoadPanel::refreshModels() {
 void LoadPanel::setModel(const QString& model) {
     m_wantedModel = model;
     m_model->setCurrentText(model);
+    if (m_focus)
+        m_focus->setModel(model);
 }
+
+void LoadPanel::setModelFocus(ModelFocus* focus) {
+    m_focus = focus;
+    connect(focus, &ModelFocus::modelChanged, this, [this](const QString& model) {
+        m_wantedModel = model;
+        m_model->setCurrentText(model);
+    });
+    // A model picked from the list, or typed and confirmed with Enter, becomes the window's.
+    connect(m_model, &QComboBox::activated, focus, [this] { m_focus->setModel(m_model->currentText()); });
+    if (!focus->model().isEmpty())
+        m_model->setCurrentText(focus->model());
+}
+
+void LoadPanel::setMixMode(MixMode mode) { m_mixMode->setCurrentIndex(m_mixMode->findData(static_cast<int>(mode))); }
+
+LoadPanel::MixMode LoadPanel::mixMode() const { return static_cast<MixMode>(m_mixMode->currentData().toInt()); }
+
+void LoadPanel::setMixText(const QString& text) { m_mix->setText(text); }
+
+QString LoadPanel::statusText() const { return m_modelsStatus->text(); }
 void LoadPanel::setRate(double perSecond) { m_rate->setValue(perSecond); }
 void LoadPanel::setConcurrency(int n) { m_concurrency->setValue(n); }
 
@@ -538,6 +727,23 @@ void LoadPanel::startLoad() {
     o.host = url.host().toStdString();
     o.port = static_cast<std::uint16_t>(url.port(80));
     o.model = m_model->currentText().toStdString();
+    auto refuse = [this](const QString& why) {
+        m_modelsStatus->setText(QStringLiteral("<span style='color:#b00'>Not started: %1</span>").arg(why.toHtmlEscaped()));
+    };
+    if (mixMode() == MixMode::All) {
+        std::vector<std::string> models;
+        for (int i = 0; i < m_model->count(); ++i)
+            models.push_back(m_model->itemText(i).toStdString());
+        if (models.empty())
+            return refuse(QStringLiteral("no models from /v1/models yet (Refresh)"));
+        o.mix = loadgen::equalMix(models);
+    } else if (mixMode() == MixMode::List) {
+        std::string error;
+        const auto mix = loadgen::parseModelMix(m_mix->text().toStdString(), &error);
+        if (!mix)
+            return refuse(QString::fromStdString(error));
+        o.mix = *mix;
+    }
     o.ratePerSecond = m_rate->value();
     o.concurrency = m_concurrency->value();
     o.stream = m_stream->isChecked();
@@ -545,6 +751,8 @@ void LoadPanel::startLoad() {
     o.maxTokens = m_maxTokens->value();
     m_generator->start(o);
     m_started = o;
+    m_modelsStatus->setText(o.mix.empty() ? QStringLiteral("sending %1").arg(QString::fromStdString(o.model))
+                                          : QStringLiteral("sending a mix of %1 model(s)").arg(o.mix.size()));
     emit loadStarted(o);
 }
 
@@ -573,11 +781,24 @@ void LoadPanel::updateStats() {
     QString backends;
     for (const auto& [b, n] : s.byBackend)
         backends += QStringLiteral("<br>&nbsp;&nbsp;%1: %2").arg(QString::fromStdString(b).toHtmlEscaped()).arg(n);
+    QString models;
+    if (s.byModel.size() > 1) {
+        // A mix of a hundred models: how many, and the three with the most requests.
+        std::vector<std::pair<std::uint64_t, std::string>> top;
+        for (const auto& [m, n] : s.byModel)
+            top.push_back({n, m});
+        std::partial_sort(top.begin(), top.begin() + std::min<std::ptrdiff_t>(3, static_cast<std::ptrdiff_t>(top.size())),
+                          top.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        QStringList most;
+        for (std::size_t i = 0; i < top.size() && i < 3; ++i)
+            most << QStringLiteral("%1 %2").arg(QString::fromStdString(top[i].second).toHtmlEscaped()).arg(top[i].first);
+        models = QStringLiteral("<br>sent to %1 models (most: %2)").arg(s.byModel.size()).arg(most.join(QStringLiteral(", ")));
+    }
     QString statuses;
     for (const auto& [code, n] : s.byStatus)
         statuses += QStringLiteral(" %1&times;%2").arg(code == 0 ? QStringLiteral("conn-err") : QString::number(code)).arg(n);
     m_stats->setText(QStringLiteral("sent <b>%1</b> &nbsp; ok <b>%2</b> &nbsp; errors <b style='color:%3'>%4</b> &nbsp; in flight %5<br>"
-                                    "%6 completed/s &nbsp; p50 <b>%7 ms</b> &nbsp; p99 <b>%8 ms</b>%9<br>statuses:%10"
+                                    "%6 completed/s &nbsp; p50 <b>%7 ms</b> &nbsp; p99 <b>%8 ms</b>%9%13<br>statuses:%10"
                                     "<br>answered by (x-aigw-backend):%11%12")
                          .arg(s.sent)
                          .arg(s.ok)
@@ -591,7 +812,8 @@ void LoadPanel::updateStats() {
                          .arg(statuses.isEmpty() ? QStringLiteral(" -") : statuses)
                          .arg(backends.isEmpty() ? QStringLiteral(" -") : backends)
                          .arg(s.lastError.empty() ? QString()
-                                                  : QStringLiteral("<br>last error: %1").arg(QString::fromStdString(s.lastError).toHtmlEscaped())));
+                                                  : QStringLiteral("<br>last error: %1").arg(QString::fromStdString(s.lastError).toHtmlEscaped()))
+                         .arg(models));
 }
 
 }  // namespace aigw::ui

@@ -3,6 +3,7 @@
 // They hold no state of their own beyond widgets; MainWindow arranges them in resetLayout().
 
 #include <QDialog>
+#include <QPersistentModelIndex>
 #include <QWidget>
 
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@ class QDoubleSpinBox;
 class QCheckBox;
 class QLineEdit;
 class QSlider;
+class QSortFilterProxyModel;
 class QTimer;
 
 namespace aigw::proxy {
@@ -35,21 +37,44 @@ class GatewayService;
 
 namespace aigw::ui {
 
+class ModelFocus;
 class TopologyModel;
 class ServersModel;
 
 class TopologyPanel : public QWidget {
     Q_OBJECT
 public:
+    /// Up to this many routes the tree opens fully; beyond, routes start collapsed (the selected
+    /// virtual model's route open) so that a cluster's hundred routes fit on a screen.
+    static constexpr int kExpandAllRoutesUpTo = 6;
+
     TopologyPanel(TopologyModel* model, QUndoStack* undo, QWidget* parent = nullptr);
     QTreeView* view() const { return m_view; }
     /// The width that shows every column without a horizontal scroll bar (the main window's
     /// default layout gives the dock this much, within limits).
     int preferredWidth() const;
+    /// Shows only the rows whose route name (namespace/name), virtual model or backend (name or
+    /// modelNameOverride) contains `text` (case-insensitive), with their parents and, for a
+    /// matching route or rule, everything under it; empty shows all.
+    void setFilterText(const QString& text);
+    QString filterText() const;
+    QLineEdit* filterBox() const { return m_filter; }
+    /// Selecting a row selects its virtual model; the focused model's route is opened and scrolled to.
+    void setModelFocus(ModelFocus* focus);
 
 private:
     void fitColumns();
     void updateRouteStatus();
+    void applyFilter();
+    /// The tree as a config opens: all of it up to kExpandAllRoutesUpTo routes, else the Gateways
+    /// and the focused model's route.
+    void defaultExpansion();
+    /// Opens the route and rules of the focused model and scrolls to it.
+    void revealFocus();
+    TopologyModel* m_model;
+    ModelFocus* m_focus = nullptr;
+    QLineEdit* m_filter;
+    QLabel* m_filterCount;
     QTreeView* m_view;
     QLabel* m_routeStatus;  ///< every route that is not accepted, with its reason (hidden when none)
     QLabel* m_message;
@@ -70,8 +95,16 @@ struct FaultPresets {
 class ServersPanel : public QWidget {
     Q_OBJECT
 public:
+    /// From this many servers on, the filter box shows (a cluster's config has thousands).
+    static constexpr int kFilterFrom = 9;
+
     ServersPanel(ServersModel* model, proxy::GatewayService* service, QWidget* parent = nullptr);
+    /// The table shows the servers through filterModel().
     QTableView* view() const { return m_view; }
+    QSortFilterProxyModel* filterModel() const { return m_proxy; }
+    /// Shows the servers whose name, models, hostname or Backends contain `text` (case-insensitive).
+    void setFilterText(const QString& text);
+    QLineEdit* filterBox() const { return m_filter; }
     /// The selected server's name, or empty.
     QString selectedServer() const;
     void selectServer(const QString& name);
@@ -106,7 +139,11 @@ private:
     void command(scenario::Action::Verb verb, const QString& name, const nlohmann::json& fault = {});
     void updateButtons();
     void updateDnsRow();
+    void updateFilterRow();
     ServersModel* m_model;
+    QSortFilterProxyModel* m_proxy;
+    QLineEdit* m_filter;
+    QLabel* m_filterCount;
     proxy::GatewayService* m_service;
     QTableView* m_view;
     QPushButton* m_stop;
@@ -154,7 +191,20 @@ private:
 class LoadPanel : public QWidget {
     Q_OBJECT
 public:
+    /// What the requests ask for: the model in the box, every model of /v1/models with equal
+    /// shares, or the typed mix ("model-a=3, model-b=1").
+    enum class MixMode { One, All, List };
+
     LoadPanel(loadgen::LoadGenerator* generator, QWidget* parent = nullptr);
+    /// The model box follows `focus`; picking a model there sets it.
+    void setModelFocus(ModelFocus* focus);
+    void setMixMode(MixMode mode);
+    MixMode mixMode() const;
+    void setMixText(const QString& text);
+    QComboBox* mixModeBox() const { return m_mixMode; }
+    QLineEdit* mixBox() const { return m_mix; }
+    /// The status line under the model box (errors of the last start, the model count).
+    QString statusText() const;
     /// Where the gateway listens ("http://127.0.0.1:8080"); refreshes the model list from /v1/models.
     void setProxyUrl(const QString& url);
     void refreshModels();
@@ -179,6 +229,9 @@ private:
     loadgen::LoadGenerator* m_generator;
     QString m_proxyUrl;
     QComboBox* m_model;
+    QComboBox* m_mixMode;
+    QLineEdit* m_mix;
+    ModelFocus* m_focus = nullptr;
     QDoubleSpinBox* m_rate;
     QSpinBox* m_concurrency;
     QCheckBox* m_stream;

@@ -33,6 +33,7 @@
 #include "doctor_panel.h"
 #include "gateway_bridge.h"
 #include "loadgen/load_generator.h"
+#include "model_focus.h"
 #include "pages.h"
 #include "proxy/gateway_service.h"
 #include "request_log_model.h"
@@ -52,6 +53,7 @@ MainWindow::MainWindow(proxy::GatewayService* service, AppSettings* settings, QW
     m_servers = new ServersModel(this);
     m_log = new RequestLogModel(RequestLogModel::kDefaultCapacity, this);
     m_feed = new ChartFeed(this);
+    m_focus = new ModelFocus(this);
     m_bridge = new GatewayBridge(service, m_feed, m_log, m_servers, m_topology, this);
     m_loadgen = std::make_unique<loadgen::LoadGenerator>();
 
@@ -63,6 +65,9 @@ MainWindow::MainWindow(proxy::GatewayService* service, AppSettings* settings, QW
     m_topologyPanel = new TopologyPanel(m_topology, &m_undo);
     m_serversPanel = new ServersPanel(m_servers, service);
     m_loadPanel = new LoadPanel(m_loadgen.get());
+    m_charts->setModelFocus(m_focus);
+    m_loadPanel->setModelFocus(m_focus);
+    m_topologyPanel->setModelFocus(m_focus);
     m_yaml = new YamlPanel;
     m_doctor = new DoctorPanel;
     m_events = new QPlainTextEdit;

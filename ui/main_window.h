@@ -34,6 +34,7 @@ class DoctorPanel;
 class GatewayBridge;
 class LessonsPage;
 class LoadPanel;
+class ModelFocus;
 class PlaygroundPage;
 class RequestLogModel;
 class RequestLogPage;
@@ -67,6 +68,8 @@ public:
     ServersModel* serversModel() const { return m_servers; }
     RequestLogModel* requestLogModel() const { return m_log; }
     ChartFeed* chartFeed() const { return m_feed; }
+    /// The virtual model the charts, the load generator and the Topology dock follow.
+    ModelFocus* modelFocus() const { return m_focus; }
     GatewayBridge* bridge() const { return m_bridge; }
     loadgen::LoadGenerator* loadGenerator() const { return m_loadgen.get(); }
     TopologyPanel* topologyPanel() const { return m_topologyPanel; }
@@ -123,6 +126,7 @@ private:
     ServersModel* m_servers;
     RequestLogModel* m_log;
     ChartFeed* m_feed;
+    ModelFocus* m_focus;
     GatewayBridge* m_bridge;
     std::unique_ptr<loadgen::LoadGenerator> m_loadgen;
     QTabWidget* m_tabs;

@@ -140,11 +140,26 @@ QVariant ServersModel::data(const QModelIndex& index, int role) const {
     const proxy::ServerInfo* s = index.isValid() && index.model() == this ? server(index.row()) : nullptr;
     if (!s || index.column() >= ColumnCount)
         return {};
+    if (role == FilterRole) {
+        if (index.column() != NameColumn)
+            return {};
+        return QStringList{s->name, s->models.join(QLatin1Char(' ')), s->hostname, s->backends.join(QLatin1Char(' '))}
+            .join(QLatin1Char(' '));
+    }
+    if (role == Qt::ToolTipRole && index.column() == ModelsColumn)
+        return s->models.isEmpty() ? QVariant() : QVariant(s->models.join(QLatin1Char('\n')));
     if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
         switch (index.column()) {
         case NameColumn: return s->name;
         case ModeColumn: return modeLabel(s->mode);
-        case ModelsColumn: return s->models.join(QStringLiteral(", "));
+        case ModelsColumn: {
+            // A server can serve dozens of models: the row stays one line, the tooltip lists them.
+            if (s->models.size() <= kModelsShown)
+                return s->models.join(QStringLiteral(", "));
+            return QStringLiteral("%1 +%2 more")
+                .arg(s->models.mid(0, kModelsShown).join(QStringLiteral(", ")))
+                .arg(s->models.size() - kModelsShown);
+        }
         case PortColumn: return s->port ? QVariant(s->port) : QVariant(QStringLiteral("-"));
         case StateColumn:
             return role == Qt::ToolTipRole ? stateToolTip(*s, QDateTime::currentMSecsSinceEpoch())

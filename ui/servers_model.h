@@ -25,6 +25,10 @@ class ServersModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column { NameColumn, ModeColumn, ModelsColumn, PortColumn, StateColumn, ColumnCount };
+    /// Name column: the name, models, hostname and Backends in one string (the dock's filter).
+    static constexpr int FilterRole = Qt::UserRole + 1;
+    /// Models shown in the cell before "+N more" (all of them in the tooltip).
+    static constexpr int kModelsShown = 2;
 
     explicit ServersModel(QObject* parent = nullptr);
     void setServers(std::vector<proxy::ServerInfo> servers);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "config/exporter.h"
 #include "docks.h"
@@ -19,7 +20,8 @@ namespace {
 Duration roundMs(Duration d) { return std::chrono::round<std::chrono::milliseconds>(d); }
 
 std::string loadTitle(const loadgen::LoadOptions& o) {
-    return fmt::format("Load: {:g} requests/s on {} (concurrency {}{})", o.ratePerSecond, o.model, o.concurrency,
+    const std::string on = o.mix.empty() ? o.model : fmt::format("a mix of {} models", o.mix.size());
+    return fmt::format("Load: {:g} requests/s on {} (concurrency {}{})", o.ratePerSecond, on, o.concurrency,
                        o.stream ? ", streaming" : "");
 }
 }  // namespace
@@ -172,8 +174,10 @@ void SessionRecorder::configApplied(const config::Config& config, const QString&
 }
 
 void SessionRecorder::closeLoad(Duration at) {
-    if (m_loadOpen && !m_load.empty())
-        m_load.back().to = at;
+    if (m_loadOpen)
+        for (auto& l : m_load)  // every stream of the load (one per model of a mix)
+            if (!l.to)
+                l.to = at;
     m_loadOpen = false;
 }
 
@@ -188,15 +192,23 @@ void SessionRecorder::loadStarted(const loadgen::LoadOptions& o) {
 }
 
 void SessionRecorder::openLoad(const loadgen::LoadOptions& o, Duration at) {
-    scenario::LoadStream s;
-    s.model = o.model;
-    s.rate = o.ratePerSecond;
-    s.concurrency = o.concurrency;
-    s.streamShare = o.stream ? 1.0 : 0.0;
-    s.promptBytes = static_cast<int>(o.prompt.size());
-    s.maxTokens = o.maxTokens;
-    s.from = at;
-    m_load.push_back(std::move(s));
+    // A mix becomes one stream per model, each with its share of the rate and of the concurrency.
+    std::vector<loadgen::ModelShare> mix = o.mix.empty() ? std::vector<loadgen::ModelShare>{{o.model, 1.0}} : o.mix;
+    double total = 0;
+    for (const auto& m : mix)
+        total += m.weight;
+    for (const auto& m : mix) {
+        const double share = total > 0 ? m.weight / total : 1.0;
+        scenario::LoadStream s;
+        s.model = m.model;
+        s.rate = o.ratePerSecond * share;
+        s.concurrency = std::max(1, static_cast<int>(std::lround(o.concurrency * share)));
+        s.streamShare = o.stream ? 1.0 : 0.0;
+        s.promptBytes = static_cast<int>(o.prompt.size());
+        s.maxTokens = o.maxTokens;
+        s.from = at;
+        m_load.push_back(std::move(s));
+    }
     m_loadOpen = true;
 }
 

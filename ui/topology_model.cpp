@@ -2,6 +2,7 @@
 
 #include <QBrush>
 #include <QFont>
+#include <QSet>
 #include <QUndoStack>
 
 #include <algorithm>
@@ -67,12 +68,22 @@ void TopologyModel::setUnhealthy(const std::set<std::string>& backends) {
 void TopologyModel::rebuild() {
     m_nodes.clear();
     m_top.clear();
-    // Group routes by the Gateway they attach to (first parentRef), in first-seen order.
+    // Group routes by the Gateway they attach to (first parentRef), in first-seen order. A
+    // Gateway outside the default namespace is namespace/name: a cluster has `ai-gateway` in
+    // every team's namespace, and those are different Gateways.
+    auto gatewayOf = [](const config::AIGatewayRoute& r) {
+        if (r.parentRefs.empty())
+            return QStringLiteral("(no parentRef)");
+        const auto& ref = r.parentRefs.front();
+        const std::string ns = ref.ns ? *ref.ns : r.meta.effectiveNamespace();
+        return ns == "default" ? q(ref.name) : q(ns) + QLatin1Char('/') + q(ref.name);
+    };
     std::vector<QString> gateways;
+    std::vector<QString> routeGateway;
     for (const auto& r : m_config.routes) {
-        const QString gw = r.parentRefs.empty() ? QStringLiteral("(no parentRef)") : q(r.parentRefs.front().name);
-        if (std::find(gateways.begin(), gateways.end(), gw) == gateways.end())
-            gateways.push_back(gw);
+        routeGateway.push_back(gatewayOf(r));
+        if (std::find(gateways.begin(), gateways.end(), routeGateway.back()) == gateways.end())
+            gateways.push_back(routeGateway.back());
     }
     for (const auto& gw : gateways) {
         const int gi = static_cast<int>(m_nodes.size());
@@ -80,9 +91,7 @@ void TopologyModel::rebuild() {
         m_top.push_back(gi);
         for (int ri = 0; ri < static_cast<int>(m_config.routes.size()); ++ri) {
             const auto& route = m_config.routes[ri];
-            const QString rgw =
-                route.parentRefs.empty() ? QStringLiteral("(no parentRef)") : q(route.parentRefs.front().name);
-            if (rgw != gw)
+            if (routeGateway[static_cast<std::size_t>(ri)] != gw)
                 continue;
             const int rn = static_cast<int>(m_nodes.size());
             m_nodes.push_back({NodeType::Route, gi, static_cast<int>(m_nodes[gi].children.size()), {ri, -1, -1}, gw, {}});
@@ -154,6 +163,47 @@ RefPath TopologyModel::refPath(const QModelIndex& index) const {
     return n ? n->path : RefPath{};
 }
 
+QModelIndex TopologyModel::indexForNode(const RefPath& path) const {
+    const NodeType want = path.rule < 0 ? NodeType::Route : path.ref < 0 ? NodeType::Rule : NodeType::BackendRef;
+    for (std::size_t i = 0; i < m_nodes.size(); ++i)
+        if (m_nodes[i].type == want && m_nodes[i].path == path)
+            return createIndex(m_nodes[i].row, 0, static_cast<quintptr>(i));
+    return {};
+}
+
+QString TopologyModel::virtualModel(const config::RouteRule& rule) {
+    for (const auto& m : rule.matches)
+        for (const auto& h : m.headers)
+            if (h.effectiveType() == config::HeaderMatchType::Exact &&
+                q(h.name).compare(QStringLiteral("x-ai-eg-model"), Qt::CaseInsensitive) == 0)
+                return q(h.value);
+    return {};
+}
+
+RefPath TopologyModel::ruleForModel(const QString& model) const {
+    if (model.isEmpty())
+        return {};
+    for (int r = 0; r < static_cast<int>(m_config.routes.size()); ++r)
+        for (int u = 0; u < static_cast<int>(m_config.routes[r].rules.size()); ++u)
+            if (virtualModel(m_config.routes[r].rules[u]) == model)
+                return {r, u, -1};
+    return {};
+}
+
+QStringList TopologyModel::virtualModels() const {
+    QStringList out;
+    QSet<QString> seen;
+    for (const auto& route : m_config.routes)
+        for (const auto& rule : route.rules) {
+            const QString m = virtualModel(rule);
+            if (!m.isEmpty() && !seen.contains(m)) {
+                seen.insert(m);
+                out << m;
+            }
+        }
+    return out;
+}
+
 QModelIndex TopologyModel::indexFor(const RefPath& path, int column) const {
     for (std::size_t i = 0; i < m_nodes.size(); ++i)
         if (m_nodes[i].type == NodeType::BackendRef && m_nodes[i].path == path)
@@ -170,6 +220,29 @@ QVariant TopologyModel::data(const QModelIndex& index, int role) const {
     if (!n)
         return {};
     const int col = index.column();
+    if (role == FilterRole) {
+        if (col != NameColumn)
+            return {};
+        switch (n->type) {
+        case NodeType::Gateway: return n->gateway;
+        case NodeType::Route: {
+            const auto& meta = m_config.routes[n->path.route].meta;
+            return QStringLiteral("%1/%2").arg(q(meta.effectiveNamespace()), q(meta.name));
+        }
+        case NodeType::Rule: {
+            QStringList models;
+            for (const auto& m : m_config.routes[n->path.route].rules[n->path.rule].matches)
+                for (const auto& h : m.headers)
+                    models << q(h.value);
+            return models.join(QLatin1Char(' '));
+        }
+        case NodeType::BackendRef: {
+            const auto& ref = m_config.routes[n->path.route].rules[n->path.rule].backendRefs[n->path.ref];
+            return ref.modelNameOverride ? q(ref.name) + QLatin1Char(' ') + q(*ref.modelNameOverride) : q(ref.name);
+        }
+        }
+        return {};
+    }
     if (n->type != NodeType::BackendRef) {
         if (col != NameColumn)
             return {};

@@ -32,6 +32,9 @@ class TopologyModel : public QAbstractItemModel {
 public:
     enum Column { NameColumn, WeightColumn, PriorityColumn, OverrideColumn, TargetColumn, ColumnCount };
     enum class NodeType { Gateway, Route, Rule, BackendRef };
+    /// What the Topology dock's filter box matches on (name column): a Gateway's name, a route's
+    /// namespace/name, a rule's virtual models, a backendRef's name and modelNameOverride.
+    static constexpr int FilterRole = Qt::UserRole + 1;
 
     explicit TopologyModel(QObject* parent = nullptr);
 
@@ -56,6 +59,14 @@ public:
     void applyBackendRef(const RefPath& path, const config::BackendRefSpec& spec);
     config::BackendRefSpec backendRef(const RefPath& path) const;
     QModelIndex indexFor(const RefPath& path, int column) const;
+    /// The row of a route (path.rule < 0) or of a rule (path.ref < 0), column 0; invalid if none.
+    QModelIndex indexForNode(const RefPath& path) const;
+    /// The virtual model a rule answers: its first Exact x-ai-eg-model header match, else empty.
+    static QString virtualModel(const config::RouteRule& rule);
+    /// The first rule (route and rule filled) whose virtual model is `model`; route -1 if none.
+    RefPath ruleForModel(const QString& model) const;
+    /// Every virtual model of the config, in config order, once each.
+    QStringList virtualModels() const;
     NodeType nodeType(const QModelIndex& index) const;
     RefPath refPath(const QModelIndex& index) const;  ///< route/rule filled for Rule nodes too
 

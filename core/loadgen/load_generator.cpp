@@ -6,6 +6,9 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "http/http_client.h"
@@ -24,6 +27,71 @@ std::int64_t nowMs() {
 }
 }  // namespace
 
+std::optional<std::vector<ModelShare>> parseModelMix(const std::string& text, std::string* error) {
+    auto fail = [error](std::string why) -> std::optional<std::vector<ModelShare>> {
+        if (error)
+            *error = std::move(why);
+        return std::nullopt;
+    };
+    std::vector<ModelShare> mix;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (text[i] == ',' || std::isspace(static_cast<unsigned char>(text[i]))) {
+            ++i;
+            continue;
+        }
+        std::size_t end = i;
+        while (end < text.size() && text[end] != ',' && !std::isspace(static_cast<unsigned char>(text[end])))
+            ++end;
+        const std::string entry = text.substr(i, end - i);
+        i = end;
+        ModelShare share;
+        const auto eq = entry.rfind('=');
+        share.model = entry.substr(0, eq);
+        if (eq != std::string::npos) {
+            const std::string w = entry.substr(eq + 1);
+            char* stop = nullptr;
+            share.weight = std::strtod(w.c_str(), &stop);
+            if (w.empty() || *stop != '\0' || !std::isfinite(share.weight) || share.weight <= 0)
+                return fail("'" + entry + "': the share after '=' must be a number greater than 0");
+        }
+        if (share.model.empty())
+            return fail("'" + entry + "': no model name before '='");
+        for (const auto& m : mix)
+            if (m.model == share.model)
+                return fail("'" + share.model + "' is named twice");
+        mix.push_back(std::move(share));
+    }
+    if (mix.empty())
+        return fail("no model in the mix (write e.g. model-a=3, model-b=1)");
+    return mix;
+}
+
+std::vector<ModelShare> equalMix(const std::vector<std::string>& models) {
+    std::vector<ModelShare> mix;
+    for (const auto& m : models)
+        mix.push_back({m, 1.0});
+    return mix;
+}
+
+MixPicker::MixPicker(std::vector<ModelShare> mix) : m_mix(std::move(mix)), m_current(m_mix.size(), 0.0) {
+    for (const auto& m : m_mix)
+        m_total += m.weight;
+}
+
+std::size_t MixPicker::next() {
+    if (m_mix.size() < 2)
+        return 0;
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < m_mix.size(); ++i) {
+        m_current[i] += m_mix[i].weight;
+        if (m_current[i] > m_current[best])
+            best = i;
+    }
+    m_current[best] -= m_total;
+    return best;
+}
+
 /// Lives on the generator's thread: a 5 ms pacing timer, a token bucket for the rate, an HttpClient.
 class LoadWorker : public QObject {
 public:
@@ -39,12 +107,19 @@ public:
         m_options.maxTokens = std::max(1, m_options.maxTokens);
         if (!m_client)
             m_client = std::make_unique<http::HttpClient>();
-        nlohmann::json body = {{"model", m_options.model},
-                               {"messages", nlohmann::json::array({{{"role", "user"}, {"content", m_options.prompt}}})},
-                               {"max_tokens", m_options.maxTokens}};
-        if (m_options.stream)
-            body["stream"] = true;
-        m_body = QByteArray::fromStdString(body.dump());
+        // One body per model, made once: a mix of a hundred models costs no JSON per request.
+        if (m_options.mix.empty())
+            m_options.mix = {{m_options.model, 1.0}};
+        m_bodies.clear();
+        for (const auto& share : m_options.mix) {
+            nlohmann::json body = {{"model", share.model},
+                                   {"messages", nlohmann::json::array({{{"role", "user"}, {"content", m_options.prompt}}})},
+                                   {"max_tokens", m_options.maxTokens}};
+            if (m_options.stream)
+                body["stream"] = true;
+            m_bodies.push_back(QByteArray::fromStdString(body.dump()));
+        }
+        m_picker = MixPicker(m_options.mix);
         // The first request goes at once (as a scenario's virtual arrivals start at the stream's `from`),
         // the next ones at the rate.
         m_credit = 1.0;
@@ -81,7 +156,8 @@ private:
         req.port = m_options.port;
         req.target = "/v1/chat/completions";
         req.headers.add("content-type", "application/json");
-        req.body = m_body;
+        const std::size_t pick = m_picker.next();
+        req.body = m_bodies[pick];
         req.tryTimeoutMs = m_options.timeoutMs;
         struct State {
             QElapsedTimer started;
@@ -92,7 +168,7 @@ private:
         auto st = std::make_shared<State>();
         st->started.start();
         ++m_inFlight;
-        m_owner->markSent(m_inFlight);
+        m_owner->markSent(m_inFlight, m_options.mix[pick].model);
         http::ResponseCallbacks cb;
         cb.onHeaders = [st](const http::ResponseHead& head) {
             st->status = head.status;
@@ -120,7 +196,8 @@ private:
     LoadGenerator* m_owner;
     LoadOptions m_options;
     std::unique_ptr<http::HttpClient> m_client;
-    QByteArray m_body;
+    std::vector<QByteArray> m_bodies;  ///< one per model of the mix
+    MixPicker m_picker{std::vector<ModelShare>{}};
     QTimer m_timer{this};
     QElapsedTimer m_clock;
     qint64 m_last = 0;
@@ -172,10 +249,12 @@ bool LoadGenerator::isRunning() const {
     return m_running;
 }
 
-void LoadGenerator::markSent(int inFlight) {
+void LoadGenerator::markSent(int inFlight, const std::string& model) {
     std::lock_guard lock(m_mutex);
     ++m_stats.sent;
     m_stats.inFlight = inFlight;
+    if (m_stats.byModel.size() < kMaxModels || m_stats.byModel.count(model))
+        ++m_stats.byModel[model];
 }
 
 void LoadGenerator::markInFlight(int inFlight) {

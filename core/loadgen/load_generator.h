@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,42 @@ class QThread;
 
 namespace aigw::loadgen {
 
+/// One virtual model of a traffic mix and its relative share.
+struct ModelShare {
+    std::string model;
+    double weight = 1;
+    bool operator==(const ModelShare&) const = default;
+};
+
+/// Reads a mix as typed in the load generator: "model-a=3, model-b, model-c=0.5" (commas, spaces
+/// or new lines between entries; a missing weight is 1). None, with the reason in `error`, for an
+/// empty list, a weight that is not a number > 0, or a model named twice.
+std::optional<std::vector<ModelShare>> parseModelMix(const std::string& text, std::string* error);
+/// Every model of `models` with the same share.
+std::vector<ModelShare> equalMix(const std::vector<std::string>& models);
+
+/// Picks the models of a mix in proportion to their weights, deterministically: a smooth
+/// weighted round-robin (nginx's), so any run of requests is as close to the shares as whole
+/// requests allow and models are interleaved, not sent in blocks.
+class MixPicker {
+public:
+    explicit MixPicker(std::vector<ModelShare> mix);
+    /// Index into the mix of the next request's model (0 for an empty mix).
+    std::size_t next();
+
+private:
+    std::vector<ModelShare> m_mix;
+    std::vector<double> m_current;
+    double m_total = 0;
+};
+
 struct LoadOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
     std::string model = "virtual-qwen-model";
+    /// When not empty, each request names one of these models in proportion to the weights (a
+    /// real gateway serves many models at once) and `model` is not used.
+    std::vector<ModelShare> mix;
     double ratePerSecond = 20;  ///< target request rate; <= 0 sends as fast as concurrency allows
     int concurrency = 16;       ///< most requests in flight at once (>= 1)
     bool stream = false;
@@ -40,6 +73,7 @@ struct LoadStats {
     double achievedPerSecond = 0;  ///< completions per second over the last second or so
     std::map<int, std::uint64_t> byStatus;  ///< 0 = transport error
     std::map<std::string, std::uint64_t> byBackend;  ///< from the x-aigw-backend debug header
+    std::map<std::string, std::uint64_t> byModel;    ///< requests sent per model (a mix; at most kMaxModels)
     std::string lastError;
 };
 
@@ -49,6 +83,7 @@ class LoadGenerator : public QObject {
     Q_OBJECT
 public:
     static constexpr std::size_t kLatencyWindow = 4096;
+    static constexpr std::size_t kMaxModels = 4096;
 
     explicit LoadGenerator(QObject* parent = nullptr);
     ~LoadGenerator() override;
@@ -67,7 +102,7 @@ signals:
 private:
     friend class LoadWorker;
     void record(int status, double latencyMs, double ttftMs, const std::string& backend, const std::string& error);
-    void markSent(int inFlight);
+    void markSent(int inFlight, const std::string& model);
     void markInFlight(int inFlight);
 
     std::unique_ptr<QThread> m_thread;

@@ -313,12 +313,12 @@ private slots:
 
     void chartBuffersStayBounded() {
         ChartBuffers b;
-        // Two hours at 40 requests/s and 200 distinct backends: every store stays at its cap.
+        // Two hours at 40 requests/s and 9,000 distinct backends: every store stays at its cap.
         for (int i = 0; i < 7200 * 40; ++i) {
             RequestPoint r;
             r.t = i / 40.0;
             r.model = "m" + std::to_string(i % 3);
-            r.attempts.push_back({"backend-" + std::to_string(i % 200), r.t, 1, i % 7 != 0});
+            r.attempts.push_back({"backend-" + std::to_string(i % 9000), r.t, 1, i % 7 != 0});
             r.ok = i % 7 != 0;
             r.latencyMs = 1;
             b.addRequest(r);
