@@ -113,23 +113,9 @@ std::optional<int> tokenCount(std::int64_t v) {
     return static_cast<int>(std::min<std::int64_t>(v, std::numeric_limits<int>::max()));
 }
 
-/// Reads `usage` and `model` from SSE `data:` lines as they pass (the real gateway does the same in
-/// extractUsageFromBufferEvent); bytes are forwarded unchanged regardless.
+/// Reads `usage` and `model` from SSE `data:` lines as they pass; bytes are forwarded unchanged regardless.
 void scanSse(ExchangeState& ex, const QByteArray& data) {
-    ex.sseLine.append(data);
-    qsizetype nl;
-    while ((nl = ex.sseLine.indexOf('\n')) >= 0) {
-        const QByteArray line = ex.sseLine.left(nl).trimmed();
-        ex.sseLine.remove(0, nl + 1);
-        if (!line.startsWith("data:"))
-            continue;
-        const QByteArray payload = line.mid(5).trimmed();
-        if (payload == "[DONE]" || (!ex.responseModel.empty() && !payload.contains("\"usage\"")))
-            continue;
-        readModelAndUsage(payload.constData(), payload.size(), ex.responseModel, ex.usage);
-    }
-    if (ex.sseLine.size() > 1 << 20)
-        ex.sseLine.clear();  // a line this long is not SSE we can read; forwarding is unaffected
+    scanSseUsage(ex.sseLine, data, ex.responseModel, ex.usage);
 }
 
 }  // namespace

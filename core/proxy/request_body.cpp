@@ -556,6 +556,23 @@ void readModelAndUsage(const char* data, qsizetype size, std::string& model, Tok
     scanUsage(QByteArrayView(data + i, size - i), usage);
 }
 
+void scanSseUsage(QByteArray& pending, const QByteArray& data, std::string& model, TokenUsage& usage) {
+    pending.append(data);
+    qsizetype nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+        const QByteArray line = pending.left(nl).trimmed();
+        pending.remove(0, nl + 1);
+        if (!line.startsWith("data:"))
+            continue;
+        const QByteArray payload = line.mid(5).trimmed();
+        if (payload == "[DONE]" || (!model.empty() && !payload.contains("\"usage\"")))
+            continue;
+        readModelAndUsage(payload.constData(), payload.size(), model, usage);
+    }
+    if (pending.size() > 1 << 20)
+        pending.clear();  // forwarding is unaffected
+}
+
 Result<ParsedBody> parseRequestBody(const QByteArray& body) {
     BodyScanner fast;
     const std::string_view text(body.constData(), static_cast<std::size_t>(body.size()));

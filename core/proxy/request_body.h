@@ -50,6 +50,11 @@ struct TokenUsage {
 /// no document). `model` is left unchanged when absent; usage fields are -1 when absent.
 void readModelAndUsage(const char* data, qsizetype size, std::string& model, TokenUsage& usage);
 
+/// Reads `usage` and `model` from the SSE `data:` lines in `data` (the real gateway does the same in
+/// extractUsageFromBufferEvent). `pending` holds a line split across calls (cleared past 1 MiB: a
+/// line that long is not SSE this can read).
+void scanSseUsage(QByteArray& pending, const QByteArray& data, std::string& model, TokenUsage& usage);
+
 /// `body` with the top-level `model` value replaced by `model` (JSON-escaped; as it is in a
 /// multipart field); byte-identical otherwise. When the body has no `model` key it is returned
 /// unchanged.
