@@ -12,9 +12,12 @@ const std::string& ConfigIndex::lookupKey(const std::string& ns, const std::stri
 }
 
 ConfigIndex::ConfigIndex(const Config& config) : m_config(config) {
+    m_serviceBackends.reserve(config.serviceBackends.size());
+    m_backends.reserve(config.backends.size());
     for (std::size_t i = 0; i < config.documents.size(); ++i) {
         const Document& d = config.documents[i];
-        m_fileRank.emplace(d.where.file, i);
+        if (i == 0 || d.where.file != config.documents[i - 1].where.file)  // thousands of documents, a few files
+            m_fileRank.try_emplace(d.where.file, i);
         m_documentsByKind[static_cast<int>(d.kind)].push_back(i);
         if (d.kind == Kind::Gateway)
             m_gateways.insert(key(d.meta.effectiveNamespace(), d.meta.name));

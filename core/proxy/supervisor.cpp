@@ -73,10 +73,9 @@ void dieWithParent() {
 
 }  // namespace
 
-std::vector<ServerSpec> planServers(const config::Config& config,
+std::vector<ServerSpec> planServers(const config::Config& config, const config::ConfigIndex& ix,
                                     const std::function<std::string(const config::Backend&)>& nameFor) {
     std::vector<ServerSpec> out;
-    const config::ConfigIndex ix(config);
     std::map<std::string, std::size_t> byHost;  // endpoint address -> index in out
     for (const auto& b : config.backends) {
         const std::string host = b.endpoints.empty() ? b.meta.name : b.endpoints.front().address;
@@ -154,7 +153,7 @@ std::vector<ServerSpec> planServers(const config::Config& config,
 
 std::vector<ServerSpec> planServersOf(const config::Config& config) {
     const config::ConfigIndex ix(config);
-    return planServers(config, [&ix](const config::Backend& b) { return routing::serverNameFor(ix, b); });
+    return planServers(config, ix, [&ix](const config::Backend& b) { return routing::serverNameFor(ix, b); });
 }
 
 struct Supervisor::Server {

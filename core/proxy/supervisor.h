@@ -33,6 +33,7 @@
 
 namespace aigw::config {
 struct Config;
+class ConfigIndex;
 }
 namespace aigw::http {
 class HttpClient;
@@ -62,7 +63,8 @@ struct ServerSpec {
 /// serverNameFor); Backends with the same endpoint hostname share one server. Mode and models come
 /// from the `aigw-sim/...` annotations, else Mock serving the model of the InferenceService the
 /// hostname belongs to, else the modelNameOverrides (or virtual names) of the refs that use it.
-std::vector<ServerSpec> planServers(const config::Config& config,
+/// `ix` indexes `config` (one index serves the names and the plan).
+std::vector<ServerSpec> planServers(const config::Config& config, const config::ConfigIndex& ix,
                                     const std::function<std::string(const config::Backend&)>& nameFor);
 /// planServers named by routing::serverNameFor: what the gateway runs. Pure, linear; any thread.
 std::vector<ServerSpec> planServersOf(const config::Config& config);
