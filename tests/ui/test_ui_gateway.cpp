@@ -74,6 +74,26 @@ void drive(MainWindow* w, const QString& model, int n, TimePoint after) {
     load->stopLoad();
 }
 
+/// The weights the running gateway uses for the rule of `ref` (not what the view shows).
+std::vector<std::int64_t> servedWeights(proxy::GatewayService* service, const RefPath& ref) {
+    std::vector<std::int64_t> out;
+    const auto cfg = service->config();
+    if (!cfg || ref.route >= static_cast<int>(cfg->routes.size()) ||
+        ref.rule >= static_cast<int>(cfg->routes[ref.route].rules.size()))
+        return out;
+    for (const auto& b : cfg->routes[ref.route].rules[ref.rule].backendRefs)
+        out.push_back(b.effectiveWeight());
+    return out;
+}
+
+/// The same weights as the topology view shows them.
+std::vector<std::int64_t> shownWeights(TopologyModel* topo, const RefPath& ref) {
+    std::vector<std::int64_t> out;
+    for (const auto& b : topo->config().routes[ref.route].rules[ref.rule].backendRefs)
+        out.push_back(b.effectiveWeight());
+    return out;
+}
+
 QString describe(const std::map<std::string, int>& m) {
     QString s;
     for (const auto& [k, v] : m)
@@ -132,7 +152,9 @@ private slots:
         QCOMPARE(view->model(), static_cast<QAbstractItemModel*>(topo));
         QVERIFY(view->model()->setData(topo->indexFor({primary.route, primary.rule, 1}, TopologyModel::WeightColumn), 0));
         QVERIFY(view->model()->setData(topo->indexFor({primary.route, primary.rule, 2}, TopologyModel::WeightColumn), 0));
-        QTest::qWait(300);  // the queued edit reaches the data plane
+        // The queued edits reach the data plane.
+        QTRY_VERIFY_WITH_TIMEOUT(servedWeights(service(), primary) == shownWeights(topo, primary), 30000);
+        QCOMPARE(servedWeights(service(), primary)[1], 0);
         const std::string primaryName = topo->backendRef(primary).name;
         TimePoint after = w->bridge()->steadyNow();
         int total = 0;
@@ -143,7 +165,7 @@ private slots:
         w->undoStack()->undo();
         w->undoStack()->undo();
         QCOMPARE(topo->backendRef({primary.route, primary.rule, 1}).effectiveWeight(), 30);
-        QTest::qWait(300);
+        QTRY_VERIFY_WITH_TIMEOUT(servedWeights(service(), primary) == shownWeights(topo, primary), 30000);
         after = w->bridge()->steadyNow();
         drive(w, QStringLiteral("virtual-qwen-model"), 200, after);
         by = answeredBy(w, "virtual-qwen-model", after, &total);
@@ -162,7 +184,7 @@ private slots:
         QVERIFY(stop && stop->isEnabled());
         QTest::mouseClick(stop, Qt::LeftButton);
         const int row = w->serversModel()->rowOf(QStringLiteral("qwen-primary"));
-        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Stopped, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Stopped, 30000);
         const TimePoint after = w->bridge()->steadyNow();
         int total = 0;
         drive(w, QStringLiteral("qwen-with-fallback"), 40, after);
@@ -173,9 +195,9 @@ private slots:
                 secondary += n;
         QVERIFY2(secondary == total, qPrintable(describe(by)));
         // The timeline saw failed attempts followed by fallback successes.
-        QTRY_VERIFY_WITH_TIMEOUT(w->chartFeed()->buffers().requestCount() > 0, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->chartFeed()->buffers().requestCount() > 0, 30000);
         service()->startServer(QStringLiteral("qwen-primary"));
-        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 30000);
     }
 
     void badYamlLeavesRunningConfigUntouched() {
@@ -190,7 +212,15 @@ private slots:
         QVERIFY(!w->openFiles({path}));
         QVERIFY2(w->lastErrorText().contains(QStringLiteral("bad.yaml:")), qPrintable(w->lastErrorText()));
         QVERIFY(w->topologyModel()->config().routes == before);
-        QTest::qWait(200);
+        // Anything the failed open had queued would be applied before a server command queued after
+        // it (commands wait for pending config changes): the command's error event marks that point.
+        QSignalSpy logged(w->bridge(), &GatewayBridge::eventLogged);
+        service()->stopServer(QStringLiteral("no-such-server-barrier"));
+        QTRY_VERIFY_WITH_TIMEOUT(std::any_of(logged.begin(), logged.end(),
+                                             [](const QList<QVariant>& a) {
+                                                 return a.at(0).toString().contains(QStringLiteral("no-such-server-barrier"));
+                                             }),
+                                 30000);
         QVERIFY(service()->config() == running);
     }
 
@@ -209,7 +239,7 @@ private slots:
         QCOMPARE(panel->stepsView()->count(), 3);
         const TimePoint before = w->bridge()->steadyNow();
         panel->play();
-        QTRY_COMPARE_WITH_TIMEOUT(panel->player()->state(), scenario::LivePlayer::State::Playing, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(panel->player()->state(), scenario::LivePlayer::State::Playing, 30000);
         // While the primary is down: the doctor's key finding is on the running config.
         QTRY_VERIFY_WITH_TIMEOUT(panel->player()->currentStep() == 1, 40000);
         QCOMPARE(w->doctorPanel()->findings().front().id, std::string(config::finding_id::kRetryStaysOnPriority0));
@@ -243,7 +273,7 @@ private slots:
         panel->restart();
         // Back to the built-in scenario for the tests after this one.
         QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(w->serversModel()->rowOf(QStringLiteral("qwen-primary")))->state,
-                                  proxy::ServerState::Ready, 15000);
+                                  proxy::ServerState::Ready, 30000);
         service()->applyConfig(config::builtinScenario());
         w->showConfig(config::builtinScenario());
     }
@@ -274,10 +304,10 @@ private slots:
         QVERIFY(return503 && clear);
         return503->trigger();
         const int row = w->serversModel()->rowOf(QStringLiteral("qwen-tertiary"));
-        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Faulted, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Faulted, 30000);
         QVERIFY(w->serversModel()->index(row, ServersModel::StateColumn).data().toString().contains(QStringLiteral("503")));
         clear->trigger();
-        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 30000);
 
         // Black hole: emulated by the gateway (any server mode), shown as the server's state; the
         // same "Clear fault" clears it.
@@ -288,22 +318,22 @@ private slots:
         QVERIFY(blackHole && blackHole->isEnabled());
         blackHole->trigger();
         const QModelIndex state = w->serversModel()->index(row, ServersModel::StateColumn);
-        QTRY_VERIFY_WITH_TIMEOUT(w->serversModel()->server(row)->blackHole, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->serversModel()->server(row)->blackHole, 30000);
         QCOMPARE(state.data().toString(), QStringLiteral("black hole (connects time out)"));
         QCOMPARE(w->serversModel()->server(row)->faultSummary, QStringLiteral("black hole (connects time out)"));
-        QTRY_VERIFY_WITH_TIMEOUT(clear->isEnabled(), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(clear->isEnabled(), 30000);
         clear->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(!w->serversModel()->server(row)->blackHole, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w->serversModel()->server(row)->blackHole, 30000);
         QCOMPARE(state.data().toString(), QStringLiteral("ready"));
         QVERIFY(w->serversModel()->server(row)->faultSummary.isEmpty());
 
         // The server's own output, in a dialog that follows it.
         panel->showLog(QStringLiteral("qwen-tertiary"));
         ServerLogDialog* dialog = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT((dialog = panel->findChild<ServerLogDialog*>()) != nullptr, 2000);
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = panel->findChild<ServerLogDialog*>()) != nullptr, 30000);
         auto* text = dialog->findChild<QPlainTextEdit*>();
         QVERIFY(text);
-        QTRY_VERIFY_WITH_TIMEOUT(!text->toPlainText().isEmpty() && !text->toPlainText().startsWith(QStringLiteral("(no output")), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(!text->toPlainText().isEmpty() && !text->toPlainText().startsWith(QStringLiteral("(no output")), 30000);
         dialog->close();
     }
 
@@ -333,7 +363,7 @@ private slots:
                 }
             return QString();
         };
-        QTRY_COMPARE_WITH_TIMEOUT(routeLabel(), QStringLiteral("AIGatewayRoute %1 \u2014 Not accepted (last accepted serving)").arg(name), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(routeLabel(), QStringLiteral("AIGatewayRoute %1 \u2014 Not accepted (last accepted serving)").arg(name), 30000);
         // The reason in full, under the tree.
         auto* note = w->topologyPanel()->findChild<QLabel*>(QStringLiteral("routeStatus"));
         QVERIFY(note && !note->isHidden());
@@ -350,7 +380,7 @@ private slots:
         QVERIFY2(by.count("envoy-ai-gateway-qwen-primary-fb") && by.at("envoy-ai-gateway-qwen-primary-fb") == total,
                  qPrintable(describe(by)));
         service()->applyConfig(config::builtinScenario());
-        QTRY_VERIFY_WITH_TIMEOUT(routeLabel().endsWith(QStringLiteral(" \u2014 Accepted")), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(routeLabel().endsWith(QStringLiteral(" \u2014 Accepted")), 30000);
         QVERIFY(note->isHidden());
     }
 
@@ -381,16 +411,16 @@ private slots:
         const int row = w->serversModel()->rowOf(QStringLiteral("qwen-tertiary"));
         const QModelIndex state = w->serversModel()->index(row, ServersModel::StateColumn);
         // 20 s from the delete: the first label reads 20 (or 19 once a second went by).
-        QTRY_VERIFY_WITH_TIMEOUT(state.data().toString().startsWith(QStringLiteral("deleted \u2014 DNS still resolves for ")), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(state.data().toString().startsWith(QStringLiteral("deleted \u2014 DNS still resolves for ")), 30000);
         const int left = state.data().toString().section(QLatin1Char(' '), -2, -2).toInt();
         QVERIFY2(left > 10 && left <= 20, qPrintable(state.data().toString()));
         w->serversPanel()->selectServer(QStringLiteral("qwen-tertiary"));
         w->serversDock()->raise();
         dumpWindow(QStringLiteral("ui-delete-countdown.png"));
         service()->reapplyServer(QStringLiteral("qwen-tertiary"));
-        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(w->serversModel()->server(row)->state, proxy::ServerState::Ready, 30000);
         // A re-apply before the refresh cancels the pending removal: nothing left to count down.
-        QTRY_COMPARE_WITH_TIMEOUT(state.data().toString(), QStringLiteral("ready"), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(state.data().toString(), QStringLiteral("ready"), 30000);
     }
 
     // Last: it closes the session's window. Window layout, chart window, request log columns and
