@@ -125,6 +125,8 @@ int RequestParser::Impl::onBody(http_parser* p, const char* at, size_t len) {
     const qint64 limit = c->maxBodyBytes;
     if (limit > 0 && c->request->body.size() + static_cast<qint64>(len) > limit) {
         c->tooLarge = true;
+        // The head only, as documented: what part of the body had arrived depends on the reads.
+        c->request->body = QByteArray();
         http_parser_pause(p, 1);
         return 0;
     }
