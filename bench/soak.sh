@@ -12,9 +12,9 @@
 #   flapping  every 5 s one model server, in turn, is stopped, given a 503 fault, a hang, a black hole
 #             or a stream cut (cutAfterTokens 3) for 3 s through the admin API, then restored;
 #   config    every 60 s the live config (GET /config_dump) is POSTed back to /config;
-# first SOAK_WARMUP (60) s of it as a warm-up, then MINUTES of it; after each, every answer is
+# first SOAK_WARMUP (75) s of it as a warm-up (every step of the flapping once), then MINUTES of it; after each, every answer is
 # awaited and the client's connections closed, and the gateway's RSS (VmRSS), open fds
-# (/proc/PID/fd) and children are taken: the start and end figures. Then SIGTERM, and a check that
+# (/proc/PID/fd: by kind, client and upstream sockets apart) and children are taken: the start and end figures. Then SIGTERM, and a check that
 # no child process of the gateway seen during the run (pid and start time) still runs.
 # Every answer is read to its end and checked (soak_load.py's docstring says how). The last line:
 # requests sent, answered (by status), lost, truncated successes, RSS start/peak/end, fds start/end,

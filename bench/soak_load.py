@@ -35,7 +35,7 @@ import urllib.parse
 
 RATE = float(os.environ.get("SOAK_RATE", "200"))
 PROCS = int(os.environ.get("SOAK_PROCS", "2"))
-WARMUP = float(os.environ.get("SOAK_WARMUP", "60"))
+WARMUP = float(os.environ.get("SOAK_WARMUP", "75"))  # one whole flapping cycle (STEPS)
 ROUTE_TIMEOUT = 60.0  # the built-in routes set no timeouts.request: the AI Gateway default
 GRACE = float(os.environ.get("SOAK_GRACE", "15"))
 FD_TOLERANCE = int(os.environ.get("SOAK_FD_TOLERANCE", "8"))
@@ -439,19 +439,69 @@ class Sampler(threading.Thread):
         return alive
 
     def run(self):
+        n = 0
         while not self.stop_ev.wait(1.0):
+            n += 1
             try:
-                self.max_rss = max(self.max_rss, proc_status(self.pid, "VmRSS"))
-                self.max_fds = max(self.max_fds, fds(self.pid))
-                self.scan()
+                rss, nfd = proc_status(self.pid, "VmRSS"), fds(self.pid)
+                self.max_rss = max(self.max_rss, rss)
+                self.max_fds = max(self.max_fds, nfd)
+                alive = self.scan()
             except OSError:
                 return
+            if n % 60 == 0:  # progress, under load (the start and end figures are taken idle)
+                log("%3d min: RSS %.1f MiB, %d fds, %d children" % (n // 60, rss / 1024, nfd, alive))
 
 
-def settle(pid, sampler):
+def tcp_sockets():
+    """inode -> (local port, remote port, state) of every TCP socket on the machine."""
+    out = {}
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    x = line.split()
+                    out[x[9]] = (int(x[1].rsplit(":", 1)[1], 16), int(x[2].rsplit(":", 1)[1], 16), x[3])
+        except OSError:
+            pass
+    return out
+
+
+def fd_kinds(pid, proxy_port, admin_port, server_ports):
+    """The gateway's fds by kind; TCP sockets as listen / client (on the proxy or admin port) /
+    upstream (to a model server's current port) / other tcp."""
+    kinds, tcp = {}, tcp_sockets()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        kind = target.split(":")[0] if ":" in target and not target.startswith("/") else "file"
+        if kind == "socket":
+            t = tcp.get(target[8:-1])
+            if t is None:
+                kind = "socket"
+            elif t[2] == "0A":
+                kind = "listen"
+            elif t[0] in (proxy_port, admin_port):
+                kind = "client"
+            elif t[1] in server_ports:
+                kind = "upstream"
+            else:
+                kind = "other tcp"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def settle(pid, sampler, proxy, admin):
     """Figures of the idle gateway (every answer in, client connections closed)."""
     time.sleep(2)
-    return {"rss_kib": proc_status(pid, "VmRSS"), "fds": fds(pid), "children": sampler.scan()}
+    st, data = admin.call("GET", "/servers")
+    ports = {s["port"] for s in json.loads(data)} if st == 200 else set()
+    return {"rss_kib": proc_status(pid, "VmRSS"), "fds": fds(pid),
+            "fd_kinds": fd_kinds(pid, urllib.parse.urlsplit(proxy).port, admin.port, ports),
+            "children": sampler.scan()}
 
 
 def servers_state(admin):
@@ -491,14 +541,15 @@ def run(proxy, admin_url, pid, minutes, state_file):
         admin.call("DELETE", "/servers/%s/fault" % name)
     log("warm-up: %.0f s at %.0f req/s with the servers flapping" % (WARMUP, RATE))
     warm = phase(proxy, admin, WARMUP, False)
-    start = settle(pid, sampler)
-    log("warm-up done: %d sent, %d lost; RSS %.1f MiB, %d fds, %d children (%s)" % (
-        warm["sent"], warm["lost"], start["rss_kib"] / 1024, start["fds"], start["children"], servers_state(admin)))
+    start = settle(pid, sampler, proxy, admin)
+    log("warm-up done: %d sent, %d lost; RSS %.1f MiB, %d fds (%s), %d children (%s)" % (
+        warm["sent"], warm["lost"], start["rss_kib"] / 1024, start["fds"], start["fd_kinds"], start["children"],
+        servers_state(admin)))
     log("soak: %g min at %.0f req/s (%d load processes), flapping every %.0f s, POST /config every 60 s" % (
         minutes, RATE, PROCS, HOLD + GAP))
     soak = phase(proxy, admin, 60 * minutes, True)
     servers = servers_state(admin)
-    end = settle(pid, sampler)
+    end = settle(pid, sampler, proxy, admin)
     sampler.stop_ev.set()
     sampler.join()
     state = {"pid": pid, "minutes": minutes, "warm": warm, "soak": soak, "start": start, "end": end,
@@ -509,7 +560,8 @@ def run(proxy, admin_url, pid, minutes, state_file):
              "admin_calls": admin.calls, "admin_failures": admin.failures}
     with open(state_file, "w") as f:
         json.dump(state, f)
-    log("soak done: %d sent (%.1f req/s), servers: %s" % (soak["sent"], soak["rate"], servers))
+    log("soak done: %d sent (%.1f req/s); RSS %.1f MiB, %d fds (%s); servers: %s" % (
+        soak["sent"], soak["rate"], end["rss_kib"] / 1024, end["fds"], end["fd_kinds"], servers))
 
 
 # ---------------------------------------------------------------------------------------------
