@@ -516,7 +516,8 @@ def phase(proxy, admin, seconds, post_config):
     t0 = time.monotonic() + 1.5  # the load processes start meanwhile
     stop_ev = threading.Event()
     done, posts = {}, []
-    threads = [threading.Thread(target=flapper, args=(admin, t0 + seconds - HOLD - GAP, stop_ev, done))]
+    # The last step starts HOLD s before the end: undone within the phase.
+    threads = [threading.Thread(target=flapper, args=(admin, t0 + seconds - HOLD, stop_ev, done))]
     if post_config:
         threads.append(threading.Thread(target=reposter, args=(admin, t0 + seconds, stop_ev, posts)))
     for th in threads:
