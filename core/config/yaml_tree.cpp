@@ -264,11 +264,15 @@ std::optional<ListSplit> splitList(const std::string& text) {
 }  // namespace
 
 std::shared_ptr<const YamlTree> YamlTree::parseFast(const std::string& text, std::size_t splitFrom) {
+    if (auto tree = parseBlock(text))  // ASCII only: no unusual line breaks
+        return tree;
+    return parseEvents(text, splitFrom);
+}
+
+std::shared_ptr<const YamlTree> YamlTree::parseEvents(const std::string& text, std::size_t splitFrom) {
     // Offsets are 32-bit; far larger inputs (and unusual line breaks) are yaml-cpp's.
     if (text.size() >= std::numeric_limits<std::uint32_t>::max() / 2 || hasUnicodeBreaks(text))
         return nullptr;
-    if (auto tree = parseBlock(text))
-        return tree;
     if (text.size() >= splitFrom)
         if (const auto split = splitList(text))
             if (auto tree = parseSplit(text, *split))

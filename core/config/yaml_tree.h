@@ -84,6 +84,8 @@ public:
     /// two halves on two threads and joined: the same tree, in about half the time.
     static constexpr std::size_t kSplitFrom = 512 * 1024;
     static std::shared_ptr<const YamlTree> parseFast(const std::string& text, std::size_t splitFrom = kSplitFrom);
+    /// parseFast without the block scanner: libyaml's events only (bench/yaml_bench compares them).
+    static std::shared_ptr<const YamlTree> parseEvents(const std::string& text, std::size_t splitFrom = kSplitFrom);
     /// Parses `text` without libyaml when it is block YAML as kubectl prints it (yaml_block.cpp lists
     /// the subset): the tree yaml-cpp would build, several times faster than libyaml. Null for any
     /// text outside the subset (parseFast then reads it with libyaml).
