@@ -36,6 +36,10 @@ struct Fields {
 /// duplicate key wins, null is absent), as in tests/proxy/test_proxy_units.cpp.
 Fields documentReference(const QByteArray& body) {
     Fields f;
+    if (body.contains('\0')) {  // nlohmann would stop there (its end-of-input mark); Go rejects it
+        f.error = "NUL byte";
+        return f;
+    }
     const auto doc = nlohmann::json::parse(body.constData(), body.constData() + body.size(), nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
         f.error = doc.is_discarded() ? "invalid JSON" : "not an object";

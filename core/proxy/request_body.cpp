@@ -574,6 +574,11 @@ void scanSseUsage(QByteArray& pending, const QByteArray& data, std::string& mode
 }
 
 Result<ParsedBody> parseRequestBody(const QByteArray& body) {
+    // nlohmann takes a NUL byte for the end of the input, so `{"model":"a"}\0{"model":"b"}` would
+    // parse as the first object while withModel rewrote the second; JSON has no NUL outside a
+    // string nor raw inside one, and Go's decoder (the real gateway) rejects it.
+    if (const qsizetype nul = body.indexOf('\0'); nul >= 0)
+        return Error{{}, "syntax error: invalid character '\\x00' at byte " + std::to_string(nul + 1)};
     BodyScanner fast;
     const std::string_view text(body.constData(), static_cast<std::size_t>(body.size()));
     auto parsed = [&]() -> Result<ParsedBody> {

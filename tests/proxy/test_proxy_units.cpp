@@ -104,6 +104,10 @@ void TestProxyUnits::parseErrors_data() {
     // Used to escape as an uncaught out_of_range exception (not a parse_error) from the DOM parse.
     QTest::newRow("number overflow") << QByteArray(R"({"model":"m","x":1e500})") << "number overflow";
     QTest::newRow("trailing garbage") << QByteArray(R"({"model":"m"} x)") << "syntax error";
+    // Found by fuzz_request_body: nlohmann stopped at the NUL and read `m`, while withModel rewrote `x`.
+    QTest::newRow("NUL, then another object") << QByteArray("{\"model\":\"m\"}\0{\"model\":\"x\"}", 27)
+                                             << "invalid character '\\x00' at byte 14";
+    QTest::newRow("NUL in a string") << QByteArray("{\"model\":\"m\0\"}", 14) << "syntax error";
 }
 
 void TestProxyUnits::parseErrors() {
