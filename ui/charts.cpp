@@ -87,13 +87,13 @@ SplitChart::SplitChart(ChartFeed* feed, TopologyModel* topology, QWidget* parent
     m_series->attachAxis(m_axisX);
     m_series->attachAxis(m_axisY);
     m_chart->legend()->setAlignment(Qt::AlignRight);
-    auto* view = new QChartView(m_chart);
+    m_view = new QChartView(m_chart);
     // Every item moves every frame: a BSP index would be rebuilt each time for nothing.
-    view->scene()->setItemIndexMethod(QGraphicsScene::NoIndex);
-    view->scene()->setObjectName(QStringLiteral("splitScene"));
-    view->setRenderHint(QPainter::Antialiasing, false);  // axis-aligned bars: nothing to smooth
-    view->setMinimumHeight(180);
-    layout->addWidget(view, 1);
+    m_view->scene()->setItemIndexMethod(QGraphicsScene::NoIndex);
+    m_view->scene()->setObjectName(QStringLiteral("splitScene"));
+    m_view->setRenderHint(QPainter::Antialiasing, false);  // axis-aligned bars: nothing to smooth
+    m_view->setMinimumHeight(kMinChartHeight);
+    layout->addWidget(m_view, 1);
 
     connect(m_feed, &ChartFeed::frame, this, &SplitChart::redraw);
     connect(m_topology, &QAbstractItemModel::modelReset, this, &SplitChart::rebuildRules);
@@ -150,9 +150,9 @@ void SplitChart::setModelFocus(ModelFocus* focus) {
 void SplitChart::redraw() {
     if (!isVisible() && !m_feed->isPaused() && m_feed->frames() % 25 != 0)
         return;  // hidden tabs are refreshed once a second only
-    // Shares over a window of tens of seconds move slowly: five updates a second are plenty, and
+    // Shares over a window of tens of seconds move slowly: a few updates a second are plenty, and
     // each costs a relayout of the bars, their labels and the title.
-    if (sender() == m_feed && m_sinceRedraw.isValid() && m_sinceRedraw.elapsed() < 200)
+    if (sender() == m_feed && m_sinceRedraw.isValid() && m_sinceRedraw.elapsed() < kRedrawIntervalMs)
         return;
     m_sinceRedraw.start();
     const auto& cfg = m_topology->config();
@@ -186,6 +186,10 @@ void SplitChart::redraw() {
         m_axisX->clear();
         m_axisX->append(cats);
         m_categories = cats;
+        // Qt Charts cuts a category label to "..." when its row is lower than the text: a rule of
+        // ten backends gets the height for ten lines (the splitter gives it, from the other charts).
+        const int perCategory = fontMetrics().height() * 3 / 2;
+        m_view->setMinimumHeight(std::max(kMinChartHeight, kChartChrome + perCategory * static_cast<int>(cats.size())));
     }
     const std::uint64_t failed = buf.failures(m_rule->currentText().toStdString(), m_feed->windowSeconds(), m_feed->now());
     m_chart->setTitle(total == 0 && failed == 0
@@ -311,6 +315,12 @@ void ThroughputChart::ensureSeries(int count) {
 void ThroughputChart::redraw() {
     if (!isVisible() && m_feed->frames() % 25 != 0)
         return;
+    // The data changes once a second; between, only the time axis scrolls. Ten scroll steps a
+    // second (a pixel or two each) look as smooth as 25 and halve the relayout of every area, the
+    // GUI thread's largest cost with a cluster's config (ui_bench --routes 200).
+    if (sender() == m_feed && m_sinceScroll.isValid() && m_sinceScroll.elapsed() < kScrollIntervalMs)
+        return;
+    m_sinceScroll.start();
     const double now = m_feed->now();
     const double window = m_feed->windowSeconds();
     // At most one point per two pixels of plot width: more would be invisible and only cost time.

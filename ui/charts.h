@@ -63,9 +63,14 @@ public:
 private:
     void rebuildRules();
 
+    static constexpr int kRedrawIntervalMs = 300;
+    static constexpr int kMinChartHeight = 180;
+    static constexpr int kChartChrome = 110;  ///< title, value axis and margins, in pixels
+
     ChartFeed* m_feed;
     TopologyModel* m_topology;
     QComboBox* m_rule;
+    QChartView* m_view;
     QChart* m_chart;
     QAbstractBarSeries* m_series;
     QBarSet* m_actual;
@@ -96,6 +101,8 @@ private:
     void ensureSeries(int count);
 
     ChartFeed* m_feed;
+    static constexpr int kScrollIntervalMs = 100;
+    QElapsedTimer m_sinceScroll;
     std::optional<std::vector<int>> m_lanes;
     int m_lanesGeneration = 0;
     int m_seriesCount = 0;  ///< areas in use (the first ones of m_areas)

@@ -199,7 +199,10 @@ void TopologyPanel::revealFocus() {
     m_view->expand(route);
     for (int row = 0; row < m_model->rowCount(route); ++row)
         m_view->expand(m_model->index(row, 0, route));
-    m_view->scrollTo(route, QAbstractItemView::EnsureVisible);
+    // At the top, so that the route stays in view when the dock is resized; not at all when it is
+    // in view already (a row of it was just clicked: the tree must not jump under the mouse).
+    if (!m_view->viewport()->rect().intersects(m_view->visualRect(route)))
+        m_view->scrollTo(route, QAbstractItemView::PositionAtTop);
 }
 
 void TopologyPanel::fitColumns() {
@@ -651,7 +654,8 @@ LoadPanel::LoadPanel(loadgen::LoadGenerator* generator, QWidget* parent) : QWidg
     });
     auto* timer = new QTimer(this);
     connect(timer, &QTimer::timeout, this, &LoadPanel::updateStats);
-    timer->start(250);
+    // Twice a second: each new text re-lays out the dock's form (rich text, wrapped).
+    timer->start(500);
     updateStats();
 }
 
@@ -778,9 +782,22 @@ void LoadPanel::toggle() {
 
 void LoadPanel::updateStats() {
     const auto s = m_generator->stats();
+    // The backends that answered most, in config-name order; a mix over a hundred models reaches
+    // hundreds of backends, and a label that long would grow the dock past the window.
     QString backends;
+    std::vector<std::pair<std::uint64_t, std::string>> answered;
     for (const auto& [b, n] : s.byBackend)
+        answered.push_back({n, b});
+    const std::size_t listed = std::min<std::size_t>(answered.size(), kBackendsListed);
+    std::partial_sort(answered.begin(), answered.begin() + static_cast<std::ptrdiff_t>(listed), answered.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    answered.resize(listed);
+    std::sort(answered.begin(), answered.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    for (const auto& [n, b] : answered)
         backends += QStringLiteral("<br>&nbsp;&nbsp;%1: %2").arg(QString::fromStdString(b).toHtmlEscaped()).arg(n);
+    if (s.byBackend.size() > listed)
+        backends += QStringLiteral("<br>&nbsp;&nbsp;and %1 more backends (the charts show the selected model's)")
+                        .arg(s.byBackend.size() - listed);
     QString models;
     if (s.byModel.size() > 1) {
         // A mix of a hundred models: how many, and the three with the most requests.

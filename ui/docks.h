@@ -194,6 +194,8 @@ public:
     /// What the requests ask for: the model in the box, every model of /v1/models with equal
     /// shares, or the typed mix ("model-a=3, model-b=1").
     enum class MixMode { One, All, List };
+    /// Backends listed under "answered by" (those with the most answers; the rest are counted).
+    static constexpr std::size_t kBackendsListed = 8;
 
     LoadPanel(loadgen::LoadGenerator* generator, QWidget* parent = nullptr);
     /// The model box follows `focus`; picking a model there sets it.
