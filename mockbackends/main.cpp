@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "aigw_version.h"
+
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
@@ -47,7 +49,8 @@ bool splitHostPort(const QString& text, QString& host, quint16& port) {
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("aigw-mock-backend");
-    QCoreApplication::setApplicationVersion("0.1.0");
+    // The project's version and, built from git, the commit (cmake/AigwVersion.cmake).
+    QCoreApplication::setApplicationVersion(sizeof(AIGW_GIT_COMMIT) > 1 ? AIGW_VERSION " (git " AIGW_GIT_COMMIT ")" : AIGW_VERSION);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(

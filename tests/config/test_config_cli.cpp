@@ -1,6 +1,7 @@
 // The check and export commands, run as the built binary on the samples.
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QRegularExpression>
 #include <QTest>
 
 #include "config/exporter.h"
@@ -54,6 +55,22 @@ class TestConfigCli : public QObject {
 private slots:
     void initTestCase() {
         QVERIFY2(!qEnvironmentVariable("AIGW_BUILD_DIR").isEmpty(), "run through ctest (AIGW_BUILD_DIR)");
+    }
+
+    // --version, on both executables: the project's version, plus the commit when built from git.
+    void versionOfBothExecutables() {
+        const auto versionLine = [](const QString& exe, const QString& out) {
+            return QRegularExpression(QString(R"(^%1 \d+\.\d+\.\d+( \(git [0-9a-f]+(-dirty)?\))?\n$)").arg(exe)).match(out).hasMatch();
+        };
+        const Run sim = runAigwSim({"--version"});
+        QCOMPARE(sim.code, 0);
+        QVERIFY2(versionLine("aigw-sim", sim.out), qPrintable(sim.out + sim.err));
+        QProcess mock;
+        mock.start(qEnvironmentVariable("AIGW_BUILD_DIR") + "/mockbackends/aigw-mock-backend", {"--version"});
+        QVERIFY(mock.waitForFinished(60000));
+        QCOMPARE(mock.exitCode(), 0);
+        const QString out = QString::fromUtf8(mock.readAllStandardOutput());
+        QVERIFY2(versionLine("aigw-mock-backend", out), qPrintable(out));
     }
 
     void checkSamples() {
