@@ -8,6 +8,8 @@
 #include <QThreadPool>
 #include <QTimer>
 
+#include <malloc.h>
+
 #include "common/log.h"
 
 namespace aigw::proxy {
@@ -51,8 +53,14 @@ QThreadPool* DataPlane::configWorker() {
 
 template <typename T>
 void DataPlane::releaseOffThread(std::shared_ptr<T> old) {
+    // A replaced config frees thousands of blocks in the worker's malloc arena; without a trim glibc
+    // keeps those pages, and a gateway re-configured every minute grew 1.3x in a 30-minute soak
+    // (26-28 MiB of heap held for 11-12 MiB in use). The trim runs here, off the data plane.
     if (old)
-        configWorker()->start([old = std::move(old)]() mutable { old.reset(); });
+        configWorker()->start([old = std::move(old)]() mutable {
+            old.reset();
+            malloc_trim(0);
+        });
 }
 
 void DataPlane::offThread(std::function<void()> work, std::function<void()> then) {
