@@ -42,6 +42,7 @@ artifacts=build-fuzz/artifacts/$target
 mkdir -p "$corpus" "$artifacts"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-# -timeout: an input taking 10 s is a hang, reported like a crash.
-exec "build-fuzz/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+# -timeout: an input taking 60 s is a hang, reported like a crash (wall-clock time: on a loaded
+# machine an instrumented Debug build takes seconds for a big config, so 10 s flagged busy CPUs).
+exec "build-fuzz/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=60 -print_final_stats=1 \
   -artifact_prefix="$artifacts/" "$@" "$corpus" "fuzz/corpus/$target"
