@@ -405,7 +405,9 @@ void DataPlane::publishRecord(routing::RequestRecord&& record) {
     if (m_recent.size() < kRecentRecords) {
         m_recent.push_back(record);
     } else {
-        m_recent[m_recentNext] = record;
+        // A fresh copy, not an assignment into the slot: an assignment keeps the slot's largest
+        // string capacities ever seen (the soak's RSS ratcheted up on them).
+        m_recent[m_recentNext] = routing::RequestRecord(record);
         m_recentNext = (m_recentNext + 1) % kRecentRecords;
     }
     {

@@ -587,7 +587,8 @@ void Supervisor::terminateProcess(QProcess* p) {
     // Parented to the process: gone with it when it exits first.
     QTimer::singleShot(kKillAfterMs, p, [p] {
         if (p->state() != QProcess::NotRunning) {
-            log::get("proxy")->warn("server process {} ignored SIGTERM for {} ms: SIGKILL", p->processId(), kKillAfterMs);
+            log::get("proxy")->warn("server process {} still running {} ms after SIGTERM (ignoring it, or draining a request "
+                                    "that does not end): SIGKILL", p->processId(), kKillAfterMs);
             p->kill();
         }
     });
