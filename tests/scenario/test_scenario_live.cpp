@@ -254,9 +254,10 @@ void TestScenarioLive::stepPauseResumeRestart() {
     const Duration pausedAt = player.position();
     QVERIFY(pausedAt < secs(2));
     // Let real time pass doing something that takes it: restart an idle server (not the scenario's
-    // route); nothing of the scenario moves meanwhile. The count is taken once the server stopped:
-    // LoadGenerator::stop() reaches its worker queued, so a send the worker had already begun when
-    // pause() returned can still reach the gateway just after (seen once in five runs under load).
+    // route); nothing of the scenario moves meanwhile. Known flake under load (1 in 5 runs, the count
+    // one higher): LoadGenerator::stop() reaches its worker queued, so the worker can still send after
+    // pause() returned; the fix belongs in core/loadgen (stop() must stop sends at once). Counting
+    // after a round trip only narrows the window.
     m_service->stopServer(QStringLiteral("qwen-tertiary"));
     QVERIFY(testing::waitServers(*m_service, ServerState::Stopped, QStringLiteral("qwen-tertiary")));
     QTRY_COMPARE_WITH_TIMEOUT(m_service->stats().inFlight, 0, 30000);
