@@ -132,6 +132,10 @@ public:
 
 private:
     void tick() {
+        // stop() reaches this thread queued; the flag stops sends at once, so that none leaves after
+        // stop() returned (a scenario's pause counts on it).
+        if (!m_owner->m_sending.load(std::memory_order_acquire))
+            return;
         const qint64 now = m_clock.nsecsElapsed();
         const double dt = static_cast<double>(now - m_last) / 1e9;
         m_last = now;
@@ -141,7 +145,7 @@ private:
         } else {
             m_credit = m_options.concurrency;
         }
-        while (m_credit >= 1.0 && m_inFlight < m_options.concurrency) {
+        while (m_credit >= 1.0 && m_inFlight < m_options.concurrency && m_owner->m_sending.load(std::memory_order_acquire)) {
             m_credit -= 1.0;
             sendOne();
         }
@@ -229,6 +233,7 @@ void LoadGenerator::start(const LoadOptions& options) {
         m_completionTimesMs.clear();
         m_running = true;
     }
+    m_sending.store(true, std::memory_order_release);
     QMetaObject::invokeMethod(m_worker, [w = m_worker, options] { w->begin(options); }, Qt::QueuedConnection);
     emit runningChanged(true);
 }
@@ -240,6 +245,7 @@ void LoadGenerator::stop() {
             return;
         m_running = false;
     }
+    m_sending.store(false, std::memory_order_release);
     QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->end(); }, Qt::QueuedConnection);
     emit runningChanged(false);
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -115,6 +116,7 @@ private:
     std::size_t m_ttftNext = 0;
     std::vector<std::int64_t> m_completionTimesMs;  ///< for achievedPerSecond (bounded)
     bool m_running = false;
+    std::atomic<bool> m_sending{false};  ///< read by the worker before every send
 };
 
 }  // namespace aigw::loadgen
