@@ -641,6 +641,17 @@ std::string exportYaml(const Config& config, const ExportOptions& options) {
     return out;
 }
 
+YAML::Node exportDocumentNode(const Config& config, const Document& d, std::size_t index, const ExportOptions& options) {
+    return Builder(config, options).fromDocument(d, index);
+}
+
+YAML::Node exportNewObjectNode(const Config& config, Kind kind, std::size_t index, const ExportOptions& options) {
+    const Builder builder(config, options);
+    if (!Builder::typed(kind) || index >= builder.typedCount(kind))
+        return YAML::Node(YAML::NodeType::Undefined);
+    return builder.fresh(kind, index);
+}
+
 std::string exportObject(const Config& config, Kind kind, std::size_t index, const ExportOptions& options) {
     const Builder builder(config, options);
     if (!Builder::typed(kind) || index >= builder.typedCount(kind))

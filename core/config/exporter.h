@@ -37,6 +37,16 @@ std::string exportYaml(const Config& config, const ExportOptions& options);
 /// if there is no such object. Used for the doctor's fix snippets.
 std::string exportObject(const Config& config, Kind kind, std::size_t index, const ExportOptions& options = {});
 
+/// Document `d`'s YAML with the `index`-th typed object of `d.kind` in `config` laid over it, as
+/// exportYaml writes it; `d` may belong to another Config (save-back lays an edited object over the
+/// document it was read from). Unmodelled kinds come back as read. Undefined when `config` has no
+/// such object.
+YAML::Node exportDocumentNode(const Config& config, const Document& d, std::size_t index, const ExportOptions& options);
+
+/// The `index`-th typed object of `kind`, written as a new document (no raw YAML under it), as
+/// exportYaml writes an object added after loading. Undefined for kinds it cannot write.
+YAML::Node exportNewObjectNode(const Config& config, Kind kind, std::size_t index, const ExportOptions& options);
+
 /// One YAML node as the exporter writes it (used for fix snippets and tests).
 std::string emitNode(const YAML::Node& node);
 
