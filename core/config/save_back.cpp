@@ -977,6 +977,7 @@ SaveBackResult saveBack(const std::vector<Source>& sources, const Config& edited
                 }
                 fresh.push_back(n);
                 freshNames.push_back(name);
+                result.newObjects.push_back(name);
             }
     if (!fresh.empty() && options.newObjectsFile.empty()) {
         std::string names;

@@ -55,6 +55,9 @@ struct SaveBackResult {
     /// Malformed sources, new objects without a target file, a file that would not read back as the
     /// edited Config. Nothing may be written when this is not empty.
     std::vector<Error> errors;
+    /// "Kind namespace/name" of each object the edited Config adds (no source holds it): these go
+    /// to SaveBackOptions::newObjectsFile, and without one they are an error.
+    std::vector<std::string> newObjects;
     bool ok() const { return errors.empty(); }
     bool changed() const;
     /// The unified diff of every changed file (config/text_diff.h), in file order.

@@ -42,6 +42,13 @@ std::vector<std::string> changedLines(const std::string& diff) {
     return out;
 }
 
+std::string joinNotes(const SaveBackResult& r) {
+    std::string out;
+    for (const auto& n : r.notes)
+        out += n + "\n";
+    return out;
+}
+
 std::string joined(const std::vector<std::string>& lines) {
     std::string out;
     for (const auto& l : lines)
@@ -115,6 +122,7 @@ private slots:
         const auto sources = readSources(paths);
         const SaveBackResult r = saveBack(sources, loadOk(sources));
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         QVERIFY(!r.changed());
         QVERIFY(r.notes.empty());
         QCOMPARE(r.files.size(), sources.size());
@@ -131,7 +139,7 @@ private slots:
         ref(edited, "envoy-ai-gateway-virtualization", 0, "envoy-ai-gateway-qwen-secondary").weight = 5;
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
-        QVERIFY(r.notes.empty());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         const std::string name = samplePath("model-virtualization.yaml");
         QCOMPARE(r.diff(), "--- " + name + "\n+++ " + name +
                                "\n@@ -20,7 +20,7 @@\n"
@@ -151,6 +159,7 @@ private slots:
         ref(edited, "traffic-splitting-fallback", 0, "backend-b").weight = 25;
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         QCOMPARE(joined(changedLines(r.diff())), std::string("-          weight: 50\n+          weight: 25\n"));
         // The license header and the EnvoyProxy's comment are still there.
         QVERIFY(r.files[0].after.rfind("# Copyright Envoy AI Gateway Authors\n", 0) == 0);
@@ -165,7 +174,7 @@ private slots:
         ref(edited, "chat", 0, "secondary").modelNameOverride = "qwen2.5:7b";  // double quotes
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
-        QVERIFY(r.notes.empty());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         QCOMPARE(joined(changedLines(r.diff())),
                  std::string("-      modelNameOverride: 'qwen2.5:1.5b'   # single-quoted on purpose\n"
                              "-      weight: 70 # most of the traffic\n"
@@ -183,6 +192,7 @@ private slots:
         ref(edited, "envoy-ai-gateway-virtualization", 0, "envoy-ai-gateway-qwen-tertiary").priority = 1;
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         // After the ref's last key (weight), at its keys' column.
         const std::string d = r.diff();
         QCOMPARE(joined(changedLines(d)), std::string("+          priority: 1\n"));
@@ -198,6 +208,7 @@ private slots:
         ref(edited, "chat", 0, "fallback").weight = 1;
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         const std::string d = r.diff();
         QCOMPARE(joined(changedLines(d)), std::string("+      priority: 0\n+      weight: 1\n"));
         QVERIFY2(d.find("       weight: 30\n+      priority: 0\n \n     # the fallback") != std::string::npos, d.c_str());
@@ -210,6 +221,7 @@ private slots:
         ref(edited, "chat", 0, "secondary").modelNameOverride.reset();
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         QCOMPARE(joined(changedLines(r.diff())), std::string("-      modelNameOverride: \"qwen2.5:0.5b\"\n"));
     }
 
@@ -221,7 +233,7 @@ private slots:
         retry.triggers.push_back("reset");
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
-        QVERIFY(r.notes.empty());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         QCOMPARE(joined(changedLines(r.diff())),
                  std::string("-      httpStatusCodes: [503]\n"
                              "-      triggers: [connect-failure, retriable-status-codes]\n"
@@ -235,6 +247,7 @@ private slots:
         edited.trafficPolicies.at(0).retry->triggers.push_back("reset");
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         const std::string d = r.diff();
         QCOMPARE(joined(changedLines(d)), std::string("+        - reset\n"));
         QVERIFY2(d.find("         - retriable-status-codes\n+        - reset\n") != std::string::npos, d.c_str());
@@ -252,7 +265,7 @@ private slots:
         QVERIFY(fixed);
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
-        QVERIFY(r.notes.empty());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         const std::string d = r.diff();
         // After the retry block's last key, at its keys' column.
         QCOMPARE(joined(changedLines(d)), std::string("+    numAttemptsPerPriority: 1\n"));
@@ -274,6 +287,7 @@ private slots:
         options.newObjectsFile = paths.front();
         const SaveBackResult r = saveChecked(sources, edited, options);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         // Only inserted or changed lines of what the fixes touch: no comment line is removed.
         for (const auto& l : changedLines(r.diff()))
             QVERIFY2(!(l[0] == '-' && l.find('#') != std::string::npos), l.c_str());
@@ -307,6 +321,7 @@ private slots:
         options.newObjectsText = "# policies\n";
         const SaveBackResult r = saveChecked(sources, edited, options);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         QCOMPARE(r.files.size(), std::size_t(2));
         QVERIFY(!r.files[0].changed());  // the route's file is untouched
         QCOMPARE(r.files[1].after, std::string("# policies\n---\n") + exportObject(edited, Kind::BackendTrafficPolicy, 0, {}));
@@ -318,6 +333,7 @@ private slots:
         edited.backends.erase(edited.backends.begin() + 1);  // envoy-ai-gateway-qwen-secondary-fb
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         const auto lines = changedLines(r.diff());
         QCOMPARE(lines.size(), std::size_t(11));  // `---` and the document's 10 lines
         for (const auto& l : lines)
@@ -337,6 +353,7 @@ private slots:
         edited.routes.at(0).rules.at(0).backendRefs.at(0).weight = 4;
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());  // patched in place, not rewritten
         QCOMPARE(joined(changedLines(r.diff())), std::string("-        weight: 3\n+        weight: 4\n"));
     }
 
@@ -422,6 +439,7 @@ private slots:
         QVERIFY(applySet(edited, "route/envoy-ai-gateway-virtualization:rules[0].backendRefs[1].weight=5").ok());
         const SaveBackResult r = saveChecked(sources, edited);
         QVERIFY2(r.ok(), joinErrors(r.errors).c_str());
+        QVERIFY2(r.notes.empty(), joinNotes(r).c_str());
         std::size_t changedFiles = 0;
         for (const auto& f : r.files)
             changedFiles += f.changed() ? 1 : 0;
