@@ -15,6 +15,8 @@ const std::vector<Command>& commands() {
         {"scenario", "run scenario files (config, load, timeline, expectations) and judge them; list lessons", runScenario},
         {"check", "validate manifests and explain what the real gateway will do", runCheck},
         {"export", "write the manifests as kubectl-applyable YAML", runExport},
+        {"edit", "change weights, priorities, overrides, policy fields in the files in place (prints the diff)", runEdit},
+        {"apply-fix", "apply the doctor's fixes to the files in place (prints the diff)", runApplyFix},
         {"gui", "the desktop app: topology, servers, load, charts, tutorial (default with a display)", runGui},
         {"screenshots", "render the main window in each state under load to PNGs (--out DIR)", runScreenshots},
         {"headless", "gateway + model servers + admin API without a window (also --headless)", runHeadless},

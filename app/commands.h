@@ -29,6 +29,10 @@ int runHeadless(const Args& args);
 int runCheck(const Args& args);
 /// `export [FILE...]`: deterministic, kubectl-applyable YAML (cmd_export.cpp).
 int runExport(const Args& args);
+/// `edit FILE... --set EXPR`: field edits saved back into the files in place (cmd_edit.cpp).
+int runEdit(const Args& args);
+/// `apply-fix FILE...`: the doctor's fixes saved back into the files in place (cmd_edit.cpp).
+int runApplyFix(const Args& args);
 
 /// `gui`: the desktop app with the gateway and model servers started (cmd_gui.cpp).
 int runGui(const Args& args);
