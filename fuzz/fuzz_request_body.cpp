@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proxy/request_body.h"
+#include "../tests/proxy/body_reference.h"
 
 using namespace aigw::proxy;
 
@@ -24,48 +25,8 @@ namespace {
     std::abort();
 }
 
-struct Fields {
-    bool ok = false;
-    std::string model;
-    bool stream = false;
-    bool includeUsage = false;
-    std::string error;
-};
-
-/// The fields as a whole-document parse and lookups give them (Go's encoding/json agrees: the last
-/// duplicate key wins, null is absent), as in tests/proxy/test_proxy_units.cpp.
-Fields documentReference(const QByteArray& body) {
-    Fields f;
-    if (body.contains('\0')) {  // nlohmann would stop there (its end-of-input mark); Go rejects it
-        f.error = "NUL byte";
-        return f;
-    }
-    const auto doc = nlohmann::json::parse(body.constData(), body.constData() + body.size(), nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) {
-        f.error = doc.is_discarded() ? "invalid JSON" : "not an object";
-        return f;
-    }
-    if (auto it = doc.find("model"); it != doc.end() && !it->is_null()) {
-        if (!it->is_string()) {
-            f.error = "model not a string";
-            return f;
-        }
-        f.model = it->get<std::string>();
-    }
-    if (auto it = doc.find("stream"); it != doc.end() && !it->is_null()) {
-        if (!it->is_boolean()) {
-            f.error = "stream not a boolean";
-            return f;
-        }
-        f.stream = it->get<bool>();
-    }
-    if (auto it = doc.find("stream_options"); it != doc.end() && it->is_object()) {
-        const auto u = it->find("include_usage");
-        f.includeUsage = u != it->end() && u->is_boolean() && u->get<bool>();
-    }
-    f.ok = true;
-    return f;
-}
+using reference::documentReference;
+using reference::Fields;
 
 void checkRewrite(const QByteArray& body, const ParsedBody& parsed, const std::string& contentType) {
     if (parsed.model.empty())

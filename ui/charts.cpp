@@ -164,7 +164,8 @@ void SplitChart::redraw() {
         return;
     }
     const auto& rule = cfg.routes[ru.x()].rules[ru.y()];
-    const TargetSplit target = targetSplit(rule, m_topology->unhealthy());
+    const std::string routeNs = cfg.routes[ru.x()].meta.effectiveNamespace();
+    const TargetSplit target = targetSplit(rule, routeNs, m_topology->unhealthy());
     const auto& buf = m_feed->buffers();
     const auto counts = buf.split(m_rule->currentText().toStdString(), m_feed->windowSeconds(), m_feed->now());
     std::uint64_t total = 0;
@@ -177,7 +178,7 @@ void SplitChart::redraw() {
     for (std::size_t k = rule.backendRefs.size(); k-- > 0;) {
         const auto& ref = rule.backendRefs[k];
         cats << QStringLiteral("%1 (P%2)").arg(QString::fromStdString(ref.name)).arg(ref.effectivePriority());
-        const int lane = buf.laneOf(ref.name);  // reading must not create lanes (their order is the config's)
+        const int lane = buf.laneOf(laneKey(ref, routeNs));  // reading must not create lanes (their order is the config's)
         const double a = total && lane >= 0 && lane < static_cast<int>(counts.size()) ? 100.0 * counts[lane] / total : 0.0;
         actual << std::round(a * 10) / 10;
         tgt << std::round(target.shares[k] * 1000) / 10;
@@ -219,8 +220,10 @@ void SplitChart::redraw() {
 
 // ---------------------------------------------------------------- ThroughputChart
 
-ThroughputChart::ThroughputChart(ChartFeed* feed, QWidget* parent) : QChartView(parent), m_feed(feed) {
-    auto* chart = new QChart;
+// The chart is given to QChartView's constructor: QChartView(parent) makes a default chart of its
+// own, and setChart() would release it without deleting it (LeakSanitizer, test_ui_gateway).
+ThroughputChart::ThroughputChart(ChartFeed* feed, QWidget* parent) : QChartView(new QChart, parent), m_feed(feed) {
+    QChart* chart = this->chart();
     chart->setTitle(QStringLiteral("Requests/s per backend (stacked) and error rate"));
     chart->setAnimationOptions(QChart::NoAnimation);
     m_axisX = new QValueAxis;
@@ -247,7 +250,6 @@ ThroughputChart::ThroughputChart(ChartFeed* feed, QWidget* parent) : QChartView(
     m_errors->attachAxis(m_axisX);
     m_errors->attachAxis(m_axisErr);
     chart->legend()->setAlignment(Qt::AlignRight);
-    setChart(chart);
     // Every item moves every frame: a BSP index would be rebuilt each time for nothing.
     scene()->setItemIndexMethod(QGraphicsScene::NoIndex);
     scene()->setObjectName(QStringLiteral("throughputScene"));

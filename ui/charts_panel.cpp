@@ -16,6 +16,7 @@
 #include "chart_feed.h"
 #include "charts.h"
 #include "model_focus.h"
+#include "split_math.h"
 #include "topology_model.h"
 
 namespace aigw::ui {
@@ -72,7 +73,7 @@ ChartsPanel::ChartsPanel(ChartFeed* feed, TopologyModel* topology, QWidget* pare
         for (const auto& route : topology->config().routes)
             for (const auto& rule : route.rules)
                 for (const auto& ref : rule.backendRefs)
-                    m_feed->buffers().laneFor(ref.name);
+                    m_feed->buffers().laneFor(laneKey(ref, route.meta.effectiveNamespace()));
     };
     connect(topology, &QAbstractItemModel::modelReset, this, registerLanes);
     registerLanes();
@@ -119,12 +120,14 @@ void ChartsPanel::updateLanes() {
     const QString model = m_focus ? m_focus->model() : m_split->selectedModel();
     const RefPath rule = m_topology->ruleForModel(model);
     std::vector<int> lanes;
-    if (rule.route >= 0)
-        for (const auto& ref : m_topology->config().routes[rule.route].rules[rule.rule].backendRefs) {
-            const int lane = m_feed->buffers().laneFor(ref.name);
+    if (rule.route >= 0) {
+        const auto& route = m_topology->config().routes[rule.route];
+        for (const auto& ref : route.rules[rule.rule].backendRefs) {
+            const int lane = m_feed->buffers().laneFor(laneKey(ref, route.meta.effectiveNamespace()));
             if (std::find(lanes.begin(), lanes.end(), lane) == lanes.end())
                 lanes.push_back(lane);
         }
+    }
     const bool few = static_cast<int>(m_feed->buffers().lanes().size()) <= kAllLanesUpTo;
     if (!m_laneModeChosen) {
         const QSignalBlocker block(m_laneMode);

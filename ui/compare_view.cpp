@@ -25,6 +25,7 @@
 #include "config/loader.h"
 #include "expectations_model.h"
 #include "gateway_bridge.h"
+#include "split_math.h"
 #include "topology_model.h"
 
 namespace aigw::ui {
@@ -385,7 +386,7 @@ void CompareView::showSide(Side& side) {
                     asked = asked || models.count(h.value) > 0;
             if (asked)
                 for (const auto& ref : rule.backendRefs)
-                    side.feed->buffers().laneFor(ref.name);
+                    side.feed->buffers().laneFor(laneKey(ref, route.meta.effectiveNamespace()));
         }
     auto* split = new QSplitter(Qt::Vertical);
     side.timeline = new TimelineWidget(side.feed);
@@ -422,13 +423,14 @@ void CompareView::showSide(Side& side) {
     for (const auto& h : r.hostEvents) {
         using T = routing::HostEvent::Type;
         const double t = seconds(h.at);
+        const std::string lane = laneKey(h.backendNamespace, h.backend);
         if (h.type == T::Ejected)
-            side.feed->postMarker(t, h.backend, MarkerKind::Ejected, "ejected " + h.server);
+            side.feed->postMarker(t, lane, MarkerKind::Ejected, "ejected " + h.server);
         else if (h.type == T::Unejected)
-            side.feed->postMarker(t, h.backend, MarkerKind::Unejected, "un-ejected " + h.server);
-        else if (h.type == T::EjectionSkipped && (!lastSkip.count(h.backend) || t - lastSkip[h.backend] > 10)) {
-            lastSkip[h.backend] = t;  // one per backend per 10 s, as on the live timeline
-            side.feed->postMarker(t, h.backend, MarkerKind::Ejected, "not ejected: maxEjectionPercent");
+            side.feed->postMarker(t, lane, MarkerKind::Unejected, "un-ejected " + h.server);
+        else if (h.type == T::EjectionSkipped && (!lastSkip.count(lane) || t - lastSkip[lane] > 10)) {
+            lastSkip[lane] = t;  // one per backend per 10 s, as on the live timeline
+            side.feed->postMarker(t, lane, MarkerKind::Ejected, "not ejected: maxEjectionPercent");
         }
     }
     for (const auto& a : m_scenario->timeline())

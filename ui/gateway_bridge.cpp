@@ -5,6 +5,7 @@
 #include "request_log_model.h"
 #include "routing/records.h"
 #include "servers_model.h"
+#include "split_math.h"
 #include "topology_model.h"
 
 namespace aigw::ui {
@@ -42,7 +43,7 @@ RequestPoint requestPoint(const routing::RequestRecord& r, TimePoint origin) {
     p.latencyMs = toMs(r.latency);
     p.attempts.reserve(r.attempts.size());
     for (const auto& a : r.attempts)
-        p.attempts.push_back({a.backend, seconds(a.start), toMs(a.duration),
+        p.attempts.push_back({laneKey(a.backendNamespace, a.backend), seconds(a.start), toMs(a.duration),
                               a.failure == routing::UpstreamFailure::None && a.status < 400});
     return p;
 }
@@ -107,32 +108,33 @@ void GatewayBridge::drainNow() {
     bool healthChanged = false;
     for (const auto& h : hosts) {
         const double t = sessionTime(h.at);
+        const std::string lane = laneKey(h.backendNamespace, h.backend);
         using T = routing::HostEvent::Type;
         switch (h.type) {
         case T::Ejected:
-            m_outOfRotation[h.backend].insert(h.hostKey);
+            m_outOfRotation[lane].insert(h.hostKey);
             healthChanged = true;
-            m_feed->postMarker(t, h.backend, MarkerKind::Ejected,
+            m_feed->postMarker(t, lane, MarkerKind::Ejected,
                                "ejected #" + std::to_string(h.ejections) + " (" + h.reason + ")");
             break;
         case T::Unejected:
-            m_outOfRotation[h.backend].erase(h.hostKey);
+            m_outOfRotation[lane].erase(h.hostKey);
             healthChanged = true;
-            m_feed->postMarker(t, h.backend, MarkerKind::Unejected, "un-ejected");
+            m_feed->postMarker(t, lane, MarkerKind::Unejected, "un-ejected");
             break;
         case T::EjectionSkipped:
             // Happens on every failure past the threshold: one marker per backend per 10 s is enough.
-            if (t - m_lastSkipMarker[h.backend] > 10 || !m_lastSkipMarker.count(h.backend)) {
-                m_lastSkipMarker[h.backend] = t;
-                m_feed->postMarker(t, h.backend, MarkerKind::Ejected, "not ejected: maxEjectionPercent");
+            if (t - m_lastSkipMarker[lane] > 10 || !m_lastSkipMarker.count(lane)) {
+                m_lastSkipMarker[lane] = t;
+                m_feed->postMarker(t, lane, MarkerKind::Ejected, "not ejected: maxEjectionPercent");
             }
             break;
         case T::Removed:
-            m_outOfRotation[h.backend].insert(h.hostKey);
+            m_outOfRotation[lane].insert(h.hostKey);
             healthChanged = true;
             break;
         case T::Restored:
-            m_outOfRotation[h.backend].erase(h.hostKey);
+            m_outOfRotation[lane].erase(h.hostKey);
             healthChanged = true;
             break;
         }
@@ -200,21 +202,23 @@ void GatewayBridge::markerForServer(const QString& server, int kind, const QStri
     // time is "now" on the charts' clock: server events are stamped by the wall clock, which can step.
     const double t = m_feed->sessionSeconds();
     const auto servers = m_servers->servers();
-    QStringList backendNames;
+    QStringList backends;  // "ns/name" of the Backends that point at this server
     for (const auto& s : servers)
         if (s.name == server)
-            for (const auto& b : s.backends)
-                backendNames << b.section(QLatin1Char('/'), -1);
+            backends << s.backends;
     bool any = false;
     const auto& cfg = m_topology->config();
-    for (const auto& sb : cfg.serviceBackends)
-        if (backendNames.contains(QString::fromStdString(sb.backendRef.name))) {
-            const auto& lanes = m_feed->buffers().lanes();
-            if (std::find(lanes.begin(), lanes.end(), sb.meta.name) != lanes.end()) {
-                m_feed->postMarker(t, sb.meta.name, static_cast<MarkerKind>(kind), text.toStdString());
-                any = true;
-            }
+    const auto& lanes = m_feed->buffers().lanes();
+    for (const auto& sb : cfg.serviceBackends) {
+        const std::string backendNs = sb.backendRef.ns.value_or(sb.meta.effectiveNamespace());
+        if (!backends.contains(QString::fromStdString(backendNs + "/" + sb.backendRef.name)))
+            continue;
+        const std::string lane = laneKey(sb.meta.effectiveNamespace(), sb.meta.name);
+        if (std::find(lanes.begin(), lanes.end(), lane) != lanes.end()) {
+            m_feed->postMarker(t, lane, static_cast<MarkerKind>(kind), text.toStdString());
+            any = true;
         }
+    }
     if (!any)
         m_feed->postMarker(t, {}, static_cast<MarkerKind>(kind), text.toStdString());
 }

@@ -292,6 +292,7 @@ QVariant TopologyModel::data(const QModelIndex& index, int role) const {
     }
     const auto& rule = m_config.routes[n->path.route].rules[n->path.rule];
     const auto& ref = rule.backendRefs[n->path.ref];
+    const std::string routeNs = m_config.routes[n->path.route].meta.effectiveNamespace();
     if (role == Qt::DisplayRole || role == Qt::EditRole) {
         switch (col) {
         case NameColumn: return q(ref.name);
@@ -309,8 +310,8 @@ QVariant TopologyModel::data(const QModelIndex& index, int role) const {
                 return {};
             if (ref.effectiveWeight() <= 0)
                 return QStringLiteral("absent (weight 0)");
-            const TargetSplit split = targetSplit(rule, m_unhealthy);
-            if (m_unhealthy.count(ref.name))
+            const TargetSplit split = targetSplit(rule, routeNs, m_unhealthy);
+            if (m_unhealthy.count(laneKey(ref, routeNs)))
                 return QStringLiteral("out of rotation");
             if (ref.effectivePriority() != split.activePriority)
                 return QStringLiteral("standby (P%1)").arg(ref.effectivePriority());
@@ -320,9 +321,9 @@ QVariant TopologyModel::data(const QModelIndex& index, int role) const {
         }
     }
     if (role == Qt::UserRole && col == TargetColumn)
-        return targetSplit(rule, m_unhealthy).shares[n->path.ref];
+        return targetSplit(rule, routeNs, m_unhealthy).shares[n->path.ref];
     if (role == Qt::ForegroundRole && col == TargetColumn) {
-        const TargetSplit split = targetSplit(rule, m_unhealthy);
+        const TargetSplit split = targetSplit(rule, routeNs, m_unhealthy);
         if (split.shares[n->path.ref] <= 0)
             return QBrush(Qt::gray);
     }

@@ -9,6 +9,36 @@
 
 namespace aigw::http {
 
+namespace {
+/// http_parser hands a header's name and value in pieces (a read may end anywhere): both parsers
+/// collect them the same way into their message's Headers.
+struct HeaderAccumulator {
+    std::string field;
+    bool lastWasValue = false;
+
+    void reset() {
+        field.clear();
+        lastWasValue = false;
+    }
+    void onField(const char* at, size_t len) {
+        if (lastWasValue) {
+            field.clear();
+            lastWasValue = false;
+        }
+        field.append(at, len);
+    }
+    void onValue(Headers& headers, const char* at, size_t len) {
+        if (!lastWasValue) {
+            headers.add(std::move(field), std::string(at, len));  // cleared at the next field
+            lastWasValue = true;
+        } else {
+            auto& entries = const_cast<std::vector<Headers::Entry>&>(headers.entries());
+            entries.back().second.append(at, len);  // a value split across reads
+        }
+    }
+};
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // RequestParser
 
@@ -18,8 +48,7 @@ struct RequestParser::Impl {
     qint64 maxBodyBytes = 0;
     std::shared_ptr<HttpRequest> request;
     std::string url;
-    std::string field;
-    bool lastWasValue = false;
+    HeaderAccumulator header;
     bool messageComplete = false;
     bool tooLarge = false;
 
@@ -53,8 +82,7 @@ int RequestParser::Impl::onMessageBegin(http_parser* p) {
     c->request = std::make_shared<HttpRequest>();
     c->request->headers.reserve(16);
     c->url.clear();
-    c->field.clear();
-    c->lastWasValue = false;
+    c->header.reset();
     c->messageComplete = false;
     c->tooLarge = false;
     if (c->owner->onMessageBegin) c->owner->onMessageBegin();
@@ -67,24 +95,13 @@ int RequestParser::Impl::onUrl(http_parser* p, const char* at, size_t len) {
 }
 
 int RequestParser::Impl::onHeaderField(http_parser* p, const char* at, size_t len) {
-    auto* c = static_cast<Impl*>(p->data);
-    if (c->lastWasValue) {
-        c->field.clear();
-        c->lastWasValue = false;
-    }
-    c->field.append(at, len);
+    static_cast<Impl*>(p->data)->header.onField(at, len);
     return 0;
 }
 
 int RequestParser::Impl::onHeaderValue(http_parser* p, const char* at, size_t len) {
     auto* c = static_cast<Impl*>(p->data);
-    auto& entries = const_cast<std::vector<Headers::Entry>&>(c->request->headers.entries());
-    if (!c->lastWasValue) {
-        c->request->headers.add(std::move(c->field), std::string(at, len));  // cleared at the next field
-        c->lastWasValue = true;
-    } else {
-        entries.back().second.append(at, len);  // a value split across reads
-    }
+    c->header.onValue(c->request->headers, at, len);
     return 0;
 }
 
@@ -180,8 +197,7 @@ struct ResponseParser::Impl {
     http_parser parser{};
     bool headRequest = false;
     ResponseHead head;
-    std::string field;
-    bool lastWasValue = false;
+    HeaderAccumulator header;
     bool informational = false;
     bool headNew = false;
     QByteArray body;
@@ -214,30 +230,18 @@ int ResponseParser::Impl::onMessageBegin(http_parser* p) {
     auto* c = static_cast<Impl*>(p->data);
     c->head = {};
     c->head.headers.reserve(16);
-    c->field.clear();
-    c->lastWasValue = false;
+    c->header.reset();
     return 0;
 }
 
 int ResponseParser::Impl::onHeaderField(http_parser* p, const char* at, size_t len) {
-    auto* c = static_cast<Impl*>(p->data);
-    if (c->lastWasValue) {
-        c->field.clear();
-        c->lastWasValue = false;
-    }
-    c->field.append(at, len);
+    static_cast<Impl*>(p->data)->header.onField(at, len);
     return 0;
 }
 
 int ResponseParser::Impl::onHeaderValue(http_parser* p, const char* at, size_t len) {
     auto* c = static_cast<Impl*>(p->data);
-    if (!c->lastWasValue) {
-        c->head.headers.add(std::move(c->field), std::string(at, len));  // cleared at the next field
-        c->lastWasValue = true;
-    } else {
-        auto& entries = const_cast<std::vector<Headers::Entry>&>(c->head.headers.entries());
-        entries.back().second.append(at, len);
-    }
+    c->header.onValue(c->head.headers, at, len);
     return 0;
 }
 

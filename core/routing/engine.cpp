@@ -324,6 +324,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
                 for (const auto& ep : be->endpoints) {
                     HostSpec h;
                     h.backend = asb->meta.name;
+                    h.backendNamespace = asb->meta.effectiveNamespace();
                     h.server = serverForEndpoint(ix, *be, ep);
                     h.schema = asb->schemaName;
                     h.address = ep.address;
@@ -855,6 +856,7 @@ void EngineImpl::emitHost(HostEvent::Type type, const ClusterRuntime& c, std::si
     e.route = c.spec->route;
     e.rule = c.spec->rule;
     e.backend = h.backend;
+    e.backendNamespace = h.backendNamespace;
     e.server = h.server;
     e.hostKey = h.key;
     e.reason = std::move(reason);
@@ -1035,6 +1037,7 @@ Decision RequestImpl::nextAttempt(TimePoint now) {
     m_attemptedHosts.push_back(h.key);
     AttemptRecord a;
     a.backend = h.backend;
+    a.backendNamespace = h.backendNamespace;
     a.server = h.server;
     a.hostKey = h.key;
     a.priority = h.priority;

@@ -21,6 +21,7 @@ namespace aigw::routing {
 struct HostSpec {
     std::string key;
     std::string backend;  ///< AIServiceBackend
+    std::string backendNamespace;
     std::string server;
     std::string schema;
     std::string address;

@@ -33,6 +33,7 @@ const char* toString(UpstreamFailure f);
 /// One attempt of one request.
 struct AttemptRecord {
     std::string backend;        ///< AIServiceBackend name
+    std::string backendNamespace;  ///< its metadata.namespace ("default" when unset)
     std::string server;         ///< model server name (serverNameFor)
     std::string hostKey;        ///< stable host identity: route/rule/backend/address
     int priority = 0;
@@ -86,6 +87,7 @@ struct HostEvent {
     Type type = Type::Ejected;
     TimePoint at{};
     std::string route, rule, backend, server, hostKey;
+    std::string backendNamespace;  ///< the AIServiceBackend's namespace ("default" when unset)
     std::string reason;  ///< "consecutive_5xx", "consecutive_gateway_failure", "consecutive_local_origin_failure", ...
     TimePoint until{};   ///< Ejected: earliest un-ejection time (base x n after `at`)
     int ejections = 0;   ///< Ejected: how many times this host has been ejected so far

@@ -32,7 +32,7 @@ void Evaluator::add(const routing::RequestRecord& r) {
 }
 
 void Evaluator::add(const routing::HostEvent& e) {
-    m_hosts.push_back(ObservedHost{e.at - m_origin, e.type, e.backend, e.server});
+    m_hosts.push_back(ObservedHost{e.at - m_origin, e.type, e.backend, e.server, e.backendNamespace});
 }
 
 void Evaluator::clear() {

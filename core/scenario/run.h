@@ -34,6 +34,7 @@ struct ObservedHost {
     Duration at{};
     routing::HostEvent::Type type = routing::HostEvent::Type::Ejected;
     std::string backend, server;
+    std::string backendNamespace;  ///< of the AIServiceBackend ("default" when unset)
 };
 
 struct ExpectationResult {

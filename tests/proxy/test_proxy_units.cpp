@@ -10,6 +10,8 @@
 #include "proxy/metrics.h"
 #include "proxy/request_body.h"
 
+#include "body_reference.h"
+
 using namespace aigw::proxy;
 
 class TestProxyUnits : public QObject {
@@ -127,52 +129,8 @@ void TestProxyUnits::streamFlags() {
 }
 
 namespace {
-struct Fields {
-    bool ok = false;
-    std::string model;
-    bool stream = false;
-    bool includeUsage = false;
-    std::string error;
-};
-
-/// What the router read from a body before the SAX scanner: the whole document, then lookups.
-Fields documentReference(const QByteArray& body) {
-    Fields f;
-    nlohmann::json doc;
-    try {
-        doc = nlohmann::json::parse(body.constData(), body.constData() + body.size());
-    } catch (const nlohmann::json::exception& e) {
-        std::string what = e.what();
-        if (auto p = what.find("] "); p != std::string::npos)
-            what = what.substr(p + 2);
-        f.error = what;
-        return f;
-    }
-    if (!doc.is_object()) {
-        f.error = "request body must be a JSON object, got " + std::string(doc.type_name());
-        return f;
-    }
-    if (auto it = doc.find("model"); it != doc.end() && !it->is_null()) {
-        if (!it->is_string()) {
-            f.error = "field \"model\" must be a string, got " + std::string(it->type_name());
-            return f;
-        }
-        f.model = it->get<std::string>();
-    }
-    if (auto it = doc.find("stream"); it != doc.end() && !it->is_null()) {
-        if (!it->is_boolean()) {
-            f.error = "field \"stream\" must be a boolean, got " + std::string(it->type_name());
-            return f;
-        }
-        f.stream = it->get<bool>();
-    }
-    if (auto it = doc.find("stream_options"); it != doc.end() && it->is_object()) {
-        auto u = it->find("include_usage");
-        f.includeUsage = u != it->end() && u->is_boolean() && u->get<bool>();
-    }
-    f.ok = true;
-    return f;
-}
+using reference::documentReference;
+using reference::Fields;
 
 Fields scanned(const QByteArray& body) {
     Fields f;
@@ -518,8 +476,9 @@ void TestProxyUnits::prometheusFormat() {
     for (const char* needle :
          {"aigw_route_requests_total{route=\"default/r\"} 1", "aigw_route_retries_total{route=\"default/r\"} 1",
           "gen_ai_client_token_usage_count{gen_ai_operation_name=\"chat\"",
-          "gen_ai_token_type=\"output\"", "gen_ai_server_request_duration_bucket",
-          "gen_ai_server_time_to_first_token_sum", "gen_ai_server_time_per_output_token_count"})
+          "gen_ai_token_type=\"output\"", "gen_ai_server_request_duration_seconds_bucket",
+          "gen_ai_server_time_to_first_token_seconds_sum", "gen_ai_server_time_per_output_token_seconds_count",
+          "otel_scope_name=\"envoyproxy/ai-gateway\",otel_scope_schema_url=\"\",otel_scope_version=\"\"", "target_info{"})
         QVERIFY2(text.find(needle) != std::string::npos, needle);
     // Only observed series are exposed: no error series before a failure.
     QVERIFY(text.find("error_type") == std::string::npos);
@@ -543,12 +502,14 @@ void TestProxyUnits::prometheusFormat() {
     m.recordAttempt(a);
     m.recordEjection("default/r", "default/b");
     const std::string after = m.render();
-    const std::string base = R"(gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_original_model="virtual",gen_ai_request_model="qwen",)";
+    // Label keys sorted, the OTel scope labels last (as the AI Gateway's exporter writes them).
+    const std::string base = R"(gen_ai_operation_name="chat",gen_ai_original_model="virtual",gen_ai_provider_name="openai",gen_ai_request_model="qwen",)";
+    const std::string scope = R"(,otel_scope_name="envoyproxy/ai-gateway",otel_scope_schema_url="",otel_scope_version=""})";
     for (const std::string& needle : std::vector<std::string>{
              "aigw_route_requests_total{route=\"default/r\"} 4", "aigw_route_responses_total{route=\"default/r\",status=\"503\"} 1",
-          "gen_ai_server_request_duration_count{" + base + R"(gen_ai_response_model="qwen"} 2)",
-          "gen_ai_server_request_duration_count{" + base + R"(gen_ai_response_model="qwen",error_type="_OTHER"} 1)",
-          "gen_ai_server_request_duration_count{" + base + R"(gen_ai_response_model="q\"x"} 1)",
+          "gen_ai_server_request_duration_seconds_count{" + base + R"(gen_ai_response_model="qwen")" + scope + " 2",
+          R"(gen_ai_server_request_duration_seconds_count{error_type="_OTHER",)" + base + R"(gen_ai_response_model="qwen")" + scope + " 1",
+          "gen_ai_server_request_duration_seconds_count{" + base + R"(gen_ai_response_model="q\"x")" + scope + " 1",
           R"(aigw_backend_attempt_outcomes_total{route="default/r",backend="default/b",outcome="status_503"} 2)",
           R"(aigw_backend_ejections_total{route="default/r",backend="default/b"} 1)"})
         QVERIFY2(after.find(needle) != std::string::npos, needle.c_str());

@@ -18,6 +18,7 @@
 #include "charts_panel.h"
 #include "yaml_panel.h"
 #include "doctor_panel.h"
+#include "gateway_bridge.h"
 #include "charts.h"
 #include "pages.h"
 #include "request_log_model.h"
@@ -112,7 +113,7 @@ private slots:
         std::set<std::string> bad;
         for (const auto& u : unhealthy)
             bad.insert(u.toStdString());
-        const auto split = aigw::ui::targetSplit(rule, bad);
+        const auto split = aigw::ui::targetSplit(rule, "default", bad);
         QCOMPARE(split.shares.size(), std::size_t(shares.size()));
         for (int i = 0; i < shares.size(); ++i)
             QVERIFY2(std::abs(split.shares[i] - shares[i]) < 1e-9, qPrintable(QString::number(split.shares[i])));
@@ -637,6 +638,62 @@ private slots:
         QFETCH(QString, current);
         QFETCH(QString, expected);
         QCOMPARE(highlightChanges(fix, current, true), expected);
+    }
+
+    // A cluster's routes in several namespaces reuse backend names: each (namespace, name) keeps a
+    // lane, an ejection in one namespace leaves the other's split alone, and the tutorial's
+    // single-namespace names stay unqualified.
+    void sameBackendNameInTwoNamespaces() {
+        QCOMPARE(laneKey("default", "b"), std::string("b"));
+        QCOMPARE(laneKey("", "b"), std::string("b"));
+        QCOMPARE(laneKey("team-b", "b"), std::string("team-b/b"));
+        config::BackendRefSpec crossNs = ref("b", 1, 0);
+        crossNs.ns = "shared";
+        QCOMPARE(laneKey(crossNs, "team-b"), std::string("shared/b"));
+        QCOMPARE(laneKey(ref("b", 1, 0), "team-b"), std::string("team-b/b"));
+
+        config::RouteRule rule;
+        rule.backendRefs = {ref("b0", 1, 0), ref("b1", 1, 1)};
+        QCOMPARE(aigw::ui::targetSplit(rule, "team-a", {"team-b/b0"}).activePriority, 0LL);  // another namespace's b0
+        QCOMPARE(aigw::ui::targetSplit(rule, "team-a", {"team-a/b0"}).activePriority, 1LL);
+        QCOMPARE(aigw::ui::targetSplit(rule, "default", {"b0"}).activePriority, 1LL);
+
+        config::Config cfg = config::builtinScenario();
+        QVERIFY(!cfg.routes.empty());
+        config::AIGatewayRoute other = cfg.routes[0];
+        other.meta.ns = "team-b";
+        cfg.routes.push_back(other);
+        ChartFeed feed;
+        TopologyModel topology;
+        topology.setConfig(cfg);
+        ChartsPanel charts(&feed, &topology);
+        const std::string name = cfg.routes[0].rules[0].backendRefs[0].name;
+        const int mine = feed.buffers().laneOf(name);
+        const int theirs = feed.buffers().laneOf("team-b/" + name);
+        QVERIFY(mine >= 0);
+        QVERIFY(theirs >= 0);
+        QVERIFY(mine != theirs);
+
+        // A record of team-b's route lands on team-b's lane only.
+        routing::RequestRecord rec;
+        rec.virtualModel = "virtual-qwen-model";
+        rec.start = SteadyClock().now();
+        rec.finalStatus = 200;
+        routing::AttemptRecord a;
+        a.backend = name;
+        a.backendNamespace = "team-b";
+        a.start = rec.start;
+        a.status = 200;
+        rec.attempts.push_back(a);
+        RequestPoint p = requestPoint(rec, rec.start - std::chrono::seconds(1));
+        QCOMPARE(p.attempts.at(0).backend, "team-b/" + name);
+        p.t = feed.sessionSeconds();
+        p.attempts[0].t = p.t;
+        feed.post({p});
+        QTRY_VERIFY_WITH_TIMEOUT(feed.buffers().requestCount() == 1, 2000);
+        const auto counts = feed.buffers().split("virtual-qwen-model", 60, feed.sessionSeconds() + 1);
+        QCOMPARE(counts.at(static_cast<std::size_t>(theirs)), std::uint64_t(1));
+        QCOMPARE(counts.at(static_cast<std::size_t>(mine)), std::uint64_t(0));
     }
 
     void chartsAndYamlExport() {

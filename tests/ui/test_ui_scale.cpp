@@ -12,6 +12,8 @@
 #include <QSplitter>
 #include <QTableView>
 #include <QTest>
+
+#include <set>
 #include <QThread>
 #include <QTreeView>
 #include <QUndoStack>
@@ -30,6 +32,7 @@
 #include "model_focus.h"
 #include "servers_model.h"
 #include "session_recorder.h"
+#include "split_math.h"
 #include "topology_model.h"
 
 using namespace aigw;
@@ -72,9 +75,12 @@ QStringList shownRoutes(QTreeView* view, TopologyModel* model) {
 QStringList backendsOf(const TopologyModel& topo, const QString& model) {
     const RefPath p = topo.ruleForModel(model);
     QStringList out;
-    if (p.route >= 0)
-        for (const auto& ref : topo.config().routes[p.route].rules[p.rule].backendRefs)
-            out << QString::fromStdString(ref.name);
+    if (p.route >= 0) {
+        // Lanes are named by laneKey: the generated routes live in several namespaces.
+        const auto& route = topo.config().routes[p.route];
+        for (const auto& ref : route.rules[p.rule].backendRefs)
+            out << QString::fromStdString(laneKey(ref, route.meta.effectiveNamespace()));
+    }
     return out;
 }
 
@@ -413,11 +419,19 @@ private slots:
         charts.laneModeBox()->setCurrentIndex(charts.laneModeBox()->findData(static_cast<int>(TimelineWidget::LaneMode::All)));
         TimelineWidget* timeline = charts.timeline();
         timeline->repaint();
-        QCOMPARE(timeline->lastLanes().size(), 100);
+        // The generated routes reuse backend names across namespaces: each (namespace, name) is a lane.
+        std::set<QString> backends;
+        for (const auto& route : topo.config().routes)
+            for (const auto& rule : route.rules)
+                for (const auto& ref : rule.backendRefs)
+                    backends.insert(QString::fromStdString(laneKey(ref, route.meta.effectiveNamespace())));
+        const int all = static_cast<int>(backends.size());
+        QVERIFY2(all > 100, qPrintable(QString::number(all)));
+        QCOMPARE(timeline->lastLanes().size(), all);
         QVERIFY(timeline->laneScrollBar()->isVisible());
         const int visible = static_cast<int>(timeline->lastVisibleLanes().size());
-        QVERIFY(visible > 10 && visible < 100);
-        QCOMPARE(timeline->laneScrollBar()->maximum(), 100 - visible);
+        QVERIFY(visible > 10 && visible < all);
+        QCOMPARE(timeline->laneScrollBar()->maximum(), all - visible);
         QCOMPARE(timeline->lastVisibleLanes().first(), timeline->lastLanes().first());
         timeline->laneScrollBar()->setValue(timeline->laneScrollBar()->maximum());
         timeline->repaint();
@@ -428,12 +442,13 @@ private slots:
         RequestPoint r;
         r.t = feed.sessionSeconds();
         r.model = "model-39";
-        r.attempts.push_back({"llm-route-9-backend-0", r.t, 1, true});
+        const QString otherBackend = backendsOf(topo, QStringLiteral("model-39")).first();
+        r.attempts.push_back({otherBackend.toStdString(), r.t, 1, true});
         r.ok = true;
         feed.post({r});
         feed.flushNow();
         timeline->repaint();
-        QCOMPARE(timeline->lastLanes(), backendsOf(topo, QStringLiteral("model-5")) << QStringLiteral("llm-route-9-backend-0"));
+        QCOMPARE(timeline->lastLanes(), backendsOf(topo, QStringLiteral("model-5")) << otherBackend);
     }
 
     void serversModelAndFilterAtScale() {
