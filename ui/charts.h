@@ -20,6 +20,7 @@
 #include <vector>
 
 class QAbstractBarSeries;
+class QLabel;
 class QScrollBar;
 class QBarSet;
 class QBarCategoryAxis;
@@ -70,6 +71,7 @@ private:
     ChartFeed* m_feed;
     TopologyModel* m_topology;
     QComboBox* m_rule;
+    QLabel* m_title;
     QChartView* m_view;
     QChart* m_chart;
     QAbstractBarSeries* m_series;
