@@ -134,6 +134,12 @@ int runGui(const Args& args) {
     QApplication::setApplicationName(QStringLiteral("aigw-sim"));
     QApplication::setOrganizationName(QStringLiteral("aigw-sim"));
     ui::GuiSession session(cfg, options);
+    session.window()->setSourceFiles(files.empty() ? QStringList() : [&files] {
+        QStringList l;
+        for (const auto& f : files)
+            l << QString::fromStdString(f);
+        return l;
+    }());  // File > Save to source files writes edits back into them
     session.window()->show();
     session.start();
     return QApplication::exec();

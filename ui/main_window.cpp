@@ -1,10 +1,13 @@
 #include "main_window.h"
 
+#include <algorithm>
+
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGuiApplication>
@@ -37,6 +40,7 @@
 #include "pages.h"
 #include "proxy/gateway_service.h"
 #include "request_log_model.h"
+#include "save_back_dialog.h"
 #include "scenario_panel.h"
 #include "session_recorder.h"
 #include "servers_model.h"
@@ -278,6 +282,10 @@ void MainWindow::buildMenus() {
     QAction* save = file->addAction(QStringLiteral("&Save config as (v1beta1)..."), this, [exportAs] { exportAs(QStringLiteral("v1beta1")); });
     save->setShortcut(QKeySequence::Save);
     file->addAction(QStringLiteral("Export for AI Gateway <= v0.5 (v1alpha1)..."), this, [exportAs] { exportAs(QStringLiteral("v1alpha1")); });
+    m_saveBack = file->addAction(QStringLiteral("Save to source &files..."), this, [this] { saveToSourceFiles(); });
+    m_saveBack->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+S")));
+    m_saveBack->setToolTip(QStringLiteral("Write the edits into the files the config was read from, in place (shows the diff first)"));
+    m_saveBack->setEnabled(!m_sources.empty());
     file->addSeparator();
     file->addAction(QStringLiteral("Export charts as PNG..."), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export charts"), QStringLiteral("aigw-charts.png"),
@@ -421,6 +429,7 @@ bool MainWindow::openFiles(const QStringList& files) {
     for (const auto& f : files)
         names << QFileInfo(f).fileName();
     applyConfig(result.config, QStringLiteral("opened %1").arg(names.join(QStringLiteral(", "))));
+    setSourceFiles(files);
     m_settings->addRecentFiles(files);
     updateRecentMenu();
     m_events->appendPlainText(QStringLiteral("opened %1").arg(files.join(QStringLiteral(", "))));
@@ -480,6 +489,83 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     m_settings->sync();
     m_loadgen->stop();
     QMainWindow::closeEvent(event);
+}
+
+void MainWindow::setSourceFiles(const QStringList& files) {
+    m_sources.clear();
+    for (const auto& f : files) {
+        QFile in(f);
+        if (f == QLatin1String("-") || !in.open(QIODevice::ReadOnly)) {
+            m_sources.clear();
+            break;
+        }
+        const QByteArray text = in.readAll();
+        m_sources.push_back(config::Source{f.toStdString(), text.toStdString()});
+    }
+    if (m_saveBack)
+        m_saveBack->setEnabled(!m_sources.empty());
+}
+
+QStringList MainWindow::sourceFiles() const {
+    QStringList out;
+    for (const auto& s : m_sources)
+        out << QString::fromStdString(s.fileName);
+    return out;
+}
+
+bool MainWindow::saveToSourceFiles() {
+    const QString title = QStringLiteral("Save to source files");
+    if (m_sources.empty()) {
+        showError(title, QStringLiteral("This configuration was not read from files (the built-in scenario, a lesson or "
+                                        "standard input): use Save config as."));
+        return false;
+    }
+    const config::Config& current = m_topology->config();
+    config::SaveBackOptions options;
+    config::SaveBackResult result = config::saveBack(m_sources, current, options);
+    if (!result.newObjects.empty()) {
+        if (!m_interactive)
+            return false;  // no file dialog in tests
+        const QString names = QString::fromStdString([&] {
+            std::string n;
+            for (const auto& o : result.newObjects)
+                n += (n.empty() ? "" : ", ") + o;
+            return n;
+        }());
+        const QString path = QFileDialog::getSaveFileName(
+            this, QStringLiteral("File for the new objects (%1): they are appended").arg(names),
+            QString::fromStdString(m_sources.front().fileName), QStringLiteral("YAML (*.yaml *.yml)"), nullptr,
+            QFileDialog::DontConfirmOverwrite);
+        if (path.isEmpty())
+            return false;
+        options.newObjectsFile = path.toStdString();
+        if (!sourceFiles().contains(path)) {
+            QFile in(path);
+            if (in.exists()) {
+                if (!in.open(QIODevice::ReadOnly)) {
+                    showError(title, QStringLiteral("Cannot read %1").arg(path));
+                    return false;
+                }
+                options.newObjectsText = in.readAll().toStdString();
+            }
+        }
+        result = config::saveBack(m_sources, current, options);
+    }
+    if (!m_interactive)
+        return false;  // the dialog is modal; tests drive SaveBackDialog directly
+    SaveBackDialog dialog(std::move(result), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    // The files now hold the config: the next save compares with what was written.
+    for (const auto& f : dialog.saveResult().files) {
+        auto it = std::find_if(m_sources.begin(), m_sources.end(), [&](const config::Source& s) { return s.fileName == f.fileName; });
+        if (it != m_sources.end())
+            it->text = f.after;
+        else if (f.changed())
+            m_sources.push_back(config::Source{f.fileName, f.after});
+    }
+    statusBar()->showMessage(QStringLiteral("Saved to %1").arg(sourceFiles().join(QStringLiteral(", "))), 5000);
+    return true;
 }
 
 }  // namespace aigw::ui

@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "config/loader.h"
 #include "config/model.h"
 
 class QDockWidget;
@@ -61,6 +62,13 @@ public:
     /// Opens YAML files: on errors shows them (file:line:column) in a dialog and changes nothing;
     /// else applies the config to the running gateway. Returns whether it was applied.
     bool openFiles(const QStringList& files);
+    /// The files the shown config was read from, whose text is read now: File > Save to source files
+    /// writes the edits back into them. A "-" (standard input) among them, or none: no save-back.
+    void setSourceFiles(const QStringList& files);
+    QStringList sourceFiles() const;
+    /// File > Save to source files: the pending change to the source files as a unified diff
+    /// (SaveBackDialog), Save writes it; new objects ask for a file. True when files were written.
+    bool saveToSourceFiles();
     void resetLayout();
 
     // Accessors for tests, the screenshot command and the lessons.
@@ -150,6 +158,8 @@ private:
     QDockWidget* m_doctorDock;
     QDockWidget* m_eventsDock;
     QDockWidget* m_scenarioDock;
+    std::vector<config::Source> m_sources;  ///< see setSourceFiles()
+    QAction* m_saveBack = nullptr;
     QMenu* m_recentMenu = nullptr;
     QMenu* m_viewMenu = nullptr;
     QLabel* m_statusUrls;
