@@ -8,6 +8,7 @@ PACKAGES=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl1-mesa-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libyaml-dev libhttp-parser-dev
   xvfb xauth curl
+  prometheus  # promtool: test_prometheus_export checks /stats/prometheus with it
 )
 if [[ "${1:-}" == "--bench" ]]; then
   PACKAGES+=(nginx wrk)

@@ -423,13 +423,7 @@ void DataPlane::handleAdmin(std::shared_ptr<http::HttpRequest> rq, std::shared_p
         return sendJson(rs, 200, j);
     }
     if (path == "/stats/prometheus" && method == "GET") {
-        std::string text = m_metrics->render();
-        const auto& c = m_engine->counters();
-        text += "# HELP envoy_cluster_upstream_rq_retry Retries spent (all routes).\n# TYPE envoy_cluster_upstream_rq_retry counter\n";
-        text += "envoy_cluster_upstream_rq_retry " + std::to_string(c.upstream_rq_retry) + "\n";
-        text += "# HELP envoy_cluster_outlier_detection_ejections_active Hosts ejected now.\n"
-                "# TYPE envoy_cluster_outlier_detection_ejections_active gauge\n";
-        text += "envoy_cluster_outlier_detection_ejections_active " + std::to_string(c.outlier_ejections_active) + "\n";
+        std::string text = m_metrics->render(&m_engine->counters());
         rs->send(200, {{"content-type", "text/plain; version=0.0.4"}}, QByteArray::fromStdString(text));
         return;
     }

@@ -1,20 +1,133 @@
 #include "proxy/metrics.h"
 
+#include <array>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "routing/engine.h"
+
 namespace aigw::proxy {
 namespace {
+
+// Where the names come from (envoyproxy/ai-gateway, read at c217da8, and its OTel exporter):
+//   - gen_ai_*: internal/metrics/genai.go declares gen_ai.client.token.usage (unit "token"),
+//     gen_ai.server.request.duration, .time_to_first_token, .time_per_output_token (unit "s"), with
+//     the HELP texts and bucket bounds below; cmd/extproc/mainlib/main.go exports them with
+//     go.opentelemetry.io/otel/exporters/prometheus v0.66.0 (go.mod) and its defaults: dots become
+//     underscores, a unit suffix is added unless the name already holds it (so `_seconds`, but no
+//     `_token` on gen_ai_client_token_usage), labels otel_scope_name="envoyproxy/ai-gateway" (the
+//     meter's name, internal/metrics/metrics.go), otel_scope_schema_url and otel_scope_version on every
+//     series, and a target_info gauge. tests/data-plane/vcr/prometheus_metrics_test.go and
+//     cmd/extproc/mainlib/admin_test.go scrape exactly these names and labels; label keys are
+//     sorted, as the Prometheus client writes them. error_type="_OTHER" on a failed request's
+//     duration: internal/metrics/metrics_impl.go RecordRequestCompletion.
+//   - envoy_cluster_*: Envoy's cluster statistics (docs: configuration/upstream/cluster_manager/
+//     cluster_stats), named as Envoy's /stats/prometheus names them (`cluster.<c>.upstream_rq_retry`
+//     -> envoy_cluster_upstream_rq_retry, no `_total` added); here summed over clusters, so without
+//     Envoy's envoy_cluster_name label.
+enum Family : std::size_t {
+    kRouteRequests,
+    kRouteResponses,
+    kRouteRetries,
+    kRouteFallbacks,
+    kRouteDuration,
+    kBackendAttempts,
+    kBackendOutcomes,
+    kBackendEjections,
+    kBackendDuration,
+    kEnvoyCxConnectFail,
+    kEnvoyCxNoneHealthy,
+    kEnvoyRqRetry,
+    kEnvoyRqRetryLimitExceeded,
+    kEnvoyRqRetrySuccess,
+    kEnvoyEjectionsActive,
+    kEnvoyEjectionsEnforced,
+    kEnvoyEjectionsOverflow,
+    kGenAiTokenUsage,
+    kGenAiRequestDuration,
+    kGenAiTtft,
+    kGenAiTpot,
+    kTargetInfo,
+    kFamilyCount
+};
+
+constexpr std::string_view kGenAiLabels =
+    "error_type,gen_ai_operation_name,gen_ai_original_model,gen_ai_provider_name,gen_ai_request_model,"
+    "gen_ai_response_model,otel_scope_name,otel_scope_schema_url,otel_scope_version";
+
+constexpr std::array<MetricFamilyInfo, kFamilyCount> kFamilies{{
+    {"aigw_route_requests_total", MetricType::Counter, "Client requests per route.", "route"},
+    {"aigw_route_responses_total", MetricType::Counter, "Client responses per route and status code.", "route,status"},
+    {"aigw_route_retries_total", MetricType::Counter, "Retried attempts per route.", "route"},
+    {"aigw_route_fallbacks_total", MetricType::Counter, "Requests answered on a priority above 0.", "route"},
+    {"aigw_route_request_duration_seconds", MetricType::Histogram, "Client request latency.", "route"},
+    {"aigw_backend_attempts_total", MetricType::Counter, "Upstream attempts per backend.", "route,backend"},
+    {"aigw_backend_attempt_outcomes_total", MetricType::Counter, "Upstream attempt outcomes per backend.",
+     "route,backend,outcome"},
+    {"aigw_backend_ejections_total", MetricType::Counter, "Outlier ejections per backend.", "route,backend"},
+    {"aigw_backend_attempt_duration_seconds", MetricType::Histogram, "Upstream attempt latency.", "route,backend"},
+    {"envoy_cluster_upstream_cx_connect_fail", MetricType::Counter,
+     "Total connection failures (refused, timed out or unresolvable), all clusters.", "", true},
+    {"envoy_cluster_upstream_cx_none_healthy", MetricType::Counter,
+     "Total times no connection was made for want of a healthy host, all clusters.", "", true},
+    {"envoy_cluster_upstream_rq_retry", MetricType::Counter, "Total request retries, all clusters.", "", true},
+    {"envoy_cluster_upstream_rq_retry_limit_exceeded", MetricType::Counter,
+     "Total requests not retried because the retry limit was reached, all clusters.", "", true},
+    {"envoy_cluster_upstream_rq_retry_success", MetricType::Counter, "Total request retry successes, all clusters.", "", true},
+    {"envoy_cluster_outlier_detection_ejections_active", MetricType::Gauge, "Hosts ejected now, all clusters.", "", true},
+    {"envoy_cluster_outlier_detection_ejections_enforced_total", MetricType::Counter,
+     "Number of enforced ejections, all clusters.", "", true},
+    {"envoy_cluster_outlier_detection_ejections_overflow", MetricType::Counter,
+     "Number of ejections aborted by the max ejection percent, all clusters.", "", true},
+    {"gen_ai_client_token_usage", MetricType::Histogram, "Number of tokens processed.",
+     "gen_ai_operation_name,gen_ai_original_model,gen_ai_provider_name,gen_ai_request_model,gen_ai_response_model,"
+     "gen_ai_token_type,otel_scope_name,otel_scope_schema_url,otel_scope_version"},
+    {"gen_ai_server_request_duration_seconds", MetricType::Histogram,
+     "Generative AI server request duration such as time-to-last byte or last output token.", kGenAiLabels},
+    {"gen_ai_server_time_to_first_token_seconds", MetricType::Histogram, "Time to receive first token in streaming responses.",
+     kGenAiLabels.substr(kGenAiLabels.find(',') + 1)},
+    {"gen_ai_server_time_per_output_token_seconds", MetricType::Histogram,
+     "Time per output token generated after the first token for successful responses.",
+     kGenAiLabels.substr(kGenAiLabels.find(',') + 1)},
+    {"target_info", MetricType::Gauge, "Target metadata", "service_name"},
+}};
+
+/// Labels every gen_ai series carries after its attributes (the OTel exporter's scope labels; the
+/// AI Gateway's meter has a name only).
+constexpr std::string_view kOtelScopeLabels =
+    R"(otel_scope_name="envoyproxy/ai-gateway",otel_scope_schema_url="",otel_scope_version="")";
+
+std::string_view typeName(MetricType t) {
+    switch (t) {
+    case MetricType::Counter:
+        return "counter";
+    case MetricType::Gauge:
+        return "gauge";
+    case MetricType::Histogram:
+        return "histogram";
+    }
+    return "untyped";
+}
+
+/// `# HELP` and `# TYPE` of a family; returns its name.
+std::string_view header(std::string& out, Family f) {
+    const MetricFamilyInfo& info = kFamilies[f];
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", info.name, info.help, info.name, typeName(info.type));
+    return info.name;
+}
 
 // Seconds; Envoy-like spread from 0.5 ms to 60 s.
 const std::vector<double> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                             0.25,   0.5,   1,      2.5,   5,    10,   30,    60};
-// The AI Gateway's OTel SDK explicit bucket boundaries for gen_ai.server.* (seconds) and tokens.
+// The AI Gateway's explicit bucket boundaries (internal/metrics/genai.go newGenAI): request
+// duration (seconds), tokens, time to first token and time per output token (seconds).
 const std::vector<double> kGenAiSecondsBounds = {0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28,
                                                  2.56, 5.12, 10.24, 20.48, 40.96, 81.92};
 const std::vector<double> kTokenBounds = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144,
                                           1048576, 4194304, 16777216, 67108864};
+const std::vector<double> kTtftBounds = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75,
+                                         1.0,   2.5,   5.0,  7.5,  10.0, 15.0, 20.0, 30.0, 45.0, 60.0};
 const std::vector<double> kTpotBounds = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5,
                                          0.75, 1.0, 2.5};
 
@@ -33,6 +146,15 @@ std::string label(std::string_view k, std::string_view v) {
 }
 
 }  // namespace
+
+std::span<const MetricFamilyInfo> metricFamilies() { return kFamilies; }
+
+std::vector<std::string> sampleNames(const MetricFamilyInfo& family) {
+    const std::string name(family.name);
+    if (family.type == MetricType::Histogram)
+        return {name + "_bucket", name + "_sum", name + "_count"};
+    return {name};
+}
 
 std::string promEscape(std::string_view v) {
     std::string out;
@@ -134,8 +256,10 @@ Metrics::GenAiSeries& Metrics::genAiSeries(const RequestMetrics& r) {
     if (it != m_genAiSeries.end())
         return it->second;
     GenAiSeries s;
-    s.base = label("gen_ai_operation_name", r.operation) + "," + label("gen_ai_provider_name", r.provider) + "," +
-             label("gen_ai_original_model", r.originalModel) + "," + label("gen_ai_request_model", r.requestModel) + "," +
+    // Sorted by key, as the exporter writes them: error_type goes before, gen_ai_token_type and the
+    // scope labels after these.
+    s.base = label("gen_ai_operation_name", r.operation) + "," + label("gen_ai_original_model", r.originalModel) + "," +
+             label("gen_ai_provider_name", r.provider) + "," + label("gen_ai_request_model", r.requestModel) + "," +
              label("gen_ai_response_model", r.responseModel);
     GenAiKey owned{std::string(r.operation), std::string(r.provider), std::string(r.originalModel), std::string(r.requestModel),
                    std::string(r.responseModel)};
@@ -143,15 +267,17 @@ Metrics::GenAiSeries& Metrics::genAiSeries(const RequestMetrics& r) {
 }
 
 namespace {
-/// The histogram behind `slot`, created in `family` under base + suffix labels the first time it
-/// is observed (a series appears in the exposition only once it has a sample, as before). The label
-/// text is only built then, not per request.
-Histogram& series(Histogram*& slot, std::map<std::string, Histogram>& family, const std::string& base,
-                  std::string_view suffixKey, std::string_view suffixValue, const std::vector<double>& bounds) {
+/// The histogram behind `slot`, created in `family` under `prefix` + base + `suffix` + the scope labels
+/// the first time it is observed (a series appears in the exposition only once it has a sample, as
+/// before). The label text is only built then, not per request.
+Histogram& series(Histogram*& slot, std::map<std::string, Histogram>& family, std::string_view prefix,
+                  const std::string& base, std::string_view suffix, const std::vector<double>& bounds) {
     if (!slot) {
-        std::string labels = base;
-        if (!suffixKey.empty())
-            labels += "," + label(suffixKey, suffixValue);
+        std::string labels(prefix);
+        labels += base;
+        labels += suffix;
+        labels += ',';
+        labels += kOtelScopeLabels;
         slot = &family.try_emplace(std::move(labels), bounds).first->second;
     }
     return *slot;
@@ -172,20 +298,21 @@ void Metrics::recordRequest(const RequestMetrics& r) {
         return;  // no upstream call: the AI Gateway records no gen_ai metrics either
     GenAiSeries& g = genAiSeries(r);
     if (!r.success) {
-        series(g.durationError, m_genAiDuration, g.base, "error_type", "_OTHER", kGenAiSecondsBounds).observe(r.durationSeconds);
+        series(g.durationError, m_genAiDuration, R"(error_type="_OTHER",)", g.base, {}, kGenAiSecondsBounds)
+            .observe(r.durationSeconds);
         return;
     }
-    series(g.duration, m_genAiDuration, g.base, {}, {}, kGenAiSecondsBounds).observe(r.durationSeconds);
+    series(g.duration, m_genAiDuration, {}, g.base, {}, kGenAiSecondsBounds).observe(r.durationSeconds);
     if (r.inputTokens >= 0)
-        series(g.inputTokens, m_genAiTokens, g.base, "gen_ai_token_type", "input", kTokenBounds)
+        series(g.inputTokens, m_genAiTokens, {}, g.base, R"(,gen_ai_token_type="input")", kTokenBounds)
             .observe(static_cast<double>(r.inputTokens));
     if (r.outputTokens >= 0)
-        series(g.outputTokens, m_genAiTokens, g.base, "gen_ai_token_type", "output", kTokenBounds)
+        series(g.outputTokens, m_genAiTokens, {}, g.base, R"(,gen_ai_token_type="output")", kTokenBounds)
             .observe(static_cast<double>(r.outputTokens));
     if (r.stream && r.ttftSeconds >= 0) {
-        series(g.ttft, m_genAiTtft, g.base, {}, {}, kGenAiSecondsBounds).observe(r.ttftSeconds);
+        series(g.ttft, m_genAiTtft, {}, g.base, {}, kTtftBounds).observe(r.ttftSeconds);
         if (r.outputTokens > 1)
-            series(g.tpot, m_genAiTpot, g.base, {}, {}, kTpotBounds)
+            series(g.tpot, m_genAiTpot, {}, g.base, {}, kTpotBounds)
                 .observe((r.durationSeconds - r.ttftSeconds) / static_cast<double>(r.outputTokens - 1));
     }
 }
@@ -202,67 +329,69 @@ void Metrics::recordAttempt(const AttemptMetrics& a) {
 
 void Metrics::recordEjection(std::string_view route, std::string_view backend) { ++backendStats(route, backend).ejections; }
 
-std::string Metrics::render() const {
+std::string Metrics::render(const routing::EngineCounters* engine) const {
     std::string out;
-    out += "# HELP aigw_route_requests_total Client requests per route.\n# TYPE aigw_route_requests_total counter\n";
+    std::string_view name = header(out, kRouteRequests);
     for (const auto& [route, rs] : m_routes)
-        out += fmt::format("aigw_route_requests_total{{{}}} {}\n", label("route", route), rs.requests);
-    out += "# HELP aigw_route_responses_total Client responses per route and status code.\n"
-           "# TYPE aigw_route_responses_total counter\n";
+        out += fmt::format("{}{{{}}} {}\n", name, label("route", route), rs.requests);
+    name = header(out, kRouteResponses);
     for (const auto& [route, rs] : m_routes)
         for (const auto& [code, n] : rs.statuses)
-            out += fmt::format("aigw_route_responses_total{{{},{}}} {}\n", label("route", route),
-                               label("status", std::to_string(code)), n);
-    out += "# HELP aigw_route_retries_total Retried attempts per route.\n# TYPE aigw_route_retries_total counter\n";
+            out += fmt::format("{}{{{},{}}} {}\n", name, label("route", route), label("status", std::to_string(code)), n);
+    name = header(out, kRouteRetries);
     for (const auto& [route, rs] : m_routes)
-        out += fmt::format("aigw_route_retries_total{{{}}} {}\n", label("route", route), rs.retries);
-    out += "# HELP aigw_route_fallbacks_total Requests answered on a priority above 0.\n"
-           "# TYPE aigw_route_fallbacks_total counter\n";
+        out += fmt::format("{}{{{}}} {}\n", name, label("route", route), rs.retries);
+    name = header(out, kRouteFallbacks);
     for (const auto& [route, rs] : m_routes)
-        out += fmt::format("aigw_route_fallbacks_total{{{}}} {}\n", label("route", route), rs.fallbacks);
-    out += "# HELP aigw_route_request_duration_seconds Client request latency.\n"
-           "# TYPE aigw_route_request_duration_seconds histogram\n";
+        out += fmt::format("{}{{{}}} {}\n", name, label("route", route), rs.fallbacks);
+    const std::string routeDuration(header(out, kRouteDuration));
     for (const auto& [route, rs] : m_routes)
-        rs.latency.render(out, "aigw_route_request_duration_seconds", label("route", route));
+        rs.latency.render(out, routeDuration, label("route", route));
 
-    out += "# HELP aigw_backend_attempts_total Upstream attempts per backend.\n# TYPE aigw_backend_attempts_total counter\n";
+    name = header(out, kBackendAttempts);
     for (const auto& [route, backends] : m_backends)
         for (const auto& [backend, bs] : backends)
-            out += fmt::format("aigw_backend_attempts_total{{{},{}}} {}\n", label("route", route), label("backend", backend),
-                               bs.attempts);
-    out += "# HELP aigw_backend_attempt_outcomes_total Upstream attempt outcomes per backend.\n"
-           "# TYPE aigw_backend_attempt_outcomes_total counter\n";
+            out += fmt::format("{}{{{},{}}} {}\n", name, label("route", route), label("backend", backend), bs.attempts);
+    name = header(out, kBackendOutcomes);
     for (const auto& [route, backends] : m_backends)
         for (const auto& [backend, bs] : backends)
             for (const auto& [outcome, n] : bs.outcomes)
-                out += fmt::format("aigw_backend_attempt_outcomes_total{{{},{},{}}} {}\n", label("route", route),
-                                   label("backend", backend), label("outcome", outcome), n);
-    out += "# HELP aigw_backend_ejections_total Outlier ejections per backend.\n# TYPE aigw_backend_ejections_total counter\n";
+                out += fmt::format("{}{{{},{},{}}} {}\n", name, label("route", route), label("backend", backend),
+                                   label("outcome", outcome), n);
+    name = header(out, kBackendEjections);
     for (const auto& [route, backends] : m_backends)
         for (const auto& [backend, bs] : backends)
-            out += fmt::format("aigw_backend_ejections_total{{{},{}}} {}\n", label("route", route), label("backend", backend),
-                               bs.ejections);
-    out += "# HELP aigw_backend_attempt_duration_seconds Upstream attempt latency.\n"
-           "# TYPE aigw_backend_attempt_duration_seconds histogram\n";
+            out += fmt::format("{}{{{},{}}} {}\n", name, label("route", route), label("backend", backend), bs.ejections);
+    const std::string backendDuration(header(out, kBackendDuration));
     for (const auto& [route, backends] : m_backends)
         for (const auto& [backend, bs] : backends)
-            bs.latency.render(out, "aigw_backend_attempt_duration_seconds", label("route", route) + "," + label("backend", backend));
+            bs.latency.render(out, backendDuration, label("route", route) + "," + label("backend", backend));
 
-    out += "# HELP gen_ai_client_token_usage Number of tokens processed.\n# TYPE gen_ai_client_token_usage histogram\n";
-    for (const auto& [labels, h] : m_genAiTokens)
-        h.render(out, "gen_ai_client_token_usage", labels);
-    out += "# HELP gen_ai_server_request_duration Generative AI server request duration such as time-to-last byte or last "
-           "output token.\n# TYPE gen_ai_server_request_duration histogram\n";
-    for (const auto& [labels, h] : m_genAiDuration)
-        h.render(out, "gen_ai_server_request_duration", labels);
-    out += "# HELP gen_ai_server_time_to_first_token Time to generate first token for successful responses.\n"
-           "# TYPE gen_ai_server_time_to_first_token histogram\n";
-    for (const auto& [labels, h] : m_genAiTtft)
-        h.render(out, "gen_ai_server_time_to_first_token", labels);
-    out += "# HELP gen_ai_server_time_per_output_token Time per output token generated after the first token for successful "
-           "responses.\n# TYPE gen_ai_server_time_per_output_token histogram\n";
-    for (const auto& [labels, h] : m_genAiTpot)
-        h.render(out, "gen_ai_server_time_per_output_token", labels);
+    if (engine) {
+        const routing::EngineCounters& c = *engine;
+        for (const auto& [f, value] : {std::pair{kEnvoyCxConnectFail, c.upstream_cx_connect_fail},
+                                       std::pair{kEnvoyCxNoneHealthy, c.no_healthy_upstream},
+                                       std::pair{kEnvoyRqRetry, c.upstream_rq_retry},
+                                       std::pair{kEnvoyRqRetryLimitExceeded, c.upstream_rq_retry_limit_exceeded},
+                                       std::pair{kEnvoyRqRetrySuccess, c.upstream_rq_retry_success},
+                                       std::pair{kEnvoyEjectionsActive, c.outlier_ejections_active},
+                                       std::pair{kEnvoyEjectionsEnforced, c.outlier_ejections_enforced_total},
+                                       std::pair{kEnvoyEjectionsOverflow, c.outlier_ejections_overflow}}) {
+            const std::string_view envoyName = header(out, f);
+            out += fmt::format("{} {}\n", envoyName, value);
+        }
+    }
+
+    for (const auto& [f, family] : {std::pair{kGenAiTokenUsage, &m_genAiTokens}, std::pair{kGenAiRequestDuration, &m_genAiDuration},
+                                    std::pair{kGenAiTtft, &m_genAiTtft}, std::pair{kGenAiTpot, &m_genAiTpot}}) {
+        const std::string familyName(header(out, f));
+        for (const auto& [labels, h] : *family)
+            h.render(out, familyName, labels);
+    }
+    // The OTel exporter's resource gauge. The real one carries the SDK's default resource
+    // (service_name "unknown_service:<executable>", telemetry_sdk_*); the simulator names itself.
+    name = header(out, kTargetInfo);
+    out += fmt::format("{}{{service_name=\"aigw-sim\"}} 1\n", name);
     return out;
 }
 

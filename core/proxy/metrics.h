@@ -1,15 +1,20 @@
 #pragma once
 // Prometheus metrics of the data plane (`GET /stats/prometheus` on the admin port).
 //
-// Two families, as in a real deployment:
-//   - aigw_* : Envoy-like per route and per backend counters (requests, attempts, retries,
-//     fallbacks, ejections, statuses) and latency histograms;
-//   - gen_ai_* : the AI Gateway's OpenTelemetry metrics (reference section 4) with the same names
-//     (dots -> underscores) and attributes, recorded for the final attempt only.
+// Four groups of metric families, each family declared once in metricFamilies():
+//   - aigw_* : the simulator's per route and per backend counters (requests, attempts, retries,
+//     fallbacks, ejections, statuses) and latency histograms; Prometheus naming rules (`_total`,
+//     seconds);
+//   - envoy_cluster_* : a few of Envoy's own cluster stats, summed over clusters, with Envoy's
+//     spelling (no `_total` on most counters, as Envoy's /stats/prometheus has them);
+//   - gen_ai_* : the AI Gateway's OpenTelemetry metrics as its Prometheus exporter exposes them
+//     (unit suffix `_seconds`, `otel_scope_*` labels), recorded for the final attempt only;
+//   - target_info : the OTel exporter's resource gauge.
 // Lives on the data-plane thread; render() is called there too (the admin API runs on it).
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -17,7 +22,32 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+namespace aigw::routing {
+struct EngineCounters;
+}
+
 namespace aigw::proxy {
+
+enum class MetricType { Counter, Gauge, Histogram };
+
+/// One metric family `/stats/prometheus` can expose. The exposition's HELP and TYPE lines come
+/// from here, and so do the tests' lists of names (the promtool check, the Grafana dashboard's).
+struct MetricFamilyInfo {
+    std::string_view name;
+    MetricType type;
+    std::string_view help;
+    std::string_view labels;  ///< label keys, comma-separated (`le` of histograms not included)
+    /// The name mirrors an Envoy stat and keeps Envoy's spelling, so a counter may lack `_total`
+    /// (project rule): the only lint finding `promtool check metrics` may report.
+    bool envoySpelling = false;
+};
+
+/// Every family the exposition can hold, in exposition order (by name). HELP and TYPE are always
+/// rendered; a series once observed (the envoy_cluster_* ones when render() gets the engine's counters).
+std::span<const MetricFamilyInfo> metricFamilies();
+
+/// The sample names a family's series carry: the name, or `_bucket`, `_sum`, `_count` of a histogram.
+std::vector<std::string> sampleNames(const MetricFamilyInfo& family);
 
 /// Fixed-bucket histogram in Prometheus' cumulative form.
 class Histogram {
@@ -76,8 +106,8 @@ public:
     void recordRequest(const RequestMetrics& r);
     void recordAttempt(const AttemptMetrics& a);
     void recordEjection(std::string_view route, std::string_view backend);
-    /// Prometheus text exposition format 0.0.4.
-    std::string render() const;
+    /// Prometheus text exposition format 0.0.4; with `engine`, also its envoy_cluster_* stats.
+    std::string render(const routing::EngineCounters* engine = nullptr) const;
     /// The aigw_* families as JSON (GET /stats): {"routes": {route: {requests, responses: {status: n},
     /// retries, fallbacks, latency_seconds}}, "backends": {route: {backend: {attempts, outcomes:
     /// {outcome: n}, ejections, latency_seconds}}}}. The gen_ai_* histograms stay Prometheus-only.
