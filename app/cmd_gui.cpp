@@ -133,6 +133,8 @@ int runGui(const Args& args) {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("aigw-sim"));
     QApplication::setOrganizationName(QStringLiteral("aigw-sim"));
+    // The installed desktop entry's id: the shell matches the window to its menu entry and icon.
+    QGuiApplication::setDesktopFileName(QStringLiteral(AIGW_APP_ID));
     ui::GuiSession session(cfg, options);
     session.window()->setSourceFiles(files.empty() ? QStringList() : [&files] {
         QStringList l;

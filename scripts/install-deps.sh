@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages aigw-sim needs to build, test and benchmark.
+# Installs the Debian 12 packages aigw-sim needs to build, test and benchmark (--bench) or package (--package).
 # Idempotent: packages already present are skipped, so a second run is quick.
 set -euo pipefail
 
@@ -12,6 +12,10 @@ PACKAGES=(
 )
 if [[ "${1:-}" == "--bench" ]]; then
   PACKAGES+=(nginx wrk)
+fi
+# scripts/package.sh: dpkg-shlibdeps for the .deb's Depends, the desktop entry's and metainfo's validators.
+if [[ "${1:-}" == "--package" ]]; then
+  PACKAGES+=(dpkg-dev file desktop-file-utils appstream)
 fi
 
 missing=()

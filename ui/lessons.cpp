@@ -16,6 +16,7 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include "common/install_layout.h"
 #include "scenario/scenario.h"
 #include "scenario_panel.h"
 
@@ -23,7 +24,10 @@ namespace aigw::ui {
 
 QString shippedLessonsDirectory() {
     const QString app = QCoreApplication::applicationDirPath();
-    QStringList candidates = {app + QStringLiteral("/lessons"), app + QStringLiteral("/../share/aigw-sim/lessons")};
+    QStringList candidates = {app + QStringLiteral("/lessons")};
+    // Installed: PREFIX/share/aigw-sim/samples/scenarios (the lessons name ../*.yaml beside them).
+    if (const auto samples = layout::installedSamplesDirectory(layout::executableDirectory()); !samples.empty())
+        candidates << QString::fromStdString((samples / "scenarios").string());
 #ifdef AIGW_SOURCE_SCENARIOS_DIR
     // A build tree: the executable runs from the build directory, the lessons are in the sources.
     candidates << QStringLiteral(AIGW_SOURCE_SCENARIOS_DIR);

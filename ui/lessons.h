@@ -18,8 +18,9 @@ namespace aigw::ui {
 
 class ScenarioPanel;
 
-/// The shipped lessons: `lessons/` or `../share/aigw-sim/lessons/` beside the executable, else the
-/// source tree's `samples/scenarios/` (a build tree). Empty when none exists.
+/// The shipped lessons: `lessons/` beside the executable, else the installed ones
+/// (`../share/aigw-sim/samples/scenarios/` from it), else the source tree's `samples/scenarios/`
+/// (a build tree). Empty when none exists.
 QString shippedLessonsDirectory();
 /// The user's lessons folder (AppDataLocation/lessons); created on demand by the Lessons tab.
 QString userLessonsDirectory();

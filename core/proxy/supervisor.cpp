@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "common/fault_profile.h"
+#include "common/install_layout.h"
 #include "common/log.h"
 #include "config/index.h"
 #include "config/model.h"
@@ -182,15 +183,11 @@ Supervisor::~Supervisor() { killAllNow(); }
 QString Supervisor::findMockBackend(const QString& explicitPath) {
     if (!explicitPath.isEmpty())
         return explicitPath;
-    if (QCoreApplication::instance()) {
-        const QDir dir(QCoreApplication::applicationDirPath());
-        for (const auto& rel : {QStringLiteral("aigw-mock-backend"), QStringLiteral("../mockbackends/aigw-mock-backend"),
-                                QStringLiteral("../../mockbackends/aigw-mock-backend")}) {
-            const QFileInfo fi(dir.filePath(rel));
-            if (fi.isExecutable())
-                return fi.canonicalFilePath();
-        }
-    }
+    if (const QString env = qEnvironmentVariable("AIGW_MOCK_BACKEND"); !env.isEmpty())
+        return env;
+    // Relative to this executable: the installed layout first, then the build tree's.
+    if (const auto found = layout::findMockBackend(layout::executableDirectory()); !found.empty())
+        return QString::fromStdString(found.string());
     if (const QByteArray env = qgetenv("AIGW_BUILD_DIR"); !env.isEmpty()) {
         const QFileInfo fi(QString::fromLocal8Bit(env) + "/mockbackends/aigw-mock-backend");
         if (fi.isExecutable())
@@ -331,7 +328,7 @@ void Supervisor::spawnNow(Server& s) {
 void Supervisor::spawnMock(Server& s) {
     const QString exe = findMockBackend(m_options.mockBackendPath);
     if (exe.isEmpty()) {
-        s.error = QStringLiteral("aigw-mock-backend not found (next to the application or on PATH)");
+        s.error = QStringLiteral("aigw-mock-backend not found (AIGW_MOCK_BACKEND, the installed layout, the build tree, PATH)");
         setState(s, ServerState::Failed, s.error);
         return;
     }

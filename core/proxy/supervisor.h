@@ -137,7 +137,9 @@ public:
     QStringList log(const QString& name) const;  ///< thread-safe copy
     bool has(const QString& name) const;
 
-    /// Finds `aigw-mock-backend`: explicit path, next to the application, then PATH.
+    /// Finds `aigw-mock-backend`: `explicitPath`, else $AIGW_MOCK_BACKEND, else relative to this
+    /// executable (installed: ../lib/aigw-sim/, then beside it, then the build tree: layout::findMockBackend),
+    /// else $AIGW_BUILD_DIR/mockbackends, else PATH. Empty when none is found.
     static QString findMockBackend(const QString& explicitPath);
 
 signals:

@@ -205,7 +205,7 @@ private slots:
                     QVERIFY2(roff.out.contains(QStringLiteral("\n.SS %1\n").arg(mode)), qPrintable(mode));
                     ++modes;
                 }
-                QCOMPARE(modes, 7);
+                QVERIFY(modes >= 7);
                 QVERIFY(roff.out.contains(QStringLiteral("\\-\\-dns\\-refresh DURATION")));  // headless --help
                 QVERIFY(roff.out.contains(QStringLiteral("\\-\\-api\\-version")));            // export --help
                 QVERIFY(!roff.out.contains(QStringLiteral("@MODES@")));
