@@ -128,7 +128,12 @@ public:
         m_timer.start();
     }
 
-    void end() { m_timer.stop(); }
+    /// stop()'s queued call: a tick that read the flag before stop() has sent by now, and no
+    /// later one sends.
+    void end() {
+        m_timer.stop();
+        m_owner->m_stopSeen.store(true, std::memory_order_release);
+    }
     /// Stops and destroys the HttpClient (in-flight requests cancelled, no callbacks).
     void dropClient() {
         m_timer.stop();
@@ -242,6 +247,7 @@ void LoadGenerator::start(const LoadOptions& options) {
         m_completionTimesMs.clear();
         m_running = true;
     }
+    m_stopSeen.store(false, std::memory_order_release);
     m_sending.store(true, std::memory_order_release);
     QMetaObject::invokeMethod(m_worker, [w = m_worker, options] { w->begin(options); }, Qt::QueuedConnection);
     emit runningChanged(true);
@@ -257,6 +263,13 @@ void LoadGenerator::stop() {
     m_sending.store(false, std::memory_order_release);
     QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->end(); }, Qt::QueuedConnection);
     emit runningChanged(false);
+}
+
+bool LoadGenerator::isIdle() const {
+    if (!m_stopSeen.load(std::memory_order_acquire))
+        return false;
+    std::lock_guard lock(m_mutex);
+    return m_stats.inFlight == 0;
 }
 
 bool LoadGenerator::isRunning() const {

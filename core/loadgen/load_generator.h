@@ -96,6 +96,9 @@ public:
     void stop();
     bool isRunning() const;
     LoadStats stats() const;
+    /// True once a stop() has reached the worker (no send can leave after that) and every request
+    /// it sent has completed: the gateway has seen, or will never see, all of them.
+    bool isIdle() const;
 
 signals:
     void runningChanged(bool running);
@@ -117,6 +120,7 @@ private:
     std::vector<std::int64_t> m_completionTimesMs;  ///< for achievedPerSecond (bounded)
     bool m_running = false;
     std::atomic<bool> m_sending{false};  ///< read by the worker before every send
+    std::atomic<bool> m_stopSeen{true};  ///< set by the worker when it handles stop()'s end()
 };
 
 }  // namespace aigw::loadgen

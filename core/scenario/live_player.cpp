@@ -895,6 +895,11 @@ Duration LivePlayer::position() const { return d->position(); }
 
 int LivePlayer::currentStep() const { return d->step; }
 
+bool LivePlayer::loadIdle() const {
+    return std::all_of(d->active.begin(), d->active.end(), [](const auto& g) { return g.gen->isIdle(); }) &&
+           std::all_of(d->retired.begin(), d->retired.end(), [](const auto& r) { return r.gen->isIdle(); });
+}
+
 std::vector<ExpectationResult> LivePlayer::results() const { return d->results(); }
 
 RunResult LivePlayer::result() const { return d->result(); }

@@ -77,6 +77,9 @@ public:
     Duration position() const;
     /// Index of the step the timeline has reached (-1 before the first).
     int currentStep() const;
+    /// No load generator sends any more and none has a request in flight (after pause(), once the
+    /// requests sent before it are answered).
+    bool loadIdle() const;
     /// Every expectation with its result so far (evaluated == false until its window closed).
     std::vector<ExpectationResult> results() const;
     /// The whole run so far as a RunResult (mode "live").
