@@ -106,6 +106,22 @@ inline Reply fetch(http::HttpClient& client, http::ClientRequest rq) {
     return *out;
 }
 
+/// One request to the proxy or the admin API, and its answer: every change carries a JSON content
+/// type (the admin API wants it, bodiless too).
+inline Reply call(http::HttpClient& client, const std::string& host, quint16 port, const std::string& method,
+                  const std::string& target, const QByteArray& body = {}) {
+    http::ClientRequest rq;
+    rq.method = method;
+    rq.host = host;
+    rq.port = port;
+    rq.target = target;
+    if (!body.isEmpty() || method != "GET")
+        rq.headers.add("content-type", "application/json");
+    rq.body = body;
+    rq.tryTimeoutMs = 15000;
+    return fetch(client, std::move(rq));
+}
+
 /// Waits until every model server (or only `only`) is in state `want`.
 inline bool waitServers(aigw::proxy::GatewayService& service, aigw::proxy::ServerState want, const QString& only = {},
                         int timeoutMs = kHungMs) {

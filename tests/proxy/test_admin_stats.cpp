@@ -34,16 +34,7 @@ private:
     quint16 m_adminPort = 0;
 
     Reply call(quint16 port, const std::string& method, const std::string& target, const QByteArray& body = {}) {
-        http::ClientRequest rq;
-        rq.method = method;
-        rq.host = m_host;
-        rq.port = port;
-        rq.target = target;
-        if (!body.isEmpty() || method != "GET")  // the admin API wants it on every change, bodiless too
-            rq.headers.add("content-type", "application/json");
-        rq.body = body;
-        rq.tryTimeoutMs = 15000;
-        return testing::fetch(*m_client, std::move(rq));
+        return testing::call(*m_client, m_host, port, method, target, body);
     }
     int chat() {
         return call(m_proxyPort, "POST", "/v1/chat/completions",

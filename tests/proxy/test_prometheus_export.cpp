@@ -113,16 +113,7 @@ private:
     std::string m_exposition;
 
     Reply call(quint16 port, const std::string& method, const std::string& target, const QByteArray& body = {}) {
-        http::ClientRequest rq;
-        rq.method = method;
-        rq.host = m_host;
-        rq.port = port;
-        rq.target = target;
-        if (!body.isEmpty() || method != "GET")  // the admin API wants it on every change, bodiless too
-            rq.headers.add("content-type", "application/json");
-        rq.body = body;
-        rq.tryTimeoutMs = 15000;
-        return testing::fetch(*m_client, std::move(rq));
+        return testing::call(*m_client, m_host, port, method, target, body);
     }
     Reply chat(const std::string& model, bool stream = false);
 
