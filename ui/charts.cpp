@@ -59,7 +59,9 @@ SplitChart::SplitChart(ChartFeed* feed, TopologyModel* topology, QWidget* parent
     m_title = new QLabel(QStringLiteral("Actual share of answers vs configured target"));
     m_title->setObjectName(QStringLiteral("splitTitle"));
     m_title->setAlignment(Qt::AlignCenter);
-    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+    // Wrapped, so a narrow charts area (the Scenario dock open) shows it whole on two lines.
+    m_title->setWordWrap(true);
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     QFont titleFont = m_title->font();
     titleFont.setBold(true);
     m_title->setFont(titleFont);
