@@ -7,10 +7,17 @@
 # and the CPU time each server process spent per request (user+system; a figure that other load on
 # the machine disturbs less than throughput does).
 #
+# It also prints each server's wake-ups per request (voluntary context switches of all its threads:
+# each is one sleep in poll and one wake-up), and the streaming time to first byte (p50 over 300
+# streamed requests on one keep-alive connection, from the request's last byte to the first SSE event).
+#
 # usage: bench/proxy_bench.sh [BUILD_DIR] [DURATION_S] [ROUNDS]
 # ROUNDS > 1 runs direct, nginx and gateway in turn that many times and prints the median of each
 # column: on a shared machine one run can land on a busy moment.
-# needs: nginx and wrk (./scripts/install-deps.sh --bench) and a built aigw-sim + aigw-mock-backend.
+# CALLGRIND=1 also counts the user-space instructions per request of nginx's worker and the gateway
+# under valgrind's callgrind (1 connection, 3 s each; counts do not depend on the machine's load).
+# needs: nginx and wrk (./scripts/install-deps.sh --bench; valgrind for CALLGRIND=1) and a built
+# aigw-sim + aigw-mock-backend.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +34,19 @@ command -v wrk >/dev/null && [[ -x $NGINX ]] || { echo "proxy_bench: needs nginx
 
 WORK=$(mktemp -d /tmp/aigw-proxy-bench.XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+# SIGTERM, then SIGKILL for whatever is left after a second (nginx under valgrind ignores SIGTERM)
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 20); do
+    local alive=0
+    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.05
+  done
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 # Starts "$@" in the background (not in a subshell, so cleanup knows its pid) and waits until it
@@ -36,7 +55,7 @@ start_and_wait() {
   local prefix=$1 log=$2; shift 2
   "$@" >"$log" 2>"$log.err" &
   PIDS+=($!)
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 1200); do  # up to 60 s: under valgrind the start is slow
     grep -q "^$prefix" "$log" 2>/dev/null && return 0
     sleep 0.05
   done
@@ -139,22 +158,25 @@ to_us() {  # wrk latency ("85.00us", "1.20ms", "2.00s") -> microseconds
   awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n*1000; else if (v ~ /s$/) print n*1000000; else print n }'
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }  # utime + stime
+# voluntary context switches of every thread of $1 (each one is a sleep and, later, a wake-up)
+wakeups() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}'; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
-# run URL CONNECTIONS SCRIPT SERVER_PID -> "rps p50us p99us non2xx cpu_us_per_request"
+# run URL CONNECTIONS SCRIPT SERVER_PID -> "rps p50us p99us non2xx cpu_us_per_request wakeups_per_request"
 run() {
   local conns=$2 url=$1 script=$3 pid=$4 threads=2
   ((conns < 2)) && threads=1
-  local out c0 c1
-  c0=$(cpu_ticks "$pid")
+  local out c0 c1 w0 w1
+  c0=$(cpu_ticks "$pid"); w0=$(wakeups "$pid")
   out=$(wrk -t"$threads" -c"$conns" -d"${DURATION}s" --latency -s "$script" "$url/v1/chat/completions")
-  c1=$(cpu_ticks "$pid")
+  c1=$(cpu_ticks "$pid"); w1=$(wakeups "$pid")
   local rps p50 p99 bad n
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p50=$(to_us "$(awk '$1=="50%" {print $2}' <<<"$out")")
   p99=$(to_us "$(awk '$1=="99%" {print $2}' <<<"$out")")
   bad=$(awk '/Non-2xx/ {print $5}' <<<"$out"); bad=${bad:-0}
   n=$(awk '/requests in/ {print $1}' <<<"$out")
-  echo "$rps $p50 $p99 $bad $(awk -v t=$((c1 - c0)) -v u="$TICK_US" -v n="${n:-0}" 'BEGIN { x = (n > 0) ? t * u / n : 0; printf "%.1f", x }')"
+  echo "$rps $p50 $p99 $bad $(awk -v t=$((c1 - c0)) -v u="$TICK_US" -v n="${n:-0}" 'BEGIN { x = (n > 0) ? t * u / n : 0; printf "%.1f", x }')" \
+    "$(awk -v w=$((w1 - w0)) -v n="${n:-0}" 'BEGIN { printf "%.2f", (n > 0) ? w / n : 0 }')"
 }
 # median of the numbers on stdin
 median() { sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -170,17 +192,17 @@ for conns in 32 1; do
   done
   for who in direct nginx gateway; do
     row=""
-    for col in 1 2 3 4 5; do
+    for col in 1 2 3 4 5 6; do
       row+=" $(for ((r = 1; r <= ROUNDS; r++)); do awk -v c=$col '{print $c}' <<<"${RESULTS[$who,$r]}"; done | median)"
     done
-    read -r "${who:0:1}_rps" "${who:0:1}_p50" "${who:0:1}_p99" "${who:0:1}_bad" "${who:0:1}_cpu" <<<"$row"
+    read -r "${who:0:1}_rps" "${who:0:1}_p50" "${who:0:1}_p99" "${who:0:1}_bad" "${who:0:1}_cpu" "${who:0:1}_wake" <<<"$row"
   done
   echo
   echo "== $conns connection(s)$( ((ROUNDS > 1)) && echo ", median of $ROUNDS rounds")"
-  printf '%-9s %12s %12s %12s %8s %14s\n' "" "requests/s" "p50 (us)" "p99 (us)" "non-2xx" "cpu/req (us)"
-  printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_bad" "$d_cpu"
-  printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_bad" "$n_cpu"
-  printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f\n' gateway "$g_rps" "$g_p50" "$g_p99" "$g_bad" "$g_cpu"
+  printf '%-9s %12s %12s %12s %8s %14s %13s\n' "" "requests/s" "p50 (us)" "p99 (us)" "non-2xx" "cpu/req (us)" "wake-ups/req"
+  printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f %13.2f\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_bad" "$d_cpu" "$d_wake"
+  printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f %13.2f\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_bad" "$n_cpu" "$n_wake"
+  printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f %13.2f\n' gateway "$g_rps" "$g_p50" "$g_p99" "$g_bad" "$g_cpu" "$g_wake"
   awk -v g="$g_rps" -v n="$n_rps" -v gp="$g_p50" -v np="$n_p50" -v dp="$d_p50" -v gq="$g_p99" -v nq="$n_p99" 'BEGIN {
     printf "gateway/nginx requests/s: %.2f   p50: %.2f   p99: %.2f\n", g/n, gp/np, gq/nq
     printf "added p50 over direct: gateway %+.0f us, nginx %+.0f us\n", gp-dp, np-dp }'
@@ -195,5 +217,74 @@ for conns in 32 1; do
   fi
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
+# Streaming: time from the request's last byte to the first SSE event, on one keep-alive connection.
+cat >"$WORK/ttfb.py" <<'PY'
+import socket, statistics, sys, time
+host, port, model, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+body = ('{"model":"%s","stream":true,"messages":[{"role":"user","content":"hello"}],"max_tokens":8}' % model).encode()
+req = (b"POST /v1/chat/completions HTTP/1.1\r\nhost: %s:%d\r\ncontent-type: application/json\r\n"
+       b"content-length: %d\r\n\r\n" % (host.encode(), port, len(body))) + body
+s = socket.create_connection((host, port))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+ttfb = []
+for i in range(n + 20):  # the first 20 warm up
+    s.sendall(req)
+    t0 = time.perf_counter()
+    buf, first = b"", None
+    while not buf.endswith(b"0\r\n\r\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit("connection closed after %d requests" % i)
+        buf += chunk
+        if first is None and b"data:" in buf.partition(b"\r\n\r\n")[2]:
+            first = time.perf_counter()
+    if not buf.startswith(b"HTTP/1.1 200"):
+        sys.exit("answered: " + buf.split(b"\r\n", 1)[0].decode())
+    if i >= 20:
+        ttfb.append((first - t0) * 1e6)
+ttfb.sort()
+print("%.0f %.0f" % (statistics.median(ttfb), ttfb[int(len(ttfb) * 0.9)]))
+PY
+echo
+echo "== streaming, 1 connection: time to the first SSE event (us), 300 requests"
+GW_PORT=${GW_URL##*:}
+read -r sd_p50 sd_p90 <<<"$(python3 "$WORK/ttfb.py" 127.0.0.1 "$MOCK_PORT" bench:1b 300)"
+read -r sn_p50 sn_p90 <<<"$(python3 "$WORK/ttfb.py" 127.0.0.1 "$NGINX_PORT" bench:1b 300)"
+read -r sg_p50 sg_p90 <<<"$(python3 "$WORK/ttfb.py" 127.0.0.1 "$GW_PORT" bench-model 300)"
+printf '%-9s %12s %12s\n' "" "p50 (us)" "p90 (us)"
+printf '%-9s %12s %12s\n' direct "$sd_p50" "$sd_p90" nginx "$sn_p50" "$sn_p90" gateway "$sg_p50" "$sg_p90"
+echo "added time to first byte (p50) over direct: gateway $((sg_p50 - sd_p50)) us, nginx $((sn_p50 - sd_p50)) us"
+
+if [[ ${CALLGRIND:-0} == 1 ]]; then
+  command -v valgrind >/dev/null || { echo "proxy_bench: CALLGRIND=1 needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+  # cg_count NAME PID URL SCRIPT: warm up, count instructions over 3 s of 1-connection load, print per request
+  cg_count() {
+    local name=$1 pid=$2 url=$3 script=$4 out n total
+    wrk -t1 -c1 -d2s -s "$script" "$url/v1/chat/completions" >/dev/null
+    callgrind_control -i on "$pid" >/dev/null 2>&1
+    out=$(wrk -t1 -c1 -d3s -s "$script" "$url/v1/chat/completions")
+    callgrind_control -d "$pid" >/dev/null 2>&1
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
+    for _ in $(seq 1 100); do ls "$WORK"/cg."$name".*.1 >/dev/null 2>&1 && break; sleep 0.1; done
+    total=$(awk -F': *' '/^(summary|totals):/ {print $2; exit}' "$WORK"/cg."$name".*.1)
+    printf '%-9s %8s requests %14s instructions %10.0f per request\n' "$name" "$n" "$total" "$(awk -v t="$total" -v n="$n" 'BEGIN {print t / n}')"
+  }
+  echo
+  echo "== user-space instructions per request under callgrind (1 connection)"
+  CG=(valgrind --tool=callgrind --instr-atstart=no)
+  start_and_wait READY "$WORK/gwcg.out" "${CG[@]}" --callgrind-out-file="$WORK/cg.gateway.%p" \
+    "$SIM" --headless --config "$WORK/bench.yaml" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --no-debug-headers
+  GWCG_PID=${PIDS[-1]}
+  GWCG_URL=$(sed -E 's/.*proxy=([^ ]+).*/\1/' <<<"$(grep -m1 '^READY' "$WORK/gwcg.out")")
+  CGN_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  { echo "master_process off;"; sed "s/listen 127.0.0.1:$NGINX_PORT;/listen 127.0.0.1:$CGN_PORT;/; s#nginx.pid#nginx-cg.pid#" "$WORK/nginx/nginx.conf"; } >"$WORK/nginx/nginx-cg.conf"
+  "${CG[@]}" --callgrind-out-file="$WORK/cg.nginx.%p" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx-cg.conf" -g 'daemon off;' 2>"$WORK/nginx-cg.err" &
+  PIDS+=($!)
+  NGCG_PID=$!
+  for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$CGN_PORT/api/version" && break; sleep 0.1; done
+  cg_count nginx "$NGCG_PID" "http://127.0.0.1:$CGN_PORT" "$WORK/post-direct.lua"
+  cg_count gateway "$GWCG_PID" "$GWCG_URL" "$WORK/post.lua"
+fi
+
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -56,6 +56,13 @@ std::optional<std::string> Headers::get(std::string_view name) const {
     return std::nullopt;
 }
 
+const std::string* Headers::find(std::string_view name) const {
+    for (const auto& [n, v] : m_entries) {
+        if (headerNameEquals(n, name)) return &v;
+    }
+    return nullptr;
+}
+
 std::string Headers::value(std::string_view name, std::string_view fallback) const {
     for (const auto& [n, v] : m_entries) {
         if (headerNameEquals(n, name)) return v;

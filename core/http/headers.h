@@ -29,6 +29,8 @@ public:
 
     /// First value of `name`, if present.
     std::optional<std::string> get(std::string_view name) const;
+    /// First value of `name` without a copy (valid until the list changes), or null.
+    const std::string* find(std::string_view name) const;
     /// First value of `name`, or `fallback`.
     std::string value(std::string_view name, std::string_view fallback = {}) const;
     bool has(std::string_view name) const;

@@ -183,6 +183,7 @@ private:
     Handler m_tooLargeHandler;
     ServerOptions m_options;
     std::optional<AccessPolicy> m_access;
+    std::uint64_t m_accessGeneration = 1;  ///< bumped by setAccessPolicy (connections cache a passed Host)
     std::string m_listenHost;  ///< the bound address as text, for the Host check
     std::vector<Connection*> m_connections;
     int m_activeRequests = 0;

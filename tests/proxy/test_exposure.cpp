@@ -259,6 +259,14 @@ void TestExposure::adminRefusesForeignHost() {
     }
     // A keep-alive connection goes on after a refusal.
     QCOMPARE(admin("GET", "/ready").status, 200);
+    // On one connection, a Host that passed does not let the next, different one through (the
+    // server remembers the last Host that passed on each connection).
+    const auto opened = m_client->stats().connectionsOpened;
+    QCOMPARE(chat("p0-model", {{"host", proxyHost("localhost")}}).status, 200);
+    QCOMPARE(chat("p0-model", {{"host", proxyHost("evil.example")}}).status, 403);
+    QCOMPARE(chat("p0-model", {{"host", proxyHost("localhost")}}).status, 200);
+    QCOMPARE(chat("p0-model", {{"host", proxyHost("localhost.evil.example")}}).status, 403);
+    QCOMPARE(m_client->stats().connectionsOpened, opened);
 }
 
 void TestExposure::adminGrantsNoPreflight() {
