@@ -64,7 +64,7 @@ std::string notReady(const proxy::GatewayService& service) {
     std::string out;
     for (const auto& s : service.servers())
         if (s.state != proxy::ServerState::Ready)
-            out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", s.name.toStdString(), proxy::toString(s.state));
+            out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", s.name.toStdString(), proxy::nameOf(s.state));
     return out.empty() ? "none listed" : out;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/mock_contract.h"
 #include "aigw_version.h"
 
 #include <nlohmann/json.hpp>
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
         "Mock Ollama model server for aigw-sim: OpenAI-compatible /v1/chat/completions, /v1/completions,\n"
         "/v1/embeddings, /v1/responses, /v1/models and Ollama's /api/chat, /api/generate, /api/embed, /api/tags, /api/show,\n"
         "/api/pull, /api/version, /api/ps. Generated text is deterministic and names the server and model.\n"
-        "Prints 'READY http://HOST:PORT' on stdout once listening.\n\n"
+        "Prints 'READY http://HOST:PORT' on stdout once listening; exits with status 3 when it cannot listen.\n\n"
         "Simulator-only control endpoints on the same port: GET/POST/DELETE /_mock/fault (JSON fault\n"
         "profile), GET/DELETE /_mock/stats.\n\n"
         "Fault profile JSON keys: errorStatus, errorRate, retryAfterSeconds, errorPlainText, latencyMs,\n"
@@ -174,7 +175,7 @@ int main(int argc, char** argv) {
     auto bound = server.listen(host, port);
     if (!bound) {
         std::fprintf(stderr, "aigw-mock-backend: %s\n", bound.error().message.c_str());
-        return 1;
+        return aigw::kMockExitCannotListen;
     }
 
     // SIGINT/SIGTERM drain, as a terminating pod's queue-proxy does: new connections are refused at

@@ -6,7 +6,7 @@
 
 namespace aigw::ui {
 
-const char* toString(MarkerKind kind) {
+const char* nameOf(MarkerKind kind) {
     switch (kind) {
     case MarkerKind::ServerStopped: return "stopped";
     case MarkerKind::ServerStarted: return "started";

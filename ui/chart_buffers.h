@@ -28,7 +28,7 @@ enum class MarkerKind : std::uint8_t {
     Unejected,
     ConfigEdit,
 };
-const char* toString(MarkerKind kind);
+const char* nameOf(MarkerKind kind);
 
 struct Marker {
     double t = 0;

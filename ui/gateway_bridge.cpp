@@ -153,7 +153,7 @@ void GatewayBridge::drainNow() {
         switch (e.kind) {
         case K::ServerStateChanged: {
             line = QStringLiteral("server %1: %2%3")
-                       .arg(e.name, QString::fromLatin1(proxy::toString(e.state)),
+                       .arg(e.name, QString::fromLatin1(proxy::nameOf(e.state)),
                             e.message.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(e.message));
             MarkerKind kind = MarkerKind::ServerStarted;
             bool mark = true;
@@ -173,7 +173,7 @@ void GatewayBridge::drainNow() {
             m_lastState[e.name] = e.state;
             if (mark)
                 markerForServer(e.name, static_cast<int>(kind),
-                                QStringLiteral("%1 %2").arg(QString::fromLatin1(toString(kind)), e.name));
+                                QStringLiteral("%1 %2").arg(QString::fromLatin1(nameOf(kind)), e.name));
             break;
         }
         case K::ServerFault:

@@ -39,10 +39,11 @@ enum class FailureKind {
 
 /// Stable lower-case name, e.g. "connection_refused", "reset_after_headers".
 const char* failureKindName(FailureKind kind);
-/// Same as failureKindName(). Caution for tests: QtTest looks up toString() by ADL, so
-/// QCOMPARE(kindA, kindB) on FailureKind values would call this and free a string literal (crash).
-/// Compare failureKindName(a) with failureKindName(b) instead.
-inline const char* toString(FailureKind kind) { return failureKindName(kind); }
+/// Same as failureKindName(). The enums' names are nameOf(), never a free toString(): QtTest finds a
+/// toString() by argument-dependent lookup for QCOMPARE and delete[]s what it returns, so a failing
+/// comparison of two values freed a string literal and aborted the test (tests/qtest_names.h gives
+/// QtTest names it may free).
+inline const char* nameOf(FailureKind kind) { return failureKindName(kind); }
 
 struct ClientError {
     FailureKind kind = FailureKind::ProtocolError;

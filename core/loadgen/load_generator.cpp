@@ -201,7 +201,7 @@ private:
         cb.onError = [this, st](const http::ClientError& e) {
             --m_inFlight;
             m_owner->record(e.headersReceived ? e.status : 0, static_cast<double>(st->started.nsecsElapsed()) / 1e6, -1,
-                            st->backend, std::string(http::toString(e.kind)) + ": " + e.message);
+                            st->backend, std::string(http::nameOf(e.kind)) + ": " + e.message);
             m_owner->markInFlight(m_inFlight);
         };
         m_client->send(std::move(req), std::move(cb));

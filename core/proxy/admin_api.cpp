@@ -64,7 +64,7 @@ Json recordJson(const routing::RequestRecord& r, TimePoint epoch) {
         x["server"] = a.server;
         x["priority"] = a.priority;
         x["upstreamModel"] = a.upstreamModel;
-        x["failure"] = routing::toString(a.failure);
+        x["failure"] = routing::nameOf(a.failure);
         x["status"] = a.status;
         x["durationMs"] = msOf(a.duration);
         x["backoffMs"] = msOf(a.backoffBefore);
@@ -85,8 +85,8 @@ Json recordJson(const routing::RequestRecord& r, TimePoint epoch) {
 Json serverJson(const ServerInfo& s) {
     Json j;
     j["name"] = s.name.toStdString();
-    j["state"] = toString(s.state);
-    j["mode"] = toString(s.mode);
+    j["state"] = nameOf(s.state);
+    j["mode"] = nameOf(s.mode);
     j["url"] = s.url.toStdString();
     j["port"] = s.port;
     j["hostname"] = s.hostname.toStdString();

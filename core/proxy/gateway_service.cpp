@@ -10,7 +10,7 @@
 
 namespace aigw::proxy {
 
-const char* toString(ServerMode mode) {
+const char* nameOf(ServerMode mode) {
     switch (mode) {
     case ServerMode::Mock: return "mock";
     case ServerMode::Ollama: return "ollama";
@@ -19,7 +19,7 @@ const char* toString(ServerMode mode) {
     return "mock";
 }
 
-const char* toString(ServerState state) {
+const char* nameOf(ServerState state) {
     switch (state) {
     case ServerState::Starting: return "starting";
     case ServerState::Pulling: return "pulling";

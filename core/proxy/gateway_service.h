@@ -74,8 +74,8 @@ enum class ServerState {
     Failed,    ///< could not start (binary missing, ollama not installed, crashed); see error
 };
 
-const char* toString(ServerMode mode);  ///< "mock", "ollama", "external"
-const char* toString(ServerState state);  ///< "starting", "pulling", "ready", "stopped", ...
+const char* nameOf(ServerMode mode);  ///< "mock", "ollama", "external"
+const char* nameOf(ServerState state);  ///< "starting", "pulling", "ready", "stopped", ...
 
 /// One model server as the supervisor sees it (a value; copy freely).
 struct ServerInfo {

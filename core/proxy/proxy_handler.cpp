@@ -507,7 +507,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
             e->responder->abort(http::AbortMode::Close);
         }
         log::get("proxy")->debug("attempt {} to {} failed: {} ({})", e->target.attempt, e->target.backend,
-                                 http::toString(err.kind), err.message);
+                                 http::nameOf(err.kind), err.message);
         attemptFinished(e, o);
     };
     ex->upstream = m_client.send(std::move(req), std::move(cb));
@@ -527,7 +527,7 @@ void ProxyHandler::attemptFinished(const std::shared_ptr<ExchangeState>& ex, con
     const std::string outcomeText = outcome.failure == routing::UpstreamFailure::None ? std::string("success")
                                     : outcome.failure == routing::UpstreamFailure::Status
                                         ? "status_" + std::to_string(outcome.status)
-                                        : std::string(routing::toString(outcome.failure));
+                                        : std::string(routing::nameOf(outcome.failure));
     AttemptMetrics am;
     am.route = ex->req->record().route;
     am.backend = ex->target.backend;

@@ -23,6 +23,7 @@
 #include "common/fault_profile.h"
 #include "common/install_layout.h"
 #include "common/log.h"
+#include "common/mock_contract.h"
 #include "config/index.h"
 #include "config/model.h"
 #include "http/http_client.h"
@@ -173,6 +174,7 @@ struct Supervisor::Server {
     std::uint64_t generation = 0;  ///< bumps on each spawn/kill so stale callbacks are ignored
     QPointer<QProcess> dying;      ///< the previous process, told to stop and not exited yet (holds the port)
     QByteArray partialLine;
+    int listenRetries = 0;  ///< mock starts on a new port since its last READY (its port was taken)
 };
 
 Supervisor::Supervisor(Options options, http::HttpClient* client, QObject* parent)
@@ -364,6 +366,7 @@ void Supervisor::spawnMock(Server& s) {
             srv->partialLine.remove(0, nl + 1);
             appendLog(*srv, line);
             if (line.startsWith(QStringLiteral("READY ")) && srv->state == ServerState::Starting) {
+                srv->listenRetries = 0;
                 const QUrl url(line.mid(6).trimmed());
                 if (url.port() > 0)
                     srv->port = static_cast<quint16>(url.port());
@@ -391,6 +394,18 @@ void Supervisor::spawnMock(Server& s) {
             return;
         srv->process->deleteLater();
         srv->process = nullptr;
+        if (st == QProcess::NormalExit && code == kMockExitCannotListen && srv->state == ServerState::Starting &&
+            srv->listenRetries < 3) {
+            // A server restarts on its old port, but while it was down the kernel may have handed
+            // that port to another socket (a busy machine opens thousands). Start it on a new one:
+            // the data plane resolves the server's address here for every attempt.
+            ++srv->listenRetries;
+            appendLog(*srv, QStringLiteral("port %1 is taken; starting on a new port").arg(srv->port));
+            srv->port = 0;
+            ++srv->generation;
+            spawnMock(*srv);
+            return;
+        }
         srv->error = st == QProcess::CrashExit ? QStringLiteral("server process crashed")
                                                : QStringLiteral("server process exited with code %1").arg(code);
         appendLog(*srv, srv->error);
@@ -693,7 +708,7 @@ void Supervisor::setFault(const QString& name, const nlohmann::json& profile, st
         if (auto parsed = parseFaultProfile(profile); !parsed.ok())
             return done(Error{{}, "invalid fault profile: " + parsed.error().message});
     if (s->spec.mode != ServerMode::Mock)
-        return done(Error{{}, "faults can only be set on mock servers; '" + name.toStdString() + "' is " + toString(s->spec.mode)});
+        return done(Error{{}, "faults can only be set on mock servers; '" + name.toStdString() + "' is " + nameOf(s->spec.mode)});
     const bool clearing = profile.is_null();
     auto applyLocal = [this, name, profile, clearing] {
         Server* srv = find(name);
@@ -838,7 +853,7 @@ void Supervisor::setState(Server& s, ServerState state, const QString& message) 
     s.state = state;
     if (changedState) {
         emit event(ServiceEvent{ServiceEvent::Kind::ServerStateChanged, s.spec.name, state, message, nowMs()});
-        log::get("proxy")->info("server {}: {}{}{}", s.spec.name.toStdString(), toString(state),
+        log::get("proxy")->info("server {}: {}{}{}", s.spec.name.toStdString(), nameOf(state),
                                 message.isEmpty() ? "" : " - ", message.toStdString());
     }
     publish();

@@ -15,7 +15,7 @@ namespace aigw::routing {
 // ---------------------------------------------------------------------------------------------
 // Names and texts
 
-const char* toString(UpstreamFailure f) {
+const char* nameOf(UpstreamFailure f) {
     switch (f) {
     case UpstreamFailure::None: return "none";
     case UpstreamFailure::ConnectFailure: return "connect_failure";
@@ -31,7 +31,7 @@ const char* toString(UpstreamFailure f) {
     return "?";
 }
 
-const char* toString(HostEvent::Type t) {
+const char* nameOf(HostEvent::Type t) {
     switch (t) {
     case HostEvent::Type::Ejected: return "ejected";
     case HostEvent::Type::Unejected: return "unejected";
@@ -42,7 +42,7 @@ const char* toString(HostEvent::Type t) {
     return "?";
 }
 
-const char* toString(RetryStatus s) {
+const char* nameOf(RetryStatus s) {
     switch (s) {
     case RetryStatus::Yes: return "yes";
     case RetryStatus::No: return "no";
@@ -673,7 +673,7 @@ void EngineImpl::onEjectionThreshold(ClusterRuntime& c, std::size_t hostIndex, E
     if (!ejectionAllowed(cfg, active, total)) {
         ++m_counters.outlier_ejections_overflow;
         emitHost(HostEvent::Type::EjectionSkipped, c, hostIndex, now,
-                 std::string(toString(type)) + ": ejecting " + std::to_string(active + 1) + " of " +
+                 std::string(nameOf(type)) + ": ejecting " + std::to_string(active + 1) + " of " +
                      std::to_string(total) + " hosts exceeds maxEjectionPercent " +
                      std::to_string(cfg.maxEjectionPercent));
         return;
@@ -681,7 +681,7 @@ void EngineImpl::onEjectionThreshold(ClusterRuntime& c, std::size_t hostIndex, E
     const TimePoint until = eject(m, cfg, now);
     ++m_counters.outlier_ejections_enforced_total;
     c.dirty = true;
-    emitHost(HostEvent::Type::Ejected, c, hostIndex, now, toString(type), until, m.numEjections);
+    emitHost(HostEvent::Type::Ejected, c, hostIndex, now, nameOf(type), until, m.numEjections);
     armSweep(c, now);
     recountGauges();
 }
@@ -1128,7 +1128,7 @@ Decision RequestImpl::onAttemptResult(const AttemptOutcome& outcome, TimePoint n
     case RetryStatus::NoRetryLimitExceeded: break;
     }
     if (o.headersSent) {
-        m_record.error = std::string("upstream ") + toString(o.failure) + " after response headers were sent";
+        m_record.error = std::string("upstream ") + nameOf(o.failure) + " after response headers were sent";
         return finish(Response{o.status, false, {}, {}}, Duration::zero(), now, status);
     }
     switch (o.failure) {

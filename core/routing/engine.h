@@ -135,7 +135,7 @@ enum class RetryStatus {
     NoHeadersSent,          ///< response headers already reached the client
     NoDeadline,             ///< the request deadline passes before the retry could start
 };
-const char* toString(RetryStatus s);
+const char* nameOf(RetryStatus s);
 
 enum class Action { Attempt, Backoff, Respond };
 

@@ -17,7 +17,7 @@ OutlierConfig OutlierConfig::fromPassive(const config::PassiveHealthCheck& p) {
     return c;
 }
 
-const char* toString(EjectionType t) {
+const char* nameOf(EjectionType t) {
     switch (t) {
     case EjectionType::Consecutive5xx: return "consecutive_5xx";
     case EjectionType::ConsecutiveGatewayFailure: return "consecutive_gateway_failure";

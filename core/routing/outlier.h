@@ -34,7 +34,7 @@ enum class OutlierSignal {
 };
 
 enum class EjectionType { Consecutive5xx, ConsecutiveGatewayFailure, ConsecutiveLocalOriginFailure };
-const char* toString(EjectionType t);
+const char* nameOf(EjectionType t);
 
 struct HostMonitor {
     int consecutive5xx = 0;

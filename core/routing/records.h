@@ -28,7 +28,7 @@ enum class UpstreamFailure {
     Status,              ///< response headers with HTTP status >= 400 received
 };
 
-const char* toString(UpstreamFailure f);
+const char* nameOf(UpstreamFailure f);
 
 /// One attempt of one request.
 struct AttemptRecord {
@@ -93,7 +93,7 @@ struct HostEvent {
     int ejections = 0;   ///< Ejected: how many times this host has been ejected so far
 };
 
-const char* toString(HostEvent::Type t);
+const char* nameOf(HostEvent::Type t);
 
 /// Receives records as the engine produces them. Called on the engine's thread; implementations
 /// that hand records to another thread copy them into their own queue.

@@ -488,7 +488,7 @@ nlohmann::ordered_json toJson(const RunResult& r) {
                                      {"pass", x.pass}});
     j["host_events"] = J::array();
     for (const auto& h : r.hostEvents)
-        j["host_events"].push_back({{"at_ms", toMs(h.at)}, {"event", routing::toString(h.type)}, {"backend", h.backend}, {"server", h.server}});
+        j["host_events"].push_back({{"at_ms", toMs(h.at)}, {"event", routing::nameOf(h.type)}, {"backend", h.backend}, {"server", h.server}});
     j["notes"] = r.notes;
     return j;
 }

@@ -20,7 +20,7 @@ namespace aigw::scenario {
 
 namespace fs = std::filesystem;
 
-const char* toString(Action::Verb verb) {
+const char* nameOf(Action::Verb verb) {
     switch (verb) {
     case Action::Verb::Stop: return "stop";
     case Action::Verb::Start: return "start";
@@ -64,7 +64,7 @@ std::string compact(const nlohmann::json& j) { return j.dump(); }
 }  // namespace
 
 std::string Action::describe() const {
-    std::string out = formatDuration(at) + " " + toString(verb);
+    std::string out = formatDuration(at) + " " + nameOf(verb);
     switch (verb) {
     case Verb::Stop:
     case Verb::Start:
@@ -1095,7 +1095,7 @@ Result<config::Config> applyEdit(const config::Config& cfg, const Action& a) {
                                     (real.front().where.path.empty() ? "" : " (" + real.front().where.path + ")"));
         return std::move(loaded.config);
     }
-    return editError(a, std::string(toString(a.verb)) + " is not a config edit");
+    return editError(a, std::string(nameOf(a.verb)) + " is not a config edit");
 }
 
 // ---- writing ----
@@ -1241,7 +1241,7 @@ std::string toYaml(const Scenario& s) {
                 y << YAML::BeginMap;
                 if (a.at != st.at)
                     y << YAML::Key << "at" << YAML::Value << formatDuration(a.at);
-                y << YAML::Key << toString(a.verb) << YAML::Value;
+                y << YAML::Key << nameOf(a.verb) << YAML::Value;
                 switch (a.verb) {
                 case Action::Verb::Stop:
                 case Action::Verb::Start:

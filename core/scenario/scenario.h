@@ -92,7 +92,7 @@ struct Action {
     std::string describe() const;
 };
 
-const char* toString(Action::Verb verb);
+const char* nameOf(Action::Verb verb);
 
 /// A bound on a measured value; either may be absent.
 struct Bound {

@@ -207,7 +207,7 @@ std::string toJson(const SimReport& r) {
     for (const auto& e : r.hostEvents) {
         J ev;
         ev["at_ms"] = msOf(e.at.time_since_epoch());
-        ev["event"] = routing::toString(e.type);
+        ev["event"] = routing::nameOf(e.type);
         ev["server"] = e.server;
         ev["backend"] = e.backend;
         ev["route"] = e.route;
@@ -283,7 +283,7 @@ std::string toTable(const SimReport& r) {
     }
     o << "\nhost events:" << (r.hostEvents.empty() ? " none\n" : "\n");
     for (const auto& e : r.hostEvents) {
-        o << fmt::format("  {:>10}  {:<16} {:<14} {}  {}", secsText(e.at.time_since_epoch()), routing::toString(e.type),
+        o << fmt::format("  {:>10}  {:<16} {:<14} {}  {}", secsText(e.at.time_since_epoch()), routing::nameOf(e.type),
                          e.server, e.backend, e.reason);
         if (e.type == routing::HostEvent::Type::Ejected)
             o << fmt::format("  until {} (ejection #{})", secsText(e.until.time_since_epoch()), e.ejections);

@@ -14,6 +14,9 @@
 #include "proxy/gateway_service.h"
 #include "proxy/metrics.h"
 #include "start_service.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::proxy::ServerState)
 
 using namespace aigw;
 using Json = nlohmann::json;

@@ -3,6 +3,7 @@
 // do; stopping a model server that ignores SIGTERM never stalls proxied traffic.
 // Every wait is on a condition (bounded), never a fixed sleep; nothing asserts wall-clock time.
 #include <QtTest>
+#include <QTcpServer>
 
 #include <csignal>
 #include <memory>
@@ -16,6 +17,9 @@
 #include "mockbackends/mock_server.h"
 #include "proxy/gateway_service.h"
 #include "start_service.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::proxy::ServerState)
 
 using namespace aigw;
 using Json = nlohmann::json;
@@ -145,6 +149,7 @@ private slots:
     void allowRemoteAnswersAnyHost();
     void mockServerHostAndOrigin();
     void stopIgnoringSigtermNeverBlocks();
+    void restartWhosePortWasTaken();
 };
 
 void TestExposure::hostCheck_data() {
@@ -426,6 +431,23 @@ void TestExposure::stopIgnoringSigtermNeverBlocks() {
     QVERIFY(processAlive(p0) && processAlive(p1));
     m_service.reset();
     QTRY_VERIFY_WITH_TIMEOUT(!processAlive(p0) && !processAlive(p1), 30000);
+}
+
+void TestExposure::restartWhosePortWasTaken() {
+    QVERIFY(start({}));
+    const quint16 port = server("p0").port;
+    QCOMPARE(adminPost("/servers/p0/stop").status, 200);
+    QVERIFY(waitServers(proxy::ServerState::Stopped, "p0"));
+    // While it is down, another socket takes its port (on a busy machine the kernel hands a freed
+    // port to the next socket that binds or connects).
+    QTcpServer squatter;
+    QVERIFY2(squatter.listen(QHostAddress::LocalHost, port), qPrintable(squatter.errorString()));
+    QCOMPARE(adminPost("/servers/p0/start").status, 200);
+    QVERIFY(waitServers(proxy::ServerState::Ready, "p0"));
+    QVERIFY(server("p0").port != port);
+    QCOMPARE(chat("p0-model").status, 200);  // the proxy follows it to the new port
+    const auto log = admin("GET", "/servers/p0/log");
+    QVERIFY2(log.body.contains("port " + QByteArray::number(port) + " is taken; starting on a new port"), log.body.constData());
 }
 
 QTEST_MAIN(TestExposure)

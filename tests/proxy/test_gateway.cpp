@@ -135,7 +135,7 @@ bool TestGateway::waitServers(proxy::ServerState want, const QString& only) {
     if (testing::waitServers(*m_service, want, only))
         return true;
     for (const auto& s : m_service->servers())
-        qWarning() << s.name << proxy::toString(s.state) << s.error;
+        qWarning() << s.name << proxy::nameOf(s.state) << s.error;
     return false;
 }
 

@@ -11,12 +11,39 @@
 #include "proxy/request_body.h"
 
 #include "body_reference.h"
+#include "http/http_client.h"
+#include "proxy/gateway_service.h"
+#include "qtest_names.h"
+#include "routing/engine.h"
+#include "routing/outlier.h"
+#include "routing/records.h"
+
+AIGW_QTEST_NAMES(aigw::proxy::ServerState)
+AIGW_QTEST_NAMES(aigw::routing::UpstreamFailure)
+
+// The enums' names are nameOf(), never a free toString() that QtTest would find by argument-dependent
+// lookup and delete[] (a failing QCOMPARE of two ServerState values aborted test_ui_gateway).
+namespace adl_probe {
+template <typename T>
+concept FreeToString = requires(T v) { toString(v); };  // only ADL can find one from here
+static_assert(!FreeToString<aigw::proxy::ServerState> && !FreeToString<aigw::proxy::ServerMode>);
+static_assert(!FreeToString<aigw::routing::UpstreamFailure> && !FreeToString<aigw::routing::HostEvent::Type>);
+static_assert(!FreeToString<aigw::routing::RetryStatus> && !FreeToString<aigw::routing::EjectionType>);
+static_assert(!FreeToString<aigw::http::FailureKind>);
+}  // namespace adl_probe
 
 using namespace aigw::proxy;
 
 class TestProxyUnits : public QObject {
     Q_OBJECT
 private slots:
+    void qtestPrintsEnumNames() {
+        // What a failing QCOMPARE prints: a copy QtTest may free, holding the name.
+        std::unique_ptr<char[]> state(QTest::toString(ServerState::Ready));
+        QCOMPARE(QByteArray(state.get()), QByteArray("ready"));
+        std::unique_ptr<char[]> failure(QTest::toString(aigw::routing::UpstreamFailure::ConnectFailure));
+        QCOMPARE(QByteArray(failure.get()), QByteArray(aigw::routing::nameOf(aigw::routing::UpstreamFailure::ConnectFailure)));
+    }
     void rewriteKeepsEveryOtherByte_data();
     void rewriteKeepsEveryOtherByte();
 

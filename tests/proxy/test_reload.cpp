@@ -13,6 +13,9 @@
 #include "http/http_client.h"
 #include "proxy/gateway_service.h"
 #include "start_service.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::proxy::ServerState)
 
 using namespace aigw;
 using Json = nlohmann::json;

@@ -8,6 +8,11 @@
 
 #include "routing/engine_impl.h"
 #include "routing_fixtures.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::routing::HostEvent::Type)
+AIGW_QTEST_NAMES(aigw::routing::RetryStatus)
+AIGW_QTEST_NAMES(aigw::routing::UpstreamFailure)
 
 using namespace aigw;
 using namespace aigw::routing;

@@ -4,6 +4,9 @@
 
 #include "routing/outlier.h"
 #include "routing_fixtures.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::routing::HostEvent::Type)
 
 using namespace aigw;
 using namespace aigw::routing;

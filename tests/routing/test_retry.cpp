@@ -3,6 +3,9 @@
 
 #include "common/random.h"
 #include "routing/retry.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::routing::RetryStatus)
 
 using namespace aigw;
 using namespace aigw::routing;

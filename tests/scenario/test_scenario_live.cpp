@@ -17,6 +17,9 @@
 #include "scenario/live_player.h"
 #include "scenario/run.h"
 #include "scenario/scenario.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::proxy::ServerState)
 
 using namespace aigw;
 using namespace aigw::scenario;

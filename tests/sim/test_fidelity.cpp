@@ -9,6 +9,9 @@
 #include "config/loader.h"
 #include "sim/options.h"
 #include "sim/simulator.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::routing::UpstreamFailure)
 
 using namespace aigw;
 using namespace aigw::sim;

@@ -42,6 +42,9 @@
 #include "scenario_panel.h"
 
 #include "config/doctor.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::proxy::ServerState)
 
 using namespace aigw;
 using namespace aigw::ui;
@@ -255,7 +258,7 @@ private slots:
                               .arg(std::chrono::duration_cast<std::chrono::milliseconds>(r.start - before).count())
                               .arg(r.finalStatus)
                               .arg(r.attempts.size())
-                              .arg(r.attempts.empty() ? QString() : QString::fromLatin1(routing::toString(r.attempts.front().failure)));
+                              .arg(r.attempts.empty() ? QString() : QString::fromLatin1(routing::nameOf(r.attempts.front().failure)));
         }
         // Every expectation as the lesson states it (its first step's window ends a second before the
         // stop: live, a request reaching the gateway just before a stop connects after it).

@@ -43,6 +43,9 @@
 #include "servers_model.h"
 #include "session_recorder.h"
 #include "topology_model.h"
+#include "qtest_names.h"
+
+AIGW_QTEST_NAMES(aigw::proxy::ServerState)
 
 using namespace aigw;
 using namespace aigw::ui;
@@ -132,7 +135,7 @@ QString failures(MainWindow* w, TimePoint after) {
                        .arg(r.finalStatus)
                        .arg(QString::fromStdString(r.error).left(120))
                        .arg(r.attempts.size())
-                       .arg(r.attempts.empty() ? QString() : QString::fromLatin1(routing::toString(r.attempts.front().failure)));
+                       .arg(r.attempts.empty() ? QString() : QString::fromLatin1(routing::nameOf(r.attempts.front().failure)));
     }
     return out;
 }
