@@ -1,5 +1,6 @@
 #include "http/message_parser.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <string>
@@ -129,7 +130,12 @@ int RequestParser::Impl::onHeadersComplete(http_parser* p) {
         http_parser_pause(p, 1);
         return 0;
     }
-    if (hasLength && p->content_length > 0) r.body.reserve(static_cast<qsizetype>(p->content_length));
+    // Room for the declared body up front, but at most 1 MiB on the client's word: with no limit, or a
+    // large one, a Content-Length of terabytes was one allocation that failed and aborted the process
+    // (fuzz_http_request). Bigger bodies grow as their bytes arrive.
+    constexpr std::uint64_t kMaxReserve = 1U << 20;
+    if (hasLength && p->content_length > 0)
+        r.body.reserve(static_cast<qsizetype>(std::min<std::uint64_t>(p->content_length, kMaxReserve)));
     // curl and others wait up to a second for this before sending a large body.
     if (const auto expect = r.headers.get("expect"); expect && headerNameEquals(*expect, "100-continue") && r.httpMinor >= 1) {
         if (c->owner->onExpectContinue) c->owner->onExpectContinue();
