@@ -16,6 +16,8 @@
 # column: on a shared machine one run can land on a busy moment.
 # CALLGRIND=1 also counts the user-space instructions per request of nginx's worker and the gateway
 # under valgrind's callgrind (1 connection, 3 s each; counts do not depend on the machine's load).
+# CALLGRIND=only counts instructions and skips the timed runs (fine on a busy machine);
+# CALLGRIND_KEEP=DIR keeps the callgrind files there, for callgrind_annotate.
 # needs: nginx and wrk (./scripts/install-deps.sh --bench; valgrind for CALLGRIND=1) and a built
 # aigw-sim + aigw-mock-backend.
 set -euo pipefail
@@ -184,7 +186,9 @@ median() { sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : 
 declare -A RESULTS
 
 echo "proxy_bench: mock $MOCK_URL, nginx http://127.0.0.1:$NGINX_PORT, gateway $GW_URL, ${DURATION}s per run, $ROUNDS round(s), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-for conns in 32 1; do
+TIMED=(32 1)
+[[ ${CALLGRIND:-0} == only ]] && TIMED=()
+for conns in "${TIMED[@]}"; do
   for ((r = 1; r <= ROUNDS; r++)); do
     RESULTS[direct,$r]=$(run "$MOCK_URL" "$conns" "$WORK/post-direct.lua" "$MOCK_PID")
     RESULTS[nginx,$r]=$(run "http://127.0.0.1:$NGINX_PORT" "$conns" "$WORK/post-direct.lua" "$NGINX_PID")
@@ -245,6 +249,7 @@ for i in range(n + 20):  # the first 20 warm up
 ttfb.sort()
 print("%.0f %.0f" % (statistics.median(ttfb), ttfb[int(len(ttfb) * 0.9)]))
 PY
+if [[ ${CALLGRIND:-0} != only ]]; then
 echo
 echo "== streaming, 1 connection: time to the first SSE event (us), 300 requests"
 GW_PORT=${GW_URL##*:}
@@ -254,8 +259,9 @@ read -r sg_p50 sg_p90 <<<"$(python3 "$WORK/ttfb.py" 127.0.0.1 "$GW_PORT" bench-m
 printf '%-9s %12s %12s\n' "" "p50 (us)" "p90 (us)"
 printf '%-9s %12s %12s\n' direct "$sd_p50" "$sd_p90" nginx "$sn_p50" "$sn_p90" gateway "$sg_p50" "$sg_p90"
 echo "added time to first byte (p50) over direct: gateway $((sg_p50 - sd_p50)) us, nginx $((sn_p50 - sd_p50)) us"
+fi
 
-if [[ ${CALLGRIND:-0} == 1 ]]; then
+if [[ ${CALLGRIND:-0} == 1 || ${CALLGRIND:-0} == only ]]; then
   command -v valgrind >/dev/null || { echo "proxy_bench: CALLGRIND=1 needs valgrind (apt-get install valgrind)" >&2; exit 1; }
   # cg_count NAME PID URL SCRIPT: warm up, count instructions over 3 s of 1-connection load, print per request
   cg_count() {
@@ -268,6 +274,7 @@ if [[ ${CALLGRIND:-0} == 1 ]]; then
     for _ in $(seq 1 100); do ls "$WORK"/cg."$name".*.1 >/dev/null 2>&1 && break; sleep 0.1; done
     total=$(awk -F': *' '/^(summary|totals):/ {print $2; exit}' "$WORK"/cg."$name".*.1)
     printf '%-9s %8s requests %14s instructions %10.0f per request\n' "$name" "$n" "$total" "$(awk -v t="$total" -v n="$n" 'BEGIN {print t / n}')"
+    if [[ -n ${CALLGRIND_KEEP:-} ]]; then mkdir -p "$CALLGRIND_KEEP" && cp "$WORK"/cg."$name".*.1 "$CALLGRIND_KEEP/"; fi
   }
   echo
   echo "== user-space instructions per request under callgrind (1 connection)"

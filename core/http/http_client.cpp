@@ -1,15 +1,14 @@
 #include "http/http_client.h"
 
 #include <QPointer>
-#include <QTcpSocket>
 #include <QTimer>
 
+#include <cerrno>
 #include <deque>
-
 
 #include "common/log.h"
 #include "http/message_parser.h"
-#include "http/socket_io.h"
+#include "http/tcp_stream.h"
 
 namespace aigw::http {
 
@@ -94,17 +93,17 @@ public:
 
 private:
     void sendCurrent();
-    void onConnected();
-    void onReadyRead();
-    void onSocketError(QAbstractSocket::SocketError error);
-    void onDisconnected();
+    void onConnected(const detail::TcpStream::ConnectResult& result);
+    void onReadable();
+    /// The connection ended (errno, 0 for an orderly close) after `rest` arrived.
+    void onEnded(int error, const std::string& message);
     void parse(const char* data, size_t len, bool eof);
     void failCurrent(FailureKind kind, const std::string& message);
     void finishCurrent(bool reusable);
     void closeAndForget();
 
     Pool* m_pool;
-    QTcpSocket* m_socket;
+    detail::TcpStream* m_socket;
     QTimer m_connectTimer;
     ResponseParser m_parser;
     std::shared_ptr<ClientExchange> m_exchange;
@@ -113,7 +112,7 @@ private:
     bool m_reused = false;
     bool m_bytesReceived = false;
 
-    QByteArray m_readBuffer;  ///< reused for every read (see detail::readAvailable)
+    QByteArray m_readBuffer;  ///< reused for every read (keeps its capacity)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -225,12 +224,11 @@ void Pool::addStats(HttpClient::Stats& s) const {
 // ---------------------------------------------------------------------------------------------
 // ClientConnection
 
-ClientConnection::ClientConnection(Pool* pool) : m_pool(pool), m_socket(new QTcpSocket(this)) {
+ClientConnection::ClientConnection(Pool* pool) : m_pool(pool), m_socket(new detail::TcpStream(this)) {
     m_connectTimer.setSingleShot(true);
-    connect(m_socket, &QTcpSocket::connected, this, &ClientConnection::onConnected);
-    connect(m_socket, &QTcpSocket::readyRead, this, &ClientConnection::onReadyRead);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, &ClientConnection::onSocketError);
-    connect(m_socket, &QTcpSocket::disconnected, this, &ClientConnection::onDisconnected);
+    m_socket->onConnected = [this](const detail::TcpStream::ConnectResult& r) { onConnected(r); };
+    m_socket->onReadable = [this] { onReadable(); };
+    m_socket->onWriteError = [this](int error, const std::string& message) { onEnded(error, message); };
     connect(&m_connectTimer, &QTimer::timeout, this, [this] {
         if (m_connected || m_dead) return;
         failCurrent(FailureKind::ConnectTimeout, "no connection to " + m_pool->host() + ":" +
@@ -243,7 +241,7 @@ ClientConnection::~ClientConnection() = default;
 
 void ClientConnection::connectTo(int connectTimeoutMs) {
     if (connectTimeoutMs > 0) m_connectTimer.start(connectTimeoutMs);
-    m_socket->connectToHost(QString::fromStdString(m_pool->host()), m_pool->port());
+    m_socket->connectTo(m_pool->host(), m_pool->port());
 }
 
 void ClientConnection::assign(std::shared_ptr<ClientExchange> exchange, bool reused) {
@@ -255,10 +253,22 @@ void ClientConnection::assign(std::shared_ptr<ClientExchange> exchange, bool reu
     if (m_connected) sendCurrent();
 }
 
-void ClientConnection::onConnected() {
+void ClientConnection::onConnected(const detail::TcpStream::ConnectResult& result) {
+    if (m_dead) return;
+    if (result.error != 0 || result.hostNotFound) {
+        m_connectTimer.stop();
+        if (!m_exchange) {
+            closeAndForget();
+            return;
+        }
+        const std::string detail = m_pool->host() + ":" + std::to_string(m_pool->port()) + ": " + result.message;
+        if (result.hostNotFound) failCurrent(FailureKind::HostNotFound, "host not found: " + detail);
+        else if (result.error == ETIMEDOUT) failCurrent(FailureKind::ConnectTimeout, "connect timeout: " + detail);
+        else failCurrent(FailureKind::ConnectionRefused, "connect failed: " + detail);
+        return;
+    }
     m_connectTimer.stop();
     m_connected = true;
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     if (m_exchange) sendCurrent();
 }
 
@@ -297,14 +307,20 @@ void ClientConnection::sendCurrent() {
     out += "\r\n";
     out.append(r.body.constData(), static_cast<std::size_t>(r.body.size()));
     ++m_pool->client()->m_requestsSent;
-    detail::writeNow(*m_socket, out.data(), static_cast<qsizetype>(out.size()));
+    m_socket->write(out);
     if (ex.idleTimer) ex.idleTimer->start(r.idleTimeoutMs);
     if (ex.callbacks.onSent) ex.callbacks.onSent();
 }
 
-void ClientConnection::onReadyRead() {
+void ClientConnection::onReadable() {
     if (m_dead) return;
-    if (!detail::readAvailable(*m_socket, m_readBuffer)) return;
+    m_readBuffer.resize(0);  // keeps the capacity
+    const auto r = m_socket->read(m_readBuffer);
+    if (r.status == detail::TcpStream::ReadStatus::Empty) return;
+    if (r.status != detail::TcpStream::ReadStatus::Data) {
+        onEnded(r.error, detail::TcpStream::errorText(r.error));
+        return;
+    }
     if (!m_exchange) {
         // Bytes on an idle keep-alive connection: the server is confused; do not reuse it.
         closeAndForget();
@@ -366,35 +382,15 @@ void ClientConnection::parse(const char* data, size_t len, bool eof) {
     }
 }
 
-void ClientConnection::onSocketError(QAbstractSocket::SocketError error) {
+void ClientConnection::onEnded(int /*error*/, const std::string& message) {
     if (m_dead) return;
     if (!m_exchange) {
         closeAndForget();  // an idle pooled connection died: just drop it
         return;
     }
-    if (!m_connected) {
-        const std::string detail = m_pool->host() + ":" + std::to_string(m_pool->port()) + ": " +
-                                   m_socket->errorString().toStdString();
-        switch (error) {
-        case QAbstractSocket::HostNotFoundError:
-            failCurrent(FailureKind::HostNotFound, "host not found: " + detail);
-            return;
-        case QAbstractSocket::SocketTimeoutError:
-            failCurrent(FailureKind::ConnectTimeout, "connect timeout: " + detail);
-            return;
-        default:
-            failCurrent(FailureKind::ConnectionRefused, "connect failed: " + detail);
-            return;
-        }
-    }
-    // Connected: drain what arrived, then tell the parser the stream ended. A close-delimited body
-    // completes here; anything else unfinished is a reset before or after the head.
-    const QByteArray rest = m_socket->readAll();
-    if (!rest.isEmpty()) {
-        QPointer<ClientConnection> self(this);
-        parse(rest.constData(), static_cast<size_t>(rest.size()), false);
-        if (!self || m_dead || !m_exchange) return;
-    }
+    // Everything that arrived before the end was parsed on earlier reads. Tell the parser the stream
+    // ended: a close-delimited body completes here; anything else unfinished is a reset before or
+    // after the head.
     if (m_reused && !m_bytesReceived && !m_exchange->staleRetryUsed) {
         // The server closed this keep-alive connection just as we reused it (the race every HTTP
         // client has); nothing was processed, so send once more on a fresh connection.
@@ -410,14 +406,8 @@ void ClientConnection::onSocketError(QAbstractSocket::SocketError error) {
     parse(nullptr, 0, true);
     if (m_exchange && !m_exchange->done) {
         failCurrent(m_exchange->headersDelivered ? FailureKind::ResetAfterHeaders : FailureKind::ResetBeforeHeaders,
-                    m_socket->errorString().toStdString());
+                    message);
     }
-}
-
-void ClientConnection::onDisconnected() {
-    if (m_dead) return;
-    // Qt reports an orderly close as RemoteHostClosedError first; route both through one place.
-    onSocketError(QAbstractSocket::RemoteHostClosedError);
 }
 
 void ClientConnection::failCurrent(FailureKind kind, const std::string& message) {
@@ -468,8 +458,7 @@ void ClientConnection::shutdown() {
     if (m_dead) return;
     m_dead = true;
     m_connectTimer.stop();
-    m_socket->disconnect(this);
-    m_socket->abort();
+    m_socket->abort();  // no callback comes after this (a queued one finds the socket closed)
     if (m_exchange) {
         m_exchange->connection = nullptr;
         m_exchange.reset();

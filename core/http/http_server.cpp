@@ -2,17 +2,15 @@
 
 #include <QPointer>
 #include <QTcpServer>
-#include <QTcpSocket>
 #include <QTimer>
 
 #include <cstdio>
 #include <string_view>
 
-#include <sys/socket.h>
 
 #include "common/log.h"
 #include "http/message_parser.h"
-#include "http/socket_io.h"
+#include "http/tcp_stream.h"
 
 namespace aigw::http {
 
@@ -21,7 +19,7 @@ namespace aigw::http {
 // response finished, which makes pipelining safe without a response queue.
 class Connection : public QObject {
 public:
-    Connection(HttpServer* server, QTcpSocket* socket, std::uint64_t id);
+    Connection(HttpServer* server, int fd, std::uint64_t id);
     ~Connection() override;
 
     void start();
@@ -31,11 +29,12 @@ public:
     void responseComplete(HttpResponder* responder, bool close);
     void abortConnection(AbortMode mode);
     void responderDropped(HttpResponder* responder);
-    qint64 bytesPending() const { return m_socket ? m_socket->bytesToWrite() : 0; }
+    qint64 bytesPending() const { return m_socket->bytesToWrite(); }
     /// Closes at once (server shutdown).
     void shutdown();
 
 private:
+    void onReadable();
     void processInput();
     void scheduleProcessInput();
     void dispatch(bool tooLarge);
@@ -43,9 +42,15 @@ private:
     void lost();
     void armIdleTimer();
 
+    /// Unparsed input beyond which reading stops until a response finished (pipelined requests
+    /// wait in the buffer; the client's further bytes wait in the kernel).
+    static constexpr qsizetype kMaxBufferedInput = 1024 * 1024;
+
     HttpServer* m_server;
-    QTcpSocket* m_socket;
+    detail::TcpStream* m_socket;
     std::uint64_t m_id;
+    QHostAddress m_peerAddress;
+    quint16 m_peerPort = 0;
     RequestParser m_parser;
     QByteArray m_input;
     qsizetype m_inputOffset = 0;
@@ -66,11 +71,10 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Connection
 
-Connection::Connection(HttpServer* server, QTcpSocket* socket, std::uint64_t id)
-    : QObject(server), m_server(server), m_socket(socket), m_id(id) {
-    m_socket->setParent(this);
-    // Small SSE chunks must leave at once; Nagle would add up to 40 ms per token.
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+Connection::Connection(HttpServer* server, int fd, std::uint64_t id)
+    : QObject(server), m_server(server), m_socket(new detail::TcpStream(fd, this)), m_id(id) {
+    m_peerAddress = m_socket->peerAddress();
+    m_peerPort = m_socket->peerPort();
     m_parser.onMessageBegin = [this] {
         if (m_idleTimer) m_idleTimer->stop();
     };
@@ -82,20 +86,20 @@ Connection::~Connection() {
 }
 
 void Connection::start() {
-    connect(m_socket, &QTcpSocket::readyRead, this, &Connection::processInput);
-    connect(m_socket, &QTcpSocket::disconnected, this, &Connection::lost);
+    m_socket->onReadable = [this] { onReadable(); };
+    m_socket->onClosed = [this] { lost(); };
+    m_socket->onWriteError = [this](int, const std::string&) { lost(); };
     if (m_server->m_options.idleConnectionTimeoutMs > 0) {
         m_idleTimer = new QTimer(this);
         m_idleTimer->setSingleShot(true);
         connect(m_idleTimer, &QTimer::timeout, this, [this] {
             if (!m_current && !m_gone) {
                 m_closing = true;
-                m_socket->disconnectFromHost();
+                m_socket->close();
             }
         });
         armIdleTimer();
     }
-    if (m_socket->bytesAvailable() > 0) scheduleProcessInput();
 }
 
 void Connection::armIdleTimer() {
@@ -114,14 +118,35 @@ void Connection::scheduleProcessInput() {
         Qt::QueuedConnection);
 }
 
+void Connection::onReadable() {
+    if (m_gone) return;
+    if (m_closing || m_inputOffset >= m_input.size()) {
+        // Closing: the input is never parsed again; it is drained so the close ends in a FIN.
+        m_input.resize(0);  // keeps the capacity
+        m_inputOffset = 0;
+    } else if (m_inputOffset > 0 && m_inputOffset >= m_input.size() / 2) {
+        m_input.remove(0, m_inputOffset);
+        m_inputOffset = 0;
+    }
+    const auto r = m_socket->read(m_input);
+    if (r.status == detail::TcpStream::ReadStatus::Empty) return;
+    if (r.status == detail::TcpStream::ReadStatus::Data) {
+        // While a response is under way the bytes wait here (up to a limit, then in the kernel);
+        // reading on keeps a client's disconnect visible.
+        if (m_input.size() - m_inputOffset >= kMaxBufferedInput) m_socket->setReadEnabled(false);
+        processInput();
+        return;
+    }
+    // The client closed (or reset) its end. Whatever complete requests came before were handled
+    // above, on earlier passes; an answer still being written goes nowhere.
+    m_socket->abort();
+    lost();
+}
+
 void Connection::processInput() {
     if (m_processing) return;
     m_processing = true;
-    while (!m_gone && !m_closing && !m_current) {
-        if (m_inputOffset >= m_input.size()) {
-            m_inputOffset = 0;
-            if (!detail::readAvailable(*m_socket, m_input)) break;
-        }
+    while (!m_gone && !m_closing && !m_current && m_inputOffset < m_input.size()) {
         const char* data = m_input.constData() + m_inputOffset;
         const size_t len = static_cast<size_t>(m_input.size() - m_inputOffset);
         m_parser.setMaxBodyBytes(m_server->m_options.maxBodyBytes);
@@ -134,12 +159,13 @@ void Connection::processInput() {
         if (step.status != RequestParser::Status::NeedMore) dispatch(step.status == RequestParser::Status::TooLarge);
     }
     m_processing = false;
+    if (!m_gone && !m_closing && m_input.size() - m_inputOffset < kMaxBufferedInput) m_socket->setReadEnabled(true);
 }
 
 void Connection::dispatch(bool tooLarge) {
     auto request = m_parser.takeRequest();
-    request->peerAddress = m_socket->peerAddress();
-    request->peerPort = m_socket->peerPort();
+    request->peerAddress = m_peerAddress;
+    request->peerPort = m_peerPort;
     request->connectionId = m_id;
     request->sequence = ++m_sequence;
     if (tooLarge) {
@@ -181,14 +207,14 @@ void Connection::badRequest(const char* reason) {
     log::get("http")->debug("connection {}: 400 on parse error: {}", m_id, reason);
     m_closing = true;
     if (!m_current && !m_gone) {
-        m_socket->write("HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 11\r\n"
-                        "connection: close\r\n\r\nBad Request");
-        m_socket->disconnectFromHost();
+        m_socket->write(std::string_view("HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 11\r\n"
+                                         "connection: close\r\n\r\nBad Request"));
+        m_socket->close();
     }
 }
 
 void Connection::write(std::string_view bytes) {
-    if (!m_gone && !bytes.empty()) detail::writeNow(*m_socket, bytes.data(), static_cast<qsizetype>(bytes.size()));
+    if (!m_gone && !bytes.empty()) m_socket->write(bytes);
 }
 
 void Connection::responseComplete(HttpResponder* responder, bool close) {
@@ -199,11 +225,11 @@ void Connection::responseComplete(HttpResponder* responder, bool close) {
     if (m_gone) return;
     if (close || m_closing) {
         m_closing = true;
-        m_socket->disconnectFromHost();
+        m_socket->close();
         return;
     }
     armIdleTimer();
-    if (m_inputOffset < m_input.size() || m_socket->bytesAvailable() > 0) {
+    if (m_inputOffset < m_input.size()) {
         if (m_processing) return;  // the loop in processInput() picks it up
         scheduleProcessInput();
     }
@@ -213,14 +239,10 @@ void Connection::abortConnection(AbortMode mode) {
     if (m_gone) return;
     m_closing = true;
     if (mode == AbortMode::Reset) {
-        const qintptr fd = m_socket->socketDescriptor();
-        if (fd >= 0) {
-            const linger lg{1, 0};
-            ::setsockopt(static_cast<int>(fd), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        }
-        m_socket->abort();  // may emit disconnected synchronously -> lost()
+        m_socket->abort(true);
+        lost();
     } else {
-        m_socket->disconnectFromHost();
+        m_socket->close();
     }
 }
 
@@ -232,7 +254,7 @@ void Connection::responderDropped(HttpResponder* responder) {
     --m_server->m_activeRequests;
     emit m_server->requestDone();
     m_closing = true;
-    if (!m_gone) m_socket->disconnectFromHost();
+    if (!m_gone) m_socket->close();
 }
 
 void Connection::lost() {
@@ -254,7 +276,7 @@ void Connection::shutdown() {
     if (m_gone) return;
     m_closing = true;
     m_socket->abort();
-    lost();  // in case abort() did not emit disconnected (never connected state)
+    lost();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,11 +439,27 @@ void HttpResponder::connectionLost() {
 // ---------------------------------------------------------------------------------------------
 // HttpServer
 
+namespace {
+// QTcpServer accepts; the descriptor goes straight to a Connection (no QTcpSocket).
+class Listener : public QTcpServer {
+public:
+    Listener(std::function<void(int)> accepted, QObject* parent) : QTcpServer(parent), m_accepted(std::move(accepted)) {}
+
+protected:
+    void incomingConnection(qintptr fd) override { m_accepted(static_cast<int>(fd)); }
+
+private:
+    std::function<void(int)> m_accepted;
+};
+}  // namespace
+
 HttpServer::HttpServer(Handler handler, ServerOptions options, QObject* parent)
-    : QObject(parent), m_listener(new QTcpServer(this)), m_handler(std::move(handler)), m_options(options) {
+    : QObject(parent),
+      m_listener(new Listener([this](int fd) { accepted(fd); }, this)),
+      m_handler(std::move(handler)),
+      m_options(options) {
     // Qt's default backlog (50) drops SYNs under a burst of clients, costing each a 1 s retransmit.
     m_listener->setListenBacklogSize(4096);
-    connect(m_listener, &QTcpServer::newConnection, this, &HttpServer::acceptPending);
 }
 
 HttpServer::~HttpServer() { close(); }
@@ -472,13 +510,11 @@ void HttpServer::setAccessPolicy(AccessPolicy policy) {
 }
 int HttpServer::connectionCount() const { return static_cast<int>(m_connections.size()); }
 
-void HttpServer::acceptPending() {
-    while (QTcpSocket* socket = m_listener->nextPendingConnection()) {
-        auto* c = new Connection(this, socket, m_nextConnectionId++);
-        ++m_connectionsAccepted;
-        m_connections.push_back(c);
-        c->start();
-    }
+void HttpServer::accepted(int fd) {
+    auto* c = new Connection(this, fd, m_nextConnectionId++);
+    ++m_connectionsAccepted;
+    m_connections.push_back(c);
+    c->start();
 }
 
 void HttpServer::connectionClosed(Connection* connection) {

@@ -175,7 +175,7 @@ signals:
 private:
     friend class Connection;
     friend class HttpResponder;
-    void acceptPending();
+    void accepted(int fd);
     void connectionClosed(Connection* connection);
 
     QTcpServer* m_listener;

@@ -388,6 +388,21 @@ private slots:
         QCOMPARE(failureKindName(r.error->kind), failureKindName(FailureKind::HostNotFound));
     }
 
+    void hostNameIsResolvedAndEachAddressTried() {
+        // "localhost" may resolve to ::1 before 127.0.0.1; the server listens on 127.0.0.1 only, so
+        // a refused first address must lead to the next one, not to an error.
+        HttpServer server([](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            res->send(200, {}, QByteArray::fromStdString(req->headers.value("host")));
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        Recorder r;
+        client.send({.host = "localhost", .port = server.port()}, r.callbacks());
+        QTRY_VERIFY_WITH_TIMEOUT(r.finished(), kHungMs);
+        QVERIFY2(r.completed, r.error ? r.error->message.c_str() : "");
+        QCOMPARE(r.body, "localhost:" + QByteArray::number(server.port()));
+    }
+
     void cancelStopsCallbacksAndTheServerSeesTheDisconnect() {
         bool serverSawDisconnect = false;
         std::shared_ptr<HttpResponder> held;

@@ -12,7 +12,7 @@
 
 #include "http/http_client.h"
 #include "http/http_server.h"
-#include "http/socket_io.h"
+#include "http/tcp_stream.h"
 
 using namespace aigw::http;
 
@@ -55,13 +55,13 @@ int unreadBytes(qintptr fd) {
     return ::ioctl(static_cast<int>(fd), FIONREAD, &n) == 0 ? n : -1;
 }
 
-// The server accepted a connection and read everything sent to it so far (nothing left in Qt's
-// buffer or the kernel's): what a client wrote earlier was parsed before anything it writes next.
+// The server accepted a connection and read everything sent to it so far (nothing left in the
+// kernel's buffer): what a client wrote earlier was parsed before anything it writes next.
 bool serverReadEverything(const HttpServer& server) {
-    const auto sockets = server.findChildren<QTcpSocket*>();
-    if (sockets.empty()) return false;
-    for (QTcpSocket* s : sockets)
-        if (s->bytesAvailable() > 0 || unreadBytes(s->socketDescriptor()) != 0) return false;
+    const auto streams = server.findChildren<detail::TcpStream*>();
+    if (streams.empty()) return false;
+    for (const detail::TcpStream* s : streams)
+        if (unreadBytes(s->descriptor()) != 0) return false;
     return true;
 }
 
@@ -260,8 +260,8 @@ private slots:
         QCOMPARE(body, pieces[0] + pieces[1] + pieces[2]);
     }
 
-    void writeNowQueuesBehindBytesQtStillHolds() {
-        // detail::writeNow() sends directly only while Qt's buffer is empty. Once a write was partial,
+    void writeQueuesBehindBytesStillHeld() {
+        // TcpStream::write() sends directly only while its queue is empty. Once a write was partial,
         // later bytes must queue behind the rest even when the kernel has room again.
         QTcpServer listener;
         QVERIFY(listener.listen(QHostAddress::LocalHost, 0));
@@ -273,22 +273,26 @@ private slots:
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         QCOMPARE(::connect(raw, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
         QVERIFY(listener.waitForNewConnection(kHungMs));
-        QTcpSocket* srv = listener.nextPendingConnection();
-        QVERIFY(srv);
+        QTcpSocket* accepted = listener.nextPendingConnection();
+        QVERIFY(accepted);
+        const int fd = ::dup(static_cast<int>(accepted->socketDescriptor()));
+        delete accepted;
+        QVERIFY(fd >= 0);
+        detail::TcpStream srv(fd, nullptr);
         QByteArray big(16 * 1024 * 1024, Qt::Uninitialized);
         for (qsizetype i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
-        detail::writeNow(*srv, big.constData(), big.size());
-        QVERIFY2(srv->bytesToWrite() > 0, "the kernel took 16 MiB at once: the test cannot check ordering");
+        srv.write(big.constData(), big.size());
+        QVERIFY2(srv.bytesToWrite() > 0, "the kernel took 16 MiB at once: the test cannot check ordering");
         QByteArray got;
         auto readSome = [&](qsizetype atMost) {
             QByteArray chunk(atMost, Qt::Uninitialized);
             const auto n = ::recv(raw, chunk.data(), static_cast<size_t>(chunk.size()), MSG_DONTWAIT);
             if (n > 0) got += chunk.left(n);
         };
-        readSome(1024 * 1024);  // the kernel has room again; Qt still holds the rest of `big`
+        readSome(1024 * 1024);  // the kernel has room again; the stream still holds the rest of `big`
         QVERIFY(!got.isEmpty());
-        detail::writeNow(*srv, "MARK", 4);
-        // The event loop lets Qt flush its buffer.
+        srv.write("MARK", 4);
+        // The event loop lets the stream flush its queue.
         (void)QTest::qWaitFor(
             [&] {
                 readSome(4 * 1024 * 1024);
@@ -297,9 +301,8 @@ private slots:
             kHungMs);
         ::close(raw);
         QCOMPARE(got.size(), big.size() + 4);
-        QVERIFY2(got.endsWith("MARK"), "bytes written later overtook bytes still queued in Qt");
+        QVERIFY2(got.endsWith("MARK"), "bytes written later overtook bytes still queued");
         QVERIFY(got.left(big.size()) == big);
-        delete srv;
     }
 
     void http10StreamIsCloseDelimitedAndHeadHasNoBody() {
