@@ -74,6 +74,7 @@ bool parseHostPort(const std::string& text, QString& host, quint16& port, std::s
 
 int runHeadless(const Args& args) {
     proxy::GatewayService::Options options;
+    options.drainRecords = false;  // no desktop app reads them (see recordsAvailable below)
     std::vector<std::string> files;
     QString adminHost = QStringLiteral("127.0.0.1");
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -216,9 +217,9 @@ int runHeadless(const Args& args) {
         QCoreApplication::exit(1);
     });
     QObject::connect(&service, &proxy::GatewayService::stopped, &app, [] { QCoreApplication::exit(0); });
-    // The drain buffers feed the desktop app; headless has none (GET /requests keeps its own ring).
-    // Empty them as they fill so that records, which carry request and response bodies, do not pile
-    // up to the buffer limit.
+    // The drain buffers feed the desktop app; headless has none: request records stay in the ring
+    // for GET /requests only (options.drainRecords), and the host and service events are emptied as
+    // they fill.
     QObject::connect(&service, &proxy::GatewayService::recordsAvailable, &app,
                      [&service] { service.drain(nullptr, nullptr, nullptr); });
 

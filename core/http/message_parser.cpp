@@ -81,7 +81,9 @@ const http_parser_settings& RequestParser::Impl::settings() {
 int RequestParser::Impl::onMessageBegin(http_parser* p) {
     auto* c = static_cast<Impl*>(p->data);
     c->request = std::make_shared<HttpRequest>();
-    c->request->headers.reserve(16);
+    // 12 entries: 768 bytes, inside glibc's per-thread cache. 16 made a 1 KiB block, a "large"
+    // request that consolidates the fast bins on every message (callgrind: ~500 instructions).
+    c->request->headers.reserve(12);
     c->url.clear();
     c->header.reset();
     c->messageComplete = false;
@@ -235,7 +237,7 @@ const http_parser_settings& ResponseParser::Impl::settings() {
 int ResponseParser::Impl::onMessageBegin(http_parser* p) {
     auto* c = static_cast<Impl*>(p->data);
     c->head = {};
-    c->head.headers.reserve(16);
+    c->head.headers.reserve(12);  // see RequestParser::Impl::onMessageBegin
     c->header.reset();
     return 0;
 }

@@ -402,6 +402,16 @@ void DataPlane::onRequest(const routing::RequestRecord& record) {
 }
 
 void DataPlane::publishRecord(routing::RequestRecord&& record) {
+    if (!m_options.drainRecords) {
+        // Nobody drains: the ring for GET /requests is the only home, so the record moves in.
+        if (m_recent.size() < kRecentRecords) {
+            m_recent.push_back(std::move(record));
+        } else {
+            m_recent[m_recentNext] = routing::RequestRecord(std::move(record));  // see below
+            m_recentNext = (m_recentNext + 1) % kRecentRecords;
+        }
+        return;
+    }
     if (m_recent.size() < kRecentRecords) {
         m_recent.push_back(record);
     } else {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/epoll_dispatcher.h"
 #include "proxy/data_plane.h"
 
 namespace aigw::proxy {
@@ -35,6 +36,12 @@ const char* nameOf(ServerState state) {
 GatewayService::GatewayService(QObject* parent)
     : QObject(parent), m_thread(std::make_unique<QThread>()), m_shared(std::make_shared<SharedState>()) {
     m_thread->setObjectName(QStringLiteral("aigw-data-plane"));
+    // The data plane runs on epoll (common/epoll_dispatcher.h); AIGW_EVENT_DISPATCHER=qt keeps Qt's
+    // own poll() dispatcher (to compare, or should the kernel refuse epoll).
+    if (qgetenv("AIGW_EVENT_DISPATCHER") != "qt") {
+        auto dispatcher = std::make_unique<EpollEventDispatcher>();
+        if (dispatcher->isValid()) m_thread->setEventDispatcher(dispatcher.release());
+    }
     m_plane = new DataPlane(this, m_shared);
     m_plane->moveToThread(m_thread.get());
     connect(m_thread.get(), &QThread::finished, m_plane, &QObject::deleteLater);

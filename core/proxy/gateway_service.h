@@ -161,6 +161,9 @@ public:
         QStringList mockBackendArgs;
         /// Upper bound on each drain buffer (oldest dropped beyond it).
         int recordBufferLimit = 20000;
+        /// Hand request records to drain() (the desktop app reads them). False when nobody does
+        /// (headless): records are then kept only for GET /requests, one copy of each less.
+        bool drainRecords = true;
         /// How long a deleted server's name keeps resolving (and a re-applied one stays unresolved)
         /// before the gateway's DNS refresh sees it: Envoy Gateway's dns_refresh_rate, 30s. A
         /// BackendTrafficPolicy dns.dnsRefreshRate wins for its routes. 0: at once.

@@ -1,0 +1,208 @@
+// EpollEventDispatcher drives this whole test's main thread (installed before the application), so
+// QTimer, QSocketNotifier, posted events and QTest's own waits all run on it.
+#include <QtTest>
+
+#include <QSocketNotifier>
+#include <QTemporaryFile>
+
+#include <atomic>
+#include <thread>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/epoll_dispatcher.h"
+
+using namespace aigw;
+
+namespace {
+constexpr int kHungMs = 30000;  // only a hung test waits this long
+
+struct SocketPair {
+    int fd[2] = {-1, -1};
+    SocketPair() { (void)::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd); }
+    ~SocketPair() {
+        for (int f : fd)
+            if (f >= 0) ::close(f);
+    }
+};
+}  // namespace
+
+class TestEpollDispatcher : public QObject {
+    Q_OBJECT
+private slots:
+    void installed() {
+        QVERIFY(dynamic_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance()) != nullptr);
+    }
+
+    void singleShotTimersFireInDueOrder() {
+        std::vector<int> order;
+        QTimer::singleShot(60, this, [&] { order.push_back(60); });
+        QTimer::singleShot(20, this, [&] { order.push_back(20); });
+        QTimer::singleShot(0, this, [&] { order.push_back(0); });
+        QTRY_COMPARE_WITH_TIMEOUT(order.size(), std::size_t(3), kHungMs);
+        QCOMPARE(order, (std::vector<int>{0, 20, 60}));
+    }
+
+    void repeatingTimerStoppedFromItsHandlerIsUnregistered() {
+        QTimer t;
+        t.setInterval(1);
+        int count = 0;
+        connect(&t, &QTimer::timeout, this, [&] {
+            if (++count == 5) t.stop();
+        });
+        t.start();
+        QVERIFY(!QAbstractEventDispatcher::instance()->registeredTimers(&t).isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(!t.isActive(), kHungMs);
+        QCOMPARE(count, 5);
+        QVERIFY(QAbstractEventDispatcher::instance()->registeredTimers(&t).isEmpty());
+    }
+
+    void remainingTimeCountsDown() {
+        QTimer t;
+        t.setTimerType(Qt::PreciseTimer);
+        t.start(100000);
+        const int left = t.remainingTime();
+        QVERIFY2(left > 0 && left <= 100000, QByteArray::number(left).constData());
+        t.stop();
+        QCOMPARE(t.remainingTime(), -1);
+    }
+
+    void repeatingTimerIsNotReenteredFromANestedLoop() {
+        // The handler runs a nested event loop until a later single-shot ends it; meanwhile the
+        // repeating timer is due again many times but must not run inside itself.
+        QTimer t;
+        t.setInterval(1);
+        int depth = 0, maxDepth = 0, runs = 0;
+        connect(&t, &QTimer::timeout, this, [&] {
+            ++runs;
+            maxDepth = std::max(maxDepth, ++depth);
+            if (runs == 1) {
+                QEventLoop nested;
+                QTimer::singleShot(30, &nested, &QEventLoop::quit);
+                nested.exec();
+            }
+            --depth;
+            if (runs == 3) t.stop();
+        });
+        t.start();
+        QTRY_VERIFY_WITH_TIMEOUT(!t.isActive(), kHungMs);
+        QCOMPARE(runs, 3);
+        QCOMPARE(maxDepth, 1);
+    }
+
+    void readAndWriteNotifiers() {
+        SocketPair p;
+        QVERIFY(p.fd[0] >= 0);
+        QSocketNotifier readable(p.fd[0], QSocketNotifier::Read);
+        QByteArray got;
+        connect(&readable, &QSocketNotifier::activated, this, [&] {
+            char buf[64];
+            const auto n = ::read(p.fd[0], buf, sizeof buf);
+            if (n > 0) got.append(buf, n);
+        });
+        QSocketNotifier writable(p.fd[1], QSocketNotifier::Write);
+        int writableFired = 0;
+        connect(&writable, &QSocketNotifier::activated, this, [&] {
+            ++writableFired;
+            writable.setEnabled(false);  // level-triggered: it would fire on every pass
+            QCOMPARE(::write(p.fd[1], "hello", 5), ssize_t(5));
+        });
+        QTRY_COMPARE_WITH_TIMEOUT(got, QByteArray("hello"), kHungMs);
+        QCOMPARE(writableFired, 1);
+        // Disabled and enabled again: watched again.
+        readable.setEnabled(false);
+        readable.setEnabled(true);
+        QCOMPARE(::write(p.fd[1], "again", 5), ssize_t(5));
+        QTRY_COMPARE_WITH_TIMEOUT(got, QByteArray("helloagain"), kHungMs);
+    }
+
+    void hangUpWakesTheReadNotifier() {
+        SocketPair p;
+        QSocketNotifier readable(p.fd[0], QSocketNotifier::Read);
+        bool sawEnd = false;
+        connect(&readable, &QSocketNotifier::activated, this, [&] {
+            char c;
+            if (::read(p.fd[0], &c, 1) == 0) {
+                sawEnd = true;
+                readable.setEnabled(false);
+            }
+        });
+        ::close(p.fd[1]);
+        p.fd[1] = -1;
+        QTRY_VERIFY_WITH_TIMEOUT(sawEnd, kHungMs);
+    }
+
+    void notifierDeletedByAnEarlierHandlerOfTheSamePassDoesNotRun() {
+        // Both sockets are readable in the same pass; whichever handler runs first deletes the other
+        // notifier (and closes its descriptor), which must then not run.
+        SocketPair a, b;
+        auto* na = new QSocketNotifier(a.fd[0], QSocketNotifier::Read);
+        auto* nb = new QSocketNotifier(b.fd[0], QSocketNotifier::Read);
+        int ran = 0;
+        connect(na, &QSocketNotifier::activated, this, [&] {
+            ++ran;
+            na->setEnabled(false);
+            delete nb;
+            nb = nullptr;
+        });
+        connect(nb, &QSocketNotifier::activated, this, [&] {
+            ++ran;
+            nb->setEnabled(false);
+            delete na;
+            na = nullptr;
+        });
+        QCOMPARE(::write(a.fd[1], "x", 1), ssize_t(1));
+        QCOMPARE(::write(b.fd[1], "y", 1), ssize_t(1));
+        QTRY_VERIFY_WITH_TIMEOUT(ran > 0, kHungMs);
+        QCoreApplication::processEvents();
+        QCOMPARE(ran, 1);
+        delete na;
+        delete nb;
+    }
+
+    void aRegularFileIsAlwaysReadable() {
+        // epoll refuses regular files; poll() reports them ready, and so does this dispatcher.
+        QTemporaryFile file;
+        QVERIFY(file.open());
+        QSocketNotifier n(file.handle(), QSocketNotifier::Read);
+        int fired = 0;
+        connect(&n, &QSocketNotifier::activated, this, [&] {
+            if (++fired == 3) n.setEnabled(false);
+        });
+        QTRY_COMPARE_WITH_TIMEOUT(fired, 3, kHungMs);
+    }
+
+    void eventsPostedFromAnotherThreadWakeTheLoop() {
+        std::atomic<int> received{0};
+        QObject receiver;
+        std::thread poster([&] {
+            for (int i = 0; i < 100; ++i)
+                QMetaObject::invokeMethod(&receiver, [&] { ++received; }, Qt::QueuedConnection);
+        });
+        poster.join();
+        QTRY_COMPARE_WITH_TIMEOUT(received.load(), 100, kHungMs);
+    }
+
+    void quitFromAnotherThreadEndsABlockedLoop() {
+        // No timer and nothing to read: the loop sleeps in epoll until the other thread's quit.
+        QEventLoop loop;
+        std::thread quitter([&] { QMetaObject::invokeMethod(&loop, &QEventLoop::quit, Qt::QueuedConnection); });
+        loop.exec();
+        quitter.join();
+    }
+};
+
+int main(int argc, char** argv) {
+    auto* dispatcher = new EpollEventDispatcher;
+    if (!dispatcher->isValid()) {
+        std::fprintf(stderr, "no epoll or eventfd on this kernel\n");
+        return 1;
+    }
+    QCoreApplication::setEventDispatcher(dispatcher);
+    QCoreApplication app(argc, argv);
+    TestEpollDispatcher test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_epoll_dispatcher.moc"
