@@ -1,5 +1,6 @@
 #pragma once
-// A small HTTP/1.1 server on Qt Network with Debian's http_parser (no hand-rolled parsing).
+// A small HTTP/1.1 server: QTcpServer accepts, each connection is a non-blocking socket under
+// QSocketNotifiers (tcp_stream.h), requests are parsed by Debian's http_parser (no hand-rolled parsing).
 //
 // One HttpServer lives on the thread that created it; every connection, handler call and responder
 // runs on that thread's event loop. Requests on one connection are handled strictly one at a time
