@@ -122,7 +122,9 @@ void Connection::onReadable() {
     if (m_gone) return;
     if (m_closing || m_inputOffset >= m_input.size()) {
         // Closing: the input is never parsed again; it is drained so the close ends in a FIN.
-        m_input.resize(0);  // keeps the capacity
+        // The buffer keeps its capacity for the next read, unless pipelined input made it large.
+        if (m_input.capacity() > 256 * 1024) m_input = QByteArray();
+        else m_input.resize(0);
         m_inputOffset = 0;
     } else if (m_inputOffset > 0 && m_inputOffset >= m_input.size() / 2) {
         m_input.remove(0, m_inputOffset);

@@ -284,6 +284,12 @@ void TcpStream::close() {
 }
 
 void TcpStream::abort(bool reset) {
+    if (m_lookupId >= 0) {
+        QHostInfo::abortHostLookup(m_lookupId);
+        m_lookupId = -1;
+    }
+    m_addresses.clear();  // a connect under way tries no further address
+    m_nextAddress = 0;
     if (m_fd >= 0 && reset) {
         const linger lg{1, 0};
         ::setsockopt(m_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
