@@ -95,7 +95,8 @@ private:
     void sendCurrent();
     void onConnected(const detail::TcpStream::ConnectResult& result);
     void onReadable();
-    /// The connection ended (errno, 0 for an orderly close) after `rest` arrived.
+    /// The connection ended (errno, 0 for an orderly close); what arrived before was parsed by
+    /// earlier reads.
     void onEnded(int error, const std::string& message);
     void parse(const char* data, size_t len, bool eof);
     void failCurrent(FailureKind kind, const std::string& message);

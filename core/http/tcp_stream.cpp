@@ -161,7 +161,9 @@ void TcpStream::onWritable() {
         if (::getsockopt(m_fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0) error = errno;
         if (error == EINPROGRESS || error == EALREADY || error == EINTR) return;
         if (error != 0) {
+            std::string queued = std::move(m_out);  // written before the connect: kept for the next address
             closeNow();
+            m_out = std::move(queued);
             m_lastConnectError = error;
             tryNextAddress();
             return;
