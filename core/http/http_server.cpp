@@ -30,6 +30,7 @@ public:
     void abortConnection(AbortMode mode);
     void responderDropped(HttpResponder* responder);
     qint64 bytesPending() const { return m_socket->bytesToWrite(); }
+    qint64 bufferedInput() const { return m_input.size() - m_inputOffset; }
     /// Closes at once (server shutdown).
     void shutdown();
 
@@ -511,6 +512,12 @@ void HttpServer::setAccessPolicy(AccessPolicy policy) {
     ++m_accessGeneration;
 }
 int HttpServer::connectionCount() const { return static_cast<int>(m_connections.size()); }
+
+qint64 HttpServer::bufferedInputBytes() const {
+    qint64 total = 0;
+    for (const Connection* c : m_connections) total += c->bufferedInput();
+    return total;
+}
 
 void HttpServer::accepted(int fd) {
     auto* c = new Connection(this, fd, m_nextConnectionId++);

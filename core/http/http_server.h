@@ -162,6 +162,9 @@ public:
     qint64 maxBodyBytes() const { return m_options.maxBodyBytes; }
 
     int connectionCount() const;
+    /// Input read from clients and not parsed yet, over all connections: pipelined requests waiting
+    /// behind a response. Each connection stops reading at 1 MiB of it until its response ends.
+    qint64 bufferedInputBytes() const;
     /// Requests handed to a handler whose response has not finished yet.
     int activeRequests() const { return m_activeRequests; }
     /// Total requests handed to a handler (including 413s), since construction.

@@ -160,6 +160,61 @@ private slots:
         QCOMPARE(count(r, "HTTP/1.1 200 OK"), 3);
     }
 
+    void pipelinedInputStopsBeingReadAtOneMebibyteUntilTheResponseEnds() {
+        // A client pipelines 6 MiB of requests behind one the handler holds. The server buffers at
+        // most 1 MiB (plus one read) of them and leaves the rest in the kernel; once the held response
+        // goes out it reads on and answers every request, in order.
+        constexpr qint64 kCap = 1024 * 1024;
+        constexpr qint64 kOneRead = 64 * 1024;  // the most one readable event appends (TcpStream::read)
+        std::shared_ptr<HttpResponder> held;
+        int answered = 0;
+        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            if (req->path == "/hold") {
+                held = res;
+                return;
+            }
+            ++answered;
+            res->send(200, {}, QByteArray::fromStdString(req->path));
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        const QByteArray body(4096, 'b');
+        QByteArray pipeline = "GET /hold HTTP/1.1\r\nHost: t\r\n\r\n";
+        constexpr int kRequests = 1536;  // 6 MiB of 4 KiB bodies
+        for (int i = 0; i < kRequests; ++i)
+            pipeline += "POST /r" + QByteArray::number(i) + " HTTP/1.1\r\nHost: t\r\nContent-Length: 4096\r\n\r\n" + body;
+        s.write(pipeline);
+        qint64 most = 0;
+        const auto sample = [&] { most = std::max(most, server.bufferedInputBytes()); };
+        // Until the server holds its cap and the kernel holds more behind it.
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                sample();
+                const auto streams = server.findChildren<detail::TcpStream*>();
+                return held && streams.size() == 1 && server.bufferedInputBytes() >= kCap &&
+                       unreadBytes(streams.front()->descriptor()) > 0;
+            },
+            kHungMs));
+        const auto streams = server.findChildren<detail::TcpStream*>();
+        // More passes of the event loop than reading the rest would take (at most 64 KiB a pass): a
+        // server that read on would buffer far past its cap here (the client keeps writing too).
+        for (int i = 0; i < 200; ++i) {
+            QCoreApplication::processEvents();
+            sample();
+        }
+        QVERIFY2(most <= kCap + kOneRead, QByteArray::number(most).constData());
+        QVERIFY2(unreadBytes(streams.front()->descriptor()) > 0, "the server read everything: no back pressure");
+        QCOMPARE(answered, 0);
+        held->send(200, {}, "/hold");
+        const QByteArray last = "/r" + QByteArray::number(kRequests - 1);
+        const QByteArray r = readUntil(s, [&](const QByteArray& b) { return b.endsWith(last); });
+        QCOMPARE(answered, kRequests);
+        QCOMPARE(count(r, "HTTP/1.1 200 OK"), kRequests + 1);
+        QVERIFY(r.indexOf("\r\n\r\n/hold") < r.indexOf("\r\n\r\n/r0"));
+        QCOMPARE(server.bufferedInputBytes(), qint64(0));
+    }
+
     void chunkedRequestBodyIsDechunked() {
         QByteArray received;
         HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
