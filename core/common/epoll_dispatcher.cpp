@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -212,10 +213,8 @@ bool EpollEventDispatcher::activateTimers() {
     if (m_timerQueue.empty()) return false;
     const auto now = Clock::now();
     // The timers due now, each fired once in this pass (a zero-interval timer fires again next pass).
-    m_dueScratch.clear();
-    for (auto it = m_timerQueue.begin(); it != m_timerQueue.end() && it->first <= now; ++it) m_dueScratch.push_back(it->second);
-    if (m_dueScratch.empty()) return false;
-    const std::vector<int> due = m_dueScratch;  // a handler may run a nested loop that reuses the scratch
+    std::vector<int> due;
+    for (auto it = m_timerQueue.begin(); it != m_timerQueue.end() && it->first <= now; ++it) due.push_back(it->second);
     bool fired = false;
     for (const int id : due) {
         const auto it = m_timers.find(id);

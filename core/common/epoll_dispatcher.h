@@ -18,7 +18,6 @@
 #include <chrono>
 #include <map>
 #include <unordered_map>
-#include <vector>
 
 namespace aigw {
 
@@ -73,7 +72,6 @@ private:
     std::multimap<Clock::time_point, int> m_timerQueue;  ///< due time -> timer id
     int m_alwaysReady = 0;  ///< watches with alwaysReady set
     bool m_hasPwait2 = true;  ///< epoll_pwait2 (nanosecond timeouts) works on this kernel
-    std::vector<int> m_dueScratch;
 };
 
 }  // namespace aigw

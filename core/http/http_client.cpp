@@ -95,9 +95,9 @@ private:
     void sendCurrent();
     void onConnected(const detail::TcpStream::ConnectResult& result);
     void onReadable();
-    /// The connection ended (errno, 0 for an orderly close); what arrived before was parsed by
-    /// earlier reads.
-    void onEnded(int error, const std::string& message);
+    /// The connection ended (closed, reset, or a write failed); what arrived before was parsed by
+    /// earlier reads. `message` says why.
+    void onEnded(const std::string& message);
     void parse(const char* data, size_t len, bool eof);
     void failCurrent(FailureKind kind, const std::string& message);
     void finishCurrent(bool reusable);
@@ -229,7 +229,7 @@ ClientConnection::ClientConnection(Pool* pool) : m_pool(pool), m_socket(new deta
     m_connectTimer.setSingleShot(true);
     m_socket->onConnected = [this](const detail::TcpStream::ConnectResult& r) { onConnected(r); };
     m_socket->onReadable = [this] { onReadable(); };
-    m_socket->onWriteError = [this](int error, const std::string& message) { onEnded(error, message); };
+    m_socket->onWriteError = [this](int, const std::string& message) { onEnded(message); };
     connect(&m_connectTimer, &QTimer::timeout, this, [this] {
         if (m_connected || m_dead) return;
         failCurrent(FailureKind::ConnectTimeout, "no connection to " + m_pool->host() + ":" +
@@ -319,7 +319,7 @@ void ClientConnection::onReadable() {
     const auto r = m_socket->read(m_readBuffer);
     if (r.status == detail::TcpStream::ReadStatus::Empty) return;
     if (r.status != detail::TcpStream::ReadStatus::Data) {
-        onEnded(r.error, detail::TcpStream::errorText(r.error));
+        onEnded(detail::TcpStream::errorText(r.error));
         return;
     }
     if (!m_exchange) {
@@ -383,7 +383,7 @@ void ClientConnection::parse(const char* data, size_t len, bool eof) {
     }
 }
 
-void ClientConnection::onEnded(int /*error*/, const std::string& message) {
+void ClientConnection::onEnded(const std::string& message) {
     if (m_dead) return;
     if (!m_exchange) {
         closeAndForget();  // an idle pooled connection died: just drop it

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <string_view>
+#include <tuple>
 
 
 #include "common/log.h"
@@ -74,8 +75,7 @@ private:
 
 Connection::Connection(HttpServer* server, int fd, std::uint64_t id)
     : QObject(server), m_server(server), m_socket(new detail::TcpStream(fd, this)), m_id(id) {
-    m_peerAddress = m_socket->peerAddress();
-    m_peerPort = m_socket->peerPort();
+    std::tie(m_peerAddress, m_peerPort) = m_socket->peer();
     m_parser.onMessageBegin = [this] {
         if (m_idleTimer) m_idleTimer->stop();
     };

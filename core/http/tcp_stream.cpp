@@ -299,20 +299,14 @@ void TcpStream::abort(bool reset) {
     closeNow();
 }
 
-QHostAddress TcpStream::peerAddress() const {
+std::pair<QHostAddress, quint16> TcpStream::peer() const {
     sockaddr_storage storage{};
     socklen_t length = sizeof storage;
-    if (m_fd < 0 || ::getpeername(m_fd, reinterpret_cast<sockaddr*>(&storage), &length) < 0) return {};
-    return QHostAddress(reinterpret_cast<const sockaddr*>(&storage));
-}
-
-quint16 TcpStream::peerPort() const {
-    sockaddr_storage storage{};
-    socklen_t length = sizeof storage;
-    if (m_fd < 0 || ::getpeername(m_fd, reinterpret_cast<sockaddr*>(&storage), &length) < 0) return 0;
-    if (storage.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
-    if (storage.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
-    return 0;
+    if (m_fd < 0 || ::getpeername(m_fd, reinterpret_cast<sockaddr*>(&storage), &length) < 0) return {QHostAddress(), 0};
+    quint16 port = 0;
+    if (storage.ss_family == AF_INET) port = ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+    else if (storage.ss_family == AF_INET6) port = ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+    return {QHostAddress(reinterpret_cast<const sockaddr*>(&storage)), port};
 }
 
 }  // namespace aigw::http::detail

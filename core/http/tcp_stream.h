@@ -18,6 +18,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 class QSocketNotifier;
@@ -76,8 +77,8 @@ public:
     bool isOpen() const { return m_fd >= 0; }
     bool isConnected() const { return m_fd >= 0 && m_connected; }
     int descriptor() const { return m_fd; }
-    QHostAddress peerAddress() const;
-    quint16 peerPort() const;
+    /// The peer's address and port (one getpeername()); empty and 0 when unknown.
+    std::pair<QHostAddress, quint16> peer() const;
     static std::string errorText(int error);
 
 private:

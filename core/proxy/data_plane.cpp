@@ -401,25 +401,23 @@ void DataPlane::onRequest(const routing::RequestRecord& record) {
     publishRecord(routing::RequestRecord(record));
 }
 
-void DataPlane::publishRecord(routing::RequestRecord&& record) {
-    if (!m_options.drainRecords) {
-        // Nobody drains: the ring for GET /requests is the only home, so the record moves in.
-        if (m_recent.size() < kRecentRecords) {
-            m_recent.push_back(std::move(record));
-        } else {
-            m_recent[m_recentNext] = routing::RequestRecord(std::move(record));  // see below
-            m_recentNext = (m_recentNext + 1) % kRecentRecords;
-        }
-        return;
-    }
+void DataPlane::keepRecent(routing::RequestRecord&& record) {
     if (m_recent.size() < kRecentRecords) {
-        m_recent.push_back(record);
+        m_recent.push_back(std::move(record));
     } else {
-        // A fresh copy, not an assignment into the slot: an assignment keeps the slot's largest
+        // Moved in, never copy-assigned into the slot: a copy assignment keeps the slot's largest
         // string capacities ever seen (the soak's RSS ratcheted up on them).
-        m_recent[m_recentNext] = routing::RequestRecord(record);
+        m_recent[m_recentNext] = std::move(record);
         m_recentNext = (m_recentNext + 1) % kRecentRecords;
     }
+}
+
+void DataPlane::publishRecord(routing::RequestRecord&& record) {
+    if (!m_options.drainRecords) {
+        keepRecent(std::move(record));  // nobody drains: the ring for GET /requests is its only home
+        return;
+    }
+    keepRecent(routing::RequestRecord(record));
     {
         std::lock_guard lock(m_shared->mutex);
         pushBounded(m_shared->requests, std::move(record), m_shared->bufferLimit, m_shared->dropped, &m_graveyard);

@@ -109,6 +109,8 @@ private:
     void pushEvent(const ServiceEvent& e);
     /// Into the admin API's recent list and the drain buffer (the record's last stop on this thread).
     void publishRecord(routing::RequestRecord&& record);
+    /// Puts a record into the GET /requests ring (m_recent).
+    void keepRecent(routing::RequestRecord&& record);
     void recordsAdded();
     Result<bool> serverCommand(const QString& name, const QString& verb);
     std::int64_t bufferLimitOf(const config::Config& config) const;
