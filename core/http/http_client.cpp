@@ -3,6 +3,7 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 
@@ -285,7 +286,9 @@ void ClientConnection::sendCurrent() {
     out += ' ';
     out += r.target;
     out += " HTTP/1.1\r\n";
-    if (!r.headers.has("host")) {
+    const bool hasHost = std::any_of(r.headers.entries().begin(), r.headers.entries().end(),
+                                     [](const auto& f) { return f.first.size() == 4 && headerNameEquals(f.first, "host"); });
+    if (!hasHost) {
         out += "host: ";
         out += m_pool->host();
         out += ':';
@@ -294,7 +297,9 @@ void ClientConnection::sendCurrent() {
     }
     for (const auto& [n, v] : r.headers.entries()) {
         // Framing is ours: the body is sent whole with an exact length.
-        if (headerNameEquals(n, "content-length") || headerNameEquals(n, "transfer-encoding")) continue;
+        if ((n.size() == 14 && headerNameEquals(n, "content-length")) ||
+            (n.size() == 17 && headerNameEquals(n, "transfer-encoding")))
+            continue;
         out += n;
         out += ": ";
         out += v;

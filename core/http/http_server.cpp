@@ -348,10 +348,21 @@ bool HttpResponder::send(int status, Headers headers, const QByteArray& body) {
     for (const auto& [n, v] : m_extraHeaders.entries()) headers.add(n, v);
     Connection* c = m_connection;
     m_headersSent = true;
-    if (!headers.has("content-length")) headers.add("content-length", std::to_string(body.size()));
-    headers.remove("transfer-encoding");
-    const bool close = !m_keepAlive || headerNameEquals(headers.value("connection"), "close");
-    if (!headers.has("connection")) {
+    // One pass over the fields (every proxied response comes through here): framing is ours, so a
+    // Transfer-Encoding goes; a Content-Length or Connection the handler set stays.
+    bool hasLength = false;
+    bool hasTransferEncoding = false;
+    const std::string* connection = nullptr;
+    for (const auto& [n, v] : headers.entries()) {
+        if (n.size() == 14 && headerNameEquals(n, "content-length")) hasLength = true;
+        else if (n.size() == 17 && headerNameEquals(n, "transfer-encoding")) hasTransferEncoding = true;
+        else if (n.size() == 10 && !connection && headerNameEquals(n, "connection")) connection = &v;
+    }
+    const bool close = !m_keepAlive || (connection && headerNameEquals(*connection, "close"));
+    const bool hasConnection = connection != nullptr;  // `connection` dangles once fields are added
+    if (hasTransferEncoding) headers.remove("transfer-encoding");
+    if (!hasLength) headers.add("content-length", std::to_string(body.size()));
+    if (!hasConnection) {
         if (close) headers.add("connection", "close");
         else if (m_http10) headers.add("connection", "keep-alive");
     }
