@@ -160,7 +160,7 @@ const char* parseFields(std::string_view rest, Headers& headers, Framing& framin
         rest.remove_prefix(nl == kNotFound ? rest.size() : nl + 1);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty()) return nullptr;  // the end of the head
-        if (line.find('\r') != kNotFound) return "CR not followed by LF";
+        // A CR left inside the line is refused below, as a control character in the name or value.
         if (line.front() == ' ' || line.front() == '\t') {
             if (headers.empty()) return "obsolete line folding before any field";
             const std::string_view more = trimOws(line);
