@@ -212,14 +212,17 @@ bool knownMethod(std::string_view m) {
 }
 
 /// userinfo@host:port as RFC 3986 spells it (unreserved, percent-encoded, sub-delims, ':', '@', and
-/// the brackets of an IPv6 literal).
+/// the brackets of an IPv6 literal), with a numeric port.
 bool isAuthority(std::string_view a) {
     for (const char c : a) {
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                         std::string_view("-._~%!$&'()*+,;=:@[]").find(c) != kNotFound;
         if (!ok) return false;
     }
-    return true;
+    // A port, if any, is digits: after the last ':' that is not inside an IPv6 literal.
+    const std::size_t colon = a.rfind(':');
+    if (colon == kNotFound || (a.find(']') != kNotFound && colon < a.rfind(']'))) return true;
+    return a.substr(colon + 1).find_first_not_of("0123456789") == kNotFound;
 }
 
 /// Path and query of a request-target (origin-form "/p?q", absolute-form "http://h/p?q", "*", or a

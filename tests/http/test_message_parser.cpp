@@ -142,6 +142,8 @@ private slots:
                                                        << "/a/b" << "x=1&y=2" << "h1" << QByteArray("hi") << true;
         QTest::newRow("absolute-form") << QByteArray("GET http://example.com:8080/x/y?q=%20 HTTP/1.1\r\nHost: h2\r\n\r\n")
                                        << "/x/y" << "q=%20" << "h2" << QByteArray() << true;
+        QTest::newRow("absolute-form, IPv6 literal") << QByteArray("GET http://[::1]:8080/v?a HTTP/1.1\r\nHost: h4\r\n\r\n")
+                                                     << "/v" << "a" << "h4" << QByteArray() << true;
         QTest::newRow("absolute-form without a path") << QByteArray("GET http://example.com HTTP/1.1\r\nHost: h3\r\n\r\n")
                                                       << "/" << "" << "h3" << QByteArray() << true;
         QTest::newRow("leading empty lines, folded field") << QByteArray("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n  b\r\n\r\n")
@@ -189,6 +191,7 @@ private slots:
         QTest::newRow("no version (HTTP/0.9)") << QByteArray("GET /\r\n\r\n");
         QTest::newRow("unknown method") << QByteArray("BREW / HTTP/1.1\r\n\r\n");
         QTest::newRow("a byte above 0x7f in the host") << QByteArray("GET http://ex\x91mple.com/ HTTP/1.1\r\n\r\n");
+        QTest::newRow("port not a number") << QByteArray("GET http://example.com:80a/ HTTP/1.1\r\n\r\n");
         QTest::newRow("both lengths") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
         QTest::newRow("transfer coding not chunked") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n");
         QTest::newRow("two content lengths") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx");
