@@ -115,6 +115,7 @@ private:
     bool m_bytesReceived = false;
 
     QByteArray m_readBuffer;  ///< reused for every read (keeps its capacity)
+    std::string m_writeBuffer;  ///< the request being written, reused likewise
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -280,7 +281,8 @@ void ClientConnection::sendCurrent() {
     // One buffer sized up front; std::string appends are inlined (QByteArray's were a call each).
     std::size_t size = r.method.size() + r.target.size() + m_pool->host().size() + 96 + static_cast<std::size_t>(r.body.size());
     for (const auto& [n, v] : r.headers.entries()) size += n.size() + v.size() + 4;
-    std::string out;
+    std::string& out = m_writeBuffer;  // keeps its capacity from request to request
+    out.clear();
     out.reserve(size);
     out += r.method;
     out += ' ';
@@ -314,6 +316,7 @@ void ClientConnection::sendCurrent() {
     out.append(r.body.constData(), static_cast<std::size_t>(r.body.size()));
     ++m_pool->client()->m_requestsSent;
     m_socket->write(out);
+    if (out.capacity() > 64 * 1024) std::string().swap(out);  // a large body grew it
     if (ex.idleTimer) ex.idleTimer->start(r.idleTimeoutMs);
     if (ex.callbacks.onSent) ex.callbacks.onSent();
 }

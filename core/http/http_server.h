@@ -100,8 +100,9 @@ public:
 private:
     friend class Connection;
     void connectionLost();
-    /// The status line and header block (framing headers already settled by the caller).
-    static std::string head(int status, const Headers& headers, std::size_t reserveBody = 0);
+    /// Appends the status line and header block (framing headers already settled by the caller).
+    static void appendHead(std::string& out, int status, const Headers& headers);
+    static std::string head(int status, const Headers& headers);
 
     Connection* m_connection;  ///< cleared by Connection when it goes away (same thread)
     std::uint64_t m_sequence;
