@@ -1,5 +1,6 @@
 #include "http/tcp_stream.h"
 
+#include <QEvent>
 #include <QHostInfo>
 #include <QSocketNotifier>
 
@@ -51,15 +52,40 @@ std::string TcpStream::errorText(int error) {
     }
 }
 
+namespace {
+/// A QSocketNotifier that calls its owner directly. QSocketNotifier::event() emits activated()
+/// twice (two signal activations and a guarded pointer per readable or writable event: ~700
+/// instructions of each proxied request, callgrind); this takes the event itself. The call may
+/// delete the notifier (closeNow() only schedules that, but nothing here touches it afterwards).
+class DirectNotifier final : public QSocketNotifier {
+public:
+    DirectNotifier(qintptr fd, Type type, TcpStream* owner, void (TcpStream::*handler)())
+        : QSocketNotifier(fd, type, owner), m_owner(owner), m_handler(handler) {}
+
+protected:
+    bool event(QEvent* e) override {
+        if (e->type() == QEvent::SockAct || e->type() == QEvent::SockClose) {
+            (m_owner->*m_handler)();
+            return true;
+        }
+        return QSocketNotifier::event(e);
+    }
+
+private:
+    TcpStream* m_owner;
+    void (TcpStream::*m_handler)();
+};
+}  // namespace
+
 void TcpStream::setupNotifiers() {
-    m_readNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
+    m_readNotifier = new DirectNotifier(m_fd, QSocketNotifier::Read, this, &TcpStream::onReadNotified);
     m_readNotifier->setEnabled(false);
-    connect(m_readNotifier, &QSocketNotifier::activated, this, [this] {
-        if (onReadable) onReadable();
-    });
-    m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
+    m_writeNotifier = new DirectNotifier(m_fd, QSocketNotifier::Write, this, &TcpStream::onWritable);
     m_writeNotifier->setEnabled(false);
-    connect(m_writeNotifier, &QSocketNotifier::activated, this, &TcpStream::onWritable);
+}
+
+void TcpStream::onReadNotified() {
+    if (onReadable) onReadable();
 }
 
 void TcpStream::closeNow() {

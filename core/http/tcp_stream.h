@@ -85,6 +85,7 @@ private:
     void setupNotifiers();
     void tryNextAddress();
     void connectFinished(const ConnectResult& result);
+    void onReadNotified();
     void onWritable();
     void flush();
     void failWrite(int error);
