@@ -526,96 +526,103 @@ private:
     const std::string m_noText;  ///< a float's text, which the scanner does not look at
 };
 
-/// Skips one JSON value starting at s[i] (an object or array with everything nested in it, a
-/// string, or a scalar token); returns the index after it, or -1 when the text ends first.
-qsizetype skipValue(QByteArrayView s, qsizetype i) {
-    if (i >= s.size())
-        return -1;
-    if (s[i] == '"') {
-        ++i;
-        while (i < s.size()) {
-            if (s[i] == '\\') {
-                i += 2;
-                continue;
-            }
-            if (s[i++] == '"')
-                return i;
-        }
-        return -1;
+/// Skips the JSON string whose opening quote is at p; returns the pointer past its closing quote,
+/// or nullptr when the text ends first. memchr finds the quotes; one after an odd run of
+/// backslashes is escaped (a byte loop cost ~6 instructions per byte).
+const char* stringEnd(const char* p, const char* end) {
+    const char* const begin = p + 1;
+    for (p = begin; p < end;) {
+        const auto* quote = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+        if (!quote)
+            return nullptr;
+        const char* run = quote;
+        while (run > begin && run[-1] == '\\')
+            --run;
+        if ((quote - run) % 2 == 0)
+            return quote + 1;
+        p = quote + 1;
     }
-    if (s[i] == '{' || s[i] == '[') {
+    return nullptr;
+}
+
+/// Skips one JSON value starting at p (an object or array with everything nested in it, a string,
+/// or a scalar token); returns the pointer past it, or nullptr when the text ends first.
+const char* skipValue(const char* p, const char* end) {
+    if (p >= end)
+        return nullptr;
+    if (*p == '"')
+        return stringEnd(p, end);
+    if (*p == '{' || *p == '[') {
         int depth = 0;
-        while (i < s.size()) {
-            const char c = s[i];
+        while (p < end) {
+            const char c = *p;
             if (c == '"') {
-                i = skipValue(s, i);
-                if (i < 0)
-                    return -1;
+                p = stringEnd(p, end);
+                if (!p)
+                    return nullptr;
                 continue;
             }
             if (c == '{' || c == '[')
                 ++depth;
             else if ((c == '}' || c == ']') && --depth == 0)
-                return i + 1;
-            ++i;
+                return p + 1;
+            ++p;
         }
-        return -1;
+        return nullptr;
     }
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !isSpace(s[i]))
-        ++i;
-    return i;
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && !isSpace(*p))
+        ++p;
+    return p;
 }
 
 /// The integer members prompt_tokens / completion_tokens (or the Responses API's input_tokens /
-/// output_tokens) of the `usage` object at s[0] ('{').
+/// output_tokens) of the `usage` object at p ('{').
 /// A usage object is flat numbers plus *_details objects, read per request on the hot path: a
 /// member walk costs a fraction of constructing a JSON parser (callgrind: ~7k instructions each).
 /// Anything malformed yields no counts.
-bool scanUsage(QByteArrayView s, TokenUsage& out) {
+bool scanUsage(const char* p, const char* end, TokenUsage& out) {
     TokenUsage found;
-    qsizetype i = 1;
+    ++p;
     auto ws = [&] {
-        while (i < s.size() && isSpace(s[i]))
-            ++i;
+        while (p < end && isSpace(*p))
+            ++p;
     };
     ws();
-    if (i < s.size() && s[i] == '}')
+    if (p < end && *p == '}')
         return true;
-    while (i < s.size()) {
+    while (p < end) {
         ws();
-        if (i >= s.size() || s[i] != '"')
+        if (p >= end || *p != '"')
             return false;
-        const qsizetype keyEnd = skipValue(s, i);
-        if (keyEnd < 0)
+        const char* const keyEnd = stringEnd(p, end);
+        if (!keyEnd)
             return false;
-        const QByteArrayView key = s.sliced(i, keyEnd - i);
-        std::int64_t* target = key == QByteArrayView("\"prompt_tokens\"") || key == QByteArrayView("\"input_tokens\"")
-                                   ? &found.promptTokens
-                               : key == QByteArrayView("\"completion_tokens\"") || key == QByteArrayView("\"output_tokens\"")
-                                   ? &found.completionTokens
-                                   : nullptr;
-        i = keyEnd;
+        const std::string_view key(p, static_cast<std::size_t>(keyEnd - p));
+        std::int64_t* target = key == "\"prompt_tokens\"" || key == "\"input_tokens\""          ? &found.promptTokens
+                               : key == "\"completion_tokens\"" || key == "\"output_tokens\"" ? &found.completionTokens
+                                                                                            : nullptr;
+        p = keyEnd;
         ws();
-        if (i >= s.size() || s[i] != ':')
+        if (p >= end || *p != ':')
             return false;
-        ++i;
+        ++p;
         ws();
-        const qsizetype valueEnd = skipValue(s, i);
-        if (valueEnd < 0 || valueEnd == i)
+        const char* const valueEnd = skipValue(p, end);
+        if (!valueEnd || valueEnd == p)
             return false;
         if (target) {
             std::int64_t v = 0;
-            const auto [ptr, ec] = std::from_chars(s.data() + i, s.data() + valueEnd, v);
+            const auto [ptr, ec] = std::from_chars(p, valueEnd, v);
             // Only a whole JSON integer counts ("1.5", "9e2", "\"9\"" do not).
-            *target = ec == std::errc() && ptr == s.data() + valueEnd ? v : -1;
+            *target = ec == std::errc() && ptr == valueEnd ? v : -1;
         }
-        i = valueEnd;
+        p = valueEnd;
         ws();
-        if (i < s.size() && s[i] == ',') {
-            ++i;
+        if (p < end && *p == ',') {
+            ++p;
             continue;
         }
-        if (i < s.size() && s[i] == '}') {
+        if (p < end && *p == '}') {
             out = found;
             return true;
         }
@@ -624,33 +631,73 @@ bool scanUsage(QByteArrayView s, TokenUsage& out) {
     return false;
 }
 
+/// text.find(token) for a token `"name"`: memchr looks for the name's first letter, which JSON
+/// holds far fewer of than the quotes std::string_view::find stops at.
+std::size_t findToken(std::string_view text, std::string_view token) {
+    const std::size_t n = token.size();
+    // The letter's possible positions are [1, text.size() - n + 1].
+    for (std::size_t from = 1; from + n <= text.size() + 1;) {
+        const auto* letter = static_cast<const char*>(std::memchr(text.data() + from, token[1], text.size() + 2 - n - from));
+        if (!letter)
+            break;
+        const std::size_t at = static_cast<std::size_t>(letter - text.data()) - 1;
+        if (std::memcmp(text.data() + at, token.data(), n) == 0)
+            return at;
+        from = at + 2;
+    }
+    return std::string_view::npos;
+}
+
+/// text.rfind(token), the same way backwards.
+std::size_t rfindToken(std::string_view text, std::string_view token) {
+    const std::size_t n = token.size();
+    if (text.size() < n)
+        return std::string_view::npos;
+    // Letter positions still to search: [1, limit).
+    for (std::size_t limit = text.size() + 2 - n; limit > 1;) {
+        const auto* letter = static_cast<const char*>(memrchr(text.data() + 1, token[1], limit - 1));
+        if (!letter)
+            break;
+        const std::size_t at = static_cast<std::size_t>(letter - text.data()) - 1;
+        if (std::memcmp(text.data() + at, token.data(), n) == 0)
+            return at;
+        limit = at + 1;
+    }
+    return std::string_view::npos;
+}
+
 }  // namespace
 
 void readModelAndUsage(const char* data, qsizetype size, std::string& model, TokenUsage& usage) {
-    // std::string_view's find is memchr-based: cheaper than QByteArrayView::indexOf for these short needles.
     const std::string_view text(data, static_cast<std::size_t>(std::max<qsizetype>(size, 0)));
+    const char* const end = text.data() + text.size();
     constexpr auto npos = std::string_view::npos;
-    if (const auto m = text.find("\"model\""); m != npos) {
-        const auto colon = text.find(':', m + 7);
-        const auto q1 = colon != npos ? text.find('"', colon + 1) : npos;
-        const auto q2 = q1 != npos ? text.find('"', q1 + 1) : npos;
-        if (q2 != npos && q2 - q1 < 512)
-            model.assign(data + q1 + 1, q2 - q1 - 1);
+    if (const auto m = findToken(text, "\"model\""); m != npos) {
+        // The colon and the opening quote are next to the key in practice: a byte loop beats a
+        // memchr call there.
+        const char* q1 = data + m + 7;
+        while (q1 < end && *q1 != ':')
+            ++q1;
+        while (q1 < end && *q1 != '"')
+            ++q1;
+        const auto* q2 = q1 + 1 < end ? static_cast<const char*>(std::memchr(q1 + 1, '"', static_cast<std::size_t>(end - q1 - 1))) : nullptr;
+        if (q2 && q2 - q1 < 512)
+            model.assign(q1 + 1, static_cast<std::size_t>(q2 - q1 - 1));
     }
-    const auto u = text.rfind("\"usage\"");
+    const auto u = rfindToken(text, "\"usage\"");
     if (u == npos)
         return;
-    qsizetype i = static_cast<qsizetype>(u) + 7;
-    while (i < size && isSpace(data[i]))
-        ++i;
-    if (i >= size || data[i] != ':')
+    const char* p = data + u + 7;
+    while (p < end && isSpace(*p))
+        ++p;
+    if (p >= end || *p != ':')
         return;
-    ++i;
-    while (i < size && isSpace(data[i]))
-        ++i;
-    if (i >= size || data[i] != '{')
+    ++p;
+    while (p < end && isSpace(*p))
+        ++p;
+    if (p >= end || *p != '{')
         return;  // "usage": null (every chunk of a stream with include_usage but the last)
-    scanUsage(QByteArrayView(data + i, size - i), usage);
+    scanUsage(p, end, usage);
 }
 
 void scanSseUsage(QByteArray& pending, const QByteArray& data, std::string& model, TokenUsage& usage) {
@@ -818,13 +865,20 @@ QByteArray withModel(const QByteArray& body, const ParsedBody& parsed, const std
     const bool plain = std::none_of(model.begin(), model.end(), [](char c) {
         return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80;
     });
-    const std::string encoded =
-        plain ? '"' + model + '"' : nlohmann::json(model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    QByteArray out;
-    out.reserve(body.size() + static_cast<qsizetype>(encoded.size()));
-    out.append(body.constData(), parsed.valueBegin);
-    out.append(encoded.data(), static_cast<qsizetype>(encoded.size()));
-    out.append(body.constData() + parsed.valueEnd, body.size() - parsed.valueEnd);
+    const std::string encoded = plain ? std::string() : nlohmann::json(model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const qsizetype valueSize = plain ? static_cast<qsizetype>(model.size()) + 2 : static_cast<qsizetype>(encoded.size());
+    // One allocation, filled in place (QByteArray::append checks capacity and sharing per call).
+    QByteArray out(body.size() - (parsed.valueEnd - parsed.valueBegin) + valueSize, Qt::Uninitialized);
+    char* p = out.data();
+    p = std::copy_n(body.constData(), parsed.valueBegin, p);
+    if (plain) {
+        *p++ = '"';
+        p = std::copy(model.begin(), model.end(), p);
+        *p++ = '"';
+    } else {
+        p = std::copy(encoded.begin(), encoded.end(), p);
+    }
+    std::copy(body.constData() + parsed.valueEnd, body.constData() + body.size(), p);
     return out;
 }
 
