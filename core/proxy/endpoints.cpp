@@ -48,7 +48,7 @@ const Endpoint* findEndpoint(std::string_view path) {
 
 std::variant<ParsedBody, LocalReply> readRequestBody(const Endpoint& endpoint, std::string_view contentType,
                                                      const QByteArray& body) {
-    const std::string name(endpoint.parseName);
+    // The path's name is only needed in error texts (a std::string of it allocates on every request).
     if (isMultipart(contentType)) {
         if (endpoint.body != BodyFormat::Multipart)
             return badRequest("malformed request: multipart body not supported for this endpoint");
@@ -58,12 +58,12 @@ std::variant<ParsedBody, LocalReply> readRequestBody(const Endpoint& endpoint, s
         return std::move(parsed).value();
     }
     if (endpoint.body == BodyFormat::Multipart)
-        return badRequest("malformed request: expected multipart/form-data content type for " + name);
+        return badRequest("malformed request: expected multipart/form-data content type for " + std::string(endpoint.parseName));
     auto parsed = parseRequestBody(body);
     if (!parsed.ok()) {
         if (endpoint.parseErrorInternal)
             return extProcFailed();
-        return malformedRequest(name, parsed.error().message);
+        return malformedRequest(std::string(endpoint.parseName), parsed.error().message);
     }
     if (endpoint.modelRequired && parsed.value().model.empty())
         return badRequest("invalid request body: model field is required");

@@ -1,9 +1,12 @@
 #include "proxy/request_body.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <charconv>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -88,37 +91,37 @@ class BodyScanner {
 public:
     using Json = nlohmann::json;
 
-    bool null() { return value("null"); }
+    // nlohmann's SAX events (the fallback parse); FastJsonPass calls the same, plus the
+    // string_view forms below that spare it decoding strings nobody reads.
+    bool null() { return value(Type::Null); }
     bool boolean(bool v) {
         if (m_depth == 1) {
             if (m_key == Key::Stream)
-                m_streamType = "boolean", m_stream = v;
-        } else if (m_depth == 2 && m_key == Key::StreamOptions && m_inOptions && m_optionKeyIsUsage) {
+                m_streamType = Type::Boolean, m_stream = v;
+        } else if (readsOption() && m_optionKeyIsUsage) {
             m_out.includeUsage = v;
             m_optionKeyIsUsage = false;
             return true;
         }
-        return value("boolean");
+        return value(Type::Boolean);
     }
-    bool number_integer(Json::number_integer_t) { return value("number"); }
-    bool number_unsigned(Json::number_unsigned_t) { return value("number"); }
-    bool number_float(Json::number_float_t, const Json::string_t&) { return value("number"); }
-    bool binary(Json::binary_t&) { return value("binary"); }
+    bool number_integer(Json::number_integer_t) { return value(Type::Number); }
+    bool number_unsigned(Json::number_unsigned_t) { return value(Type::Number); }
+    bool number_float(Json::number_float_t, const Json::string_t&) { return value(Type::Number); }
+    bool binary(Json::binary_t&) { return value(Type::Binary); }
     bool string(Json::string_t& v) {
-        if (m_depth == 1 && m_key == Key::Model) {
-            m_modelType = "string";
+        if (readsModel())
             m_out.model = std::move(v);
-        }
-        return value("string");
+        return string();
     }
     bool start_object(std::size_t) {
         if (m_depth == 0)
-            m_rootType = "object";
+            m_rootType = Type::Object;
         else if (m_depth == 1 && m_key == Key::StreamOptions) {
             m_out.includeUsage = false;  // a later stream_options replaces an earlier one
             m_inOptions = true;
         }
-        container("object");
+        container(Type::Object);
         ++m_depth;
         return true;
     }
@@ -130,8 +133,8 @@ public:
     }
     bool start_array(std::size_t) {
         if (m_depth == 0)
-            m_rootType = "array";
-        container("array");
+            m_rootType = Type::Array;
+        container(Type::Array);
         ++m_depth;
         return true;
     }
@@ -139,10 +142,11 @@ public:
         --m_depth;
         return true;
     }
-    bool key(Json::string_t& k) {
+    bool key(Json::string_t& k) { return key(std::string_view(k)); }
+    bool key(std::string_view k) {
         if (m_depth == 1)
             m_key = k == "model" ? Key::Model : k == "stream" ? Key::Stream : k == "stream_options" ? Key::StreamOptions : Key::Other;
-        else if (m_depth == 2 && m_key == Key::StreamOptions && m_inOptions)
+        else if (readsOption())
             m_optionKeyIsUsage = k == "include_usage";
         return true;
     }
@@ -155,58 +159,98 @@ public:
         return false;
     }
 
-    /// After a successful sax_parse: the checks the DOM version made on the finished document.
+    /// Whether a key read now is looked at (else FastJsonPass need not decode it).
+    bool readsKey() const { return m_depth == 1 || readsOption(); }
+    /// Whether a string value read now is the top-level `model` (the only string value kept).
+    bool readsModel() const { return m_depth == 1 && m_key == Key::Model; }
+    /// FastJsonPass's top-level `model` value: its text and its bytes in the body, quotes included
+    /// (saves parseRequestBody the locateModel pass). Followed by string().
+    void model(std::string text, std::size_t begin, std::size_t end) {
+        m_out.model = std::move(text);
+        m_out.valueBegin = static_cast<qsizetype>(begin);
+        m_out.valueEnd = static_cast<qsizetype>(end);
+    }
+    /// A string value (its text, when needed, came through string(v) or model()).
+    bool string() {
+        if (readsModel())
+            m_modelType = Type::String;
+        return value(Type::String);
+    }
+
+    /// After a successful parse: the checks the DOM version made on the finished document.
     Result<ParsedBody> result() && {
-        if (std::string_view(m_rootType) != "object")
-            return Error{{}, "request body must be a JSON object, got " + std::string(m_rootType)};
-        if (m_modelType && std::string_view(m_modelType) != "string")
-            return Error{{}, "field \"model\" must be a string, got " + std::string(m_modelType)};
-        if (m_streamType && std::string_view(m_streamType) != "boolean")
-            return Error{{}, "field \"stream\" must be a boolean, got " + std::string(m_streamType)};
-        m_out.stream = m_streamType && m_stream;
+        if (m_rootType != Type::Object)
+            return Error{{}, "request body must be a JSON object, got " + std::string(name(m_rootType))};
+        if (m_modelType != Type::Absent && m_modelType != Type::String)
+            return Error{{}, "field \"model\" must be a string, got " + std::string(name(m_modelType))};
+        if (m_streamType != Type::Absent && m_streamType != Type::Boolean)
+            return Error{{}, "field \"stream\" must be a boolean, got " + std::string(name(m_streamType))};
+        m_out.stream = m_streamType != Type::Absent && m_stream;
+        // No name, no span (an empty or null `model` is not rewritten), as locateModel leaves it.
+        if (m_out.model.empty())
+            m_out.valueBegin = m_out.valueEnd = 0;
         return std::move(m_out);
     }
     const std::string& error() const { return m_error; }
 
 private:
     enum class Key { Other, Model, Stream, StreamOptions };
+    /// JSON value types, named as nlohmann's type_name() does; Absent: no such member (or null).
+    enum class Type { Absent, Null, Boolean, Number, String, Binary, Object, Array, Discarded };
+
+    static const char* name(Type t) {
+        switch (t) {
+        case Type::Null: return "null";
+        case Type::Boolean: return "boolean";
+        case Type::Number: return "number";
+        case Type::String: return "string";
+        case Type::Binary: return "binary";
+        case Type::Object: return "object";
+        case Type::Array: return "array";
+        case Type::Absent:
+        case Type::Discarded: break;
+        }
+        return "discarded";
+    }
+
+    /// Inside the top-level stream_options object, directly.
+    bool readsOption() const { return m_depth == 2 && m_key == Key::StreamOptions && m_inOptions; }
 
     /// A scalar at the current depth.
-    bool value(const char* type) {
+    bool value(Type type) {
         if (m_depth == 0)
             m_rootType = type;
         else if (m_depth == 1)
             attribute(type);
-        else if (m_depth == 2 && m_key == Key::StreamOptions && m_inOptions && m_optionKeyIsUsage) {
+        else if (readsOption() && m_optionKeyIsUsage) {
             m_out.includeUsage = false;  // include_usage that is not a boolean counts as false
             m_optionKeyIsUsage = false;
         }
         return true;
     }
     /// An object or array opening at the current depth.
-    void container(const char* type) {
+    void container(Type type) {
         if (m_depth == 1)
             attribute(type);
-        else if (m_depth == 2 && m_key == Key::StreamOptions && m_inOptions && m_optionKeyIsUsage) {
+        else if (readsOption() && m_optionKeyIsUsage) {
             m_out.includeUsage = false;
             m_optionKeyIsUsage = false;
         }
     }
-    /// Records the type of a top-level member's value ("null" means absent, as before).
-    void attribute(const char* type) {
-        const bool isNull = std::string_view(type) == "null";
+    /// Records the type of a top-level member's value (null means absent, as before).
+    void attribute(Type type) {
         switch (m_key) {
         case Key::Model:
-            m_modelType = isNull ? nullptr : type;
-            if (std::string_view(type) != "string")
+            m_modelType = type == Type::Null ? Type::Absent : type;
+            if (type != Type::String)
                 m_out.model.clear();
             break;
         case Key::Stream:
-            if (std::string_view(type) != "boolean")
-                m_streamType = isNull ? nullptr : type;
+            if (type != Type::Boolean)
+                m_streamType = type == Type::Null ? Type::Absent : type;
             break;
         case Key::StreamOptions:
-            if (std::string_view(type) != "object")
+            if (type != Type::Object)
                 m_out.includeUsage = false;
             break;
         case Key::Other: break;
@@ -215,14 +259,14 @@ private:
 
     ParsedBody m_out;
     std::string m_error;
-    const char* m_rootType = "discarded";
-    const char* m_modelType = nullptr;   ///< type of the last top-level "model" (null: absent)
-    const char* m_streamType = nullptr;  ///< type of the last top-level "stream" (null: absent)
+    Type m_rootType = Type::Discarded;
+    Type m_modelType = Type::Absent;   ///< type of the last top-level "model"
+    Type m_streamType = Type::Absent;  ///< type of the last top-level "stream"
     bool m_stream = false;
     int m_depth = 0;
-    Key m_key = Key::Other;              ///< the top-level key whose value is being read
-    bool m_inOptions = false;            ///< inside the top-level stream_options object
-    bool m_optionKeyIsUsage = false;     ///< the stream_options key being read is include_usage
+    Key m_key = Key::Other;            ///< the top-level key whose value is being read
+    bool m_inOptions = false;          ///< inside the top-level stream_options object
+    bool m_optionKeyIsUsage = false;   ///< the stream_options key being read is include_usage
 };
 
 /// One pass over a body that validates the common case itself (ASCII text, the short escapes,
@@ -233,7 +277,8 @@ private:
 /// about a tenth (callgrind: 8k -> under 1k instructions for a typical chat request).
 class FastJsonPass {
 public:
-    FastJsonPass(std::string_view text, BodyScanner& sax) : m_s(text), m_sax(sax) {}
+    FastJsonPass(std::string_view text, BodyScanner& sax)
+        : m_begin(text.data()), m_p(text.data()), m_end(text.data() + text.size()), m_sax(sax) {}
 
     /// True: the text is valid JSON and every event went to the scanner. False: unsure.
     bool run() {
@@ -241,31 +286,47 @@ public:
         if (!value())
             return false;
         ws();
-        return m_i == m_s.size();
+        return m_p == m_end;
     }
 
 private:
-    using Json = nlohmann::json;
     static constexpr int kMaxDepth = 64;
 
+    /// The string bytes a scan passes over: printable ASCII but the quote and the backslash.
+    static constexpr auto kPlain = [] {
+        std::array<bool, 256> plain{};
+        for (int c = 0x20; c < 0x80; ++c)
+            plain[c] = c != '"' && c != '\\';
+        return plain;
+    }();
+
     void ws() {
-        while (m_i < m_s.size() && isSpace(m_s[m_i]))
-            ++m_i;
+        if (m_p < m_end && static_cast<unsigned char>(*m_p) <= ' ')  // inlined: most tokens follow no space
+            skipSpace();
     }
-    bool peek(char c) const { return m_i < m_s.size() && m_s[m_i] == c; }
+    void skipSpace() {
+        while (m_p < m_end && isSpace(*m_p))
+            ++m_p;
+    }
+    bool peek(char c) const { return m_p < m_end && *m_p == c; }
+    std::size_t offset(const char* p) const { return static_cast<std::size_t>(p - m_begin); }
 
     bool value() {
-        if (m_i >= m_s.size())
+        if (m_p >= m_end)
             return false;
-        switch (m_s[m_i]) {
+        switch (*m_p) {
         case '{': return object();
         case '[': return array();
         case '"': {
-            std::string v;
-            const bool deliver = m_depth <= 2;
-            if (!string(deliver ? &v : nullptr))
+            const char* const begin = m_p;
+            bool escaped = false;
+            if (!string(escaped))
                 return false;
-            return m_sax.string(deliver ? v : m_scratch);
+            if (m_sax.readsModel()) {
+                const std::string_view raw(begin + 1, static_cast<std::size_t>(m_p - begin - 2));
+                m_sax.model(escaped ? unescape(raw) : std::string(raw), offset(begin), offset(m_p));
+            }
+            return m_sax.string();
         }
         case 't': return literal("true") && m_sax.boolean(true);
         case 'f': return literal("false") && m_sax.boolean(false);
@@ -277,11 +338,11 @@ private:
     bool object() {
         if (++m_depth > kMaxDepth)
             return false;
-        ++m_i;
+        ++m_p;
         m_sax.start_object(std::size_t(-1));
         ws();
         if (peek('}')) {
-            ++m_i;
+            ++m_p;
             --m_depth;
             return m_sax.end_object();
         }
@@ -289,25 +350,29 @@ private:
             ws();
             if (!peek('"'))
                 return false;
-            std::string key;
-            const bool deliver = m_depth <= 2;
-            if (!string(deliver ? &key : nullptr))
+            const char* const begin = m_p;
+            bool escaped = false;
+            if (!string(escaped))
                 return false;
-            m_sax.key(deliver ? key : m_scratch);
+            const std::string_view key(begin + 1, static_cast<std::size_t>(m_p - begin - 2));
+            if (!escaped)
+                m_sax.key(key);
+            else if (m_sax.readsKey())
+                m_sax.key(std::string_view(unescape(key)));
             ws();
             if (!peek(':'))
                 return false;
-            ++m_i;
+            ++m_p;
             ws();
             if (!value())
                 return false;
             ws();
             if (peek(',')) {
-                ++m_i;
+                ++m_p;
                 continue;
             }
             if (peek('}')) {
-                ++m_i;
+                ++m_p;
                 --m_depth;
                 return m_sax.end_object();
             }
@@ -318,11 +383,11 @@ private:
     bool array() {
         if (++m_depth > kMaxDepth)
             return false;
-        ++m_i;
+        ++m_p;
         m_sax.start_array(std::size_t(-1));
         ws();
         if (peek(']')) {
-            ++m_i;
+            ++m_p;
             --m_depth;
             return m_sax.end_array();
         }
@@ -332,11 +397,11 @@ private:
                 return false;
             ws();
             if (peek(',')) {
-                ++m_i;
+                ++m_p;
                 continue;
             }
             if (peek(']')) {
-                ++m_i;
+                ++m_p;
                 --m_depth;
                 return m_sax.end_array();
             }
@@ -344,181 +409,220 @@ private:
         }
     }
 
-    /// At the opening quote. Decodes into `out` when given.
-    bool string(std::string* out) {
-        ++m_i;
-        std::size_t runStart = m_i;
-        auto flush = [&](std::size_t end) {
-            if (out)
-                out->append(m_s.data() + runStart, end - runStart);
-        };
-        while (m_i < m_s.size()) {
-            const auto c = static_cast<unsigned char>(m_s[m_i]);
-            if (c == '"') {
-                flush(m_i);
-                ++m_i;
+    /// From the opening quote to past the closing one, without decoding (few strings are read:
+    /// unescape() does it on demand); `escaped` tells whether the string has escapes.
+    bool string(bool& escaped) {
+        const char* p = m_p + 1;
+        while (true) {
+            p = plainRun(p);
+            if (p >= m_end)
+                return false;
+            if (*p == '"') {
+                m_p = p + 1;
                 return true;
             }
-            if (c < 0x20 || c >= 0x80)
-                return false;  // an error, or UTF-8 that nlohmann validates
-            if (c == '\\') {
-                flush(m_i);
-                if (m_i + 1 >= m_s.size())
-                    return false;
-                char decoded = 0;
-                switch (m_s[m_i + 1]) {
-                case '"': decoded = '"'; break;
-                case '\\': decoded = '\\'; break;
-                case '/': decoded = '/'; break;
-                case 'b': decoded = '\b'; break;
-                case 'f': decoded = '\f'; break;
-                case 'n': decoded = '\n'; break;
-                case 'r': decoded = '\r'; break;
-                case 't': decoded = '\t'; break;
-                default: return false;  // \\u (surrogates are nlohmann's to check) or invalid
-                }
-                if (out)
-                    out->push_back(decoded);
-                m_i += 2;
-                runStart = m_i;
+            if (*p != '\\' || p + 1 >= m_end)
+                return false;  // a control character (an error), or UTF-8 that nlohmann validates
+            switch (p[1]) {
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't': break;
+            default: return false;  // \\u (surrogates are nlohmann's to check) or invalid
+            }
+            escaped = true;
+            p += 2;
+        }
+    }
+
+    /// The first byte at or after p that is not plain string text (or m_end). Eight bytes a step
+    /// where possible: a byte loop cost ~6 instructions per byte, and message texts are long.
+    const char* plainRun(const char* p) const {
+        if constexpr (std::endian::native == std::endian::little) {
+            constexpr std::uint64_t kOnes = 0x0101010101010101;
+            constexpr std::uint64_t kHigh = 0x8080808080808080;
+            // Per byte, the high bit set where the byte is zero; a false mark can only follow a
+            // true one (a borrow), so the lowest mark is exact.
+            auto zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+            while (m_end - p >= 8) {
+                std::uint64_t x;
+                std::memcpy(&x, p, 8);
+                const std::uint64_t marks = zero(x ^ (kOnes * '"')) | zero(x ^ (kOnes * '\\')) |
+                                            ((x - kOnes * 0x20) & ~x & kHigh) | (x & kHigh);
+                if (marks)
+                    return p + std::countr_zero(marks) / 8;
+                p += 8;
+            }
+        }
+        while (p < m_end && kPlain[static_cast<unsigned char>(*p)])
+            ++p;
+        return p;
+    }
+
+    /// The text of a string string() accepted: only the short escapes are left to decode.
+    static std::string unescape(std::string_view raw) {
+        std::string out;
+        out.reserve(raw.size());
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] != '\\') {
+                out.push_back(raw[i]);
                 continue;
             }
-            ++m_i;
+            switch (raw[++i]) {
+            case 'b': out.push_back('\b'); break;
+            case 'f': out.push_back('\f'); break;
+            case 'n': out.push_back('\n'); break;
+            case 'r': out.push_back('\r'); break;
+            case 't': out.push_back('\t'); break;
+            default: out.push_back(raw[i]); break;  // '"', '\\', '/'
+            }
         }
-        return false;
+        return out;
     }
 
     bool literal(std::string_view word) {
-        if (m_s.substr(m_i, word.size()) != word)
+        if (static_cast<std::size_t>(m_end - m_p) < word.size() || std::string_view(m_p, word.size()) != word)
             return false;
-        m_i += word.size();
+        m_p += word.size();
         return true;
     }
 
     /// -?(0|[1-9][0-9]*)(.[0-9]+)? ; exponents and very long numbers are left to nlohmann (overflow).
     bool number() {
-        const std::size_t begin = m_i;
-        auto digit = [&] { return m_i < m_s.size() && m_s[m_i] >= '0' && m_s[m_i] <= '9'; };
+        const char* const begin = m_p;
+        auto digit = [&] { return m_p < m_end && *m_p >= '0' && *m_p <= '9'; };
         if (peek('-'))
-            ++m_i;
+            ++m_p;
         if (peek('0'))
-            ++m_i;
+            ++m_p;
         else if (digit())
             while (digit())
-                ++m_i;
+                ++m_p;
         else
             return false;
         bool fraction = false;
         if (peek('.')) {
-            ++m_i;
+            ++m_p;
             if (!digit())
                 return false;
             while (digit())
-                ++m_i;
+                ++m_p;
             fraction = true;
         }
-        if (peek('e') || peek('E') || m_i - begin > 18)
+        if (peek('e') || peek('E') || m_p - begin > 18)
             return false;
-        return fraction ? m_sax.number_float(0.0, m_scratch) : m_sax.number_integer(0);
+        return fraction ? m_sax.number_float(0.0, m_noText) : m_sax.number_integer(0);
     }
 
-    std::string_view m_s;
+    const char* const m_begin;
+    const char* m_p;  ///< the next byte to read
+    const char* const m_end;
     BodyScanner& m_sax;
-    std::size_t m_i = 0;
     int m_depth = 0;
-    std::string m_scratch;  ///< stands in for strings the scanner does not look at
+    const std::string m_noText;  ///< a float's text, which the scanner does not look at
 };
 
-/// Skips one JSON value starting at s[i] (an object or array with everything nested in it, a
-/// string, or a scalar token); returns the index after it, or -1 when the text ends first.
-qsizetype skipValue(QByteArrayView s, qsizetype i) {
-    if (i >= s.size())
-        return -1;
-    if (s[i] == '"') {
-        ++i;
-        while (i < s.size()) {
-            if (s[i] == '\\') {
-                i += 2;
-                continue;
-            }
-            if (s[i++] == '"')
-                return i;
-        }
-        return -1;
+/// Skips the JSON string whose opening quote is at p; returns the pointer past its closing quote,
+/// or nullptr when the text ends first. memchr finds the quotes; one after an odd run of
+/// backslashes is escaped (a byte loop cost ~6 instructions per byte).
+const char* stringEnd(const char* p, const char* end) {
+    const char* const begin = p + 1;
+    for (p = begin; p < end;) {
+        const auto* quote = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+        if (!quote)
+            return nullptr;
+        const char* run = quote;
+        while (run > begin && run[-1] == '\\')
+            --run;
+        if ((quote - run) % 2 == 0)
+            return quote + 1;
+        p = quote + 1;
     }
-    if (s[i] == '{' || s[i] == '[') {
+    return nullptr;
+}
+
+/// Skips one JSON value starting at p (an object or array with everything nested in it, a string,
+/// or a scalar token); returns the pointer past it, or nullptr when the text ends first.
+const char* skipValue(const char* p, const char* end) {
+    if (p >= end)
+        return nullptr;
+    if (*p == '"')
+        return stringEnd(p, end);
+    if (*p == '{' || *p == '[') {
         int depth = 0;
-        while (i < s.size()) {
-            const char c = s[i];
+        while (p < end) {
+            const char c = *p;
             if (c == '"') {
-                i = skipValue(s, i);
-                if (i < 0)
-                    return -1;
+                p = stringEnd(p, end);
+                if (!p)
+                    return nullptr;
                 continue;
             }
             if (c == '{' || c == '[')
                 ++depth;
             else if ((c == '}' || c == ']') && --depth == 0)
-                return i + 1;
-            ++i;
+                return p + 1;
+            ++p;
         }
-        return -1;
+        return nullptr;
     }
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !isSpace(s[i]))
-        ++i;
-    return i;
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && !isSpace(*p))
+        ++p;
+    return p;
 }
 
 /// The integer members prompt_tokens / completion_tokens (or the Responses API's input_tokens /
-/// output_tokens) of the `usage` object at s[0] ('{').
+/// output_tokens) of the `usage` object at p ('{').
 /// A usage object is flat numbers plus *_details objects, read per request on the hot path: a
 /// member walk costs a fraction of constructing a JSON parser (callgrind: ~7k instructions each).
 /// Anything malformed yields no counts.
-bool scanUsage(QByteArrayView s, TokenUsage& out) {
+bool scanUsage(const char* p, const char* end, TokenUsage& out) {
     TokenUsage found;
-    qsizetype i = 1;
+    ++p;
     auto ws = [&] {
-        while (i < s.size() && isSpace(s[i]))
-            ++i;
+        while (p < end && isSpace(*p))
+            ++p;
     };
     ws();
-    if (i < s.size() && s[i] == '}')
+    if (p < end && *p == '}')
         return true;
-    while (i < s.size()) {
+    while (p < end) {
         ws();
-        if (i >= s.size() || s[i] != '"')
+        if (p >= end || *p != '"')
             return false;
-        const qsizetype keyEnd = skipValue(s, i);
-        if (keyEnd < 0)
+        const char* const keyEnd = stringEnd(p, end);
+        if (!keyEnd)
             return false;
-        const QByteArrayView key = s.sliced(i, keyEnd - i);
-        std::int64_t* target = key == QByteArrayView("\"prompt_tokens\"") || key == QByteArrayView("\"input_tokens\"")
-                                   ? &found.promptTokens
-                               : key == QByteArrayView("\"completion_tokens\"") || key == QByteArrayView("\"output_tokens\"")
-                                   ? &found.completionTokens
-                                   : nullptr;
-        i = keyEnd;
+        const std::string_view key(p, static_cast<std::size_t>(keyEnd - p));
+        std::int64_t* target = key == "\"prompt_tokens\"" || key == "\"input_tokens\""          ? &found.promptTokens
+                               : key == "\"completion_tokens\"" || key == "\"output_tokens\"" ? &found.completionTokens
+                                                                                            : nullptr;
+        p = keyEnd;
         ws();
-        if (i >= s.size() || s[i] != ':')
+        if (p >= end || *p != ':')
             return false;
-        ++i;
+        ++p;
         ws();
-        const qsizetype valueEnd = skipValue(s, i);
-        if (valueEnd < 0 || valueEnd == i)
+        const char* const valueEnd = skipValue(p, end);
+        if (!valueEnd || valueEnd == p)
             return false;
         if (target) {
             std::int64_t v = 0;
-            const auto [ptr, ec] = std::from_chars(s.data() + i, s.data() + valueEnd, v);
+            const auto [ptr, ec] = std::from_chars(p, valueEnd, v);
             // Only a whole JSON integer counts ("1.5", "9e2", "\"9\"" do not).
-            *target = ec == std::errc() && ptr == s.data() + valueEnd ? v : -1;
+            *target = ec == std::errc() && ptr == valueEnd ? v : -1;
         }
-        i = valueEnd;
+        p = valueEnd;
         ws();
-        if (i < s.size() && s[i] == ',') {
-            ++i;
+        if (p < end && *p == ',') {
+            ++p;
             continue;
         }
-        if (i < s.size() && s[i] == '}') {
+        if (p < end && *p == '}') {
             out = found;
             return true;
         }
@@ -527,33 +631,73 @@ bool scanUsage(QByteArrayView s, TokenUsage& out) {
     return false;
 }
 
+/// text.find(token) for a token `"name"`: memchr looks for the name's first letter, which JSON
+/// holds far fewer of than the quotes std::string_view::find stops at.
+std::size_t findToken(std::string_view text, std::string_view token) {
+    const std::size_t n = token.size();
+    // The letter's possible positions are [1, text.size() - n + 1].
+    for (std::size_t from = 1; from + n <= text.size() + 1;) {
+        const auto* letter = static_cast<const char*>(std::memchr(text.data() + from, token[1], text.size() + 2 - n - from));
+        if (!letter)
+            break;
+        const std::size_t at = static_cast<std::size_t>(letter - text.data()) - 1;
+        if (std::memcmp(text.data() + at, token.data(), n) == 0)
+            return at;
+        from = at + 2;
+    }
+    return std::string_view::npos;
+}
+
+/// text.rfind(token), the same way backwards.
+std::size_t rfindToken(std::string_view text, std::string_view token) {
+    const std::size_t n = token.size();
+    if (text.size() < n)
+        return std::string_view::npos;
+    // Letter positions still to search: [1, limit).
+    for (std::size_t limit = text.size() + 2 - n; limit > 1;) {
+        const auto* letter = static_cast<const char*>(memrchr(text.data() + 1, token[1], limit - 1));
+        if (!letter)
+            break;
+        const std::size_t at = static_cast<std::size_t>(letter - text.data()) - 1;
+        if (std::memcmp(text.data() + at, token.data(), n) == 0)
+            return at;
+        limit = at + 1;
+    }
+    return std::string_view::npos;
+}
+
 }  // namespace
 
 void readModelAndUsage(const char* data, qsizetype size, std::string& model, TokenUsage& usage) {
-    // std::string_view's find is memchr-based: cheaper than QByteArrayView::indexOf for these short needles.
     const std::string_view text(data, static_cast<std::size_t>(std::max<qsizetype>(size, 0)));
+    const char* const end = text.data() + text.size();
     constexpr auto npos = std::string_view::npos;
-    if (const auto m = text.find("\"model\""); m != npos) {
-        const auto colon = text.find(':', m + 7);
-        const auto q1 = colon != npos ? text.find('"', colon + 1) : npos;
-        const auto q2 = q1 != npos ? text.find('"', q1 + 1) : npos;
-        if (q2 != npos && q2 - q1 < 512)
-            model.assign(data + q1 + 1, q2 - q1 - 1);
+    if (const auto m = findToken(text, "\"model\""); m != npos) {
+        // The colon and the opening quote are next to the key in practice: a byte loop beats a
+        // memchr call there.
+        const char* q1 = data + m + 7;
+        while (q1 < end && *q1 != ':')
+            ++q1;
+        while (q1 < end && *q1 != '"')
+            ++q1;
+        const auto* q2 = q1 + 1 < end ? static_cast<const char*>(std::memchr(q1 + 1, '"', static_cast<std::size_t>(end - q1 - 1))) : nullptr;
+        if (q2 && q2 - q1 < 512)
+            model.assign(q1 + 1, static_cast<std::size_t>(q2 - q1 - 1));
     }
-    const auto u = text.rfind("\"usage\"");
+    const auto u = rfindToken(text, "\"usage\"");
     if (u == npos)
         return;
-    qsizetype i = static_cast<qsizetype>(u) + 7;
-    while (i < size && isSpace(data[i]))
-        ++i;
-    if (i >= size || data[i] != ':')
+    const char* p = data + u + 7;
+    while (p < end && isSpace(*p))
+        ++p;
+    if (p >= end || *p != ':')
         return;
-    ++i;
-    while (i < size && isSpace(data[i]))
-        ++i;
-    if (i >= size || data[i] != '{')
+    ++p;
+    while (p < end && isSpace(*p))
+        ++p;
+    if (p >= end || *p != '{')
         return;  // "usage": null (every chunk of a stream with include_usage but the last)
-    scanUsage(QByteArrayView(data + i, size - i), usage);
+    scanUsage(p, end, usage);
 }
 
 void scanSseUsage(QByteArray& pending, const QByteArray& data, std::string& model, TokenUsage& usage) {
@@ -574,21 +718,23 @@ void scanSseUsage(QByteArray& pending, const QByteArray& data, std::string& mode
 }
 
 Result<ParsedBody> parseRequestBody(const QByteArray& body) {
-    // nlohmann takes a NUL byte for the end of the input, so `{"model":"a"}\0{"model":"b"}` would
-    // parse as the first object while withModel rewrote the second; JSON has no NUL outside a
-    // string nor raw inside one, and Go's decoder (the real gateway) rejects it.
-    if (const qsizetype nul = body.indexOf('\0'); nul >= 0)
-        return Error{{}, "syntax error: invalid character '\\x00' at byte " + std::to_string(nul + 1)};
-    BodyScanner fast;
     const std::string_view text(body.constData(), static_cast<std::size_t>(body.size()));
-    auto parsed = [&]() -> Result<ParsedBody> {
+    {
+        // The fast pass records the `model` value's span itself. It accepts no NUL byte (JSON has
+        // none outside a string nor raw inside one), so the check below is for the fallback only.
+        BodyScanner fast;
         if (FastJsonPass(text, fast).run())
             return std::move(fast).result();
-        BodyScanner scanner;  // the fast pass may have fed the first one part of the events
-        if (!nlohmann::json::sax_parse(body.constData(), body.constData() + body.size(), &scanner))
-            return Error{{}, scanner.error()};
-        return std::move(scanner).result();
-    }();
+    }
+    // nlohmann takes a NUL byte for the end of the input, so `{"model":"a"}\0{"model":"b"}` would
+    // parse as the first object while withModel rewrote the second; Go's decoder (the real
+    // gateway) rejects it.
+    if (const qsizetype nul = body.indexOf('\0'); nul >= 0)
+        return Error{{}, "syntax error: invalid character '\\x00' at byte " + std::to_string(nul + 1)};
+    BodyScanner scanner;  // the fast pass may have fed the first one part of the events
+    if (!nlohmann::json::sax_parse(body.constData(), body.constData() + body.size(), &scanner))
+        return Error{{}, scanner.error()};
+    auto parsed = std::move(scanner).result();
     if (parsed.ok() && !parsed.value().model.empty())
         locateModel(body, parsed.value());
     return parsed;
@@ -719,13 +865,20 @@ QByteArray withModel(const QByteArray& body, const ParsedBody& parsed, const std
     const bool plain = std::none_of(model.begin(), model.end(), [](char c) {
         return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80;
     });
-    const std::string encoded =
-        plain ? '"' + model + '"' : nlohmann::json(model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    QByteArray out;
-    out.reserve(body.size() + static_cast<qsizetype>(encoded.size()));
-    out.append(body.constData(), parsed.valueBegin);
-    out.append(encoded.data(), static_cast<qsizetype>(encoded.size()));
-    out.append(body.constData() + parsed.valueEnd, body.size() - parsed.valueEnd);
+    const std::string encoded = plain ? std::string() : nlohmann::json(model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const qsizetype valueSize = plain ? static_cast<qsizetype>(model.size()) + 2 : static_cast<qsizetype>(encoded.size());
+    // One allocation, filled in place (QByteArray::append checks capacity and sharing per call).
+    QByteArray out(body.size() - (parsed.valueEnd - parsed.valueBegin) + valueSize, Qt::Uninitialized);
+    char* p = out.data();
+    p = std::copy_n(body.constData(), parsed.valueBegin, p);
+    if (plain) {
+        *p++ = '"';
+        p = std::copy(model.begin(), model.end(), p);
+        *p++ = '"';
+    } else {
+        p = std::copy(encoded.begin(), encoded.end(), p);
+    }
+    std::copy(body.constData() + parsed.valueEnd, body.constData() + body.size(), p);
     return out;
 }
 

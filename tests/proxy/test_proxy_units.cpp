@@ -58,6 +58,7 @@ private slots:
     void bodyFields_data();
     void bodyFields();
     void parseAgreesWithDocumentParse();
+    void rewriteAgreesWithDocumentParse();
 
     void modelAndUsage_data();
     void modelAndUsage();
@@ -256,6 +257,51 @@ void TestProxyUnits::parseAgreesWithDocumentParse() {
     QCOMPARE(compared, 2400);
     // Both sides of the comparison were exercised: bodies that parse and bodies that do not.
     QVERIFY2(accepted > 100 && compared - accepted > 100, qPrintable(QString::number(accepted)));
+}
+
+void TestProxyUnits::rewriteAgreesWithDocumentParse() {
+    // The fast pass records the `model` value's span itself (locateModel runs only after the
+    // nlohmann fallback): on seeded mutations, the rewritten body must be the document with only
+    // the last top-level `model` replaced, and the span must hold the model's JSON string.
+    const QByteArray seeds[] = {
+        R"({"model":"virtual","messages":[{"role":"user","content":"model"}],"stream":true,"max_tokens":8})",
+        R"({ "model" : "a" , "x" : {"model":"inner","y":["model"]}, "model" :"b\"c\\" })",
+        R"({"model":"m","model":null,"model":"last","stream_options":{"model":"no"}})",
+        "{\n\t\"messages\": [],\n\t\"model\":\t\"tab\\tbed\"\r\n}",
+        // Handed to nlohmann: an escaped key and non-ASCII text.
+        R"({"mod\u0065l":"e","y":[1,2.5,-3],"model":"f","z":"\u00e9"})",
+        "{\"model\":\"caf\xc3\xa9\",\"model\":\"z\"}",
+    };
+    const char alphabet[] = "{}[]\":, 0123456789nulmodel\\t\n\xc3\xa9";
+    std::mt19937 rng(20261202);
+    int rewritten = 0;
+    for (const auto& seed : seeds) {
+        for (int i = 0; i < 300; ++i) {
+            QByteArray body = seed;
+            const int edits = i == 0 ? 0 : 1 + static_cast<int>(rng() % 2);
+            for (int e = 0; e < edits && !body.isEmpty(); ++e) {
+                const auto at = static_cast<qsizetype>(rng() % static_cast<unsigned>(body.size()));
+                switch (rng() % 3) {
+                case 0: body[at] = alphabet[rng() % (sizeof alphabet - 1)]; break;
+                case 1: body.remove(at, 1); break;
+                case 2: body.insert(at, alphabet[rng() % (sizeof alphabet - 1)]); break;
+                }
+            }
+            const auto p = parseRequestBody(body);
+            if (!p.ok() || p.value().model.empty())
+                continue;
+            const ParsedBody& parsed = p.value();
+            const QByteArray span = body.mid(parsed.valueBegin, parsed.valueEnd - parsed.valueBegin);
+            const auto spanValue = nlohmann::json::parse(span.constData(), span.constData() + span.size(), nullptr, false);
+            QVERIFY2(spanValue.is_string() && spanValue.get<std::string>() == parsed.model, body.constData());
+            auto want = nlohmann::json::parse(body.constData(), body.constData() + body.size());
+            want["model"] = "swapped";
+            const QByteArray out = withModel(body, parsed, "swapped");
+            QCOMPARE(nlohmann::json::parse(out.constData(), out.constData() + out.size(), nullptr, false), want);
+            ++rewritten;
+        }
+    }
+    QVERIFY2(rewritten > 400, qPrintable(QString::number(rewritten)));
 }
 
 void TestProxyUnits::modelAndUsage_data() {
