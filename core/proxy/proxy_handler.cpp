@@ -626,8 +626,8 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     if (m_sampleSink)
         m_sampleSink({sampleNowMs(), rm.durationSeconds * 1000.0, rm.status});
     if (m_recordSink && ex->req->done()) {
-        // The engine is done with the request: take its record rather than copy it.
-        routing::RequestRecord out = ex->req->takeRecord();
+        // The engine is done with the request: its record is completed in place and moved on.
+        routing::RequestRecord& out = ex->req->recordToComplete();
         out.stream = ex->parsed.stream;
         out.timeToFirstToken = ex->firstByte;
         // A stream reports usage only in the chunk include_usage asks for; without it, any count
