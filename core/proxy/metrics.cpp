@@ -234,27 +234,39 @@ Metrics::RouteStats::RouteStats() : latency(kLatencyBounds) {}
 Metrics::BackendStats::BackendStats() : latency(kLatencyBounds) {}
 
 Metrics::RouteStats& Metrics::routeStats(std::string_view route) {
+    if (m_lastRoute.stats && *m_lastRoute.route == route)
+        return *m_lastRoute.stats;
     auto it = m_routes.find(route);
     if (it == m_routes.end())
         it = m_routes.emplace(std::string(route), RouteStats{}).first;
+    m_lastRoute = {&it->first, &it->second};
     return it->second;
 }
 
 Metrics::BackendStats& Metrics::backendStats(std::string_view route, std::string_view backend) {
+    if (m_lastBackend.stats && *m_lastBackend.backend == backend && *m_lastBackend.route == route)
+        return *m_lastBackend.stats;
     auto r = m_backends.find(route);
     if (r == m_backends.end())
         r = m_backends.emplace(std::string(route), std::map<std::string, BackendStats, std::less<>>{}).first;
     auto b = r->second.find(backend);
     if (b == r->second.end())
         b = r->second.emplace(std::string(backend), BackendStats{}).first;
+    m_lastBackend = {&r->first, &b->first, &b->second, nullptr, nullptr};
     return b->second;
 }
 
 Metrics::GenAiSeries& Metrics::genAiSeries(const RequestMetrics& r) {
     const GenAiKeyView key(r.operation, r.provider, r.originalModel, r.requestModel, r.responseModel);
+    if (m_lastGenAi.series && GenAiKeyView(std::get<0>(*m_lastGenAi.key), std::get<1>(*m_lastGenAi.key),
+                                           std::get<2>(*m_lastGenAi.key), std::get<3>(*m_lastGenAi.key),
+                                           std::get<4>(*m_lastGenAi.key)) == key)
+        return *m_lastGenAi.series;
     auto it = m_genAiSeries.find(key);
-    if (it != m_genAiSeries.end())
+    if (it != m_genAiSeries.end()) {
+        m_lastGenAi = {&it->first, &it->second};
         return it->second;
+    }
     GenAiSeries s;
     // Sorted by key, as the exporter writes them: error_type goes before, gen_ai_token_type and the
     // scope labels after these.
@@ -263,7 +275,9 @@ Metrics::GenAiSeries& Metrics::genAiSeries(const RequestMetrics& r) {
              label("gen_ai_response_model", r.responseModel);
     GenAiKey owned{std::string(r.operation), std::string(r.provider), std::string(r.originalModel), std::string(r.requestModel),
                    std::string(r.responseModel)};
-    return m_genAiSeries.emplace(std::move(owned), std::move(s)).first->second;
+    it = m_genAiSeries.emplace(std::move(owned), std::move(s)).first;
+    m_lastGenAi = {&it->first, &it->second};
+    return it->second;
 }
 
 namespace {
@@ -318,12 +332,16 @@ void Metrics::recordRequest(const RequestMetrics& r) {
 }
 
 void Metrics::recordAttempt(const AttemptMetrics& a) {
-    auto& bs = backendStats(a.route, a.backend);
+    auto& bs = backendStats(a.route, a.backend);  // sets m_lastBackend
     ++bs.attempts;
-    auto it = bs.outcomes.find(a.outcome);
-    if (it == bs.outcomes.end())
-        it = bs.outcomes.emplace(std::string(a.outcome), 0).first;
-    ++it->second;
+    if (!m_lastBackend.outcome || *m_lastBackend.outcome != a.outcome) {
+        auto it = bs.outcomes.find(a.outcome);
+        if (it == bs.outcomes.end())
+            it = bs.outcomes.emplace(std::string(a.outcome), 0).first;
+        m_lastBackend.outcome = &it->first;
+        m_lastBackend.outcomeCount = &it->second;
+    }
+    ++*m_lastBackend.outcomeCount;
     bs.latency.observe(a.durationSeconds);
 }
 

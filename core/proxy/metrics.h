@@ -103,6 +103,11 @@ struct AttemptMetrics {
 
 class Metrics {
 public:
+    Metrics() = default;
+    // Not copyable: the m_last* caches point into the maps.
+    Metrics(const Metrics&) = delete;
+    Metrics& operator=(const Metrics&) = delete;
+
     void recordRequest(const RequestMetrics& r);
     void recordAttempt(const AttemptMetrics& a);
     void recordEjection(std::string_view route, std::string_view backend);
@@ -166,6 +171,24 @@ private:
     std::map<std::string, Histogram> m_genAiTokens;
     std::map<std::string, Histogram> m_genAiTtft;
     std::map<std::string, Histogram> m_genAiTpot;
+    // The series the last request and attempt went to (keys point into the maps above, whose nodes
+    // never move nor go): consecutive requests on one route compare names instead of walking the
+    // maps with three-way compares of every key.
+    struct {
+        const std::string* route = nullptr;
+        RouteStats* stats = nullptr;
+    } m_lastRoute;
+    struct {
+        const std::string* route = nullptr;
+        const std::string* backend = nullptr;
+        BackendStats* stats = nullptr;
+        const std::string* outcome = nullptr;
+        std::uint64_t* outcomeCount = nullptr;
+    } m_lastBackend;
+    struct {
+        const GenAiKey* key = nullptr;
+        GenAiSeries* series = nullptr;
+    } m_lastGenAi;
 };
 
 /// Escapes a Prometheus label value.

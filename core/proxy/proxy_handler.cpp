@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -25,7 +26,7 @@ struct ExchangeState {
     std::shared_ptr<http::HttpResponder> responder;
     ParsedBody parsed;
     std::unique_ptr<routing::Request> req;
-    std::string operation;
+    std::string_view operation;  ///< into the static endpoint table
     TimePoint start{};
     bool done = false;
 
@@ -33,9 +34,9 @@ struct ExchangeState {
     routing::AttemptTarget target;
     TimePoint attemptStart{};
     http::RequestHandle upstream;
-    std::uint64_t attemptTimer = 0;  ///< the route deadline (timeouts.request), for this attempt
-    std::uint64_t perTryTimer = 0;   ///< perRetry.timeout, armed once the request was sent
-    std::uint64_t connectTimer = 0;  ///< an emulated black hole's connect timeout
+    ProxyHandler::DeadlineId attemptTimer;  ///< the route deadline (timeouts.request), for this attempt
+    ProxyHandler::DeadlineId perTryTimer;   ///< perRetry.timeout, armed once the request was sent
+    ProxyHandler::DeadlineId connectTimer;  ///< an emulated black hole's connect timeout
     TimerId waitTimer = 0;
     http::ResponseHead head;
     bool gotHead = false;
@@ -59,21 +60,28 @@ struct ExchangeState {
 
 namespace {
 
-bool isHopByHop(const std::string& name) {
+/// The hop-by-hop field `name` is (lower case), else "".
+std::string_view hopByHopName(std::string_view name) {
     // Dispatch on length first: every header of every request and response passes through here.
+    // Exact (lower-case) spelling first: a memcmp, where headerNameEquals goes byte by byte.
+    auto is = [&](std::string_view hop) {
+        return name == hop || http::headerNameEquals(name, hop) ? hop : std::string_view();
+    };
     switch (name.size()) {
-    case 2: return http::headerNameEquals(name, "te");
-    case 4: return http::headerNameEquals(name, "host");
-    case 7: return http::headerNameEquals(name, "trailer") || http::headerNameEquals(name, "upgrade");
-    case 10: return http::headerNameEquals(name, "connection") || http::headerNameEquals(name, "keep-alive");
-    case 14: return http::headerNameEquals(name, "content-length");
-    case 16: return http::headerNameEquals(name, "proxy-connection");
-    case 17: return http::headerNameEquals(name, "transfer-encoding");
-    case 18: return http::headerNameEquals(name, "proxy-authenticate");
-    case 19: return http::headerNameEquals(name, "proxy-authorization");
-    default: return false;
+    case 2: return is("te");
+    case 4: return is("host");
+    case 7: return name[0] == 't' || name[0] == 'T' ? is("trailer") : is("upgrade");
+    case 10: return name[0] == 'c' || name[0] == 'C' ? is("connection") : is("keep-alive");
+    case 14: return is("content-length");
+    case 16: return is("proxy-connection");
+    case 17: return is("transfer-encoding");
+    case 18: return is("proxy-authenticate");
+    case 19: return is("proxy-authorization");
+    default: return {};
     }
 }
+
+bool isHopByHop(const std::string& name) { return !hopByHopName(name).empty(); }
 
 routing::UpstreamFailure classify(http::FailureKind k) {
     using F = routing::UpstreamFailure;
@@ -129,34 +137,47 @@ ProxyHandler::ProxyHandler(routing::Engine& engine, http::HttpClient& client, Su
     connect(m_deadlineTimer, &QTimer::timeout, this, &ProxyHandler::fireDeadlines);
 }
 
-std::uint64_t ProxyHandler::armDeadline(Duration after, std::function<void()> fn) {
-    const std::uint64_t id = m_nextDeadline++;
-    const TimePoint at = m_clock.now() + std::max(after, Duration::zero());
-    m_deadlineOrder.emplace(at, id);
-    m_deadlines.emplace(id, std::make_pair(at, std::move(fn)));
+ProxyHandler::DeadlineId ProxyHandler::armDeadline(Duration after, std::function<void()> fn) {
+    const DeadlineId d{m_clock.now() + std::max(after, Duration::zero()), m_nextDeadline++};
+    if (m_spareDeadlines.empty()) {
+        m_deadlines.emplace(std::make_pair(d.at, d.id), std::move(fn));
+    } else {
+        auto node = std::move(m_spareDeadlines.back());
+        m_spareDeadlines.pop_back();
+        node.key() = {d.at, d.id};
+        node.mapped() = std::move(fn);
+        m_deadlines.insert(std::move(node));
+    }
     // Restart the timer only when this deadline comes before the one it is armed for: restarting a
     // QTimer per request (unregister + register) showed up on the one-connection latency path. An
     // armed timer whose deadline was cancelled fires early and re-arms for the next one.
-    if (!m_deadlineTimer->isActive() || at < m_timerDue)
+    if (!m_deadlineTimer->isActive() || d.at < m_timerDue)
         rearmDeadlineTimer();
-    return id;
+    return d;
 }
 
-void ProxyHandler::cancelDeadline(std::uint64_t id) {
-    auto it = m_deadlines.find(id);
+void ProxyHandler::recycle(DeadlineNode&& node) {
+    node.mapped() = nullptr;  // the callback's captures go now, the node stays for the next deadline
+    if (m_spareDeadlines.size() < kSpareNodes)
+        m_spareDeadlines.push_back(std::move(node));
+}
+
+void ProxyHandler::cancelDeadline(DeadlineId d) {
+    if (!d)
+        return;
+    auto it = m_deadlines.find({d.at, d.id});
     if (it == m_deadlines.end())
         return;
-    m_deadlineOrder.erase({it->second.first, id});
-    m_deadlines.erase(it);
+    recycle(m_deadlines.extract(it));
     // The timer may fire early for a cancelled deadline; fireDeadlines() then just re-arms.
 }
 
 void ProxyHandler::rearmDeadlineTimer() {
-    if (m_deadlineOrder.empty()) {
+    if (m_deadlines.empty()) {
         m_deadlineTimer->stop();
         return;
     }
-    m_timerDue = m_deadlineOrder.begin()->first;
+    m_timerDue = m_deadlines.begin()->first.first;
     const auto wait = m_timerDue - m_clock.now();
     const auto msecs = std::chrono::ceil<std::chrono::milliseconds>(std::max(wait, Duration::zero()));
     m_deadlineTimer->start(msecs);
@@ -164,12 +185,10 @@ void ProxyHandler::rearmDeadlineTimer() {
 
 void ProxyHandler::fireDeadlines() {
     const TimePoint now = m_clock.now();
-    while (!m_deadlineOrder.empty() && m_deadlineOrder.begin()->first <= now) {
-        const auto id = m_deadlineOrder.begin()->second;
-        m_deadlineOrder.erase(m_deadlineOrder.begin());
-        auto node = m_deadlines.extract(id);
-        if (!node.empty())
-            node.mapped().second();
+    while (!m_deadlines.empty() && m_deadlines.begin()->first.first <= now) {
+        auto node = m_deadlines.extract(m_deadlines.begin());
+        node.mapped()();
+        recycle(std::move(node));
     }
     rearmDeadlineTimer();
 }
@@ -268,7 +287,9 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     }
     if (endpoint->modelList != ModelList::None)
         return answerModels(request, responder, endpoint->modelList);
-    auto parsed = readRequestBody(*endpoint, request->headers.value("content-type"), request->body);
+    const std::string* contentType = request->headers.find("content-type");  // no copy of the value
+    auto parsed = readRequestBody(*endpoint, contentType ? std::string_view(*contentType) : std::string_view(),
+                                  request->body);
     if (auto* reply = std::get_if<LocalReply>(&parsed)) {
         responder->send(reply->status, reply->headers, reply->body);
         if (m_sampleSink)
@@ -291,7 +312,17 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     m_starting = false;
     ex->id = ex->req->record().id;
     ++m_inFlight;
-    m_exchanges.emplace(ex->id, ex);
+    if (m_spareExchanges.empty()) {
+        m_exchanges.emplace(ex->id, ex);
+    } else {
+        auto node = std::move(m_spareExchanges.back());
+        m_spareExchanges.pop_back();
+        node.key() = ex->id;
+        node.mapped() = ex;
+        auto r = m_exchanges.insert(std::move(node));
+        if (!r.inserted)
+            m_spareExchanges.push_back(std::move(r.node));
+    }
     const std::uint64_t id = ex->id;
     ex->responder->onClientDisconnected([this, id] {
         if (auto e = live(id))
@@ -302,7 +333,7 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     drive(ex, ex->req->nextAttempt(ex->start));
 }
 
-void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision d) {
+void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision&& d) {
     if (ex->done)
         return;
     switch (d.action) {
@@ -355,7 +386,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
     ex->upstreamBody = withModel(ex->request->body, ex->parsed, target.upstreamModel);
 
     // The simulator's DNS: the supervisor knows where each Backend hostname lives right now.
-    std::string host = target.address;
+    const std::string* host = &target.address;
     quint16 port = static_cast<quint16>(target.port);
     const Resolution where = m_supervisor.resolve(target.address);
     const std::uint64_t id = ex->id;
@@ -375,18 +406,18 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
                 auto e = live(id);
                 if (!e || e->done)
                     return;
-                e->connectTimer = 0;
+                e->connectTimer = {};
                 attemptFinished(e, routing::AttemptOutcome::failed(routing::UpstreamFailure::ConnectTimeout));
             });
             return;
         }
-        host = where.host;
+        host = &where.host;
         port = where.port;
     }
 
     http::ClientRequest req;
     req.method = ex->request->method;
-    req.host = host;
+    req.host = *host;
     req.port = port;
     req.target = ex->request->target;
     req.headers.reserve(ex->request->headers.size() + 2);
@@ -394,7 +425,12 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
         if (!isHopByHop(n) && !http::headerNameEquals(n, routing::kModelHeader))
             req.headers.add(n, v);
     // Envoy's host rewrite to the Backend (urlRewrite.hostname: Backend) and the ext_proc's header.
-    req.headers.add("host", target.address + ":" + std::to_string(target.port));
+    std::string hostHeader;
+    hostHeader.reserve(target.address.size() + 7);  // one allocation at most (':' and up to 5 digits + NUL)
+    hostHeader += target.address;
+    hostHeader += ':';
+    hostHeader += std::to_string(target.port);
+    req.headers.add("host", std::move(hostHeader));
     req.headers.add(routing::kModelHeader, target.upstreamModel);
     req.body = ex->upstreamBody;
     // The cluster connect timeout (BackendTrafficPolicy timeout.tcp.connectTimeout, EG default 10 s);
@@ -408,7 +444,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
             auto e = live(id);
             if (!e || e->done)
                 return;
-            e->attemptTimer = 0;
+            e->attemptTimer = {};
             e->upstream.cancel();
             // The route timeout covers the whole request, a stream already forwarded included.
             routing::AttemptOutcome o = routing::AttemptOutcome::failed(routing::UpstreamFailure::RequestTimeout);
@@ -433,7 +469,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
                 auto e2 = live(id);
                 if (!e2 || e2->done)
                     return;
-                e2->perTryTimer = 0;
+                e2->perTryTimer = {};
                 if (e2->streaming)
                     return;  // "ignored upstream per try timeout due to already started downstream response"
                 e2->upstream.cancel();
@@ -462,7 +498,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
             if (e->streaming) {
                 // Headers went downstream: the per-try timeout no longer applies.
                 cancelDeadline(e->perTryTimer);
-                e->perTryTimer = 0;
+                e->perTryTimer = {};
             }
         }
     };
@@ -514,20 +550,26 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
 }
 
 void ProxyHandler::cancelAttemptTimers(ExchangeState& ex) {
-    for (std::uint64_t* t : {&ex.attemptTimer, &ex.perTryTimer, &ex.connectTimer}) {
+    for (DeadlineId* t : {&ex.attemptTimer, &ex.perTryTimer, &ex.connectTimer}) {
         cancelDeadline(*t);
-        *t = 0;
+        *t = {};
     }
 }
 
 void ProxyHandler::attemptFinished(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptOutcome& outcome) {
     cancelAttemptTimers(*ex);
     const auto now = m_clock.now();
-    // "status_503" fits std::string's inline buffer: no allocation for the common outcomes.
-    const std::string outcomeText = outcome.failure == routing::UpstreamFailure::None ? std::string("success")
-                                    : outcome.failure == routing::UpstreamFailure::Status
-                                        ? "status_" + std::to_string(outcome.status)
-                                        : std::string(routing::nameOf(outcome.failure));
+    // Static names, and "status_<code>" written here: no string built for the label.
+    char statusText[24];
+    std::string_view outcomeText;
+    if (outcome.failure == routing::UpstreamFailure::None) {
+        outcomeText = "success";
+    } else if (outcome.failure == routing::UpstreamFailure::Status) {
+        const auto end = fmt::format_to_n(statusText, sizeof statusText, "status_{}", outcome.status).out;
+        outcomeText = std::string_view(statusText, static_cast<std::size_t>(end - statusText));
+    } else {
+        outcomeText = routing::nameOf(outcome.failure);
+    }
     AttemptMetrics am;
     am.route = ex->req->record().route;
     am.backend = ex->target.backend;
@@ -562,11 +604,18 @@ void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routi
     }
     // Forward the final upstream response unchanged (the router ext_proc does no body mutation for
     // OpenAI -> OpenAI); a non-JSON error body is wrapped as OpenAIBackendError (section 3.3).
-    http::Headers out;
-    out.reserve(ex->head.headers.size() + 3);
-    for (const auto& [n, v] : ex->head.headers.entries())
-        if (!isHopByHop(n))
-            out.add(n, v);
+    // The upstream's fields are moved, not copied (nothing reads them after this): the hop-by-hop
+    // ones are removed by name, which removes every field of that name as filtering did.
+    http::Headers out = std::move(ex->head.headers);
+    for (;;) {
+        const auto& fields = out.entries();
+        std::string_view hop;
+        for (auto it = fields.begin(); it != fields.end() && hop.empty(); ++it)
+            hop = hopByHopName(it->first);
+        if (hop.empty())
+            break;
+        out.remove(hop);
+    }
     QByteArray body = std::move(ex->body);
     wrapNonJsonError(ex->head.status, out, body);
     if (m_options.debugHeaders) {
@@ -598,8 +647,13 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
         return;
     ex->done = true;
     --m_inFlight;
-    // Released after this call chain unwinds (callers still hold `ex`).
-    m_exchanges.erase(ex->id);
+    // Released after this call chain unwinds (callers still hold `ex`). The map node is kept for the
+    // next request rather than freed.
+    if (auto node = m_exchanges.extract(ex->id); !node.empty()) {
+        node.mapped().reset();
+        if (m_spareExchanges.size() < kSpareNodes)
+            m_spareExchanges.push_back(std::move(node));
+    }
     cancelAttemptTimers(*ex);
     if (ex->waitTimer)
         m_scheduler.cancel(ex->waitTimer);
@@ -626,8 +680,8 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     if (m_sampleSink)
         m_sampleSink({sampleNowMs(), rm.durationSeconds * 1000.0, rm.status});
     if (m_recordSink && ex->req->done()) {
-        // The engine is done with the request: take its record rather than copy it.
-        routing::RequestRecord out = ex->req->takeRecord();
+        // The engine is done with the request: its record is completed in place and moved on.
+        routing::RequestRecord& out = ex->req->recordToComplete();
         out.stream = ex->parsed.stream;
         out.timeToFirstToken = ex->firstByte;
         // A stream reports usage only in the chunk include_usage asks for; without it, any count

@@ -18,8 +18,9 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <set>
+#include <map>
 #include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 #include "http/http_server.h"
@@ -50,6 +51,12 @@ struct RequestSample {
 class ProxyHandler : public QObject {
     Q_OBJECT
 public:
+    /// An armed deadline (id 0: none); its time is part of it, so cancelling finds it in one lookup.
+    struct DeadlineId {
+        TimePoint at{};
+        std::uint64_t id = 0;
+        explicit operator bool() const { return id != 0; }
+    };
     struct Options {
         bool debugHeaders = true;
     };
@@ -76,7 +83,7 @@ public:
     bool drives(std::uint64_t recordId) const { return m_starting || m_exchanges.contains(recordId); }
 
 private:
-    void drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision d);
+    void drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision&& d);
     void startAttempt(const std::shared_ptr<ExchangeState>& ex, routing::AttemptTarget&& target);
     /// The exchange with this id while it is in flight, else null. Callbacks hold the id rather
     /// than a weak_ptr: [this, id] fits std::function's inline storage, so arming an attempt's
@@ -95,8 +102,8 @@ private:
 
     /// Per-attempt deadlines share one precise timer armed at the earliest one: a QTimer per request
     /// cost more than the rest of the request path (measured with bench/proxy_bench.sh).
-    std::uint64_t armDeadline(Duration after, std::function<void()> fn);
-    void cancelDeadline(std::uint64_t id);
+    DeadlineId armDeadline(Duration after, std::function<void()> fn);
+    void cancelDeadline(DeadlineId d);
     void fireDeadlines();
     void rearmDeadlineTimer();
     std::int64_t sampleNowMs() const;
@@ -114,12 +121,19 @@ private:
     int m_inFlight = 0;
     /// Owns every in-flight exchange by record id (callbacks and timers refer to them by id).
     std::unordered_map<std::uint64_t, std::shared_ptr<ExchangeState>> m_exchanges;
+    /// Map nodes of finished exchanges and deadlines, reused: a request then allocates no node for
+    /// its entry nor for its route deadline (at most kSpareNodes are kept).
+    static constexpr std::size_t kSpareNodes = 256;
+    std::vector<decltype(m_exchanges)::node_type> m_spareExchanges;
     bool m_starting = false;  ///< inside Engine::start(): a record emitted now is the new request's
     std::function<void(const RequestSample&)> m_sampleSink;
     std::function<void(routing::RequestRecord&&)> m_recordSink;
     QTimer* m_deadlineTimer = nullptr;
-    std::set<std::pair<TimePoint, std::uint64_t>> m_deadlineOrder;
-    std::unordered_map<std::uint64_t, std::pair<TimePoint, std::function<void()>>> m_deadlines;
+    /// Armed deadlines in firing order (time, then arming order).
+    std::map<std::pair<TimePoint, std::uint64_t>, std::function<void()>> m_deadlines;
+    using DeadlineNode = decltype(m_deadlines)::node_type;
+    std::vector<DeadlineNode> m_spareDeadlines;
+    void recycle(DeadlineNode&& node);
     std::uint64_t m_nextDeadline = 1;
     TimePoint m_timerDue{};  ///< the deadline m_deadlineTimer is armed for (when active)
 };

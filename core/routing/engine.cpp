@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -396,9 +397,12 @@ void EngineImpl::install(std::shared_ptr<const Snapshot> snap) {
     m_snap = std::move(snap);
     const TimePoint now = m_clock.now();
     std::unordered_set<std::string> liveClusters, liveHosts;
+    m_runtimeOf.clear();
+    m_runtimeOf.reserve(m_snap->clusters.size());
     for (const ClusterSpec& spec : m_snap->clusters) {
         auto [it, inserted] = m_clusters.try_emplace(spec.name);
         ClusterRuntime& c = it->second;
+        m_runtimeOf.push_back(&c);  // unordered_map nodes stay put; the erase below spares live names
         if (inserted)
             c.epoch = now;
         c.spec = &spec;
@@ -471,6 +475,12 @@ EngineImpl::ClusterRuntime* EngineImpl::clusterRuntime(const std::string& name) 
     return it == m_clusters.end() ? nullptr : &it->second;
 }
 
+EngineImpl::ClusterRuntime* EngineImpl::clusterRuntime(const RequestImpl& r) {
+    if (r.m_snap == m_snap)
+        return m_runtimeOf[static_cast<std::size_t>(r.m_cluster - m_snap->clusters.data())];
+    return clusterRuntime(r.m_cluster->name);
+}
+
 RouteResult EngineImpl::route(const std::string& model, const Headers& headers) const {
     RouteResult r;
     const MatchEntry* m = m_snap->table.match(model, headers);
@@ -529,12 +539,13 @@ void EngineImpl::refresh(ClusterRuntime& c) {
 
 const PriorityLoad& EngineImpl::priorityLoadFor(ClusterRuntime& c, RequestImpl& r) {
     const std::int64_t freq = r.m_cluster->retry ? r.m_cluster->retry->numAttemptsPerPriority : 0;
-    const std::size_t attempted = r.m_attemptedPriorities.size();
+    const auto& attempts = r.m_record.attempts;
+    const std::size_t attempted = attempts.size() - r.m_prioritiesFrom;
     if (freq <= 0 || attempted < static_cast<std::size_t>(freq))
         return c.state.load;
     if (attempted % static_cast<std::size_t>(freq) == 0) {
-        for (int p : r.m_attemptedPriorities)
-            if (static_cast<std::size_t>(p) < c.counts.size()) {
+        for (std::size_t a = r.m_prioritiesFrom; a < attempts.size(); ++a)
+            if (const int p = attempts[a].priority; static_cast<std::size_t>(p) < c.counts.size()) {
                 if (r.m_excluded.size() < c.counts.size())
                     r.m_excluded.resize(c.counts.size(), false);
                 r.m_excluded[static_cast<std::size_t>(p)] = true;
@@ -543,7 +554,7 @@ const PriorityLoad& EngineImpl::priorityLoadFor(ClusterRuntime& c, RequestImpl& 
         auto adjusted = adjustForAttemptedPriorities(c.counts, r.m_excluded, reset);
         if (reset) {
             ++m_counters.retry_priority_resets;
-            r.m_attemptedPriorities.clear();
+            r.m_prioritiesFrom = attempts.size();
         }
         if (!adjusted)
             return c.state.load;
@@ -605,7 +616,8 @@ std::optional<std::size_t> EngineImpl::pickHost(ClusterRuntime& c, RequestImpl& 
         if (!host)
             return std::nullopt;
         const std::string& key = c.spec->hosts[*host].key;
-        if (std::find(r.m_attemptedHosts.begin(), r.m_attemptedHosts.end(), key) == r.m_attemptedHosts.end())
+        const auto& attempts = r.m_record.attempts;
+        if (std::none_of(attempts.begin(), attempts.end(), [&](const AttemptRecord& a) { return a.hostKey == key; }))
             return host;
         if (i < kHostSelectionRetryMaxAttempts)
             ++m_counters.host_selection_repicks;
@@ -613,14 +625,18 @@ std::optional<std::size_t> EngineImpl::pickHost(ClusterRuntime& c, RequestImpl& 
     return host;
 }
 
-void EngineImpl::reportOutcome(const std::string& clusterName, const std::string& hostKey, const AttemptOutcome& o,
+void EngineImpl::reportOutcome(ClusterRuntime* c, const HostSpec* hint, const std::string& hostKey, const AttemptOutcome& o,
                                UpstreamFailure failure, TimePoint now) {
-    ClusterRuntime* c = clusterRuntime(clusterName);
     if (!c || !c->spec->outlier)
         return;
+    const auto& hosts = c->spec->hosts;
     std::size_t i = 0;
-    while (i < c->spec->hosts.size() && c->spec->hosts[i].key != hostKey)
-        ++i;
+    const std::less<const HostSpec*> before;  // a total order over pointers into different snapshots
+    if (hint && !before(hint, hosts.data()) && before(hint, hosts.data() + hosts.size()))
+        i = static_cast<std::size_t>(hint - hosts.data());
+    else
+        while (i < hosts.size() && hosts[i].key != hostKey)
+            ++i;
     if (i == c->spec->hosts.size() || c->hosts[i]->removed)
         return;  // the host left the cluster meanwhile: Envoy drops its monitor
     const OutlierConfig& cfg = *c->spec->outlier;
@@ -984,9 +1000,36 @@ Decision RequestImpl::finish(Response response, Duration wait, TimePoint now, Re
     } else if (m_cluster) {  // a route-not-found 404 is counted as rq_no_route only
         ++k.rq_error;
     }
-    m_final = Decision{Action::Respond, {}, wait, std::move(response), why};
+    m_finalResponse = std::move(response);
+    m_finalWait = wait;
+    m_finalWhy = why;
+    m_currentHost = nullptr;
     m_engine.emitRecord(m_record);
-    return m_final;
+    return finalDecision();
+}
+
+Decision RequestImpl::finalDecision() const {
+    return Decision{Action::Respond, {}, m_finalWait, m_finalResponse, m_finalWhy};
+}
+
+AttemptTarget RequestImpl::targetFor(const HostSpec& h, int attempt, Duration backoffBefore) const {
+    // Copy-constructed in place (no default construction, then assignment).
+    return AttemptTarget{
+        .attempt = attempt,
+        .backend = h.backend,
+        .server = h.server,
+        .hostKey = h.key,
+        .schema = h.schema,
+        .address = h.address,
+        .port = h.port,
+        .priority = h.priority,
+        .upstreamModel = h.modelOverride.value_or(m_record.virtualModel),
+        .perTryTimeout = m_cluster->retry ? m_cluster->retry->perTryTimeout : std::nullopt,
+        .streamIdleTimeout = m_cluster->streamIdleTimeout,
+        .connectTimeout = m_cluster->connectTimeout,
+        .deadline = m_deadline,
+        .backoffBefore = backoffBefore,
+    };
 }
 
 Decision RequestImpl::localReply(int status, const std::string& text, Duration wait, TimePoint now, RetryStatus why) {
@@ -996,11 +1039,12 @@ Decision RequestImpl::localReply(int status, const std::string& text, Duration w
 
 Decision RequestImpl::nextAttempt(TimePoint now) {
     if (m_done)
-        return m_final;
+        return finalDecision();
     if (m_inAttempt) {
         Decision d;
         d.action = Action::Attempt;
-        d.target = m_current;
+        d.target = targetFor(*m_currentHost, static_cast<int>(m_record.attempts.size()),
+                             m_record.attempts.back().backoffBefore);
         return d;
     }
     EngineCounters& k = m_engine.m_counters;
@@ -1008,7 +1052,7 @@ Decision RequestImpl::nextAttempt(TimePoint now) {
         ++k.rq_timeout;
         return localReply(504, "upstream request timeout", Duration::zero(), now, RetryStatus::NoDeadline);
     }
-    EngineImpl::ClusterRuntime* c = m_engine.clusterRuntime(m_cluster->name);
+    EngineImpl::ClusterRuntime* c = m_engine.clusterRuntime(*this);
     std::optional<std::size_t> host;
     if (c)
         host = m_engine.pickHost(*c, *this);
@@ -1017,49 +1061,34 @@ Decision RequestImpl::nextAttempt(TimePoint now) {
         return localReply(503, "no healthy upstream", Duration::zero(), now, RetryStatus::No);
     }
     const HostSpec& h = c->spec->hosts[*host];
-    AttemptTarget t;
-    t.attempt = static_cast<int>(m_record.attempts.size()) + 1;
-    t.backend = h.backend;
-    t.server = h.server;
-    t.hostKey = h.key;
-    t.schema = h.schema;
-    t.address = h.address;
-    t.port = h.port;
-    t.priority = h.priority;
-    t.upstreamModel = h.modelOverride.value_or(m_record.virtualModel);
-    if (m_cluster->retry)
-        t.perTryTimeout = m_cluster->retry->perTryTimeout;
-    t.streamIdleTimeout = m_cluster->streamIdleTimeout;
-    t.connectTimeout = m_cluster->connectTimeout;
-    t.deadline = m_deadline;
-    t.backoffBefore = m_pendingBackoff;
-    m_attemptedPriorities.push_back(h.priority);
-    m_attemptedHosts.push_back(h.key);
-    AttemptRecord a;
+    // c->spec is in the snapshot served now, m_snap may be an older one: keep h alive.
+    if (m_engine.m_snap != m_snap && m_engine.m_snap != m_pickSnap)
+        m_pickSnap = m_engine.m_snap;
+    m_currentHost = &h;
+    const int attempt = static_cast<int>(m_record.attempts.size()) + 1;
+    const Duration backoff = m_pendingBackoff;
+    // The hosts and priorities attempted so far are read from here (previous_hosts, previous_priorities).
+    AttemptRecord& a = m_record.attempts.emplace_back();
     a.backend = h.backend;
     a.backendNamespace = h.backendNamespace;
     a.server = h.server;
     a.hostKey = h.key;
     a.priority = h.priority;
-    a.upstreamModel = t.upstreamModel;
+    a.upstreamModel = h.modelOverride.value_or(m_record.virtualModel);
     a.start = now;
-    a.backoffBefore = m_pendingBackoff;
-    m_record.attempts.push_back(std::move(a));
+    a.backoffBefore = backoff;
     m_pendingBackoff = Duration::zero();
     ++k.upstream_rq_attempts;
-    if (t.attempt == 1 && h.priority != 0)
+    if (attempt == 1 && h.priority != 0)
         ++k.lb_priority_spill;
     m_inAttempt = true;
-    m_current = t;
-    Decision d;
-    d.action = Action::Attempt;
-    d.target = std::move(t);
-    return d;
+    // Returned as a prvalue: built in the caller's Decision, not moved into it.
+    return Decision{Action::Attempt, targetFor(h, attempt, backoff)};
 }
 
 Decision RequestImpl::onAttemptResult(const AttemptOutcome& outcome, TimePoint now) {
     if (m_done)
-        return m_final;
+        return finalDecision();
     if (!m_inAttempt) {
         Decision d;  // nothing in flight: the caller should ask for the next attempt
         d.action = Action::Backoff;
@@ -1093,7 +1122,7 @@ Decision RequestImpl::onAttemptResult(const AttemptOutcome& outcome, TimePoint n
     case UpstreamFailure::None:
     case UpstreamFailure::RequestTimeout: break;
     }
-    m_engine.reportOutcome(m_cluster->name, a.hostKey, o, o.failure, now);
+    m_engine.reportOutcome(m_engine.clusterRuntime(*this), m_currentHost, a.hostKey, o, o.failure, now);
 
     if (o.failure == UpstreamFailure::None)  // a complete response (a stream that ended cleanly too)
         return finish(Response{o.status, false, {}, {}}, Duration::zero(), now, RetryStatus::No);
@@ -1155,7 +1184,10 @@ void RequestImpl::cancel(TimePoint now) {
     m_inAttempt = false;
     m_record.finalStatus = 499;
     m_record.latency = now - m_record.start;
-    m_final = Decision{Action::Respond, {}, Duration::zero(), Response{499, true, {}, {}}, RetryStatus::No};
+    m_finalResponse = Response{499, true, {}, {}};
+    m_finalWait = Duration::zero();
+    m_finalWhy = RetryStatus::No;
+    m_currentHost = nullptr;
     m_engine.emitRecord(m_record);
 }
 

@@ -165,9 +165,10 @@ public:
     virtual void cancel(TimePoint now) = 0;
     virtual bool done() const = 0;
     virtual const RequestRecord& record() const = 0;
-    /// Moves the record out, for a driver that completes it (bodies, timings) and passes it on
-    /// after the response ended; record() is empty afterwards. Call it last, once done().
-    virtual RequestRecord takeRecord() = 0;
+    /// The record, for a driver that completes it (bodies, timings) and moves it on after the
+    /// response ended (in place: no copy nor temporary of the record); record() is that record, empty
+    /// once moved from. Call it last, once done().
+    virtual RequestRecord& recordToComplete() = 0;
 };
 
 /// Named counters, as Envoy's cluster/outlier stats; every decision branch bumps one.

@@ -90,12 +90,15 @@ public:
     void cancel(TimePoint now) override;
     bool done() const override { return m_done; }
     const RequestRecord& record() const override { return m_record; }
-    RequestRecord takeRecord() override { return std::move(m_record); }
+    RequestRecord& recordToComplete() override { return m_record; }
 
 private:
     friend class EngineImpl;
     Decision finish(Response response, Duration wait, TimePoint now, RetryStatus why);
     Decision localReply(int status, const std::string& text, Duration wait, TimePoint now, RetryStatus why);
+    Decision finalDecision() const;
+    /// The target of an attempt on `h` (its strings copied once, into the Decision).
+    AttemptTarget targetFor(const HostSpec& h, int attempt, Duration backoffBefore) const;
 
     EngineImpl& m_engine;
     std::shared_ptr<const Snapshot> m_snap;
@@ -105,12 +108,19 @@ private:
     RequestRecord m_record;
     bool m_done = false;
     bool m_inAttempt = false;
-    Decision m_final;
-    AttemptTarget m_current;
+    RetryStatus m_finalWhy = RetryStatus::No;
+    Duration m_finalWait{};
+    Response m_finalResponse;
+    // The host of the attempt in flight, in the engine's snapshot at the pick: m_pickSnap keeps that
+    // one alive when it is no longer m_snap (a config swapped in after the start). Rather than a copy
+    // of its AttemptTarget: RequestImpl then fits malloc's per-thread cache (1,160 bytes did not).
+    const HostSpec* m_currentHost = nullptr;
+    std::shared_ptr<const Snapshot> m_pickSnap;
     Duration m_pendingBackoff{};
-    // previous_priorities and previous_hosts state
-    std::vector<int> m_attemptedPriorities;
-    std::vector<std::string> m_attemptedHosts;
+    // previous_priorities and previous_hosts state: the priorities attempted are those of
+    // m_record.attempts from m_prioritiesFrom on (a reset moves it to the end), the hosts attempted
+    // are every attempt's hostKey.
+    std::size_t m_prioritiesFrom = 0;
     std::vector<bool> m_excluded;
     std::optional<PriorityLoad> m_adjustedLoad;
 };
@@ -171,7 +181,10 @@ private:
     const PriorityLoad& priorityLoadFor(ClusterRuntime& c, RequestImpl& r);
     void refresh(ClusterRuntime& c);
     ClusterRuntime* clusterRuntime(const std::string& name);
-    void reportOutcome(const std::string& clusterName, const std::string& hostKey, const AttemptOutcome& o,
+    /// The runtime of r's cluster: by index while r runs on the snapshot served, else by name.
+    ClusterRuntime* clusterRuntime(const RequestImpl& r);
+    /// `hint`: the host as picked (its index is used when it is still in `c`), else found by key.
+    void reportOutcome(ClusterRuntime* c, const HostSpec* hint, const std::string& hostKey, const AttemptOutcome& o,
                        UpstreamFailure failure, TimePoint now);
     void onEjectionThreshold(ClusterRuntime& c, std::size_t hostIndex, EjectionType type, TimePoint now);
     void armSweep(ClusterRuntime& c, TimePoint now);
@@ -197,6 +210,7 @@ private:
     std::shared_ptr<const Snapshot> m_snap;
     std::unordered_map<std::string, HostRuntime> m_hosts;        // by host key
     std::unordered_map<std::string, ClusterRuntime> m_clusters;  // by cluster name
+    std::vector<ClusterRuntime*> m_runtimeOf;  ///< parallel to m_snap->clusters (no name hashing per attempt)
     std::unordered_set<std::string> m_removedServers;  ///< names that do not resolve (hosts removed on refresh)
     std::map<std::string, PendingDns> m_pendingDns;
     Duration m_dnsRefreshDelay = secs(30);

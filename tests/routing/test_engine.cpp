@@ -480,6 +480,38 @@ private slots:
         QCOMPARE(d.response.status, 503);  // its cluster is gone: no healthy upstream
         QCOMPARE(h.send("m").finalStatus, 404);
     }
+    void attemptOnASwappedInConfigOutlivesIt() {
+        // The request holds the host it picked, not a copy of its target: a host picked from a config
+        // swapped in after the start must stay valid when that config is replaced in turn.
+        const auto cfg = makeConfig("m", ticket2Refs(), fallbackRetry(), config::PassiveHealthCheck{});
+        Harness h(cfg);
+        auto req = h.engine->start("m", {}, h.clock.now());
+        h.engine->setConfig(std::make_shared<const config::Config>(cfg));  // the pick comes from this one
+        const auto d = req->nextAttempt(h.clock.now());
+        QCOMPARE(d.action, Action::Attempt);
+        QCOMPARE(d.target.backend, std::string("primary"));
+        h.engine->setConfig(std::make_shared<const config::Config>(cfg));  // and the engine lets go of it
+        const auto again = req->nextAttempt(h.clock.now());  // asked again while in flight: the same target
+        QCOMPARE(again.action, Action::Attempt);
+        QCOMPARE(again.target.hostKey, d.target.hostKey);
+        QCOMPARE(again.target.address, d.target.address);
+        QCOMPARE(again.target.upstreamModel, std::string("qwen2.5:1.5b"));
+        QCOMPARE(again.target.attempt, 1);
+        // The outcome reaches the host of the config serving now (found by key), then previous_hosts
+        // and previous_priorities send the retry to the fallback.
+        auto next = req->onAttemptResult(AttemptOutcome::failed(UpstreamFailure::ConnectFailure), h.clock.now());
+        QCOMPARE(next.action, Action::Backoff);
+        const auto hosts = h.engine->hosts();
+        const auto primary =
+            std::find_if(hosts.begin(), hosts.end(), [](const HostStatus& s) { return s.backend == "primary"; });
+        QVERIFY(primary != hosts.end());
+        QCOMPARE(primary->consecutive5xx, 1);
+        next = req->nextAttempt(h.clock.now() + next.wait);
+        QCOMPARE(next.action, Action::Attempt);
+        QCOMPARE(next.target.backend, std::string("secondary"));
+        QCOMPARE(next.target.attempt, 2);
+        QCOMPARE(req->record().attempts[0].hostKey, d.target.hostKey);
+    }
 
     // ---------------------------------------------------------------- names, records
     void serverNames() {
