@@ -659,7 +659,9 @@ const char* parseResponseHead(std::string_view text, ResponseHead& head, Framing
         status = status * 10 + (c - '0');
     }
     if (line.size() > 12 && line[12] != ' ') return "invalid status code";
-    // The reason phrase is not looked at (http_parser did not either): it carries no meaning.
+    // The reason phrase carries no meaning and is not looked at (http_parser did not either), but
+    // for a bare CR, refused everywhere in a head (and early, in a head still arriving).
+    if (line.find('\r') != kNotFound) return "CR not followed by LF";
     head.status = status;
     const char* error = parseFields(text.substr(nl + 1), head.headers, framing);
     return partial && error == kNoEmptyLine ? nullptr : error;

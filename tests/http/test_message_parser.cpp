@@ -254,6 +254,9 @@ private slots:
         QTest::addColumn<bool>("eof");
         QTest::newRow("not HTTP, early") << QByteArray("SSH-2.0-OpenSSH") << false;
         QTest::newRow("two-digit status") << QByteArray("HTTP/1.1 20 OK\r\n\r\n") << false;
+        // fuzz_http_response found it: whole, the CR passed in the reason phrase; a byte at a time,
+        // the early check refused it.
+        QTest::newRow("bare CR in the reason phrase") << QByteArray("HTTP/1.1 200 O\r\0K\r\nContent-Length: 0\r\n\r\n", 40) << false;
         QTest::newRow("ends inside the head") << QByteArray("HTTP/1.1 200 OK\r\nContent-Le") << true;
         QTest::newRow("ends inside a sized body") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc") << true;
         QTest::newRow("ends inside a chunk") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nabc") << true;
