@@ -296,8 +296,12 @@ public:
     }
     /// What arrived of a head that is not whole yet.
     std::string_view pending() const { return m_buffer; }
-    /// After the head was parsed: the buffer keeps its capacity for the next one.
-    void clear() { m_buffer.clear(); }
+    /// After the head was parsed: the buffer keeps its capacity for the next one, unless a large
+    /// head grew it.
+    void clear() {
+        if (m_buffer.capacity() > 16 * 1024) std::string().swap(m_buffer);
+        else m_buffer.clear();
+    }
 
 private:
     std::string m_buffer;
