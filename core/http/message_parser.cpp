@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace aigw::http {
 
@@ -179,6 +180,14 @@ const char* parseFields(std::string_view rest, Headers& headers, Framing& framin
         headers.add(std::string(name), std::string(value));
     }
     return kNoEmptyLine;  // only for the lines of a head still arriving (see completeLines)
+}
+
+/// A head's start line (without its line end) and the field lines after it.
+std::pair<std::string_view, std::string_view> splitStartLine(std::string_view text) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return {line, nl == kNotFound ? std::string_view() : text.substr(nl + 1)};
 }
 
 /// "HTTP/D.D" -> major, minor.
@@ -504,16 +513,13 @@ struct RequestParser::Impl {
     bool inBody = false;  ///< its head was parsed
     bool messageComplete = false;
     bool tooLarge = false;
-
 };
 
 namespace {
 /// Parses a head into `r`; an error description, or nullptr. `partial`: the complete lines of a
 /// head still arriving, checked so that a bad one is answered at once.
 const char* parseRequestHead(std::string_view text, HttpRequest& r, Framing& framing, bool partial) {
-    const std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const auto [line, fields] = splitStartLine(text);
     const std::size_t sp1 = line.find(' ');
     if (sp1 == kNotFound) return "invalid request line";
     const std::size_t sp2 = line.find(' ', sp1 + 1);
@@ -526,7 +532,7 @@ const char* parseRequestHead(std::string_view text, HttpRequest& r, Framing& fra
     r.method = method;
     r.target = target;
     if (!splitTarget(target, method == "CONNECT", r.path, r.query)) return "invalid request target";
-    if (const char* error = parseFields(text.substr(nl + 1), r.headers, framing))
+    if (const char* error = parseFields(fields, r.headers, framing))
         return partial && error == kNoEmptyLine ? nullptr : error;
     if (partial) return nullptr;
     if (framing.hasTransferEncoding) {
@@ -651,9 +657,7 @@ struct ResponseParser::Impl {
 namespace {
 /// Parses a response head into `head`; see parseRequestHead.
 const char* parseResponseHead(std::string_view text, ResponseHead& head, Framing& framing, bool partial) {
-    const std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const auto [line, fields] = splitStartLine(text);
     // HTTP/D.D SP 3DIGIT [SP reason-phrase]
     if (line.size() < 12 || !parseVersion(line.substr(0, 8), head.httpMajor, head.httpMinor) || line[8] != ' ')
         return "invalid status line";
@@ -667,7 +671,7 @@ const char* parseResponseHead(std::string_view text, ResponseHead& head, Framing
     // for a bare CR, refused everywhere in a head (and early, in a head still arriving).
     if (line.find('\r') != kNotFound) return "CR not followed by LF";
     head.status = status;
-    const char* error = parseFields(text.substr(nl + 1), head.headers, framing);
+    const char* error = parseFields(fields, head.headers, framing);
     return partial && error == kNoEmptyLine ? nullptr : error;
 }
 
