@@ -1,6 +1,6 @@
 #pragma once
 // Upstream HTTP/1.1 client with a keep-alive connection pool per server (key host:port), responses
-// parsed by http_parser (content-length, chunked and close-delimited bodies), headers and body pieces
+// parsed by message_parser.h (content-length, chunked and close-delimited bodies), headers and body pieces
 // delivered as they arrive, and failures classified the way Envoy's retry/outlier logic needs them.
 //
 // An HttpClient lives on the thread that created it and runs on that thread's event loop (the proxy

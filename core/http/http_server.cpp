@@ -15,7 +15,7 @@
 
 namespace aigw::http {
 
-// One accepted TCP connection. Parses requests with http_parser and serves them strictly in order:
+// One accepted TCP connection. Parses requests (message_parser.h) and serves them strictly in order:
 // after a message completes the parser is paused and the rest of the input waits until the
 // response finished, which makes pipelining safe without a response queue.
 class Connection : public QObject {

@@ -1,6 +1,6 @@
 #pragma once
 // A small HTTP/1.1 server: QTcpServer accepts, each connection is a non-blocking socket under
-// QSocketNotifiers (tcp_stream.h), requests are parsed by Debian's http_parser (no hand-rolled parsing).
+// QSocketNotifiers (tcp_stream.h), requests are parsed by message_parser.h.
 //
 // One HttpServer lives on the thread that created it; every connection, handler call and responder
 // runs on that thread's event loop. Requests on one connection are handled strictly one at a time
@@ -125,7 +125,7 @@ struct ServerOptions {
     /// short text body) and the connection is closed. <= 0 means no limit.
     qint64 maxBodyBytes = 32 * 1024 * 1024;
     /// Close a keep-alive connection idle for this long between requests; 0 = never.
-    /// (Request heads are limited by http_parser itself to 80 KiB; bigger ones are a parse error: 400.)
+    /// (Request heads are limited by the parser to 80 KiB; bigger ones are a parse error: 400.)
     int idleConnectionTimeoutMs = 0;
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// Incremental HTTP/1.x message parsing (http_parser underneath), apart from sockets and event
+// Incremental HTTP/1.x message parsing (the project's own framing code), apart from sockets and event
 // loops: the server's connections and the client's pooled connections feed bytes in as they
 // arrive, and the fuzz targets (fuzz/fuzz_http_request.cpp, fuzz_http_response.cpp) run the very
 // same code on arbitrary input.
@@ -29,7 +29,7 @@ public:
     struct Step {
         Status status = Status::NeedMore;
         std::size_t consumed = 0;     ///< bytes of the input used; feed the rest to the next call
-        const char* error = nullptr;  ///< Error: what is wrong (http_parser's description)
+        const char* error = nullptr;  ///< Error: what is wrong
     };
 
     RequestParser();
@@ -60,7 +60,7 @@ public:
     struct Step {
         std::size_t consumed = 0;
         bool error = false;           ///< malformed, or (at the end of the stream) incomplete
-        const char* errorText = "";   ///< http_parser's description of the error
+        const char* errorText = "";   ///< what is wrong
     };
 
     ResponseParser();
