@@ -186,6 +186,7 @@ private slots:
         QTest::newRow("lowercase method, early") << QByteArray("get / HTTP/1.1\r\n");
         QTest::newRow("bare CR, early") << QByteArray("GET / HTTP/1.1\r\nHost: a\rb");
         QTest::newRow("bad field line, early") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n\x07\n");
+        QTest::newRow("whitespace-led line before the first field") << QByteArray("GET / HTTP/1.1\r\n Host: a\r\n\r\n");
         QTest::newRow("space before the colon") << QByteArray("GET / HTTP/1.1\r\nHost : a\r\n\r\n");
         QTest::newRow("control character in a value") << QByteArray("GET / HTTP/1.1\r\nHost: a\x01b\r\n\r\n");
         QTest::newRow("no version (HTTP/0.9)") << QByteArray("GET /\r\n\r\n");
