@@ -551,16 +551,19 @@ std::string_view completeLines(std::string_view pending) {
     return last == kNotFound ? std::string_view() : pending.substr(0, last + 1);
 }
 
-/// Why what arrived of a head can no longer become a valid one, or nullptr.
-const char* partialRequestError(std::string_view pending) {
+/// Why what arrived of a head (`request`'s or a response's, parsed by `parse`) can no longer
+/// become a valid one, or nullptr.
+template <class Head>
+const char* partialHeadError(std::string_view pending, bool request,
+                             const char* (*parse)(std::string_view, Head&, Framing&, bool)) {
     if (pending.size() > kEarlyCheckBytes) return nullptr;
-    if (!plausibleStart(pending, true)) return "invalid HTTP method";
+    if (!plausibleStart(pending, request)) return request ? "invalid HTTP method" : "invalid status line";
     if (hasBareCr(pending)) return "CR not followed by LF";
     const std::string_view lines = completeLines(pending);
     if (lines.empty()) return nullptr;
-    HttpRequest scratch;
+    Head scratch;
     Framing framing;
-    return parseRequestHead(lines, scratch, framing, true);
+    return parse(lines, scratch, framing, true);
 }
 }  // namespace
 
@@ -590,7 +593,7 @@ RequestParser::Step RequestParser::execute(const char* data, std::size_t len) {
         const std::string_view text = c.head.feed(data, len, pos, overflow);
         if (overflow) return {Status::Error, pos, "header overflow"};
         if (text.empty()) {
-            if (const char* error = partialRequestError(c.head.pending())) return {Status::Error, pos, error};
+            if (const char* error = partialHeadError(c.head.pending(), true, &parseRequestHead)) return {Status::Error, pos, error};
             return {Status::NeedMore, len};
         }
         Framing framing;
@@ -675,16 +678,6 @@ const char* parseResponseHead(std::string_view text, ResponseHead& head, Framing
     return partial && error == kNoEmptyLine ? nullptr : error;
 }
 
-const char* partialResponseError(std::string_view pending) {
-    if (pending.size() > kEarlyCheckBytes) return nullptr;
-    if (!plausibleStart(pending, false)) return "invalid status line";
-    if (hasBareCr(pending)) return "CR not followed by LF";
-    const std::string_view lines = completeLines(pending);
-    if (lines.empty()) return nullptr;
-    ResponseHead scratch;
-    Framing framing;
-    return parseResponseHead(lines, scratch, framing, true);
-}
 }  // namespace
 
 ResponseParser::ResponseParser() : m_impl(std::make_unique<Impl>()) { reset(false); }
@@ -727,7 +720,7 @@ ResponseParser::Step ResponseParser::execute(const char* data, std::size_t len) 
         const std::string_view text = c.collector.feed(data, len, pos, overflow);
         if (overflow) return {pos, true, "header overflow"};
         if (text.empty()) {
-            if (const char* error = partialResponseError(c.collector.pending())) return {pos, true, error};
+            if (const char* error = partialHeadError(c.collector.pending(), false, &parseResponseHead)) return {pos, true, error};
             return {len};
         }
         Framing framing;
