@@ -139,15 +139,7 @@ ProxyHandler::ProxyHandler(routing::Engine& engine, http::HttpClient& client, Su
 
 ProxyHandler::DeadlineId ProxyHandler::armDeadline(Duration after, std::function<void()> fn) {
     const DeadlineId d{m_clock.now() + std::max(after, Duration::zero()), m_nextDeadline++};
-    if (m_spareDeadlines.empty()) {
-        m_deadlines.emplace(std::make_pair(d.at, d.id), std::move(fn));
-    } else {
-        auto node = std::move(m_spareDeadlines.back());
-        m_spareDeadlines.pop_back();
-        node.key() = {d.at, d.id};
-        node.mapped() = std::move(fn);
-        m_deadlines.insert(std::move(node));
-    }
+    m_spareDeadlines.insert(m_deadlines, std::make_pair(d.at, d.id), std::move(fn));
     // Restart the timer only when this deadline comes before the one it is armed for: restarting a
     // QTimer per request (unregister + register) showed up on the one-connection latency path. An
     // armed timer whose deadline was cancelled fires early and re-arms for the next one.
@@ -156,19 +148,13 @@ ProxyHandler::DeadlineId ProxyHandler::armDeadline(Duration after, std::function
     return d;
 }
 
-void ProxyHandler::recycle(DeadlineNode&& node) {
-    node.mapped() = nullptr;  // the callback's captures go now, the node stays for the next deadline
-    if (m_spareDeadlines.size() < kSpareNodes)
-        m_spareDeadlines.push_back(std::move(node));
-}
-
 void ProxyHandler::cancelDeadline(DeadlineId d) {
     if (!d)
         return;
     auto it = m_deadlines.find({d.at, d.id});
     if (it == m_deadlines.end())
         return;
-    recycle(m_deadlines.extract(it));
+    m_spareDeadlines.keep(m_deadlines.extract(it));
     // The timer may fire early for a cancelled deadline; fireDeadlines() then just re-arms.
 }
 
@@ -188,7 +174,7 @@ void ProxyHandler::fireDeadlines() {
     while (!m_deadlines.empty() && m_deadlines.begin()->first.first <= now) {
         auto node = m_deadlines.extract(m_deadlines.begin());
         node.mapped()();
-        recycle(std::move(node));
+        m_spareDeadlines.keep(std::move(node));
     }
     rearmDeadlineTimer();
 }
@@ -312,17 +298,7 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     m_starting = false;
     ex->id = ex->req->record().id;
     ++m_inFlight;
-    if (m_spareExchanges.empty()) {
-        m_exchanges.emplace(ex->id, ex);
-    } else {
-        auto node = std::move(m_spareExchanges.back());
-        m_spareExchanges.pop_back();
-        node.key() = ex->id;
-        node.mapped() = ex;
-        auto r = m_exchanges.insert(std::move(node));
-        if (!r.inserted)
-            m_spareExchanges.push_back(std::move(r.node));
-    }
+    m_spareExchanges.insert(m_exchanges, ex->id, ex);
     const std::uint64_t id = ex->id;
     ex->responder->onClientDisconnected([this, id] {
         if (auto e = live(id))
@@ -649,11 +625,7 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     --m_inFlight;
     // Released after this call chain unwinds (callers still hold `ex`). The map node is kept for the
     // next request rather than freed.
-    if (auto node = m_exchanges.extract(ex->id); !node.empty()) {
-        node.mapped().reset();
-        if (m_spareExchanges.size() < kSpareNodes)
-            m_spareExchanges.push_back(std::move(node));
-    }
+    m_spareExchanges.keep(m_exchanges.extract(ex->id));
     cancelAttemptTimers(*ex);
     if (ex->waitTimer)
         m_scheduler.cancel(ex->waitTimer);
