@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QSocketNotifier>
 
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -28,7 +29,7 @@ const char* kUsage =
     "usage: aigw-sim --headless [FILE...] [--config FILE...] [--listen HOST:PORT] [--admin HOST:PORT]\n"
     "                           [--allow-remote] [--allowed-host HOST]... [--admin-token TOKEN]\n"
     "                           [--cors-origin ORIGIN]... [--no-debug-headers] [--no-servers]\n"
-    "                           [--dns-refresh DURATION]\n"
+    "                           [--dns-refresh DURATION] [--busy-poll-us N]\n"
     "\n"
     "Runs the gateway (OpenAI-compatible proxy), its model servers and the admin API without a window.\n"
     "  FILE...              YAML manifests (several files; - reads standard input; a kind: List as\n"
@@ -48,6 +49,8 @@ const char* kUsage =
     "  --dns-refresh DURATION  how long a deleted server's name keeps resolving before the gateway's\n"
     "                       DNS refresh removes it (default 30s, Envoy Gateway's; a BackendTrafficPolicy\n"
     "                       dns.dnsRefreshRate wins for its routes; 0s: at once)\n"
+    "  --busy-poll-us N     before the proxy's thread sleeps, it polls its sockets N microseconds\n"
+    "                       without sleeping (default 50; 0 turns it off): lower latency for CPU time\n"
     "When ready it prints: READY proxy=http://HOST:PORT admin=http://HOST:PORT\n";
 
 bool parseHostPort(const std::string& text, QString& host, quint16& port, std::string& error) {
@@ -142,6 +145,17 @@ int runHeadless(const Args& args) {
                 return 2;
             }
             options.dnsRefreshDelay = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+        } else if (a == "--busy-poll-us") {
+            const std::string* v = needValue("microseconds (0 to 10000)");
+            if (!v)
+                return 2;
+            int us = -1;
+            const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), us);
+            if (ec != std::errc() || end != v->data() + v->size() || us < 0 || us > 10000) {
+                std::fprintf(stderr, "aigw-sim: --busy-poll-us: expected microseconds from 0 to 10000, got '%s'\n", v->c_str());
+                return 2;
+            }
+            options.busyPoll = std::chrono::microseconds(us);
         } else if (a == "-" || (!a.empty() && a[0] != '-')) {
             files.push_back(a);  // positional files, as check and export take them
         } else {

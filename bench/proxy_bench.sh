@@ -17,7 +17,10 @@
 # CALLGRIND=1 also counts the user-space instructions per request of nginx's worker and the gateway
 # under valgrind's callgrind (1 connection, 3 s each; counts do not depend on the machine's load).
 # CALLGRIND=only counts instructions and skips the timed runs (fine on a busy machine);
-# CALLGRIND_KEEP=DIR keeps the callgrind files there, for callgrind_annotate.
+# CALLGRIND_KEEP=DIR keeps the callgrind files there, for callgrind_annotate. The gateway under
+# callgrind runs with --busy-poll-us 0: the count is the work per request, not the polling between.
+# GATEWAY_ARGS="..." passes more options to the timed gateway, e.g. GATEWAY_ARGS="--busy-poll-us 0"
+# to measure it without busy polling (its cpu/req column includes the polling's CPU time).
 # needs: nginx and wrk (./scripts/install-deps.sh --bench; valgrind for CALLGRIND=1) and a built
 # aigw-sim + aigw-mock-backend.
 set -euo pipefail
@@ -102,8 +105,9 @@ spec:
     - fqdn: {hostname: bench.default.svc.cluster.local, port: 80}
 YAML
 
+# shellcheck disable=SC2086  # GATEWAY_ARGS is split into options on purpose
 start_and_wait READY "$WORK/gw.out" "$SIM" --headless --config "$WORK/bench.yaml" \
-  --listen 127.0.0.1:0 --admin 127.0.0.1:0 --no-debug-headers
+  --listen 127.0.0.1:0 --admin 127.0.0.1:0 --no-debug-headers ${GATEWAY_ARGS:-}
 GW_PID=${PIDS[-1]}
 GW_LINE=$(grep -m1 '^READY' "$WORK/gw.out")
 GW_URL=$(sed -E 's/.*proxy=([^ ]+).*/\1/' <<<"$GW_LINE")
@@ -218,6 +222,17 @@ for conns in "${TIMED[@]}"; do
       printf '%-9s requests/s per round: %s   spread %s\n' "$who" "$(paste -sd' ' <<<"$vals")" \
         "$(sort -g <<<"$vals" | awk -v m="$med" 'NR == 1 {lo = $1} {hi = $1} END { printf "%.0f%%", (m > 0) ? 100 * (hi - lo) / m : 0 }')"
     done
+    # Each round's nginx and gateway runs are back to back: their ratio moves less with the
+    # machine's other load than the medians above, which may come from different rounds.
+    ratios=$(for ((r = 1; r <= ROUNDS; r++)); do
+      awk -v n="${RESULTS[nginx,$r]%% *}" -v g="${RESULTS[gateway,$r]%% *}" 'BEGIN { printf "%.2f\n", (n > 0) ? g / n : 0 }'
+    done)
+    added=$(for ((r = 1; r <= ROUNDS; r++)); do
+      read -r _ dp _ <<<"${RESULTS[direct,$r]}"; read -r _ np _ <<<"${RESULTS[nginx,$r]}"; read -r _ gp _ <<<"${RESULTS[gateway,$r]}"
+      awk -v d="$dp" -v n="$np" -v g="$gp" 'BEGIN { printf "%+.0f/%+.0f\n", g - d, n - d }'
+    done)
+    echo "gateway/nginx requests/s per round: $(paste -sd' ' <<<"$ratios")   median $(median <<<"$ratios")"
+    echo "added p50 per round, gateway/nginx (us): $(paste -sd' ' <<<"$added")"
   fi
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
@@ -280,7 +295,8 @@ if [[ ${CALLGRIND:-0} == 1 || ${CALLGRIND:-0} == only ]]; then
   echo "== user-space instructions per request under callgrind (1 connection)"
   CG=(valgrind --tool=callgrind --instr-atstart=no)
   start_and_wait READY "$WORK/gwcg.out" "${CG[@]}" --callgrind-out-file="$WORK/cg.gateway.%p" \
-    "$SIM" --headless --config "$WORK/bench.yaml" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --no-debug-headers
+    "$SIM" --headless --config "$WORK/bench.yaml" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --no-debug-headers \
+    --busy-poll-us 0
   GWCG_PID=${PIDS[-1]}
   GWCG_URL=$(sed -E 's/.*proxy=([^ ]+).*/\1/' <<<"$(grep -m1 '^READY' "$WORK/gwcg.out")")
   CGN_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl1-mesa-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libyaml-dev
+  libgoogle-perftools-dev  # tcmalloc, the aigw-sim executable's allocator (CMakeLists.txt AIGW_TCMALLOC)
   xvfb xauth curl
   prometheus  # promtool: test_prometheus_export checks /stats/prometheus with it
 )

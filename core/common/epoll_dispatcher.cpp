@@ -50,18 +50,20 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
 
     constexpr int kMaxEvents = 128;
     epoll_event events[kMaxEvents];
-    int n = -1;
-    if (m_hasPwait2) {
-        timespec ts{};
-        ts.tv_sec = static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
-        ts.tv_nsec = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count() % 1000000000);
-        n = ::epoll_pwait2(m_epoll, events, kMaxEvents, noTimeout ? nullptr : &ts, nullptr);
-        if (n < 0 && errno == ENOSYS) m_hasPwait2 = false;
+    int n = 0;
+    if (wait && m_busyPoll > Clock::duration::zero()) {
+        // Busy polling: look without sleeping until something is ready or the window (or the next
+        // timer) is over; only then sleep, for what is left of the timeout.
+        const auto start = Clock::now();
+        const Clock::duration window = noTimeout ? Clock::duration(m_busyPoll) : std::min<Clock::duration>(m_busyPoll, timeout);
+        Clock::duration spent{};
+        do {
+            n = ::epoll_wait(m_epoll, events, kMaxEvents, 0);
+            spent = Clock::now() - start;
+        } while (n == 0 && spent < window);
+        if (!noTimeout) timeout = std::max(Clock::duration::zero(), timeout - spent);
     }
-    if (!m_hasPwait2) {
-        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
-        n = ::epoll_wait(m_epoll, events, kMaxEvents, noTimeout ? -1 : static_cast<int>(std::min<long long>(ms, 1 << 30)));
-    }
+    if (n <= 0) n = waitForEvents(events, kMaxEvents, noTimeout ? nullptr : &timeout);
     if (n < 0) n = 0;  // EINTR: a signal; the caller's loop comes back
 
     bool did = n > 0;
@@ -94,6 +96,24 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
     }
     if (!(flags & QEventLoop::X11ExcludeTimers) && activateTimers()) did = true;
     return did;
+}
+
+int EpollEventDispatcher::waitForEvents(epoll_event* events, int max, const Clock::duration* timeout) {
+    int n = -1;
+    if (m_hasPwait2) {
+        timespec ts{};
+        if (timeout) {
+            ts.tv_sec = static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(*timeout).count());
+            ts.tv_nsec = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(*timeout).count() % 1000000000);
+        }
+        n = ::epoll_pwait2(m_epoll, events, max, timeout ? &ts : nullptr, nullptr);
+        if (n < 0 && errno == ENOSYS) m_hasPwait2 = false;
+    }
+    if (!m_hasPwait2) {
+        const auto ms = timeout ? std::chrono::ceil<std::chrono::milliseconds>(*timeout).count() : -1;
+        n = ::epoll_wait(m_epoll, events, max, static_cast<int>(std::min<long long>(ms, 1 << 30)));
+    }
+    return n;
 }
 
 void EpollEventDispatcher::activate(int fd, QSocketNotifier* Watch::*which) {

@@ -5,11 +5,13 @@
 #include <QFutureWatcher>
 #include <QPromise>
 #include <QRandomGenerator>
+#include <QThread>
 #include <QThreadPool>
 #include <QTimer>
 
 #include <malloc.h>
 
+#include "common/epoll_dispatcher.h"
 #include "common/log.h"
 
 namespace aigw::proxy {
@@ -159,6 +161,8 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
     if (m_running)
         teardown();
     m_options = options;
+    if (auto* epoll = dynamic_cast<EpollEventDispatcher*>(QThread::currentThread()->eventDispatcher()))
+        epoll->setBusyPoll(options.busyPoll);
     auto fail = [this](const QString& why) {
         log::get("proxy")->error("{}", why.toStdString());
         teardown();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/epoll_dispatcher.h"
@@ -17,6 +18,24 @@ using namespace aigw;
 
 namespace {
 constexpr int kHungMs = 30000;  // only a hung test waits this long
+
+/// The scheduler state of thread `tid` of this process ('R' running, 'S' sleeping, ...).
+char threadState(pid_t tid) {
+    QFile f(QStringLiteral("/proc/self/task/%1/stat").arg(tid));
+    if (!f.open(QIODevice::ReadOnly)) return '?';
+    const QByteArray stat = f.readAll();
+    const auto paren = stat.lastIndexOf(')');  // the name may hold spaces and parentheses
+    return paren >= 0 && paren + 2 < stat.size() ? stat[paren + 2] : '?';
+}
+
+/// How often thread `tid` of this process went to sleep (voluntary context switches).
+long voluntarySwitches(pid_t tid) {
+    QFile f(QStringLiteral("/proc/self/task/%1/status").arg(tid));
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    for (const QByteArray& line : f.readAll().split('\n'))
+        if (line.startsWith("voluntary_ctxt_switches:")) return line.mid(24).trimmed().toLong();
+    return -1;
+}
 
 struct SocketPair {
     int fd[2] = {-1, -1};
@@ -182,6 +201,57 @@ private slots:
         });
         poster.join();
         QTRY_COMPARE_WITH_TIMEOUT(received.load(), 100, kHungMs);
+    }
+
+    void busyPollCatchesTheNextEventWithoutSleeping() {
+        // A window far longer than the test: the loop must never sleep before the write arrives. The
+        // writer waits until the loop is about to block, then watches the loop's thread: with busy
+        // polling it stays running (R); a loop that went to sleep in epoll shows S, and then one
+        // more voluntary context switch.
+        auto* dispatcher = dynamic_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance());
+        QVERIFY(dispatcher);
+        dispatcher->setBusyPoll(std::chrono::seconds(60));
+        SocketPair p;
+        QSocketNotifier readable(p.fd[0], QSocketNotifier::Read);
+        QEventLoop loop;
+        connect(&readable, &QSocketNotifier::activated, &loop, [&] {
+            char c;
+            (void)::read(p.fd[0], &c, 1);
+            loop.quit();
+        });
+        std::atomic<bool> blocking{false};
+        const auto conn = connect(dispatcher, &QAbstractEventDispatcher::aboutToBlock, this, [&] { blocking = true; });
+        const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+        std::atomic<bool> sawSleep{false};
+        std::thread writer([&] {
+            while (!blocking) std::this_thread::yield();
+            for (int i = 0; i < 2000 && !sawSleep; ++i)
+                sawSleep = threadState(tid) == 'S';
+            (void)::write(p.fd[1], "x", 1);
+        });
+        const long before = voluntarySwitches(tid);
+        loop.exec();
+        const long after = voluntarySwitches(tid);
+        writer.join();
+        disconnect(conn);
+        dispatcher->setBusyPoll(std::chrono::microseconds(0));
+        QVERIFY2(!sawSleep, "the loop slept in epoll during its busy-poll window");
+        QCOMPARE(after, before);
+    }
+
+    void busyPollEndsAtTheWindowAndTimersStillFire() {
+        // A short window: an idle loop polls for 1 ms, then sleeps until its timer, which fires.
+        auto* dispatcher = dynamic_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance());
+        QVERIFY(dispatcher);
+        dispatcher->setBusyPoll(std::chrono::milliseconds(1));
+        const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+        const long before = voluntarySwitches(tid);
+        bool fired = false;
+        QTimer::singleShot(50, this, [&] { fired = true; });
+        QTRY_VERIFY_WITH_TIMEOUT(fired, kHungMs);
+        const long after = voluntarySwitches(tid);
+        dispatcher->setBusyPoll(std::chrono::microseconds(0));
+        QVERIFY2(after > before, "the loop never slept: the busy poll did not end at its window");
     }
 
     void quitFromAnotherThreadEndsABlockedLoop() {

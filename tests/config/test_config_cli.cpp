@@ -234,6 +234,13 @@ private slots:
         QTest::newRow("export version missing") << QStringList{"export", "--api-version"} << "--api-version needs a value";
         QTest::newRow("export -o missing") << QStringList{"export", "-o"} << "-o needs a file name";
         QTest::newRow("export unknown option") << QStringList{"export", "--pretty"} << "unknown option '--pretty'";
+        QTest::newRow("busy poll not a number") << QStringList{"--headless", "--busy-poll-us", "50us"}
+                                                << "--busy-poll-us: expected microseconds from 0 to 10000, got '50us'";
+        QTest::newRow("busy poll too long") << QStringList{"--headless", "--busy-poll-us", "10001"}
+                                            << "--busy-poll-us: expected microseconds from 0 to 10000, got '10001'";
+        QTest::newRow("busy poll negative") << QStringList{"--headless", "--busy-poll-us", "-5"}
+                                            << "--busy-poll-us: expected microseconds from 0 to 10000, got '-5'";
+        QTest::newRow("busy poll missing") << QStringList{"--headless", "--busy-poll-us"} << "--busy-poll-us needs microseconds";
     }
     void badArguments() {
         QFETCH(QStringList, args);
