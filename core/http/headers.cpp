@@ -1,5 +1,7 @@
 #include "http/headers.h"
 
+#include <tuple>
+
 #include <array>
 
 namespace aigw::http {
@@ -28,6 +30,10 @@ bool headerNameEquals(std::string_view a, std::string_view b) {
 Headers::Headers(std::initializer_list<Entry> entries) : m_entries(entries) {}
 
 void Headers::add(std::string name, std::string value) { m_entries.emplace_back(std::move(name), std::move(value)); }
+
+void Headers::append(std::string_view name, std::string_view value) {
+    m_entries.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple(value));
+}
 
 void Headers::set(std::string_view name, std::string value) {
     bool replaced = false;

@@ -22,6 +22,8 @@ public:
 
     /// Appends a field (keeps any existing field of the same name).
     void add(std::string name, std::string value);
+    /// The same, built in place from views (no temporary strings to move): for parsers and copies.
+    void append(std::string_view name, std::string_view value);
     /// Replaces every field named `name` with one field (appended when absent).
     void set(std::string_view name, std::string value);
     /// Removes every field named `name`; returns how many were removed.

@@ -177,7 +177,7 @@ const char* parseFields(std::string_view rest, Headers& headers, Framing& framin
         const std::string_view value = trimOws(line.substr(colon + 1));
         if (!isFieldValue(value)) return "invalid character in header value";
         if (const char* error = noteFraming(name, value, framing)) return error;
-        headers.add(std::string(name), std::string(value));
+        headers.append(name, value);
     }
     return kNoEmptyLine;  // only for the lines of a head still arriving (see completeLines)
 }

@@ -399,7 +399,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
     req.headers.reserve(ex->request->headers.size() + 2);
     for (const auto& [n, v] : ex->request->headers.entries())
         if (!isHopByHop(n) && !http::headerNameEquals(n, routing::kModelHeader))
-            req.headers.add(n, v);
+            req.headers.append(n, v);
     // Envoy's host rewrite to the Backend (urlRewrite.hostname: Backend) and the ext_proc's header.
     std::string hostHeader;
     hostHeader.reserve(target.address.size() + 7);  // one allocation at most (':' and up to 5 digits + NUL)
@@ -465,7 +465,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
             http::Headers out;
             for (const auto& [n, v] : head.headers.entries())
                 if (!isHopByHop(n))
-                    out.add(n, v);
+                    out.append(n, v);
             if (m_options.debugHeaders) {
                 out.set("x-aigw-backend", e->target.backend);
                 out.set("x-aigw-attempts", std::to_string(e->target.attempt));
