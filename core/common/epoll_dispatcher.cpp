@@ -37,10 +37,9 @@ EpollEventDispatcher::~EpollEventDispatcher() {
 bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
     m_interrupted.store(false, std::memory_order_relaxed);
     // Emitted only when someone listens: an unconnected signal still costs QMetaObject::activate
-    // about 70 instructions, four times per proxied request (callgrind, bench/proxy_bench.sh).
-    static const QMetaMethod awakeSignal = QMetaMethod::fromSignal(&QAbstractEventDispatcher::awake);
-    static const QMetaMethod aboutToBlockSignal = QMetaMethod::fromSignal(&QAbstractEventDispatcher::aboutToBlock);
-    if (isSignalConnected(awakeSignal)) emit awake();
+    // about 70 instructions, four times per proxied request (callgrind, bench/proxy_bench.sh), and
+    // isSignalConnected() about as much; connectNotify() counts the listeners instead.
+    if (m_awakeListeners.load(std::memory_order_relaxed) > 0) emit awake();
     QCoreApplication::sendPostedEvents();
 
     const bool wait = (flags & QEventLoop::WaitForMoreEvents) && !m_interrupted.load(std::memory_order_relaxed) &&
@@ -50,23 +49,31 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
     if (wait) {
         if (m_timerQueue.empty()) noTimeout = true;
         else timeout = std::max(Clock::duration::zero(), m_timerQueue.begin()->first - Clock::now());
-        if (isSignalConnected(aboutToBlockSignal)) emit aboutToBlock();
+        if (m_aboutToBlockListeners.load(std::memory_order_relaxed) > 0) emit aboutToBlock();
     }
 
     constexpr int kMaxEvents = 128;
     epoll_event events[kMaxEvents];
     int n = 0;
-    if (wait && m_busyPoll > Clock::duration::zero()) {
+    if (wait && m_busyPoll > Clock::duration::zero() && Clock::now() >= m_noBusyPollUntil) {
         // Busy polling: look without sleeping until something is ready or the window (or the next
-        // timer) is over; only then sleep, for what is left of the timeout.
+        // timer) is over; only then sleep, for what is left of the timeout. A poll takes a
+        // microsecond or two; a longer gap between two means the scheduler gave this CPU to another
+        // thread, which wants it: then sleep at once, and do not busy-poll for a while.
+        constexpr Clock::duration kPreempted = std::chrono::microseconds(25);
+        constexpr Clock::duration kBackOff = std::chrono::milliseconds(2);
         const auto start = Clock::now();
         const Clock::duration window = noTimeout ? Clock::duration(m_busyPoll) : std::min<Clock::duration>(m_busyPoll, timeout);
-        Clock::duration spent{};
+        auto last = start;
+        bool preempted = false;
         do {
             n = ::epoll_wait(m_epoll, events, kMaxEvents, 0);
-            spent = Clock::now() - start;
-        } while (n == 0 && spent < window);
-        if (!noTimeout) timeout = std::max(Clock::duration::zero(), timeout - spent);
+            const auto now = Clock::now();
+            preempted = m_busyPollGivesWay && now - last > kPreempted;
+            last = now;
+        } while (n == 0 && !preempted && last - start < window);
+        if (preempted) m_noBusyPollUntil = last + kBackOff;
+        if (!noTimeout) timeout = std::max(Clock::duration::zero(), timeout - (last - start));
     }
     if (n <= 0) n = waitForEvents(events, kMaxEvents, noTimeout ? nullptr : &timeout);
     if (n < 0) n = 0;  // EINTR: a signal; the caller's loop comes back
@@ -119,6 +126,25 @@ int EpollEventDispatcher::waitForEvents(epoll_event* events, int max, const Cloc
         n = ::epoll_wait(m_epoll, events, max, static_cast<int>(std::min<long long>(ms, 1 << 30)));
     }
     return n;
+}
+
+void EpollEventDispatcher::connectNotify(const QMetaMethod& signal) {
+    if (signal == QMetaMethod::fromSignal(&QAbstractEventDispatcher::awake)) ++m_awakeListeners;
+    else if (signal == QMetaMethod::fromSignal(&QAbstractEventDispatcher::aboutToBlock)) ++m_aboutToBlockListeners;
+}
+
+void EpollEventDispatcher::disconnectNotify(const QMetaMethod& signal) {
+    // An invalid method: a disconnect() of every signal at once. What is still connected cannot be
+    // counted, so such a signal is emitted from then on, as if always connected.
+    if (!signal.isValid()) {
+        constexpr int kUncounted = 1 << 24;
+        m_awakeListeners = isSignalConnected(QMetaMethod::fromSignal(&QAbstractEventDispatcher::awake)) ? kUncounted : 0;
+        m_aboutToBlockListeners = isSignalConnected(QMetaMethod::fromSignal(&QAbstractEventDispatcher::aboutToBlock)) ? kUncounted : 0;
+    } else if (signal == QMetaMethod::fromSignal(&QAbstractEventDispatcher::awake)) {
+        --m_awakeListeners;
+    } else if (signal == QMetaMethod::fromSignal(&QAbstractEventDispatcher::aboutToBlock)) {
+        --m_aboutToBlockListeners;
+    }
 }
 
 void EpollEventDispatcher::activate(int fd, QSocketNotifier* Watch::*which) {

@@ -16,7 +16,8 @@
 // that long. A proxied request wakes its thread twice (the client's request, the upstream's answer);
 // each sleep and wake-up costs the kernel's scheduler and, on a virtual machine, an interrupt to an
 // idle vCPU. When the next event comes within the window, the thread never slept. The price is CPU
-// time: at most one window per idle gap, none while events keep coming and none while idle.
+// time: at most one window per idle gap, none while events keep coming and none while idle. When
+// another thread wants the CPU (the poll was preempted), the thread sleeps and polls no more for 2 ms.
 
 #include <QAbstractEventDispatcher>
 
@@ -40,7 +41,12 @@ public:
 
     /// Poll this long without sleeping before a pass blocks (zero, the default: sleep at once). Call
     /// it on the dispatcher's own thread.
-    void setBusyPoll(std::chrono::microseconds window) { m_busyPoll = std::max(window, std::chrono::microseconds::zero()); }
+    /// `giveWay`: when the poll was preempted (another thread wants this CPU), sleep at once and
+    /// poll no more for 2 ms.
+    void setBusyPoll(std::chrono::microseconds window, bool giveWay = true) {
+        m_busyPoll = std::max(window, std::chrono::microseconds::zero());
+        m_busyPollGivesWay = giveWay;
+    }
     std::chrono::microseconds busyPoll() const { return m_busyPoll; }
 
     bool processEvents(QEventLoop::ProcessEventsFlags flags) override;
@@ -53,6 +59,10 @@ public:
     int remainingTime(int timerId) override;
     void wakeUp() override;
     void interrupt() override;
+
+protected:
+    void connectNotify(const QMetaMethod& signal) override;
+    void disconnectNotify(const QMetaMethod& signal) override;
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -89,6 +99,10 @@ private:
     int m_alwaysReady = 0;  ///< watches with alwaysReady set
     bool m_hasPwait2 = true;  ///< epoll_pwait2 (nanosecond timeouts) works on this kernel
     std::chrono::microseconds m_busyPoll{0};
+    Clock::time_point m_noBusyPollUntil{};  ///< a busy poll was preempted: none before this
+    bool m_busyPollGivesWay = true;
+    std::atomic<int> m_awakeListeners{0};        ///< connections to awake() (connectNotify)
+    std::atomic<int> m_aboutToBlockListeners{0};  ///< connections to aboutToBlock()
 };
 
 }  // namespace aigw

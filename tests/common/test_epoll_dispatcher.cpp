@@ -8,6 +8,8 @@
 #include <atomic>
 #include <thread>
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -203,6 +205,26 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(received.load(), 100, kHungMs);
     }
 
+    void awakeAndAboutToBlockReachTheirListeners() {
+        // The dispatcher emits them only while something is connected (it counts connections).
+        auto* dispatcher = QAbstractEventDispatcher::instance();
+        for (int round = 0; round < 2; ++round) {
+            int awake = 0, blocking = 0;
+            const auto a = connect(dispatcher, &QAbstractEventDispatcher::awake, this, [&] { ++awake; });
+            const auto b = connect(dispatcher, &QAbstractEventDispatcher::aboutToBlock, this, [&] { ++blocking; });
+            QEventLoop loop;  // exec() waits for events (QTest's waits never block)
+            QTimer::singleShot(5, &loop, &QEventLoop::quit);
+            loop.exec();
+            QVERIFY(awake > 0);
+            QVERIFY(blocking > 0);
+            disconnect(a);
+            disconnect(b);
+            const int awakeBefore = awake;
+            QCoreApplication::processEvents();
+            QCOMPARE(awake, awakeBefore);  // disconnected: not called
+        }
+    }
+
     void busyPollCatchesTheNextEventWithoutSleeping() {
         // A window far longer than the test: the loop must never sleep before the write arrives. The
         // writer waits until the loop is about to block, then watches the loop's thread: with busy
@@ -210,7 +232,7 @@ private slots:
         // more voluntary context switch.
         auto* dispatcher = dynamic_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance());
         QVERIFY(dispatcher);
-        dispatcher->setBusyPoll(std::chrono::seconds(60));
+        dispatcher->setBusyPoll(std::chrono::seconds(60), false);  // not giving way: a busy CI machine preempts
         SocketPair p;
         QSocketNotifier readable(p.fd[0], QSocketNotifier::Read);
         QEventLoop loop;
@@ -237,6 +259,55 @@ private slots:
         dispatcher->setBusyPoll(std::chrono::microseconds(0));
         QVERIFY2(!sawSleep, "the loop slept in epoll during its busy-poll window");
         QCOMPARE(after, before);
+    }
+
+    void busyPollGivesWayToAThreadThatWantsTheCpu() {
+        // This thread and a spinning one share one CPU: the scheduler preempts the busy poll, which
+        // must then sleep (the writer waits to see it asleep) although its window is 60 s.
+        auto* dispatcher = dynamic_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance());
+        QVERIFY(dispatcher);
+        cpu_set_t saved;
+        QCOMPARE(::sched_getaffinity(0, sizeof saved, &saved), 0);
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(::sched_getcpu(), &one);
+        QCOMPARE(::sched_setaffinity(0, sizeof one, &one), 0);
+        std::atomic<bool> stop{false};
+        std::thread hog([&] {
+            (void)::pthread_setaffinity_np(::pthread_self(), sizeof one, &one);
+            while (!stop) {
+            }
+        });
+        dispatcher->setBusyPoll(std::chrono::seconds(60));
+        SocketPair p;
+        QSocketNotifier readable(p.fd[0], QSocketNotifier::Read);
+        QEventLoop loop;
+        connect(&readable, &QSocketNotifier::activated, &loop, [&] {
+            char c;
+            (void)::read(p.fd[0], &c, 1);
+            loop.quit();
+        });
+        std::atomic<bool> blocking{false};
+        const auto conn = connect(dispatcher, &QAbstractEventDispatcher::aboutToBlock, this, [&] { blocking = true; });
+        const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+        std::atomic<bool> sawSleep{false};
+        std::thread writer([&] {
+            while (!blocking) std::this_thread::yield();
+            const auto giveUp = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHungMs);
+            while (!sawSleep && std::chrono::steady_clock::now() < giveUp) {
+                sawSleep = threadState(tid) == 'S';
+                std::this_thread::yield();
+            }
+            (void)::write(p.fd[1], "x", 1);
+        });
+        loop.exec();
+        writer.join();
+        stop = true;
+        hog.join();
+        disconnect(conn);
+        dispatcher->setBusyPoll(std::chrono::microseconds(0));
+        QCOMPARE(::sched_setaffinity(0, sizeof saved, &saved), 0);
+        QVERIFY2(sawSleep, "the busy poll kept the CPU from a thread that wanted it");
     }
 
     void busyPollEndsAtTheWindowAndTimersStillFire() {
