@@ -69,6 +69,8 @@ public:
 
 private:
     void pump();
+    /// The most recently idle connection takes `exchange` (m_idle must not be empty).
+    void assignToIdle(const std::shared_ptr<ClientExchange>& exchange);
 
     HttpClient* m_client;
     std::string m_host;
@@ -155,6 +157,11 @@ Pool::~Pool() {
 
 void Pool::submit(const std::shared_ptr<ClientExchange>& exchange) {
     exchange->pool = this;
+    if (m_queue.empty() && !m_idle.empty()) {
+        // The usual case under keep-alive: an idle connection takes it at once, without the queue.
+        assignToIdle(exchange);
+        return;
+    }
     m_queue.push_back(exchange);
     pump();
 }
@@ -167,12 +174,8 @@ void Pool::pump() {
             continue;
         }
         if (!m_idle.empty()) {
-            ClientConnection* c = m_idle.back();
-            m_idle.pop_back();
             m_queue.pop_front();
-            m_busy.push_back(c);
-            ++m_client->m_connectionsReused;
-            c->assign(ex, true);
+            assignToIdle(ex);
             continue;
         }
         if (static_cast<int>(m_busy.size()) >= m_client->m_maxPerHost) return;
@@ -183,6 +186,14 @@ void Pool::pump() {
         c->assign(ex, false);
         c->connectTo(ex->request.connectTimeoutMs);
     }
+}
+
+void Pool::assignToIdle(const std::shared_ptr<ClientExchange>& exchange) {
+    ClientConnection* c = m_idle.back();
+    m_idle.pop_back();
+    m_busy.push_back(c);
+    ++m_client->m_connectionsReused;
+    c->assign(exchange, true);
 }
 
 void Pool::connectionIdle(ClientConnection* c) {
