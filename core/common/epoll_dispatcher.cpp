@@ -55,13 +55,13 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
     constexpr int kMaxEvents = 128;
     epoll_event events[kMaxEvents];
     int n = 0;
-    if (wait && m_busyPoll > Clock::duration::zero() && Clock::now() >= m_noBusyPollUntil) {
+    if (wait && m_busyPoll > Clock::duration::zero()) {
         // Busy polling: look without sleeping until something is ready or the window (or the next
         // timer) is over; only then sleep, for what is left of the timeout. A poll takes a
         // microsecond or two; a longer gap between two means the scheduler gave this CPU to another
-        // thread, which wants it: then sleep at once, and do not busy-poll for a while.
+        // thread, which wants it: then sleep at once. (Not polling at all for 2 ms after that, also
+        // tried, lost the gain at one connection: the machine's other threads preempt it now and then.)
         constexpr Clock::duration kPreempted = std::chrono::microseconds(25);
-        constexpr Clock::duration kBackOff = std::chrono::milliseconds(2);
         const auto start = Clock::now();
         const Clock::duration window = noTimeout ? Clock::duration(m_busyPoll) : std::min<Clock::duration>(m_busyPoll, timeout);
         auto last = start;
@@ -72,7 +72,6 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
             preempted = m_busyPollGivesWay && now - last > kPreempted;
             last = now;
         } while (n == 0 && !preempted && last - start < window);
-        if (preempted) m_noBusyPollUntil = last + kBackOff;
         if (!noTimeout) timeout = std::max(Clock::duration::zero(), timeout - (last - start));
     }
     if (n <= 0) n = waitForEvents(events, kMaxEvents, noTimeout ? nullptr : &timeout);

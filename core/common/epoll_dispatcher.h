@@ -17,7 +17,7 @@
 // each sleep and wake-up costs the kernel's scheduler and, on a virtual machine, an interrupt to an
 // idle vCPU. When the next event comes within the window, the thread never slept. The price is CPU
 // time: at most one window per idle gap, none while events keep coming and none while idle. When
-// another thread wants the CPU (the poll was preempted), the thread sleeps and polls no more for 2 ms.
+// another thread wants the CPU (the poll was preempted), the thread sleeps at once.
 
 #include <QAbstractEventDispatcher>
 
@@ -41,8 +41,7 @@ public:
 
     /// Poll this long without sleeping before a pass blocks (zero, the default: sleep at once). Call
     /// it on the dispatcher's own thread.
-    /// `giveWay`: when the poll was preempted (another thread wants this CPU), sleep at once and
-    /// poll no more for 2 ms.
+    /// `giveWay`: when the poll was preempted (another thread wants this CPU), sleep at once.
     void setBusyPoll(std::chrono::microseconds window, bool giveWay = true) {
         m_busyPoll = std::max(window, std::chrono::microseconds::zero());
         m_busyPollGivesWay = giveWay;
@@ -99,7 +98,6 @@ private:
     int m_alwaysReady = 0;  ///< watches with alwaysReady set
     bool m_hasPwait2 = true;  ///< epoll_pwait2 (nanosecond timeouts) works on this kernel
     std::chrono::microseconds m_busyPoll{0};
-    Clock::time_point m_noBusyPollUntil{};  ///< a busy poll was preempted: none before this
     bool m_busyPollGivesWay = true;
     std::atomic<int> m_awakeListeners{0};        ///< connections to awake() (connectNotify)
     std::atomic<int> m_aboutToBlockListeners{0};  ///< connections to aboutToBlock()
