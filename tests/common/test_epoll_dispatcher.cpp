@@ -6,6 +6,7 @@
 #include <QTemporaryFile>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include <pthread.h>
@@ -51,6 +52,36 @@ struct SocketPair {
 
 class TestEpollDispatcher : public QObject {
     Q_OBJECT
+
+    /// Runs an event loop until a byte another thread writes arrives. That thread starts once the
+    /// loop is about to block, calls `watch` with the loop's thread id, then writes. Returns how often
+    /// the loop's thread slept meanwhile (voluntary context switches).
+    long runUntilWritten(const std::function<void(pid_t)>& watch) {
+        SocketPair p;
+        QSocketNotifier readable(p.fd[0], QSocketNotifier::Read);
+        QEventLoop loop;
+        connect(&readable, &QSocketNotifier::activated, &loop, [&] {
+            char c;
+            (void)::read(p.fd[0], &c, 1);
+            loop.quit();
+        });
+        std::atomic<bool> blocking{false};
+        const auto conn = connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::aboutToBlock, this,
+                                  [&] { blocking = true; });
+        const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+        std::thread writer([&] {
+            while (!blocking) std::this_thread::yield();
+            watch(tid);
+            (void)::write(p.fd[1], "x", 1);
+        });
+        const long before = voluntarySwitches(tid);
+        loop.exec();
+        const long after = voluntarySwitches(tid);
+        writer.join();
+        disconnect(conn);
+        return after - before;
+    }
+
 private slots:
     void installed() {
         QVERIFY(dynamic_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance()) != nullptr);
@@ -227,38 +258,19 @@ private slots:
 
     void busyPollCatchesTheNextEventWithoutSleeping() {
         // A window far longer than the test: the loop must never sleep before the write arrives. The
-        // writer waits until the loop is about to block, then watches the loop's thread: with busy
-        // polling it stays running (R); a loop that went to sleep in epoll shows S, and then one
-        // more voluntary context switch.
+        // writer watches the loop's thread before writing: with busy polling it stays running (R); a
+        // loop that went to sleep in epoll shows S, and then one more voluntary context switch.
         auto* dispatcher = dynamic_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance());
         QVERIFY(dispatcher);
         dispatcher->setBusyPoll(std::chrono::seconds(60), false);  // not giving way: a busy CI machine preempts
-        SocketPair p;
-        QSocketNotifier readable(p.fd[0], QSocketNotifier::Read);
-        QEventLoop loop;
-        connect(&readable, &QSocketNotifier::activated, &loop, [&] {
-            char c;
-            (void)::read(p.fd[0], &c, 1);
-            loop.quit();
-        });
-        std::atomic<bool> blocking{false};
-        const auto conn = connect(dispatcher, &QAbstractEventDispatcher::aboutToBlock, this, [&] { blocking = true; });
-        const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
-        std::atomic<bool> sawSleep{false};
-        std::thread writer([&] {
-            while (!blocking) std::this_thread::yield();
+        bool sawSleep = false;
+        const long switches = runUntilWritten([&](pid_t loopThread) {
             for (int i = 0; i < 2000 && !sawSleep; ++i)
-                sawSleep = threadState(tid) == 'S';
-            (void)::write(p.fd[1], "x", 1);
+                sawSleep = threadState(loopThread) == 'S';
         });
-        const long before = voluntarySwitches(tid);
-        loop.exec();
-        const long after = voluntarySwitches(tid);
-        writer.join();
-        disconnect(conn);
         dispatcher->setBusyPoll(std::chrono::microseconds(0));
         QVERIFY2(!sawSleep, "the loop slept in epoll during its busy-poll window");
-        QCOMPARE(after, before);
+        QCOMPARE(switches, 0L);
     }
 
     void busyPollGivesWayToAThreadThatWantsTheCpu() {
@@ -279,32 +291,16 @@ private slots:
             }
         });
         dispatcher->setBusyPoll(std::chrono::seconds(60));
-        SocketPair p;
-        QSocketNotifier readable(p.fd[0], QSocketNotifier::Read);
-        QEventLoop loop;
-        connect(&readable, &QSocketNotifier::activated, &loop, [&] {
-            char c;
-            (void)::read(p.fd[0], &c, 1);
-            loop.quit();
-        });
-        std::atomic<bool> blocking{false};
-        const auto conn = connect(dispatcher, &QAbstractEventDispatcher::aboutToBlock, this, [&] { blocking = true; });
-        const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
-        std::atomic<bool> sawSleep{false};
-        std::thread writer([&] {
-            while (!blocking) std::this_thread::yield();
+        bool sawSleep = false;
+        runUntilWritten([&](pid_t loopThread) {
             const auto giveUp = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHungMs);
             while (!sawSleep && std::chrono::steady_clock::now() < giveUp) {
-                sawSleep = threadState(tid) == 'S';
+                sawSleep = threadState(loopThread) == 'S';
                 std::this_thread::yield();
             }
-            (void)::write(p.fd[1], "x", 1);
         });
-        loop.exec();
-        writer.join();
         stop = true;
         hog.join();
-        disconnect(conn);
         dispatcher->setBusyPoll(std::chrono::microseconds(0));
         QCOMPARE(::sched_setaffinity(0, sizeof saved, &saved), 0);
         QVERIFY2(sawSleep, "the busy poll kept the CPU from a thread that wanted it");
