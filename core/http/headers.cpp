@@ -1,8 +1,7 @@
 #include "http/headers.h"
 
-#include <tuple>
-
 #include <array>
+#include <tuple>
 
 namespace aigw::http {
 
