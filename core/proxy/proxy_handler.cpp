@@ -139,7 +139,7 @@ ProxyHandler::ProxyHandler(routing::Engine& engine, http::HttpClient& client, Su
 
 ProxyHandler::DeadlineId ProxyHandler::armDeadline(Duration after, std::function<void()> fn) {
     const DeadlineId d{m_clock.now() + std::max(after, Duration::zero()), m_nextDeadline++};
-    m_spareDeadlines.insert(m_deadlines, std::make_pair(d.at, d.id), std::move(fn));
+    m_deadlines.emplace(std::make_pair(d.at, d.id), std::move(fn));
     // Restart the timer only when this deadline comes before the one it is armed for: restarting a
     // QTimer per request (unregister + register) showed up on the one-connection latency path. An
     // armed timer whose deadline was cancelled fires early and re-arms for the next one.
@@ -154,7 +154,7 @@ void ProxyHandler::cancelDeadline(DeadlineId d) {
     auto it = m_deadlines.find({d.at, d.id});
     if (it == m_deadlines.end())
         return;
-    m_spareDeadlines.keep(m_deadlines.extract(it));
+    m_deadlines.erase(it);
     // The timer may fire early for a cancelled deadline; fireDeadlines() then just re-arms.
 }
 
@@ -172,9 +172,8 @@ void ProxyHandler::rearmDeadlineTimer() {
 void ProxyHandler::fireDeadlines() {
     const TimePoint now = m_clock.now();
     while (!m_deadlines.empty() && m_deadlines.begin()->first.first <= now) {
-        auto node = m_deadlines.extract(m_deadlines.begin());
+        auto node = m_deadlines.extract(m_deadlines.begin());  // out of the map: the callback may arm more
         node.mapped()();
-        m_spareDeadlines.keep(std::move(node));
     }
     rearmDeadlineTimer();
 }
@@ -298,7 +297,7 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     m_starting = false;
     ex->id = ex->req->record().id;
     ++m_inFlight;
-    m_spareExchanges.insert(m_exchanges, ex->id, ex);
+    m_exchanges.emplace(ex->id, ex);
     const std::uint64_t id = ex->id;
     ex->responder->onClientDisconnected([this, id] {
         if (auto e = live(id))
@@ -623,9 +622,8 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
         return;
     ex->done = true;
     --m_inFlight;
-    // Released after this call chain unwinds (callers still hold `ex`). The map node is kept for the
-    // next request rather than freed.
-    m_spareExchanges.keep(m_exchanges.extract(ex->id));
+    // Released after this call chain unwinds (callers still hold `ex`).
+    m_exchanges.erase(ex->id);
     cancelAttemptTimers(*ex);
     if (ex->waitTimer)
         m_scheduler.cancel(ex->waitTimer);

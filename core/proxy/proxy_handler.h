@@ -48,38 +48,6 @@ struct RequestSample {
     int status = 0;
 };
 
-/// Nodes of a std map whose entries come and go per request, kept for reuse (at most `Max`): an
-/// entry then costs no allocation once the map has seen as many at a time.
-template <class Map, std::size_t Max = 256>
-class SpareNodes {
-public:
-    /// Inserts (key, value) into `map`, in a kept node when there is one.
-    template <class Key, class Value>
-    void insert(Map& map, Key&& key, Value&& value) {
-        if (m_nodes.empty()) {
-            map.emplace(std::forward<Key>(key), std::forward<Value>(value));
-            return;
-        }
-        auto node = std::move(m_nodes.back());
-        m_nodes.pop_back();
-        node.key() = std::forward<Key>(key);
-        node.mapped() = std::forward<Value>(value);
-        if (auto r = map.insert(std::move(node)); !r.inserted)
-            keep(std::move(r.node));
-    }
-    /// Takes back an extracted node; its value is released now.
-    void keep(typename Map::node_type&& node) {
-        if (node.empty())
-            return;
-        node.mapped() = {};
-        if (m_nodes.size() < Max)
-            m_nodes.push_back(std::move(node));
-    }
-
-private:
-    std::vector<typename Map::node_type> m_nodes;
-};
-
 class ProxyHandler : public QObject {
     Q_OBJECT
 public:
@@ -153,14 +121,12 @@ private:
     int m_inFlight = 0;
     /// Owns every in-flight exchange by record id (callbacks and timers refer to them by id).
     std::unordered_map<std::uint64_t, std::shared_ptr<ExchangeState>> m_exchanges;
-    SpareNodes<decltype(m_exchanges)> m_spareExchanges;  ///< nodes of finished exchanges
     bool m_starting = false;  ///< inside Engine::start(): a record emitted now is the new request's
     std::function<void(const RequestSample&)> m_sampleSink;
     std::function<void(routing::RequestRecord&&)> m_recordSink;
     QTimer* m_deadlineTimer = nullptr;
     /// Armed deadlines in firing order (time, then arming order).
     std::map<std::pair<TimePoint, std::uint64_t>, std::function<void()>> m_deadlines;
-    SpareNodes<decltype(m_deadlines)> m_spareDeadlines;  ///< nodes of fired or cancelled deadlines
     std::uint64_t m_nextDeadline = 1;
     TimePoint m_timerDue{};  ///< the deadline m_deadlineTimer is armed for (when active)
 };
