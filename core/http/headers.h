@@ -12,6 +12,8 @@ namespace aigw::http {
 
 /// Case-insensitive ASCII comparison of two header names.
 bool headerNameEquals(std::string_view a, std::string_view b);
+/// Folds ASCII letters to lower case in place (other bytes unchanged).
+void lowerAscii(std::string& s);
 
 class Headers {
 public:
@@ -23,11 +25,17 @@ public:
     /// Appends a field (keeps any existing field of the same name).
     void add(std::string name, std::string value);
     /// The same, built in place from views (no temporary strings to move): for parsers and copies.
-    void append(std::string_view name, std::string_view value);
+    /// Returns the stored name (valid until the list changes), which a parser may fold in place.
+    std::string& append(std::string_view name, std::string_view value);
     /// Replaces every field named `name` with one field (appended when absent).
     void set(std::string_view name, std::string value);
     /// Removes every field named `name`; returns how many were removed.
     int remove(std::string_view name);
+    /// Removes every field whose name `pred` accepts, in one pass.
+    template <class Pred>
+    void removeIf(Pred pred) {
+        std::erase_if(m_entries, [&](const Entry& e) { return pred(std::string_view(e.first)); });
+    }
 
     /// First value of `name`, if present.
     std::optional<std::string> get(std::string_view name) const;

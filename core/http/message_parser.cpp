@@ -44,10 +44,24 @@ constexpr std::array<bool, 256> makeTokenTable() {
 }
 constexpr std::array<bool, 256> kTokenChar = makeTokenTable();
 
-bool isToken(std::string_view s) {
-    if (s.empty()) return false;
-    for (const char c : s)
-        if (!kTokenChar[static_cast<unsigned char>(c)]) return false;
+/// A token byte folded to lower case; 0 for a byte that is not a token character.
+constexpr std::array<char, 256> kTokenLower = [] {
+    std::array<char, 256> t{};
+    for (int c = 0; c < 256; ++c)
+        if (kTokenChar[c]) t[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    return t;
+}();
+
+/// Checks that a field name copied into `name` is a token and folds it to lower case, in one
+/// pass: Envoy's HTTP/1 codec stores every name in lower case and sends it so (its header_key_format
+/// is what would keep the case), and lookups of lower-case names then match word by word.
+bool lowerToken(std::string& name) {
+    if (name.empty()) return false;
+    for (char& c : name) {
+        const char t = kTokenLower[static_cast<unsigned char>(c)];
+        if (!t) return false;
+        c = t;
+    }
     return true;
 }
 
@@ -172,12 +186,12 @@ const char* parseFields(std::string_view rest, Headers& headers, Framing& framin
         }
         const std::size_t colon = line.find(':');
         if (colon == kNotFound) return "header line without a colon";
-        const std::string_view name = line.substr(0, colon);
-        if (!isToken(name)) return "invalid character in header name";
         const std::string_view value = trimOws(line.substr(colon + 1));
         if (!isFieldValue(value)) return "invalid character in header value";
+        // Copied, then checked and folded in place (a refused head is dropped whole).
+        std::string& name = headers.append(line.substr(0, colon), value);
+        if (!lowerToken(name)) return "invalid character in header name";
         if (const char* error = noteFraming(name, value, framing)) return error;
-        headers.append(name, value);
     }
     return kNoEmptyLine;  // only for the lines of a head still arriving (see completeLines)
 }

@@ -60,13 +60,10 @@ struct ExchangeState {
 
 namespace {
 
-/// The hop-by-hop field `name` is (lower case), else "".
-std::string_view hopByHopName(std::string_view name) {
+/// Whether `name` is a hop-by-hop field (or one the proxy sets itself: host, content-length).
+bool isHopByHop(std::string_view name) {
     // Dispatch on length first: every header of every request and response passes through here.
-    // Exact (lower-case) spelling first: a memcmp, where headerNameEquals goes byte by byte.
-    auto is = [&](std::string_view hop) {
-        return name == hop || http::headerNameEquals(name, hop) ? hop : std::string_view();
-    };
+    auto is = [&](std::string_view hop) { return http::headerNameEquals(name, hop); };
     switch (name.size()) {
     case 2: return is("te");
     case 4: return is("host");
@@ -77,11 +74,9 @@ std::string_view hopByHopName(std::string_view name) {
     case 17: return is("transfer-encoding");
     case 18: return is("proxy-authenticate");
     case 19: return is("proxy-authorization");
-    default: return {};
+    default: return false;
     }
 }
-
-bool isHopByHop(const std::string& name) { return !hopByHopName(name).empty(); }
 
 routing::UpstreamFailure classify(http::FailureKind k) {
     using F = routing::UpstreamFailure;
@@ -579,18 +574,10 @@ void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routi
     }
     // Forward the final upstream response unchanged (the router ext_proc does no body mutation for
     // OpenAI -> OpenAI); a non-JSON error body is wrapped as OpenAIBackendError (section 3.3).
-    // The upstream's fields are moved, not copied (nothing reads them after this): the hop-by-hop
-    // ones are removed by name, which removes every field of that name as filtering did.
+    // The upstream's fields are moved, not copied (nothing reads them after this), less the
+    // hop-by-hop ones.
     http::Headers out = std::move(ex->head.headers);
-    for (;;) {
-        const auto& fields = out.entries();
-        std::string_view hop;
-        for (auto it = fields.begin(); it != fields.end() && hop.empty(); ++it)
-            hop = hopByHopName(it->first);
-        if (hop.empty())
-            break;
-        out.remove(hop);
-    }
+    out.removeIf(isHopByHop);
     QByteArray body = std::move(ex->body);
     wrapNonJsonError(ex->head.status, out, body);
     if (m_options.debugHeaders) {

@@ -130,6 +130,23 @@ private slots:
         }
     }
 
+    // Field names are stored in lower case, as Envoy's HTTP/1 codec stores (and forwards) them;
+    // values keep their bytes.
+    void fieldNamesAreLowerCased() {
+        const QByteArray request = "POST /v1/x HTTP/1.1\r\nHost: a\r\nX-Mixed-CASE_9: Keep This\r\nContent-Length: 0\r\n\r\n";
+        const QByteArray response = "HTTP/1.1 200 OK\r\nContent-Type: Text/Plain\r\nX-UP: 1\r\nContent-Length: 0\r\n\r\n";
+        for (const int readSize : {4096, 1}) {
+            const Parsed p = parseRequests(request, 0, readSize);
+            QCOMPARE(p.requests.size(), std::size_t(1));
+            std::vector<Headers::Entry> want{{"host", "a"}, {"x-mixed-case_9", "Keep This"}, {"content-length", "0"}};
+            QVERIFY(p.requests[0]->headers.entries() == want);
+            const ParsedResponse r = parseResponse(response, readSize, false);
+            QVERIFY(r.complete);
+            want = {{"content-type", "Text/Plain"}, {"x-up", "1"}, {"content-length", "0"}};
+            QVERIFY(r.headers.entries() == want);
+        }
+    }
+
     // What the parser accepts and how it reads it, each at once and one byte at a time.
     void requestsAreRead_data() {
         QTest::addColumn<QByteArray>("input");
