@@ -290,7 +290,8 @@ void ClientConnection::sendCurrent() {
     ClientExchange& ex = *m_exchange;
     const ClientRequest& r = ex.request;
     // One buffer sized up front; std::string appends are inlined (QByteArray's were a call each).
-    std::size_t size = r.method.size() + r.target.size() + m_pool->host().size() + 96 + static_cast<std::size_t>(r.body.size());
+    std::size_t size = r.method.size() + r.target.size() + m_pool->host().size() + 96 + r.fieldLines.size() +
+                       static_cast<std::size_t>(r.body.size());
     for (const auto& [n, v] : r.headers.entries()) size += n.size() + v.size() + 4;
     std::string& out = m_writeBuffer;  // keeps its capacity from request to request
     out.clear();
@@ -299,7 +300,7 @@ void ClientConnection::sendCurrent() {
     out += ' ';
     out += r.target;
     out += " HTTP/1.1\r\n";
-    const bool hasHost = std::any_of(r.headers.entries().begin(), r.headers.entries().end(),
+    const bool hasHost = !r.fieldLines.empty() || std::any_of(r.headers.entries().begin(), r.headers.entries().end(),
                                      [](const auto& f) { return f.first.size() == 4 && headerNameEquals(f.first, "host"); });
     if (!hasHost) {
         out += "host: ";
@@ -318,6 +319,7 @@ void ClientConnection::sendCurrent() {
         out += v;
         out += "\r\n";
     }
+    out += r.fieldLines;
     if (!r.body.isEmpty() || (r.method != "GET" && r.method != "HEAD" && r.method != "DELETE")) {
         out += "content-length: ";
         out += std::to_string(r.body.size());

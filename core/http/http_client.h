@@ -58,6 +58,10 @@ struct ClientRequest {
     quint16 port = 80;
     std::string target = "/";  ///< path and query as sent on the request line
     Headers headers;           ///< `host` and `content-length` are added when absent
+    /// Field lines already formatted ("name: value\r\n" each), sent after `headers`: one string for
+    /// a caller that forwards many fields (the proxy) instead of a Headers copy. They frame nothing;
+    /// when set, they include the host line (none is added).
+    std::string fieldLines;
     QByteArray body;
     int connectTimeoutMs = 10000;  ///< Envoy's default cluster connect timeout; 0 = none
     int tryTimeoutMs = 0;          ///< from send() until the response completed; 0 = none

@@ -67,25 +67,31 @@ bool lowerToken(std::string& name) {
 
 bool isFieldValueByte(unsigned char c) { return (c >= 0x20 && c != 0x7f) || c == '\t'; }
 
-/// field-value bytes: HTAB, SP, visible ASCII and obs-text; no other control character. Eight
-/// bytes at a time: a word with no byte below 0x20 and none equal to 0x7f needs no closer look.
+/// field-value bytes: HTAB, SP, visible ASCII and obs-text; no other control character.
+bool isFieldValueBytes(std::string_view s) {
+    for (const char c : s)
+        if (!isFieldValueByte(static_cast<unsigned char>(c))) return false;
+    return true;
+}
+
+/// The same, eight bytes at a time: a word with no byte below 0x20 and none equal to 0x7f needs no
+/// closer look (the test is exact for ASCII; a flagged word is checked byte by byte). The last
+/// bytes are one more word, overlapping the one before, not a byte loop.
 bool isFieldValue(std::string_view s) {
     constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
     constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
+    auto suspect = [&](std::size_t at) {
         std::uint64_t w;
-        std::memcpy(&w, s.data() + i, 8);
-        const std::uint64_t below20 = (w - kOnes * 0x20) & ~w & kHigh;    // some byte < 0x20 (exact for ASCII)
-        const std::uint64_t del = ((w ^ (kOnes * 0x7f)) - kOnes) & ~(w ^ (kOnes * 0x7f)) & kHigh;  // some byte == 0x7f
-        if (below20 | del) {
-            for (std::size_t j = i; j < i + 8; ++j)
-                if (!isFieldValueByte(static_cast<unsigned char>(s[j]))) return false;
-        }
-    }
-    for (; i < s.size(); ++i)
-        if (!isFieldValueByte(static_cast<unsigned char>(s[i]))) return false;
-    return true;
+        std::memcpy(&w, s.data() + at, 8);
+        const std::uint64_t below20 = (w - kOnes * 0x20) & ~w & kHigh;
+        const std::uint64_t del = ((w ^ (kOnes * 0x7f)) - kOnes) & ~(w ^ (kOnes * 0x7f)) & kHigh;
+        return (below20 | del) != 0;
+    };
+    const std::size_t n = s.size();
+    if (n < 8) return isFieldValueBytes(s);
+    for (std::size_t i = 0; i + 8 <= n; i += 8)
+        if (suspect(i)) return isFieldValueBytes(s);
+    return n % 8 == 0 || !suspect(n - 8) || isFieldValueBytes(s);
 }
 
 std::string_view trimOws(std::string_view s) {

@@ -535,6 +535,27 @@ private slots:
         QCOMPARE(seen->headers.value("host"), "127.0.0.1:" + std::to_string(server.port()));
         QCOMPARE(seen->body.size(), body.size());
     }
+
+    // Preformatted field lines go after `headers`, as they are, and carry the host (none added).
+    void fieldLinesAreSentAsTheyAre() {
+        std::shared_ptr<HttpRequest> seen;
+        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            seen = req;
+            res->send(204, {}, {});
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        HttpClient client;
+        std::optional<FetchOutcome> out;
+        client.fetch({.method = "POST", .port = server.port(), .target = "/x", .headers = {{"x-first", "1"}},
+                      .fieldLines = "x-line: a b\r\nhost: 127.0.0.1\r\nx-last: 2\r\n", .body = "{}"},
+                     [&](FetchOutcome o) { out = std::move(o); });
+        QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), kHungMs);
+        QCOMPARE(std::get<FullResponse>(*out).head.status, 204);
+        const std::vector<Headers::Entry> want{{"x-first", "1"}, {"x-line", "a b"}, {"host", "127.0.0.1"},
+                                               {"x-last", "2"}, {"content-length", "2"}};
+        QVERIFY(seen->headers.entries() == want);
+        QCOMPARE(seen->body, QByteArray("{}"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestHttpClient)

@@ -157,6 +157,8 @@ private slots:
         QTest::addColumn<bool>("keepAlive");
         QTest::newRow("origin-form, bare LF line ends") << QByteArray("POST /a/b?x=1&y=2#frag HTTP/1.1\nHost:  h1 \nContent-Length: 2\n\nhi")
                                                        << "/a/b" << "x=1&y=2" << "h1" << QByteArray("hi") << true;
+        QTest::newRow("obs-text (UTF-8) and tabs in a long value") << QByteArray("GET / HTTP/1.1\r\nHost: caf\xc3\xa9\tna\xc3\xafve\xe2\x80\x94x\r\n\r\n")
+                                                               << "/" << "" << "caf\u00e9\tna\u00efve\u2014x" << QByteArray() << true;
         QTest::newRow("absolute-form") << QByteArray("GET http://example.com:8080/x/y?q=%20 HTTP/1.1\r\nHost: h2\r\n\r\n")
                                        << "/x/y" << "q=%20" << "h2" << QByteArray() << true;
         QTest::newRow("absolute-form, IPv6 literal") << QByteArray("GET http://[::1]:8080/v?a HTTP/1.1\r\nHost: h4\r\n\r\n")
@@ -206,6 +208,11 @@ private slots:
         QTest::newRow("whitespace-led line before the first field") << QByteArray("GET / HTTP/1.1\r\n Host: a\r\n\r\n");
         QTest::newRow("space before the colon") << QByteArray("GET / HTTP/1.1\r\nHost : a\r\n\r\n");
         QTest::newRow("control character in a value") << QByteArray("GET / HTTP/1.1\r\nHost: a\x01b\r\n\r\n");
+        // Values of 8 bytes and more are checked a word at a time, the last bytes as an overlapping word.
+        QTest::newRow("control character in a long value's first word") << QByteArray("GET / HTTP/1.1\r\nX-A: \x02" "bcdefghijklm\r\n\r\n");
+        QTest::newRow("control character in a long value's last bytes") << QByteArray("GET / HTTP/1.1\r\nX-A: abcdefghij\x1fl\r\n\r\n");
+        QTest::newRow("DEL ending a long value") << QByteArray("GET / HTTP/1.1\r\nX-A: abcdefghijklm\x7f\r\n\r\n");
+        QTest::newRow("DEL in an 8-byte value") << QByteArray("GET / HTTP/1.1\r\nX-A: abc\x7f" "efgh\r\n\r\n");
         QTest::newRow("no version (HTTP/0.9)") << QByteArray("GET /\r\n\r\n");
         QTest::newRow("unknown method") << QByteArray("BREW / HTTP/1.1\r\n\r\n");
         QTest::newRow("a byte above 0x7f in the host") << QByteArray("GET http://ex\x91mple.com/ HTTP/1.1\r\n\r\n");
