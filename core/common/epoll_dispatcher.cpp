@@ -55,7 +55,8 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
     constexpr int kMaxEvents = 128;
     epoll_event events[kMaxEvents];
     int n = 0;
-    if (wait && m_busyPoll > Clock::duration::zero() && (noTimeout || timeout > Clock::duration::zero())) {
+    if (wait && m_busyPoll > Clock::duration::zero() && (noTimeout || timeout > Clock::duration::zero()) &&
+        (!m_busyPollGate || m_busyPollGate())) {
         // Busy polling: look without sleeping until something is ready or the window (or the next
         // timer) is over; only then sleep, for what is left of the timeout. A poll takes a
         // microsecond or two; a longer gap between two means the scheduler gave this CPU to another

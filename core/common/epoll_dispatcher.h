@@ -17,13 +17,15 @@
 // each sleep and wake-up costs the kernel's scheduler and, on a virtual machine, an interrupt to an
 // idle vCPU. When the next event comes within the window, the thread never slept. The price is CPU
 // time: at most one window per idle gap, none while events keep coming and none while idle. When
-// another thread wants the CPU (the poll was preempted), the thread sleeps at once.
+// another thread wants the CPU (the poll was preempted), the thread sleeps at once; and the owner
+// can limit it to when it pays (setBusyPollGate).
 
 #include <QAbstractEventDispatcher>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -47,6 +49,11 @@ public:
         m_busyPollGivesWay = giveWay;
     }
     std::chrono::microseconds busyPoll() const { return m_busyPoll; }
+    /// Busy polling only while `gate` says so (asked before each poll; none: always). The owner's
+    /// sign that polling pays: the proxy polls while at most one request is in flight, because with
+    /// more the events come close together anyway and the spinning took CPU time from the upstream
+    /// and the clients on the same cores.
+    void setBusyPollGate(std::function<bool()> gate) { m_busyPollGate = std::move(gate); }
 
     bool processEvents(QEventLoop::ProcessEventsFlags flags) override;
     void registerSocketNotifier(QSocketNotifier* notifier) override;
@@ -99,6 +106,7 @@ private:
     bool m_hasPwait2 = true;  ///< epoll_pwait2 (nanosecond timeouts) works on this kernel
     std::chrono::microseconds m_busyPoll{0};
     bool m_busyPollGivesWay = true;
+    std::function<bool()> m_busyPollGate;
     std::atomic<int> m_awakeListeners{0};        ///< connections to awake() (connectNotify)
     std::atomic<int> m_aboutToBlockListeners{0};  ///< connections to aboutToBlock()
 };

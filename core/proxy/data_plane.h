@@ -26,6 +26,10 @@
 
 class QThreadPool;
 
+namespace aigw {
+class EpollEventDispatcher;
+}
+
 namespace aigw::proxy {
 
 /// What GatewayService reads without touching the data-plane thread (all under `mutex`).
@@ -130,6 +134,7 @@ private:
     std::unique_ptr<routing::Engine> m_engine;
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<ProxyHandler> m_handler;
+    EpollEventDispatcher* m_polling = nullptr;  ///< this thread's dispatcher, whose busy polling asks m_handler
     std::unique_ptr<http::HttpServer> m_proxy;
     std::unique_ptr<http::HttpServer> m_admin;
     /// The last kRecentRecords for GET /requests, a ring: a record is copy-assigned into a slot, so

@@ -273,6 +273,31 @@ private slots:
         QCOMPARE(switches, 0L);
     }
 
+    void busyPollWaitsForItsGate() {
+        // The same 60 s window, with a gate that says no: the loop sleeps at once (the writer waits
+        // to see it asleep), and the gate was asked.
+        auto* dispatcher = dynamic_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance());
+        QVERIFY(dispatcher);
+        dispatcher->setBusyPoll(std::chrono::seconds(60), false);
+        std::atomic<int> asked{0};
+        dispatcher->setBusyPollGate([&] {
+            ++asked;
+            return false;
+        });
+        bool sawSleep = false;
+        runUntilWritten([&](pid_t loopThread) {
+            const auto giveUp = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHungMs);
+            while (!sawSleep && std::chrono::steady_clock::now() < giveUp) {
+                sawSleep = threadState(loopThread) == 'S';
+                std::this_thread::yield();
+            }
+        });
+        dispatcher->setBusyPollGate({});
+        dispatcher->setBusyPoll(std::chrono::microseconds(0));
+        QVERIFY2(sawSleep, "the loop polled although its gate said no");
+        QVERIFY(asked > 0);
+    }
+
     void busyPollGivesWayToAThreadThatWantsTheCpu() {
         // This thread and a spinning one share one CPU: the scheduler preempts the busy poll, which
         // must then sleep (the writer waits to see it asleep) although its window is 60 s.
