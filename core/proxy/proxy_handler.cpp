@@ -134,7 +134,9 @@ ProxyHandler::ProxyHandler(routing::Engine& engine, http::HttpClient& client, Su
 
 ProxyHandler::DeadlineId ProxyHandler::armDeadline(Duration after, std::function<void()> fn) {
     const DeadlineId d{m_clock.now() + std::max(after, Duration::zero()), m_nextDeadline++};
-    m_deadlines.emplace(std::make_pair(d.at, d.id), std::move(fn));
+    // Most deadlines are now + the same route timeout, later than every one armed before: the end
+    // is the place to look first.
+    m_deadlines.emplace_hint(m_deadlines.end(), std::make_pair(d.at, d.id), std::move(fn));
     // Restart the timer only when this deadline comes before the one it is armed for: restarting a
     // QTimer per request (unregister + register) showed up on the one-connection latency path. An
     // armed timer whose deadline was cancelled fires early and re-arms for the next one.
