@@ -50,7 +50,8 @@ const char* kUsage =
     "                       DNS refresh removes it (default 30s, Envoy Gateway's; a BackendTrafficPolicy\n"
     "                       dns.dnsRefreshRate wins for its routes; 0s: at once)\n"
     "  --busy-poll-us N     before the proxy's thread sleeps, it polls its sockets N microseconds\n"
-    "                       without sleeping (default 50; 0 turns it off): lower latency for CPU time\n"
+    "                       without sleeping while at most one request is in flight (default 50;\n"
+    "                       0 turns it off): lower latency for CPU time\n"
     "When ready it prints: READY proxy=http://HOST:PORT admin=http://HOST:PORT\n";
 
 bool parseHostPort(const std::string& text, QString& host, quint16& port, std::string& error) {
