@@ -53,6 +53,20 @@ struct SocketPair {
 class TestEpollDispatcher : public QObject {
     Q_OBJECT
 
+    /// runUntilWritten() whose writer first waits (up to kHungMs) to see the loop's thread asleep;
+    /// whether it did.
+    bool runUntilSeenAsleep() {
+        bool sawSleep = false;
+        runUntilWritten([&](pid_t loopThread) {
+            const auto giveUp = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHungMs);
+            while (!sawSleep && std::chrono::steady_clock::now() < giveUp) {
+                sawSleep = threadState(loopThread) == 'S';
+                std::this_thread::yield();
+            }
+        });
+        return sawSleep;
+    }
+
     /// Runs an event loop until a byte another thread writes arrives. That thread starts once the
     /// loop is about to block, calls `watch` with the loop's thread id, then writes. Returns how often
     /// the loop's thread slept meanwhile (voluntary context switches).
@@ -284,14 +298,7 @@ private slots:
             ++asked;
             return false;
         });
-        bool sawSleep = false;
-        runUntilWritten([&](pid_t loopThread) {
-            const auto giveUp = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHungMs);
-            while (!sawSleep && std::chrono::steady_clock::now() < giveUp) {
-                sawSleep = threadState(loopThread) == 'S';
-                std::this_thread::yield();
-            }
-        });
+        const bool sawSleep = runUntilSeenAsleep();
         dispatcher->setBusyPollGate({});
         dispatcher->setBusyPoll(std::chrono::microseconds(0));
         QVERIFY2(sawSleep, "the loop polled although its gate said no");
@@ -316,14 +323,7 @@ private slots:
             }
         });
         dispatcher->setBusyPoll(std::chrono::seconds(60));
-        bool sawSleep = false;
-        runUntilWritten([&](pid_t loopThread) {
-            const auto giveUp = std::chrono::steady_clock::now() + std::chrono::milliseconds(kHungMs);
-            while (!sawSleep && std::chrono::steady_clock::now() < giveUp) {
-                sawSleep = threadState(loopThread) == 'S';
-                std::this_thread::yield();
-            }
-        });
+        const bool sawSleep = runUntilSeenAsleep();
         stop = true;
         hog.join();
         dispatcher->setBusyPoll(std::chrono::microseconds(0));

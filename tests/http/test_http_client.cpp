@@ -80,6 +80,15 @@ private:
     std::function<void(QTcpSocket*)> m_onRequest;
 };
 
+/// A server that keeps the last request it got and answers 204.
+struct RecordingServer {
+    std::shared_ptr<HttpRequest> seen;
+    HttpServer server{[this](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+        seen = std::move(req);
+        res->send(204, {}, {});
+    }};
+};
+
 void resetSocket(QTcpSocket* s) {
     const linger lg{1, 0};
     ::setsockopt(static_cast<int>(s->socketDescriptor()), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -512,11 +521,8 @@ private slots:
     }
 
     void requestHeadersAndBodyArriveIntact() {
-        std::shared_ptr<HttpRequest> seen;
-        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
-            seen = req;
-            res->send(204, {}, {});
-        });
+        RecordingServer recording;
+        auto& [seen, server] = recording;
         QVERIFY(server.listen("127.0.0.1", 0).ok());
         HttpClient client;
         std::optional<FetchOutcome> out;
@@ -538,11 +544,8 @@ private slots:
 
     // Preformatted field lines go after `headers`, as they are, and carry the host (none added).
     void fieldLinesAreSentAsTheyAre() {
-        std::shared_ptr<HttpRequest> seen;
-        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
-            seen = req;
-            res->send(204, {}, {});
-        });
+        RecordingServer recording;
+        auto& [seen, server] = recording;
         QVERIFY(server.listen("127.0.0.1", 0).ok());
         HttpClient client;
         std::optional<FetchOutcome> out;
