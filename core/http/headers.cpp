@@ -14,9 +14,7 @@ constexpr std::array<unsigned char, 256> makeLowerTable() {
     return t;
 }
 constexpr std::array<unsigned char, 256> kLower = makeLowerTable();
-}  // namespace
 
-namespace {
 std::uint64_t load64(const char* p) {
     std::uint64_t v;
     std::memcpy(&v, p, sizeof v);
@@ -55,10 +53,6 @@ bool headerNameEquals(std::string_view a, std::string_view b) {
         if (x != y && kLower[x] != kLower[y]) return false;
     }
     return true;
-}
-
-void lowerAscii(std::string& s) {
-    for (char& c : s) c = static_cast<char>(kLower[static_cast<unsigned char>(c)]);
 }
 
 Headers::Headers(std::initializer_list<Entry> entries) : m_entries(entries) {}

@@ -12,8 +12,6 @@ namespace aigw::http {
 
 /// Case-insensitive ASCII comparison of two header names.
 bool headerNameEquals(std::string_view a, std::string_view b);
-/// Folds ASCII letters to lower case in place (other bytes unchanged).
-void lowerAscii(std::string& s);
 
 class Headers {
 public:

@@ -300,7 +300,8 @@ void ClientConnection::sendCurrent() {
     out += ' ';
     out += r.target;
     out += " HTTP/1.1\r\n";
-    const bool hasHost = !r.fieldLines.empty() || std::any_of(r.headers.entries().begin(), r.headers.entries().end(),
+    const bool hasHost = !r.fieldLines.empty() ||
+                         std::any_of(r.headers.entries().begin(), r.headers.entries().end(),
                                      [](const auto& f) { return f.first.size() == 4 && headerNameEquals(f.first, "host"); });
     if (!hasHost) {
         out += "host: ";

@@ -397,7 +397,8 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
     // once (copying them into a Headers list first cost two strings per field).
     const auto& fields = ex->request->headers.entries();
     std::string& lines = req.fieldLines;
-    std::size_t size = target.address.size() + target.upstreamModel.size() + std::char_traits<char>::length(routing::kModelHeader) + 24;
+    std::size_t size = target.address.size() + target.upstreamModel.size() +
+                       std::char_traits<char>::length(routing::kModelHeader) + 24;
     for (const auto& [n, v] : fields)
         size += n.size() + v.size() + 4;
     lines.reserve(size);
