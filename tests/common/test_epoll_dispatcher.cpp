@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,6 +39,13 @@ long voluntarySwitches(pid_t tid) {
     for (const QByteArray& line : f.readAll().split('\n'))
         if (line.startsWith("voluntary_ctxt_switches:")) return line.mid(24).trimmed().toLong();
     return -1;
+}
+
+/// The calling thread's voluntary context switches, without allocating (getrusage): a count taken
+/// with QFile could itself wait on the allocator's lock while another thread exits.
+long ownVoluntarySwitches() {
+    rusage u{};
+    return ::getrusage(RUSAGE_THREAD, &u) == 0 ? u.ru_nvcsw : -1;
 }
 
 struct SocketPair {
@@ -69,28 +77,34 @@ class TestEpollDispatcher : public QObject {
 
     /// Runs an event loop until a byte another thread writes arrives. That thread starts once the
     /// loop is about to block, calls `watch` with the loop's thread id, then writes. Returns how often
-    /// the loop's thread slept meanwhile (voluntary context switches).
+    /// the loop's thread slept from then until the byte was read (voluntary context switches; not
+    /// counted before that, where starting the writer thread can make the loop's thread wait on an
+    /// allocator lock, as it did under AddressSanitizer).
     long runUntilWritten(const std::function<void(pid_t)>& watch) {
         SocketPair p;
         QSocketNotifier readable(p.fd[0], QSocketNotifier::Read);
         QEventLoop loop;
+        const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+        long before = 0;
+        long after = 0;
         connect(&readable, &QSocketNotifier::activated, &loop, [&] {
+            after = ownVoluntarySwitches();
             char c;
             (void)::read(p.fd[0], &c, 1);
             loop.quit();
         });
         std::atomic<bool> blocking{false};
-        const auto conn = connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::aboutToBlock, this,
-                                  [&] { blocking = true; });
-        const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+        const auto conn = connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::aboutToBlock, this, [&] {
+            if (blocking) return;
+            before = ownVoluntarySwitches();
+            blocking = true;
+        });
         std::thread writer([&] {
             while (!blocking) std::this_thread::yield();
             watch(tid);
             (void)::write(p.fd[1], "x", 1);
         });
-        const long before = voluntarySwitches(tid);
         loop.exec();
-        const long after = voluntarySwitches(tid);
         writer.join();
         disconnect(conn);
         return after - before;
