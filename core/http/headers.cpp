@@ -82,16 +82,7 @@ void Headers::set(std::string_view name, std::string value) {
 }
 
 int Headers::remove(std::string_view name) {
-    int removed = 0;
-    for (auto it = m_entries.begin(); it != m_entries.end();) {
-        if (headerNameEquals(it->first, name)) {
-            it = m_entries.erase(it);
-            ++removed;
-        } else {
-            ++it;
-        }
-    }
-    return removed;
+    return static_cast<int>(std::erase_if(m_entries, [&](const Entry& e) { return headerNameEquals(e.first, name); }));
 }
 
 std::optional<std::string> Headers::get(std::string_view name) const {

@@ -34,21 +34,13 @@ constexpr std::size_t kMaxTrailerBytes = 80 * 1024;
 /// bodies grow as their bytes arrive.
 constexpr std::uint64_t kMaxReserve = 1U << 20;
 
-constexpr std::array<bool, 256> makeTokenTable() {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    for (const char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-}
-constexpr std::array<bool, 256> kTokenChar = makeTokenTable();
-
-/// A token byte folded to lower case; 0 for a byte that is not a token character.
+/// A token character (RFC 9110 tchar) folded to lower case; 0 for a byte that is not one.
 constexpr std::array<char, 256> kTokenLower = [] {
     std::array<char, 256> t{};
-    for (int c = 0; c < 256; ++c)
-        if (kTokenChar[c]) t[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<char>(c);
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = static_cast<char>(c);
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = static_cast<char>(c - 'A' + 'a');
+    for (const char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = c;
     return t;
 }();
 
