@@ -166,13 +166,23 @@ constexpr const char* kNoEmptyLine = "head does not end with an empty line";
 /// Parses the field lines of a head (after its start line) into `headers`. A line that starts with
 /// whitespace continues the previous field (obsolete folding): joined with a space, as http_parser
 /// did and RFC 9112 5.2 allows.
+///
+/// One pass per line: the name's bytes are checked as tokens and folded to lower case into a small
+/// buffer while the colon is looked for, so the common line costs one memchr (its end) and one
+/// table lookup per name byte; the slow path (a name that is not a token, or no colon) only runs
+/// to say which error it is.
 const char* parseFields(std::string_view rest, Headers& headers, Framing& framing) {
-    while (!rest.empty()) {
-        const std::size_t nl = rest.find('\n');
-        std::string_view line = rest.substr(0, nl);
-        rest.remove_prefix(nl == kNotFound ? rest.size() : nl + 1);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) return nullptr;  // the end of the head
+    const char* p = rest.data();
+    const char* const end = p + rest.size();
+    char folded[64];
+    while (p < end) {
+        const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+        const char* lineEnd = nl ? nl : end;
+        const char* const next = nl ? nl + 1 : end;
+        if (lineEnd > p && lineEnd[-1] == '\r') --lineEnd;
+        if (lineEnd == p) return nullptr;  // the end of the head
+        const std::string_view line(p, static_cast<std::size_t>(lineEnd - p));
+        p = next;
         // A CR left inside the line is refused below, as a control character in the name or value.
         if (line.front() == ' ' || line.front() == '\t') {
             if (headers.empty()) return "obsolete line folding before any field";
@@ -182,13 +192,25 @@ const char* parseFields(std::string_view rest, Headers& headers, Framing& framin
             if (!more.empty()) entries.back().second.append(" ").append(more);
             continue;
         }
-        const std::size_t colon = line.find(':');
+        std::size_t colon = 0;
+        const std::size_t maxFolded = std::min(line.size(), sizeof folded);
+        for (char t; colon < maxFolded && (t = kTokenLower[static_cast<unsigned char>(line[colon])]) != 0; ++colon)
+            folded[colon] = t;
+        const bool tokenName = colon > 0 && colon < line.size() && line[colon] == ':';
+        if (!tokenName) colon = line.find(':');
         if (colon == kNotFound) return "header line without a colon";
         const std::string_view value = trimOws(line.substr(colon + 1));
         if (!isFieldValue(value)) return "invalid character in header value";
-        // Copied, then checked and folded in place (a refused head is dropped whole).
-        std::string& name = headers.append(line.substr(0, colon), value);
-        if (!lowerToken(name)) return "invalid character in header name";
+        std::string_view name;
+        if (tokenName) {
+            name = headers.append(std::string_view(folded, colon), value);
+        } else {
+            // Longer than the buffer, or not a token: copied, then checked and folded in place
+            // (a refused head is dropped whole).
+            std::string& copy = headers.append(line.substr(0, colon), value);
+            if (!lowerToken(copy)) return "invalid character in header name";
+            name = copy;
+        }
         if (const char* error = noteFraming(name, value, framing)) return error;
     }
     return kNoEmptyLine;  // only for the lines of a head still arriving (see completeLines)

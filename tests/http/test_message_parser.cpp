@@ -145,6 +145,17 @@ private slots:
             want = {{"content-type", "Text/Plain"}, {"x-up", "1"}, {"content-length", "0"}};
             QVERIFY(r.headers.entries() == want);
         }
+        // Names around the parser's 64-byte folding buffer (longer ones are folded in place).
+        for (const int length : {63, 64, 65, 100}) {
+            QByteArray name(length, 'A');
+            name[1] = '-';
+            name[length - 1] = 'Z';
+            const QByteArray input = "GET / HTTP/1.1\r\n" + name + ":v\r\n\r\n";
+            const Parsed p = parseRequests(input, 0, 4096);
+            QCOMPARE(p.requests.size(), std::size_t(1));
+            QCOMPARE(QByteArray::fromStdString(p.requests[0]->headers.entries().at(0).first), name.toLower());
+            QCOMPARE(QByteArray::fromStdString(p.requests[0]->headers.entries().at(0).second), QByteArray("v"));
+        }
     }
 
     // What the parser accepts and how it reads it, each at once and one byte at a time.
@@ -207,6 +218,9 @@ private slots:
         QTest::newRow("bad field line, early") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n\x07\n");
         QTest::newRow("whitespace-led line before the first field") << QByteArray("GET / HTTP/1.1\r\n Host: a\r\n\r\n");
         QTest::newRow("space before the colon") << QByteArray("GET / HTTP/1.1\r\nHost : a\r\n\r\n");
+        QTest::newRow("empty name") << QByteArray("GET / HTTP/1.1\r\n: a\r\n\r\n");
+        QTest::newRow("field line without a colon") << QByteArray("GET / HTTP/1.1\r\nHost a\r\n\r\n");
+        QTest::newRow("non-token byte in a name over 64 bytes") << ("GET / HTTP/1.1\r\n" + QByteArray(70, 'x') + "@y: a\r\n\r\n");
         QTest::newRow("control character in a value") << QByteArray("GET / HTTP/1.1\r\nHost: a\x01b\r\n\r\n");
         // Values of 8 bytes and more are checked a word at a time, the last bytes as an overlapping word.
         QTest::newRow("control character in a long value's first word") << QByteArray("GET / HTTP/1.1\r\nX-A: \x02" "bcdefghijklm\r\n\r\n");
