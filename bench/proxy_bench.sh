@@ -13,7 +13,8 @@
 #
 # usage: bench/proxy_bench.sh [BUILD_DIR] [DURATION_S] [ROUNDS]
 # ROUNDS > 1 runs direct, nginx and gateway in turn that many times and prints the median of each
-# column: on a shared machine one run can land on a busy moment.
+# column: on a shared machine one run can land on a busy moment. nginx goes before the gateway in odd
+# rounds and after it in even ones.
 # CALLGRIND=1 also counts the user-space instructions per request of nginx's worker and the gateway
 # under valgrind's callgrind (1 connection, 3 s each; counts do not depend on the machine's load).
 # CALLGRIND=only counts instructions and skips the timed runs (fine on a busy machine);
@@ -171,10 +172,12 @@ TICK_US=$((1000000 / $(getconf CLK_TCK)))
 run() {
   local conns=$2 url=$1 script=$3 pid=$4 threads=2
   ((conns < 2)) && threads=1
-  local out c0 c1 w0 w1
-  c0=$(cpu_ticks "$pid"); w0=$(wakeups "$pid")
-  out=$(wrk -t"$threads" -c"$conns" -d"${DURATION}s" --latency -s "$script" "$url/v1/chat/completions")
-  c1=$(cpu_ticks "$pid"); w1=$(wakeups "$pid")
+  local out c0 c1 w0 w1 m0 m1
+  c0=$(cpu_ticks "$pid"); w0=$(wakeups "$pid"); m0=$(cpu_ticks "$MOCK_PID")
+  # `times` in the command substitution's own shell: its only child is wrk, so its second line is
+  # wrk's user and system time.
+  out=$(wrk -t"$threads" -c"$conns" -d"${DURATION}s" --latency -s "$script" "$url/v1/chat/completions"; times)
+  c1=$(cpu_ticks "$pid"); w1=$(wakeups "$pid"); m1=$(cpu_ticks "$MOCK_PID")
   local rps p50 p99 bad n
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p50=$(to_us "$(awk '$1=="50%" {print $2}' <<<"$out")")
@@ -182,7 +185,10 @@ run() {
   bad=$(awk '/Non-2xx/ {print $5}' <<<"$out"); bad=${bad:-0}
   n=$(awk '/requests in/ {print $1}' <<<"$out")
   echo "$rps $p50 $p99 $bad $(awk -v t=$((c1 - c0)) -v u="$TICK_US" -v n="${n:-0}" 'BEGIN { x = (n > 0) ? t * u / n : 0; printf "%.1f", x }')" \
-    "$(awk -v w=$((w1 - w0)) -v n="${n:-0}" 'BEGIN { printf "%.2f", (n > 0) ? w / n : 0 }')"
+    "$(awk -v w=$((w1 - w0)) -v n="${n:-0}" 'BEGIN { printf "%.2f", (n > 0) ? w / n : 0 }')" \
+    "$(awk -v t=$((m1 - m0)) -v u="$TICK_US" -v n="${n:-0}" 'BEGIN { printf "%.1f", (n > 0) ? t * u / n : 0 }')" \
+    "$(tail -1 <<<"$out" | awk -v n="${n:-0}" '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] }
+                                               printf "%.1f", (n > 0) ? s * 1e6 / n : 0 }')"
 }
 # median of the numbers on stdin
 median() { sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -195,15 +201,23 @@ TIMED=(32 1)
 for conns in "${TIMED[@]}"; do
   for ((r = 1; r <= ROUNDS; r++)); do
     RESULTS[direct,$r]=$(run "$MOCK_URL" "$conns" "$WORK/post-direct.lua" "$MOCK_PID")
-    RESULTS[nginx,$r]=$(run "http://127.0.0.1:$NGINX_PORT" "$conns" "$WORK/post-direct.lua" "$NGINX_PID")
-    RESULTS[gateway,$r]=$(run "$GW_URL" "$conns" "$WORK/post.lua" "$GW_PID")
+    # nginx and the gateway take turns going first: the machine's load drifts over a round, and a
+    # fixed order would hand whatever the drift is to the same one every time.
+    if ((r % 2)); then
+      RESULTS[nginx,$r]=$(run "http://127.0.0.1:$NGINX_PORT" "$conns" "$WORK/post-direct.lua" "$NGINX_PID")
+      RESULTS[gateway,$r]=$(run "$GW_URL" "$conns" "$WORK/post.lua" "$GW_PID")
+    else
+      RESULTS[gateway,$r]=$(run "$GW_URL" "$conns" "$WORK/post.lua" "$GW_PID")
+      RESULTS[nginx,$r]=$(run "http://127.0.0.1:$NGINX_PORT" "$conns" "$WORK/post-direct.lua" "$NGINX_PID")
+    fi
   done
   for who in direct nginx gateway; do
     row=""
-    for col in 1 2 3 4 5 6; do
+    for col in 1 2 3 4 5 6 7 8; do
       row+=" $(for ((r = 1; r <= ROUNDS; r++)); do awk -v c=$col '{print $c}' <<<"${RESULTS[$who,$r]}"; done | median)"
     done
-    read -r "${who:0:1}_rps" "${who:0:1}_p50" "${who:0:1}_p99" "${who:0:1}_bad" "${who:0:1}_cpu" "${who:0:1}_wake" <<<"$row"
+    read -r "${who:0:1}_rps" "${who:0:1}_p50" "${who:0:1}_p99" "${who:0:1}_bad" "${who:0:1}_cpu" "${who:0:1}_wake" \
+      "${who:0:1}_mock" "${who:0:1}_wrk" <<<"$row"
   done
   echo
   echo "== $conns connection(s)$( ((ROUNDS > 1)) && echo ", median of $ROUNDS rounds")"
@@ -211,6 +225,13 @@ for conns in "${TIMED[@]}"; do
   printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f %13.2f\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_bad" "$d_cpu" "$d_wake"
   printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f %13.2f\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_bad" "$n_cpu" "$n_wake"
   printf '%-9s %12.0f %12.0f %12.0f %8s %14.1f %13.2f\n' gateway "$g_rps" "$g_p50" "$g_p99" "$g_bad" "$g_cpu" "$g_wake"
+  # Where each request's CPU time goes, all processes together (the proxy, the mock, wrk), and how
+  # many of the cores that kept busy: at 32 connections the two cores are shared by all three.
+  for who in nginx gateway; do
+    rps=${who:0:1}_rps cpu=${who:0:1}_cpu mock=${who:0:1}_mock wrkc=${who:0:1}_wrk
+    awk -v w=$who -v r="${!rps}" -v c="${!cpu}" -v m="${!mock}" -v k="${!wrkc}" 'BEGIN {
+      printf "%-9s cpu per request (us): proxy %.1f + mock %.1f + wrk %.1f = %.1f; cores busy %.2f\n", w, c, m, k, c + m + k, r * (c + m + k) / 1e6 }'
+  done
   awk -v g="$g_rps" -v n="$n_rps" -v gp="$g_p50" -v np="$n_p50" -v dp="$d_p50" -v gq="$g_p99" -v nq="$n_p99" 'BEGIN {
     printf "gateway/nginx requests/s: %.2f   p50: %.2f   p99: %.2f\n", g/n, gp/np, gq/nq
     printf "added p50 over direct: gateway %+.0f us, nginx %+.0f us\n", gp-dp, np-dp }'
