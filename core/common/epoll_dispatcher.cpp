@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QMetaMethod>
 #include <QSocketNotifier>
+#include <QThread>
 
 #include <cerrno>
 #include <cstring>
@@ -79,6 +80,8 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
     if (n < 0) n = 0;  // EINTR: a signal; the caller's loop comes back
 
     bool did = n > 0;
+    m_calledDirect = false;
+    const unsigned wakeUpsBefore = m_wakeUps.load(std::memory_order_relaxed);
     // Every descriptor is looked up again just before its notifier runs: an earlier handler of this
     // pass may have closed it or dropped its notifier.
     const bool sockets = !(flags & QEventLoop::ExcludeSocketNotifiers);
@@ -106,6 +109,13 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
         }
         did = did || !ready.empty();
     }
+    // A deleteLater() from a direct call made where no event loop runs (processEvents() called by
+    // hand) is stamped with level 0, which only a send of the deferred deletes themselves releases;
+    // from an event handler it would have gone at the next pass. Inside a running loop Qt stamps it
+    // as a handler's, and the loop's next pass deletes it.
+    if (m_calledDirect && m_wakeUps.load(std::memory_order_relaxed) != wakeUpsBefore &&
+        QThread::currentThread()->loopLevel() == 0)
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
     if (!(flags & QEventLoop::X11ExcludeTimers) && activateTimers()) did = true;
     return did;
 }
@@ -147,18 +157,24 @@ void EpollEventDispatcher::disconnectNotify(const QMetaMethod& signal) {
     }
 }
 
-void EpollEventDispatcher::activate(int fd, QSocketNotifier* Watch::*which) {
+void EpollEventDispatcher::activate(int fd, Slot Watch::*which) {
     const auto it = m_watches.find(fd);
     if (it == m_watches.end()) return;
-    QSocketNotifier* notifier = it->second.*which;
-    if (!notifier) return;
+    const Slot slot = it->second.*which;
+    if (!slot.notifier) return;
+    // Either may delete the notifier or change m_watches.
+    if (slot.direct) {
+        m_calledDirect = true;
+        slot.direct->activated();
+        return;
+    }
     QEvent event(QEvent::SockAct);
-    QCoreApplication::sendEvent(notifier, &event);  // may delete the notifier or change m_watches
+    QCoreApplication::sendEvent(slot.notifier, &event);
 }
 
 void EpollEventDispatcher::updateWatch(int fd, Watch& w) {
     if (w.alwaysReady) return;
-    const std::uint32_t mask = (w.read ? EPOLLIN : 0u) | (w.write ? EPOLLOUT : 0u) | (w.exception ? EPOLLPRI : 0u);
+    const std::uint32_t mask = (w.read.notifier ? EPOLLIN : 0u) | (w.write.notifier ? EPOLLOUT : 0u) | (w.exception.notifier ? EPOLLPRI : 0u);
     if (mask == 0) {
         if (w.inEpoll) ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);  // EBADF when already closed: fine
         w.inEpoll = false;
@@ -188,10 +204,12 @@ void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier* notifier) {
     const int fd = static_cast<int>(notifier->socket());
     if (fd < 0) return;
     Watch& w = m_watches[fd];
+    // Null while QSocketNotifier's constructor registers it: the subclass is not built yet.
+    const Slot slot{notifier, dynamic_cast<DirectSocketNotifier*>(notifier)};
     switch (notifier->type()) {
-    case QSocketNotifier::Read: w.read = notifier; break;
-    case QSocketNotifier::Write: w.write = notifier; break;
-    case QSocketNotifier::Exception: w.exception = notifier; break;
+    case QSocketNotifier::Read: w.read = slot; break;
+    case QSocketNotifier::Write: w.write = slot; break;
+    case QSocketNotifier::Exception: w.exception = slot; break;
     }
     updateWatch(fd, w);
 }
@@ -201,10 +219,9 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier* notifier) {
     const auto it = m_watches.find(fd);
     if (it == m_watches.end()) return;
     Watch& w = it->second;
-    if (w.read == notifier) w.read = nullptr;
-    if (w.write == notifier) w.write = nullptr;
-    if (w.exception == notifier) w.exception = nullptr;
-    if (!w.read && !w.write && !w.exception) {
+    for (Slot* slot : {&w.read, &w.write, &w.exception})
+        if (slot->notifier == notifier) *slot = {};
+    if (!w.read.notifier && !w.write.notifier && !w.exception.notifier) {
         if (w.alwaysReady) --m_alwaysReady;
         else if (w.inEpoll) ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
         m_watches.erase(it);
@@ -289,6 +306,7 @@ bool EpollEventDispatcher::activateTimers() {
 }
 
 void EpollEventDispatcher::wakeUp() {
+    m_wakeUps.fetch_add(1, std::memory_order_relaxed);
     if (!m_wakePending.exchange(true, std::memory_order_acq_rel)) (void)::eventfd_write(m_wake, 1);
 }
 

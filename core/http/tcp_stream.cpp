@@ -1,5 +1,7 @@
 #include "http/tcp_stream.h"
 
+#include "common/epoll_dispatcher.h"
+
 #include <QEvent>
 #include <QHostInfo>
 #include <QSocketNotifier>
@@ -55,14 +57,19 @@ std::string TcpStream::errorText(int error) {
 namespace {
 /// A QSocketNotifier that calls its owner directly. QSocketNotifier::event() emits activated()
 /// twice (two signal activations and a guarded pointer per readable or writable event: ~700
-/// instructions of each proxied request, callgrind); this takes the event itself. The call may
-/// delete the notifier (closeNow() only schedules that, but nothing here touches it afterwards).
-class DirectNotifier final : public QSocketNotifier {
+/// instructions of each proxied request, callgrind); this takes the event itself, and under the
+/// data plane's EpollEventDispatcher it is called without an event at all. The call may delete the
+/// notifier (closeNow() only schedules that, but nothing here touches it afterwards).
+class DirectNotifier final : public DirectSocketNotifier {
 public:
     DirectNotifier(qintptr fd, Type type, TcpStream* owner, void (TcpStream::*handler)())
-        : QSocketNotifier(fd, type, owner), m_owner(owner), m_handler(handler) {}
+        : DirectSocketNotifier(fd, type, owner), m_owner(owner), m_handler(handler) {}
+
+    /// EpollEventDispatcher's call, without an event.
+    void activated() override { (m_owner->*m_handler)(); }
 
 protected:
+    /// Under Qt's own dispatcher (AIGW_EVENT_DISPATCHER=qt), or before the first enable.
     bool event(QEvent* e) override {
         if (e->type() == QEvent::SockAct || e->type() == QEvent::SockClose) {
             (m_owner->*m_handler)();

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include <pthread.h>
 #include <sched.h>
@@ -54,6 +55,39 @@ struct SocketPair {
     ~SocketPair() {
         for (int f : fd)
             if (f >= 0) ::close(f);
+    }
+};
+/// Counts its direct calls and its SockAct events; a call drains the socket and deleteLater()s `victim`.
+class CountingDirectNotifier final : public DirectSocketNotifier {
+public:
+    /// `whole`: enabled again once constructed, so that the dispatcher sees the subclass.
+    CountingDirectNotifier(int fd, bool whole) : DirectSocketNotifier(fd, Read) {
+        if (whole) {
+            setEnabled(false);
+            setEnabled(true);
+        }
+    }
+    void activated() override {
+        ++calls;
+        drain();
+        if (victim) std::exchange(victim, nullptr)->deleteLater();
+    }
+    int calls = 0;
+    int events = 0;
+    QObject* victim = nullptr;
+
+protected:
+    bool event(QEvent* e) override {
+        if (e->type() != QEvent::SockAct) return QSocketNotifier::event(e);
+        ++events;
+        drain();
+        return true;
+    }
+
+private:
+    void drain() {
+        char buf[16];
+        (void)::read(static_cast<int>(socket()), buf, sizeof buf);
     }
 };
 }  // namespace
@@ -239,6 +273,46 @@ private slots:
         QCOMPARE(ran, 1);
         delete na;
         delete nb;
+    }
+
+    // A DirectSocketNotifier is called, not sent an event; one registered only from
+    // QSocketNotifier's constructor (the subclass not built yet) gets the event.
+    void directNotifierIsCalledWithoutAnEvent() {
+        SocketPair a, b;
+        CountingDirectNotifier whole(a.fd[0], true);
+        CountingDirectNotifier partial(b.fd[0], false);
+        QCOMPARE(::write(a.fd[1], "x", 1), ssize_t(1));
+        QCOMPARE(::write(b.fd[1], "y", 1), ssize_t(1));
+        QTRY_VERIFY_WITH_TIMEOUT(whole.calls == 1 && partial.events == 1, kHungMs);
+        QCOMPARE(whole.events, 0);
+        QCOMPARE(partial.calls, 0);
+    }
+
+    // A deleteLater() from a direct call runs at the next pass inside a running loop (Qt stamps it
+    // as a handler's), and at the end of the same pass where processEvents() is called by hand
+    // (the dispatcher sends the deferred deletes then: Qt would keep them until the loop ended).
+    void deleteLaterFromADirectCallRuns() {
+        SocketPair p;
+        CountingDirectNotifier n(p.fd[0], true);
+        bool gone = false;
+        n.victim = new QObject;
+        connect(n.victim, &QObject::destroyed, this, [&] { gone = true; });
+        QEventLoop loop;
+        connect(n.victim, &QObject::destroyed, &loop, &QEventLoop::quit);
+        QTimer::singleShot(kHungMs, &loop, &QEventLoop::quit);
+        QCOMPARE(::write(p.fd[1], "x", 1), ssize_t(1));
+        loop.exec();
+        QVERIFY(gone);
+        QCOMPARE(n.calls, 1);
+
+        gone = false;
+        n.victim = new QObject;
+        connect(n.victim, &QObject::destroyed, this, [&] { gone = true; });
+        QCOMPARE(::write(p.fd[1], "y", 1), ssize_t(1));
+        QDeadlineTimer hung(kHungMs);
+        while (n.calls < 2 && !hung.hasExpired()) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
+        QCOMPARE(n.calls, 2);
+        QVERIFY(gone);
     }
 
     void aRegularFileIsAlwaysReadable() {
