@@ -60,8 +60,7 @@ private:
     HttpServer* m_server;
     detail::TcpStream* m_socket;
     std::uint64_t m_id;
-    QHostAddress m_peerAddress;
-    quint16 m_peerPort = 0;
+    std::shared_ptr<const std::string> m_peer;  ///< "address:port", for every request's peerText
     RequestParser m_parser;
     QByteArray m_input;
     qsizetype m_inputOffset = 0;
@@ -85,7 +84,10 @@ private:
 
 Connection::Connection(HttpServer* server, int fd, std::uint64_t id)
     : QObject(server), m_server(server), m_socket(new detail::TcpStream(fd, this)), m_id(id) {
-    std::tie(m_peerAddress, m_peerPort) = m_socket->peer();
+    const auto [address, port] = m_socket->peer();
+    QString text = address.toString();
+    if (address.protocol() == QAbstractSocket::IPv6Protocol) text = "[" + text + "]";
+    m_peer = std::make_shared<const std::string>(text.toStdString() + ":" + std::to_string(port));
     m_parser.onMessageBegin = [this] {
         if (m_idleTimer) m_idleTimer->stop();
     };
@@ -177,8 +179,7 @@ void Connection::processInput() {
 
 void Connection::dispatch(bool tooLarge) {
     auto request = m_parser.takeRequest();
-    request->peerAddress = m_peerAddress;
-    request->peerPort = m_peerPort;
+    request->peerText = m_peer;
     request->connectionId = m_id;
     request->sequence = ++m_sequence;
     if (tooLarge) {
@@ -294,12 +295,6 @@ void Connection::shutdown() {
 
 // ---------------------------------------------------------------------------------------------
 // HttpRequest / HttpResponder
-
-std::string HttpRequest::peer() const {
-    QString a = peerAddress.toString();
-    if (peerAddress.protocol() == QAbstractSocket::IPv6Protocol) a = "[" + a + "]";
-    return a.toStdString() + ":" + std::to_string(peerPort);
-}
 
 HttpResponder::HttpResponder(Connection* connection, const HttpRequest& request)
     : m_connection(connection),

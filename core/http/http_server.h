@@ -40,13 +40,14 @@ struct HttpRequest {
     int httpMajor = 1;
     int httpMinor = 1;
     bool keepAlive = true;       ///< what the client asked for
-    QHostAddress peerAddress;
-    quint16 peerPort = 0;
+    /// The client's address and port as peer() gives them, formatted once per connection and
+    /// shared by its requests (a QHostAddress member allocated with every request).
+    std::shared_ptr<const std::string> peerText;
     std::uint64_t connectionId = 0;  ///< server-unique, for logs
     std::uint64_t sequence = 0;      ///< 1-based index of this request on its connection
 
-    /// "127.0.0.1:54321"
-    std::string peer() const;
+    /// "127.0.0.1:54321", "[::1]:54321"; empty when unknown.
+    std::string peer() const { return peerText ? *peerText : std::string(); }
 };
 
 /// How `HttpResponder::abort` ends the connection.

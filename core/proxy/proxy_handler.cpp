@@ -132,8 +132,8 @@ ProxyHandler::ProxyHandler(routing::Engine& engine, http::HttpClient& client, Su
     connect(m_deadlineTimer, &QTimer::timeout, this, &ProxyHandler::fireDeadlines);
 }
 
-ProxyHandler::DeadlineId ProxyHandler::armDeadline(Duration after, std::function<void()> fn) {
-    const DeadlineId d{m_clock.now() + std::max(after, Duration::zero()), m_nextDeadline++};
+ProxyHandler::DeadlineId ProxyHandler::armDeadline(TimePoint now, Duration after, std::function<void()> fn) {
+    const DeadlineId d{now + std::max(after, Duration::zero()), m_nextDeadline++};
     // Most deadlines are now + the same route timeout, later than every one armed before: the end
     // is the place to look first.
     m_deadlines.emplace_hint(m_deadlines.end(), std::make_pair(d.at, d.id), std::move(fn));
@@ -182,9 +182,9 @@ std::shared_ptr<ExchangeState> ProxyHandler::live(std::uint64_t id) const {
     return it == m_exchanges.end() ? nullptr : it->second;
 }
 
-std::int64_t ProxyHandler::sampleNowMs() const {
+std::int64_t ProxyHandler::sampleMs(TimePoint t) {
     // Samples are stamped with the injected clock, like the records (not the wall clock).
-    return std::chrono::duration_cast<std::chrono::milliseconds>(m_clock.now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 void ProxyHandler::handleTooLarge(std::shared_ptr<http::HttpRequest> request, std::shared_ptr<http::HttpResponder> responder) {
@@ -302,15 +302,15 @@ void ProxyHandler::handle(std::shared_ptr<http::HttpRequest> request, std::share
     });
     if (ex->done)
         return;  // the client was already gone
-    drive(ex, ex->req->nextAttempt(ex->start));
+    drive(ex, ex->req->nextAttempt(ex->start), ex->start);
 }
 
-void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision&& d) {
+void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision&& d, TimePoint now) {
     if (ex->done)
         return;
     switch (d.action) {
     case routing::Action::Attempt:
-        startAttempt(ex, std::move(d.target));
+        startAttempt(ex, std::move(d.target), now);
         return;
     case routing::Action::Backoff: {
         const std::uint64_t id = ex->id;
@@ -319,7 +319,8 @@ void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Deci
             if (!e || e->done)
                 return;
             e->waitTimer = 0;
-            drive(e, e->req->nextAttempt(m_clock.now()));
+            const TimePoint at = m_clock.now();
+            drive(e, e->req->nextAttempt(at), at);
         });
         return;
     }
@@ -333,19 +334,19 @@ void ProxyHandler::drive(const std::shared_ptr<ExchangeState>& ex, routing::Deci
                 if (!e || e->done)
                     return;
                 e->waitTimer = 0;
-                respond(e, response);
+                respond(e, response, m_clock.now());
             });
             return;
         }
-        respond(ex, d.response);
+        respond(ex, d.response, now);
         return;
     }
 }
 
-void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routing::AttemptTarget&& next) {
+void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routing::AttemptTarget&& next, TimePoint now) {
     ex->target = std::move(next);
     const routing::AttemptTarget& target = ex->target;
-    ex->attemptStart = m_clock.now();
+    ex->attemptStart = now;
     ex->gotHead = false;
     ex->head = {};
     ex->body.clear();
@@ -374,7 +375,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
         if (where.kind == Resolution::Kind::BlackHole) {
             // Dropped packets, emulated here: the connect neither succeeds nor is refused, and ends
             // at the connect timeout (or the route deadline, if sooner).
-            ex->connectTimer = armDeadline(target.connectBudget(ex->attemptStart), [this, id] {
+            ex->connectTimer = armDeadline(now, target.connectBudget(now), [this, id] {
                 auto e = live(id);
                 if (!e || e->done)
                     return;
@@ -427,7 +428,7 @@ void ProxyHandler::startAttempt(const std::shared_ptr<ExchangeState>& ex, routin
         req.idleTimeoutMs = msClamp(*target.streamIdleTimeout);
 
     if (target.hasDeadline())
-        ex->attemptTimer = armDeadline(target.untilDeadline(ex->attemptStart), [this, id] {
+        ex->attemptTimer = armDeadline(now, target.untilDeadline(now), [this, id] {
             auto e = live(id);
             if (!e || e->done)
                 return;
@@ -577,10 +578,10 @@ void ProxyHandler::attemptFinished(const std::shared_ptr<ExchangeState>& ex, con
         ex->upstream.cancel();
         ex->body.clear();
     }
-    drive(ex, std::move(d));
+    drive(ex, std::move(d), now);
 }
 
-void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routing::Response& response) {
+void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routing::Response& response, TimePoint now) {
     if (ex->done)
         return;
     const auto& rec = ex->req->record();
@@ -603,7 +604,7 @@ void ProxyHandler::respond(const std::shared_ptr<ExchangeState>& ex, const routi
     }
     ex->responder->send(ex->head.status, std::move(out), body);
     if (!body.isEmpty())
-        ex->firstByte = m_clock.now() - ex->start;
+        ex->firstByte = now - ex->start;
     // Bookkeeping after the response left: the client does not wait for it.
     if (ex->head.status == 200)
         readModelAndUsage(body.constData(), body.size(), ex->responseModel, ex->usage);
@@ -652,7 +653,7 @@ void ProxyHandler::complete(const std::shared_ptr<ExchangeState>& ex, int status
     rm.outputTokens = ex->usage.completionTokens;
     m_metrics.recordRequest(rm);
     if (m_sampleSink)
-        m_sampleSink({sampleNowMs(), rm.durationSeconds * 1000.0, rm.status});
+        m_sampleSink({sampleMs(now), rm.durationSeconds * 1000.0, rm.status});
     if (m_recordSink && ex->req->done()) {
         // The engine is done with the request: its record is completed in place and moved on.
         routing::RequestRecord& out = ex->req->recordToComplete();

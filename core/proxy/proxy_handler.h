@@ -83,8 +83,10 @@ public:
     bool drives(std::uint64_t recordId) const { return m_starting || m_exchanges.contains(recordId); }
 
 private:
-    void drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision&& d);
-    void startAttempt(const std::shared_ptr<ExchangeState>& ex, routing::AttemptTarget&& target);
+    /// `now`: the clock read by the caller in this same call chain (a read each step cost a clock
+    /// call, ~45 instructions and more on a virtual machine, seven times per request).
+    void drive(const std::shared_ptr<ExchangeState>& ex, routing::Decision&& d, TimePoint now);
+    void startAttempt(const std::shared_ptr<ExchangeState>& ex, routing::AttemptTarget&& target, TimePoint now);
     /// The exchange with this id while it is in flight, else null. Callbacks hold the id rather
     /// than a weak_ptr: [this, id] fits std::function's inline storage, so arming an attempt's
     /// callbacks allocates nothing.
@@ -92,7 +94,7 @@ private:
     void attemptFinished(const std::shared_ptr<ExchangeState>& ex, const routing::AttemptOutcome& outcome);
     /// Cancels the route deadline, per-try and emulated connect timers of the current attempt.
     void cancelAttemptTimers(ExchangeState& ex);
-    void respond(const std::shared_ptr<ExchangeState>& ex, const routing::Response& response);
+    void respond(const std::shared_ptr<ExchangeState>& ex, const routing::Response& response, TimePoint now);
     void sendLocal(const std::shared_ptr<ExchangeState>& ex, int status, const std::string& contentType, QByteArray body);
     void complete(const std::shared_ptr<ExchangeState>& ex, int status);
     void clientGone(const std::shared_ptr<ExchangeState>& ex);
@@ -102,11 +104,14 @@ private:
 
     /// Per-attempt deadlines share one precise timer armed at the earliest one: a QTimer per request
     /// cost more than the rest of the request path (measured with bench/proxy_bench.sh).
-    DeadlineId armDeadline(Duration after, std::function<void()> fn);
+    DeadlineId armDeadline(Duration after, std::function<void()> fn) { return armDeadline(m_clock.now(), after, std::move(fn)); }
+    /// The same, `after` counted from `now` (read by the caller).
+    DeadlineId armDeadline(TimePoint now, Duration after, std::function<void()> fn);
     void cancelDeadline(DeadlineId d);
     void fireDeadlines();
     void rearmDeadlineTimer();
-    std::int64_t sampleNowMs() const;
+    std::int64_t sampleNowMs() const { return sampleMs(m_clock.now()); }
+    static std::int64_t sampleMs(TimePoint t);
 
     routing::Engine& m_engine;
     http::HttpClient& m_client;

@@ -132,6 +132,25 @@ private slots:
         QCOMPARE(s.state(), QAbstractSocket::ConnectedState);
     }
 
+    // Each request names its client as address:port, the connection's own (logged when refused).
+    void requestsNameTheirPeer() {
+        std::vector<std::string> peers;
+        HttpServer server([&](std::shared_ptr<HttpRequest> req, std::shared_ptr<HttpResponder> res) {
+            peers.push_back(req->peer());
+            res->send(200, {}, QByteArray("ok"));
+        });
+        QVERIFY(server.listen("127.0.0.1", 0).ok());
+        QTcpSocket s;
+        QVERIFY(connectTo(s, server.port()));
+        for (int i = 0; i < 2; ++i) {
+            s.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+            const QByteArray r = readUntil(s, [](const QByteArray& b) { return b.endsWith("ok"); });
+            QVERIFY2(r.startsWith("HTTP/1.1 200 OK\r\n"), r.constData());
+        }
+        const std::string want = "127.0.0.1:" + std::to_string(s.localPort());
+        QCOMPARE(peers, (std::vector<std::string>{want, want}));
+    }
+
     void pipelinedRequestsAnswerInOrderEvenWhenTheFirstIsSlow() {
         // The first answer is held until the server has read all three requests: the later two are
         // waiting behind it and must not overtake it.
