@@ -101,8 +101,8 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
     }
     if (sockets && m_alwaysReady > 0) {
         std::vector<int> ready;
-        for (const auto& [fd, w] : m_watches)
-            if (w.alwaysReady) ready.push_back(fd);
+        for (std::size_t fd = 0; fd < m_watches.size(); ++fd)
+            if (m_watches[fd].alwaysReady) ready.push_back(static_cast<int>(fd));
         for (int fd : ready) {
             activate(fd, &Watch::read);
             activate(fd, &Watch::write);
@@ -158,9 +158,9 @@ void EpollEventDispatcher::disconnectNotify(const QMetaMethod& signal) {
 }
 
 void EpollEventDispatcher::activate(int fd, Slot Watch::*which) {
-    const auto it = m_watches.find(fd);
-    if (it == m_watches.end()) return;
-    const Slot slot = it->second.*which;
+    const Watch* w = watchOf(fd);
+    if (!w) return;
+    const Slot slot = w->*which;  // a copy: the call may register notifiers and move the watches
     if (!slot.notifier) return;
     // Either may delete the notifier or change m_watches.
     if (slot.direct) {
@@ -203,7 +203,8 @@ void EpollEventDispatcher::updateWatch(int fd, Watch& w) {
 void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier* notifier) {
     const int fd = static_cast<int>(notifier->socket());
     if (fd < 0) return;
-    Watch& w = m_watches[fd];
+    if (static_cast<std::size_t>(fd) >= m_watches.size()) m_watches.resize(static_cast<std::size_t>(fd) + 1);
+    Watch& w = m_watches[static_cast<std::size_t>(fd)];
     // Null while QSocketNotifier's constructor registers it: the subclass is not built yet.
     const Slot slot{notifier, dynamic_cast<DirectSocketNotifier*>(notifier)};
     switch (notifier->type()) {
@@ -216,15 +217,15 @@ void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier* notifier) {
 
 void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier* notifier) {
     const int fd = static_cast<int>(notifier->socket());
-    const auto it = m_watches.find(fd);
-    if (it == m_watches.end()) return;
-    Watch& w = it->second;
+    Watch* found = watchOf(fd);
+    if (!found) return;
+    Watch& w = *found;
     for (Slot* slot : {&w.read, &w.write, &w.exception})
         if (slot->notifier == notifier) *slot = {};
     if (!w.read.notifier && !w.write.notifier && !w.exception.notifier) {
         if (w.alwaysReady) --m_alwaysReady;
         else if (w.inEpoll) ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
-        m_watches.erase(it);
+        w = {};
         return;
     }
     updateWatch(fd, w);

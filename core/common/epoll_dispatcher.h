@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 struct epoll_event;  // <sys/epoll.h>
 
@@ -127,7 +128,11 @@ private:
     std::atomic<bool> m_interrupted{false};
     std::atomic<unsigned> m_wakeUps{0};  ///< wakeUp() calls: an event was posted
     bool m_calledDirect = false;  ///< this pass activated a DirectSocketNotifier
-    std::unordered_map<int, Watch> m_watches;
+    /// Indexed by descriptor (the kernel hands out the lowest free number, so this stays as long as
+    /// the most descriptors open at once); a watch without notifiers is unused. A hash map's lookup
+    /// here was a cache miss per activation under load (perf, 32 connections).
+    std::vector<Watch> m_watches;
+    Watch* watchOf(int fd) { return fd >= 0 && static_cast<std::size_t>(fd) < m_watches.size() ? &m_watches[static_cast<std::size_t>(fd)] : nullptr; }
     std::unordered_map<int, Timer> m_timers;
     std::multimap<Clock::time_point, int> m_timerQueue;  ///< due time -> timer id
     int m_alwaysReady = 0;  ///< watches with alwaysReady set
