@@ -72,7 +72,7 @@ protected:
     /// Under Qt's own dispatcher (AIGW_EVENT_DISPATCHER=qt), or before the first enable.
     bool event(QEvent* e) override {
         if (e->type() == QEvent::SockAct || e->type() == QEvent::SockClose) {
-            (m_owner->*m_handler)();
+            activated();
             return true;
         }
         return QSocketNotifier::event(e);
