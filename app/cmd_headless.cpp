@@ -29,7 +29,7 @@ const char* kUsage =
     "usage: aigw-sim --headless [FILE...] [--config FILE...] [--listen HOST:PORT] [--admin HOST:PORT]\n"
     "                           [--allow-remote] [--allowed-host HOST]... [--admin-token TOKEN]\n"
     "                           [--cors-origin ORIGIN]... [--no-debug-headers] [--no-servers]\n"
-    "                           [--dns-refresh DURATION] [--busy-poll-us N]\n"
+    "                           [--dns-refresh DURATION] [--busy-poll-us N] [--recent-requests N]\n"
     "\n"
     "Runs the gateway (OpenAI-compatible proxy), its model servers and the admin API without a window.\n"
     "  FILE...              YAML manifests (several files; - reads standard input; a kind: List as\n"
@@ -52,6 +52,8 @@ const char* kUsage =
     "  --busy-poll-us N     before the proxy's thread sleeps, it polls its sockets N microseconds\n"
     "                       without sleeping while at most one request is in flight (default 50;\n"
     "                       0 turns it off): lower latency for CPU time\n"
+    "  --recent-requests N  how many of the newest request records GET /requests keeps, each with\n"
+    "                       the first 16 KiB of its bodies (default 256; 0 keeps none)\n"
     "When ready it prints: READY proxy=http://HOST:PORT admin=http://HOST:PORT\n";
 
 bool parseHostPort(const std::string& text, QString& host, quint16& port, std::string& error) {
@@ -157,6 +159,18 @@ int runHeadless(const Args& args) {
                 return 2;
             }
             options.busyPoll = std::chrono::microseconds(us);
+        } else if (a == "--recent-requests") {
+            const std::string* v = needValue("a number of records (0 to 1000000)");
+            if (!v)
+                return 2;
+            std::size_t n = 0;
+            const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+            if (ec != std::errc() || end != v->data() + v->size() || n > 1'000'000) {
+                std::fprintf(stderr, "aigw-sim: --recent-requests: expected a number of records from 0 to 1000000, got '%s'\n",
+                             v->c_str());
+                return 2;
+            }
+            options.recentRequests = n;
         } else if (a == "-" || (!a.empty() && a[0] != '-')) {
             files.push_back(a);  // positional files, as check and export take them
         } else {

@@ -424,13 +424,16 @@ void DataPlane::onRequest(const routing::RequestRecord& record) {
 }
 
 void DataPlane::keepRecent(routing::RequestRecord&& record) {
-    if (m_recent.size() < kRecentRecords) {
+    const std::size_t capacity = m_options.recentRequests;
+    if (capacity == 0)
+        return;
+    if (m_recent.size() < capacity) {
         m_recent.push_back(std::move(record));
     } else {
         // Moved in, never copy-assigned into the slot: a copy assignment keeps the slot's largest
         // string capacities ever seen (the soak's RSS ratcheted up on them).
         m_recent[m_recentNext] = std::move(record);
-        m_recentNext = (m_recentNext + 1) % kRecentRecords;
+        m_recentNext = (m_recentNext + 1) % capacity;
     }
 }
 
@@ -439,7 +442,8 @@ void DataPlane::publishRecord(routing::RequestRecord&& record) {
         keepRecent(std::move(record));  // nobody drains: the ring for GET /requests is its only home
         return;
     }
-    keepRecent(routing::RequestRecord(record));
+    if (m_options.recentRequests > 0)
+        keepRecent(routing::RequestRecord(record));
     {
         std::lock_guard lock(m_shared->mutex);
         pushBounded(m_shared->requests, std::move(record), m_shared->bufferLimit, m_shared->dropped, &m_graveyard);
@@ -454,7 +458,7 @@ std::vector<const routing::RequestRecord*> DataPlane::recentRecords(std::size_t 
     std::vector<const routing::RequestRecord*> out;
     out.reserve(n);
     // Oldest is at m_recentNext once the ring is full (at 0 before).
-    const std::size_t oldest = m_recent.size() < kRecentRecords ? 0 : m_recentNext;
+    const std::size_t oldest = m_recent.size() < m_options.recentRequests ? 0 : m_recentNext;
     for (std::size_t k = m_recent.size() - n; k < m_recent.size(); ++k)
         out.push_back(&m_recent[(oldest + k) % m_recent.size()]);
     return out;

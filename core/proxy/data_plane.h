@@ -137,10 +137,8 @@ private:
     EpollEventDispatcher* m_polling = nullptr;  ///< this thread's dispatcher, whose busy polling asks m_handler
     std::unique_ptr<http::HttpServer> m_proxy;
     std::unique_ptr<http::HttpServer> m_admin;
-    /// The last kRecentRecords for GET /requests, a ring: a record is copy-assigned into a slot, so
-    /// the slot's strings and attempt vector are reused (a deque allocated a node per record, since
-    /// a record is larger than its node, and fresh strings for every copy).
-    static constexpr std::size_t kRecentRecords = 1000;
+    /// The last Options::recentRequests records for GET /requests, a ring: a record is moved into
+    /// its slot (a deque allocated a node per record, since a record is larger than its node).
     std::vector<routing::RequestRecord> m_recent;
     std::size_t m_recentNext = 0;  ///< slot the next record goes to once the ring is full
     /// Records dropped from a full drain buffer (nobody drains it in headless mode), destroyed a few

@@ -241,6 +241,17 @@ private slots:
         QTest::newRow("busy poll negative") << QStringList{"--headless", "--busy-poll-us", "-5"}
                                             << "--busy-poll-us: expected microseconds from 0 to 10000, got '-5'";
         QTest::newRow("busy poll missing") << QStringList{"--headless", "--busy-poll-us"} << "--busy-poll-us needs microseconds";
+        QTest::newRow("recent requests not a number")
+            << QStringList{"--headless", "--recent-requests", "lots"}
+            << "--recent-requests: expected a number of records from 0 to 1000000, got 'lots'";
+        QTest::newRow("recent requests negative")
+            << QStringList{"--headless", "--recent-requests", "-1"}
+            << "--recent-requests: expected a number of records from 0 to 1000000, got '-1'";
+        QTest::newRow("recent requests too many")
+            << QStringList{"--headless", "--recent-requests", "1000001"}
+            << "--recent-requests: expected a number of records from 0 to 1000000, got '1000001'";
+        QTest::newRow("recent requests missing") << QStringList{"--headless", "--recent-requests"}
+                                                 << "--recent-requests needs a number of records";
     }
     void badArguments() {
         QFETCH(QStringList, args);

@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -91,7 +92,8 @@ private:
     std::vector<QByteArray> m_received;
 
     void upstream(std::shared_ptr<http::HttpRequest> rq, std::shared_ptr<http::HttpResponder> rs);
-    bool startGateway(const std::string& backendUrl, int recordBufferLimit = 20000);
+    bool startGateway(const std::string& backendUrl, int recordBufferLimit = 20000,
+                      std::optional<std::size_t> recentRequests = std::nullopt);
     /// Sends `n` chat requests, at most 16 at a time; returns how many got a 200.
     int sendMany(int n);
     Reply call(quint16 port, const std::string& method, const std::string& target, const QByteArray& body = {});
@@ -111,6 +113,7 @@ private slots:
     void localReplies();
     void bodiesTruncatedAtTheLimit();
     void recentRecordsWrapInOrder();
+    void recentRequestsIsConfigurable();
     void fullDrainBufferKeepsTheNewest();
 };
 
@@ -159,7 +162,8 @@ void TestProxyRecords::upstream(std::shared_ptr<http::HttpRequest> rq, std::shar
     rs->finish();
 }
 
-bool TestProxyRecords::startGateway(const std::string& backendUrl, int recordBufferLimit) {
+bool TestProxyRecords::startGateway(const std::string& backendUrl, int recordBufferLimit,
+                                    std::optional<std::size_t> recentRequests) {
     auto loaded = config::loadString(recordsYaml(backendUrl), "records.yaml");
     for (const auto& e : loaded.errors)
         qWarning("%s", e.toString().c_str());
@@ -168,6 +172,8 @@ bool TestProxyRecords::startGateway(const std::string& backendUrl, int recordBuf
     m_service = std::make_unique<proxy::GatewayService>();
     proxy::GatewayService::Options opts;
     opts.recordBufferLimit = recordBufferLimit;
+    if (recentRequests)
+        opts.recentRequests = *recentRequests;
     testing::ServiceUrls urls;
     if (!testing::startService(*m_service, loaded.config, opts, &urls))
         return false;
@@ -479,14 +485,17 @@ int TestProxyRecords::sendMany(int n) {
 }
 
 void TestProxyRecords::recentRecordsWrapInOrder() {
-    // More requests than GET /requests keeps (1,000): the oldest drop out, order stays oldest first.
-    constexpr int kRequests = 1010;
+    // More requests than GET /requests keeps (256 by default): the oldest drop out, order stays
+    // oldest first.
+    const std::size_t kept = proxy::GatewayService::Options{}.recentRequests;
+    QCOMPARE(kept, std::size_t(256));
+    const int kRequests = static_cast<int>(kept) + 10;
     QCOMPARE(sendMany(kRequests), kRequests);
     const auto all = call(m_adminPort, "GET", "/requests?limit=5000");
     QCOMPARE(all.status, 200);
     const auto j = Json::parse(all.body.constData(), all.body.constData() + all.body.size(), nullptr, false);
     QVERIFY(j.is_array());
-    QCOMPARE(j.size(), std::size_t(1000));
+    QCOMPARE(j.size(), kept);
     std::vector<std::uint64_t> ids;
     for (const auto& r : j)
         ids.push_back(r["id"].get<std::uint64_t>());
@@ -495,7 +504,7 @@ void TestProxyRecords::recentRecordsWrapInOrder() {
     m_service->drain(&drained, nullptr, nullptr);
     QCOMPARE(drained.size(), std::size_t(kRequests));
     std::vector<std::uint64_t> newest;
-    for (std::size_t i = drained.size() - 1000; i < drained.size(); ++i)
+    for (std::size_t i = drained.size() - kept; i < drained.size(); ++i)
         newest.push_back(drained[i].id);
     QCOMPARE(ids, newest);
     QCOMPARE(std::set<std::uint64_t>(ids.begin(), ids.end()).size(), ids.size());
@@ -503,8 +512,29 @@ void TestProxyRecords::recentRecordsWrapInOrder() {
     const auto k = Json::parse(last3.body.constData(), last3.body.constData() + last3.body.size(), nullptr, false);
     QVERIFY(k.is_array() && k.size() == 3);
     for (std::size_t i = 0; i < 3; ++i)
-        QCOMPARE(k[i]["id"].get<std::uint64_t>(), ids[997 + i]);
+        QCOMPARE(k[i]["id"].get<std::uint64_t>(), ids[kept - 3 + i]);
 }
+
+void TestProxyRecords::recentRequestsIsConfigurable() {
+    // Options::recentRequests (--recent-requests) sets the ring's size; 0 keeps none, and the
+    // records still reach drain().
+    for (const std::size_t kept : {std::size_t(3), std::size_t(0)}) {
+        m_service.reset();
+        QVERIFY(startGateway(m_upstream->url().toStdString(), 20000, kept));
+        QCOMPARE(sendMany(7), 7);
+        std::vector<routing::RequestRecord> drained;
+        m_service->drain(&drained, nullptr, nullptr);
+        QCOMPARE(drained.size(), std::size_t(7));
+        const auto all = call(m_adminPort, "GET", "/requests?limit=100");
+        QCOMPARE(all.status, 200);
+        const auto j = Json::parse(all.body.constData(), all.body.constData() + all.body.size(), nullptr, false);
+        QVERIFY(j.is_array());
+        QCOMPARE(j.size(), kept);
+        for (std::size_t i = 0; i < kept; ++i)
+            QCOMPARE(j[i]["id"].get<std::uint64_t>(), drained[drained.size() - kept + i].id);
+    }
+}
+
 void TestProxyRecords::fullDrainBufferKeepsTheNewest() {
     // Nobody drains (as in headless mode): a full buffer drops its oldest half, keeps the newest.
     m_service.reset();
