@@ -16,7 +16,9 @@
 # column: on a shared machine one run can land on a busy moment. nginx goes before the gateway in odd
 # rounds and after it in even ones.
 # CALLGRIND=1 also counts the user-space instructions per request of nginx's worker and the gateway
-# under valgrind's callgrind (1 connection, 3 s each; counts do not depend on the machine's load).
+# under valgrind's callgrind (1 connection, 3 s each; counts do not depend on the machine's load),
+# and their cache misses per request in callgrind's model of two 32 KiB L1 caches (instructions,
+# data) and a 1 MiB L2: what a process's memory traffic costs besides its instructions.
 # CALLGRIND=only counts instructions and skips the timed runs (fine on a busy machine);
 # CALLGRIND_KEEP=DIR keeps the callgrind files there, for callgrind_annotate. The gateway under
 # callgrind runs with --busy-poll-us 0: the count is the work per request, not the polling between.
@@ -308,13 +310,20 @@ if [[ ${CALLGRIND:-0} == 1 || ${CALLGRIND:-0} == only ]]; then
     callgrind_control -d "$pid" >/dev/null 2>&1
     n=$(awk '/requests in/ {print $1}' <<<"$out")
     for _ in $(seq 1 100); do ls "$WORK"/cg."$name".*.1 >/dev/null 2>&1 && break; sleep 0.1; done
-    total=$(awk -F': *' '/^(summary|totals):/ {print $2; exit}' "$WORK"/cg."$name".*.1)
-    printf '%-9s %8s requests %14s instructions %10.0f per request\n' "$name" "$n" "$total" "$(awk -v t="$total" -v n="$n" 'BEGIN {print t / n}')"
+    # events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw (--cache-sim=yes)
+    read -r -a ev <<<"$(awk -F': *' '/^(summary|totals):/ {print $2; exit}' "$WORK"/cg."$name".*.1)"
+    total=${ev[0]}
+    printf '%-9s %8s requests %14s instructions %8.0f per request; misses per request: L1 %6.1f, L2 %5.2f\n' \
+      "$name" "$n" "$total" "$(awk -v t="$total" -v n="$n" 'BEGIN {print t / n}')" \
+      "$(awk -v a="${ev[3]}" -v b="${ev[4]}" -v c="${ev[5]}" -v n="$n" 'BEGIN {print (a + b + c) / n}')" \
+      "$(awk -v a="${ev[6]}" -v b="${ev[7]}" -v c="${ev[8]}" -v n="$n" 'BEGIN {print (a + b + c) / n}')"
     if [[ -n ${CALLGRIND_KEEP:-} ]]; then mkdir -p "$CALLGRIND_KEEP" && cp "$WORK"/cg."$name".*.1 "$CALLGRIND_KEEP/"; fi
   }
   echo
-  echo "== user-space instructions per request under callgrind (1 connection)"
-  CG=(valgrind --tool=callgrind --instr-atstart=no)
+  echo "== user-space instructions and cache misses per request under callgrind (1 connection)"
+  # The cache model: 32 KiB L1 caches and a 1 MiB 16-way last level, one core's L2 on the machine
+  # this was written on (AMD EPYC, 1 MiB L2 per core, the mock and wrk sharing it).
+  CG=(valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 --LL=1048576,16,64)
   start_and_wait READY "$WORK/gwcg.out" "${CG[@]}" --callgrind-out-file="$WORK/cg.gateway.%p" \
     "$SIM" --headless --config "$WORK/bench.yaml" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --no-debug-headers \
     --busy-poll-us 0

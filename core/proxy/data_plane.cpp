@@ -234,9 +234,7 @@ void DataPlane::start(std::shared_ptr<const config::Config> config, GatewayServi
                                                ProxyHandler::Options{options.debugHeaders});
     m_handler->setSampleSink([this](const RequestSample& s) {
         std::lock_guard lock(m_shared->mutex);
-        m_shared->samples.push_back(s);
-        while (!m_shared->samples.empty() && m_shared->samples.front().atMs < s.atMs - 10000)
-            m_shared->samples.pop_front();
+        m_shared->window.add(s.atMs, s.latencyMs, s.status);
         ++m_shared->total;
         if (s.status >= 500)
             ++m_shared->errors;

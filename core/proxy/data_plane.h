@@ -18,6 +18,7 @@
 #include "http/http_client.h"
 #include "http/http_server.h"
 #include "proxy/gateway_service.h"
+#include "proxy/latency_window.h"
 #include "proxy/metrics.h"
 #include "proxy/proxy_handler.h"
 #include "proxy/supervisor.h"
@@ -44,7 +45,7 @@ struct SharedState {
     std::vector<routing::HostEvent> hostEvents;
     std::vector<ServiceEvent> events;
     std::uint64_t dropped = 0;
-    std::deque<RequestSample> samples;  ///< last 10 s
+    LatencyWindow window;  ///< requests/s, errors and latency of the last 10 s (stats())
     std::uint64_t total = 0, errors = 0;
     int inFlight = 0;
     int bufferLimit = 20000;

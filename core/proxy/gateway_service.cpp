@@ -121,39 +121,23 @@ std::shared_ptr<const config::Config> GatewayService::config() const {
 
 StatsSnapshot GatewayService::stats() const {
     const auto& s = m_shared;
-    std::vector<double> latencies;
     StatsSnapshot out;
-    std::int64_t first = 0, last = 0;
-    std::uint64_t errors = 0;
+    LatencyWindow::Summary w;
     {
         std::lock_guard lock(s->mutex);
-        latencies.reserve(s->samples.size());
-        for (const auto& x : s->samples) {
-            latencies.push_back(x.latencyMs);
-            if (x.status >= 500)
-                ++errors;
-        }
-        if (!s->samples.empty()) {
-            first = s->samples.front().atMs;
-            last = s->samples.back().atMs;
-        }
+        w = s->window.summary();
         out.totalRequests = s->total;
         out.totalErrors = s->errors;
         out.inFlight = s->inFlight;
         out.droppedRecords = s->dropped;
     }
-    if (latencies.empty())
+    if (w.count == 0)
         return out;
-    const double windowS = std::max(1.0, static_cast<double>(last - first) / 1000.0);
-    out.requestsPerSecond = static_cast<double>(latencies.size()) / windowS;
-    out.errorRate = static_cast<double>(errors) / static_cast<double>(latencies.size());
-    auto pct = [&latencies](double q) {
-        const auto k = static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1));
-        std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(k), latencies.end());
-        return latencies[k];
-    };
-    out.p50Ms = pct(0.50);
-    out.p99Ms = pct(0.99);
+    const double windowS = std::max(1.0, static_cast<double>(w.lastMs - w.firstMs) / 1000.0);
+    out.requestsPerSecond = static_cast<double>(w.count) / windowS;
+    out.errorRate = static_cast<double>(w.errors) / static_cast<double>(w.count);
+    out.p50Ms = w.p50Ms;
+    out.p99Ms = w.p99Ms;
     return out;
 }
 

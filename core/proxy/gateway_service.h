@@ -121,7 +121,9 @@ struct ServiceEvent {
 struct StatsSnapshot {
     double requestsPerSecond = 0.0;
     double errorRate = 0.0;  ///< share of client responses with status >= 500 (0..1)
-    double p50Ms = 0.0;      ///< client-side latency (request parsed -> response finished)
+    /// Client-side latency (request parsed -> response finished), from a histogram with 8 buckets
+    /// per doubling: the middle of the bucket the percentile falls in (proxy/latency_window.h).
+    double p50Ms = 0.0;
     double p99Ms = 0.0;
     std::uint64_t totalRequests = 0;  ///< since start
     std::uint64_t totalErrors = 0;    ///< since start, status >= 500

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proxy/endpoints.h"
+#include "proxy/latency_window.h"
 #include "proxy/local_reply.h"
 #include "proxy/metrics.h"
 #include "proxy/request_body.h"
@@ -74,6 +75,10 @@ private slots:
     void errorWrapping();
 
     void prometheusFormat();
+
+    void latencyBuckets();
+    void latencyWindowPercentiles();
+    void latencyWindowSlides();
 };
 
 #ifndef Q_MOC_RUN  // moc mis-tokenises some raw strings; it only needs the declarations above
@@ -586,6 +591,73 @@ void TestProxyUnits::prometheusFormat() {
           R"(aigw_backend_attempt_outcomes_total{route="default/r",backend="default/b",outcome="status_503"} 2)",
           R"(aigw_backend_ejections_total{route="default/r",backend="default/b"} 1)"})
         QVERIFY2(after.find(needle) != std::string::npos, needle.c_str());
+}
+
+void TestProxyUnits::latencyBuckets() {
+    // Every latency lies within 1/16 of its bucket's value (8 buckets per doubling), and buckets
+    // grow with the latency.
+    int last = -1;
+    for (double ms = 0.001; ms < 3.6e6; ms *= 1.01) {
+        const int b = LatencyWindow::bucketOf(ms);
+        QVERIFY2(b >= last, qPrintable(QString::number(ms)));
+        last = b;
+        const double v = LatencyWindow::valueOf(b);
+        QVERIFY2(std::abs(v - ms) <= ms / 16.0 + 1e-12, qPrintable(QStringLiteral("%1 ms -> %2").arg(ms).arg(v)));
+    }
+    QCOMPARE(LatencyWindow::bucketOf(0.0), 0);
+    QCOMPARE(LatencyWindow::bucketOf(-1.0), 0);
+    QCOMPARE(LatencyWindow::bucketOf(std::nan("")), 0);
+    QCOMPARE(LatencyWindow::valueOf(0), 0.0);
+    QCOMPARE(LatencyWindow::bucketOf(1e300), LatencyWindow::kBuckets - 1);
+}
+
+void TestProxyUnits::latencyWindowPercentiles() {
+    LatencyWindow w;
+    QCOMPARE(w.summary().count, std::uint64_t(0));
+    // 1,000 requests over 5 s: latencies 1..1000 ms, every tenth a 503.
+    std::vector<double> lat;
+    for (int i = 0; i < 1000; ++i) {
+        lat.push_back(1000.0 - i);
+        w.add(1000 + i * 5, 1000.0 - i, i % 10 == 0 ? 503 : 200);
+    }
+    const auto s = w.summary();
+    QCOMPARE(s.count, std::uint64_t(1000));
+    QCOMPARE(s.errors, std::uint64_t(100));
+    QCOMPARE(s.firstMs, std::int64_t(1000));
+    QCOMPARE(s.lastMs, std::int64_t(1000 + 999 * 5));
+    std::sort(lat.begin(), lat.end());
+    const double p50 = lat[static_cast<std::size_t>(0.50 * 999)];
+    const double p99 = lat[static_cast<std::size_t>(0.99 * 999)];
+    QVERIFY2(std::abs(s.p50Ms - p50) <= p50 / 16.0, qPrintable(QString::number(s.p50Ms)));
+    QVERIFY2(std::abs(s.p99Ms - p99) <= p99 / 16.0, qPrintable(QString::number(s.p99Ms)));
+    QVERIFY(s.p50Ms < s.p99Ms);
+}
+
+void TestProxyUnits::latencyWindowSlides() {
+    // Only the last 10 s count: a burst 20 s ago is gone, an older stray sample is dropped.
+    LatencyWindow w;
+    for (int i = 0; i < 50; ++i)
+        w.add(i * 10, 500.0, 503);
+    for (int i = 0; i < 20; ++i)
+        w.add(20'000 + i * 100, 2.0, 200);
+    w.add(5'000, 900.0, 500);  // older than the window now
+    auto s = w.summary();
+    QCOMPARE(s.count, std::uint64_t(20));
+    QCOMPARE(s.errors, std::uint64_t(0));
+    QCOMPARE(s.firstMs, std::int64_t(20'000));
+    QCOMPARE(s.lastMs, std::int64_t(21'900));
+    QVERIFY2(std::abs(s.p99Ms - 2.0) <= 2.0 / 16.0, qPrintable(QString::number(s.p99Ms)));
+    // A slot reused 10 s later starts empty.
+    w.add(31'950, 40.0, 200);
+    s = w.summary();
+    QCOMPARE(s.count, std::uint64_t(1));
+    QCOMPARE(s.firstMs, std::int64_t(31'950));
+    // Within the window, a request stamped a little earlier than the latest still counts.
+    w.add(31'900, 40.0, 502);
+    s = w.summary();
+    QCOMPARE(s.count, std::uint64_t(2));
+    QCOMPARE(s.errors, std::uint64_t(1));
+    QCOMPARE(s.firstMs, std::int64_t(31'900));
 }
 
 #endif
