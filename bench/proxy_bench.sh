@@ -255,7 +255,7 @@ for conns in "${TIMED[@]}"; do
       awk -v d="$dp" -v n="$np" -v g="$gp" 'BEGIN { printf "%+.0f/%+.0f\n", g - d, n - d }'
     done)
     echo "gateway/nginx requests/s per round: $(paste -sd' ' <<<"$ratios")   median $(median <<<"$ratios")"
-    echo "added p50 per round, gateway/nginx (us): $(paste -sd' ' <<<"$added")"
+    echo "added p50 per round, gateway/nginx (us): $(paste -sd' ' <<<"$added")   median gateway $(tr '/' ' ' <<<"$added" | awk '{print $1 + 0}' | median), nginx $(tr '/' ' ' <<<"$added" | awk '{print $2 + 0}' | median)"
   fi
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
