@@ -10,6 +10,9 @@
 # It also prints each server's wake-ups per request (voluntary context switches of all its threads:
 # each is one sleep in poll and one wake-up), and the streaming time to first byte (p50 over 300
 # streamed requests on one keep-alive connection, from the request's last byte to the first SSE event).
+# After each timed section it prints the load average and, in a virtual machine, the share of the
+# cores' time the host gave to other guests meanwhile ("steal" in /proc/stat): when it is high, the
+# section's figures say more about the neighbours than about the proxies.
 #
 # usage: bench/proxy_bench.sh [BUILD_DIR] [DURATION_S] [ROUNDS]
 # ROUNDS > 1 runs direct, nginx and gateway in turn that many times and prints the median of each
@@ -192,6 +195,11 @@ run() {
     "$(tail -1 <<<"$out" | awk -v n="${n:-0}" '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] }
                                                printf "%.1f", (n > 0) ? s * 1e6 / n : 0 }')"
 }
+# "steal total" ticks of all cores from /proc/stat: in a virtual machine, time the host gave to others
+steal_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t}' /proc/stat; }
+# stolen_since "STEAL TOTAL": the share of the cores' time stolen since then, in percent
+stolen_since() { read -r s0 t0 <<<"$1"; read -r s1 t1 <<<"$(steal_ticks)"
+  awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.1f%%", (t > 0) ? 100 * s / t : 0 }'; }
 # median of the numbers on stdin
 median() { sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # rounds NAME URL CONNECTIONS SCRIPT PID: runs ROUNDS times; prints the median of each column
@@ -201,6 +209,7 @@ echo "proxy_bench: mock $MOCK_URL, nginx http://127.0.0.1:$NGINX_PORT, gateway $
 TIMED=(32 1)
 [[ ${CALLGRIND:-0} == only ]] && TIMED=()
 for conns in "${TIMED[@]}"; do
+  STEAL0=$(steal_ticks)
   for ((r = 1; r <= ROUNDS; r++)); do
     RESULTS[direct,$r]=$(run "$MOCK_URL" "$conns" "$WORK/post-direct.lua" "$MOCK_PID")
     # nginx and the gateway take turns going first: the machine's load drifts over a round, and a
@@ -257,7 +266,7 @@ for conns in "${TIMED[@]}"; do
     echo "gateway/nginx requests/s per round: $(paste -sd' ' <<<"$ratios")   median $(median <<<"$ratios")"
     echo "added p50 per round, gateway/nginx (us): $(paste -sd' ' <<<"$added")   median gateway $(tr '/' ' ' <<<"$added" | awk '{print $1 + 0}' | median), nginx $(tr '/' ' ' <<<"$added" | awk '{print $2 + 0}' | median)"
   fi
-  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); cpu time stolen by the host (virtual machines): $(stolen_since "$STEAL0")"
 done
 # Streaming: time from the request's last byte to the first SSE event, on one keep-alive connection.
 cat >"$WORK/ttfb.py" <<'PY'
