@@ -5,7 +5,9 @@
 
 #include <charconv>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -55,6 +57,15 @@ const char* kUsage =
     "  --recent-requests N  how many of the newest request records GET /requests keeps, each with\n"
     "                       the first 16 KiB of its bodies (default 256; 0 keeps none)\n"
     "When ready it prints: READY proxy=http://HOST:PORT admin=http://HOST:PORT\n";
+
+/// A whole decimal number from 0 to `max` (no sign, no unit), else nothing.
+std::optional<std::uint64_t> parseCount(const std::string& text, std::uint64_t max) {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || n > max)
+        return std::nullopt;
+    return n;
+}
 
 bool parseHostPort(const std::string& text, QString& host, quint16& port, std::string& error) {
     const auto colon = text.rfind(':');
@@ -152,25 +163,23 @@ int runHeadless(const Args& args) {
             const std::string* v = needValue("microseconds (0 to 10000)");
             if (!v)
                 return 2;
-            int us = -1;
-            const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), us);
-            if (ec != std::errc() || end != v->data() + v->size() || us < 0 || us > 10000) {
+            const auto us = parseCount(*v, 10000);
+            if (!us) {
                 std::fprintf(stderr, "aigw-sim: --busy-poll-us: expected microseconds from 0 to 10000, got '%s'\n", v->c_str());
                 return 2;
             }
-            options.busyPoll = std::chrono::microseconds(us);
+            options.busyPoll = std::chrono::microseconds(*us);
         } else if (a == "--recent-requests") {
             const std::string* v = needValue("a number of records (0 to 1000000)");
             if (!v)
                 return 2;
-            std::size_t n = 0;
-            const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-            if (ec != std::errc() || end != v->data() + v->size() || n > 1'000'000) {
+            const auto n = parseCount(*v, 1'000'000);
+            if (!n) {
                 std::fprintf(stderr, "aigw-sim: --recent-requests: expected a number of records from 0 to 1000000, got '%s'\n",
                              v->c_str());
                 return 2;
             }
-            options.recentRequests = n;
+            options.recentRequests = *n;
         } else if (a == "-" || (!a.empty() && a[0] != '-')) {
             files.push_back(a);  // positional files, as check and export take them
         } else {
